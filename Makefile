@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# make test runs on PostgreSQL (as CI does) unless DATABASE_URL says otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test worker check-deploy perf e2e-deps
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@if $(PY) manage.py redis_check; then \
+	  trap 'kill 0' INT TERM EXIT; \
+	  $(PY) manage.py rqworker default deadlines --with-scheduler & \
+	  $(PY) manage.py rqcron shop_admin.cron & \
+	  $(PY) manage.py runserver 127.0.0.1:8000; \
+	else \
+	  $(PY) manage.py runserver 127.0.0.1:8000; \
+	fi
+
+worker: install
+	$(PY) manage.py rqworker default deadlines --with-scheduler
+
+test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest
+	$(MAKE) --no-print-directory check-deploy
+
+check-deploy: install
+	DJANGO_ENV=production SECRET_KEY=ci-only-$$(date +%s)-a-long-random-enough-secret-key-value-0123456789 \
+	  ALLOWED_HOSTS=shop.example.com PAYMENT_CALLBACK_SECRET=ci LOGISTICS_CALLBACK_SECRET=ci \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+perf: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) tests/perf/run.py

@@ -1,0 +1,22 @@
+"""JSON endpoints of logistics: the merchant open API's ship action."""
+from ninja import Router
+
+from logistics.services import shipment_create
+from orders.schemas import MerchantOrderOut, ShipIn, order_out
+from orders.selectors import order_get_for_shops
+from shop_admin.actors import Actor
+from shop_admin.api_auth import MerchantAuth
+from shop_admin.permissions import Perm, require_perm
+from shop_admin.selectors import user_shop_ids
+from orders.api import ERRORS
+
+merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
+
+
+@merchant_router.post("/orders/{order_no}/ship", response={200: MerchantOrderOut, **ERRORS})
+def merchant_ship(request, order_no: str, payload: ShipIn):
+    shop_ids = user_shop_ids(user=request.auth)
+    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
+    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_SHIP)
+    shipment_create(order=order, actor=Actor.for_user(request.auth), carrier=payload.carrier, tracking_no=payload.tracking_no)
+    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)

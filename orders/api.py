@@ -1,0 +1,279 @@
+"""JSON endpoints of orders: the buyer app, the merchant open API (orders, stock) and the payment callback."""
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Header, Query, Router, Status
+from ninja.security import HttpBearer
+from pydantic import ValidationError as PydanticValidationError
+
+from orders.constants import ExceptionKind, OrderStatus
+from orders.models import Buyer, Sku
+from orders.schemas import (
+    AddressChangeIn,
+    CallbackOut,
+    CancelIn,
+    ErrorOut,
+    ExceptionOut,
+    MerchantOrderFeedOut,
+    MerchantOrderOut,
+    NotReceivedIn,
+    OrderCreateIn,
+    OrderOut,
+    PaymentCallbackIn,
+    PaymentCreatedOut,
+    PaymentCreateIn,
+    ProductOut,
+    ShopOut,
+    StockIn,
+    StockOut,
+    money_str,
+    order_out,
+    time_str,
+)
+from orders.selectors import (
+    order_feed_for_shops,
+    order_get_for_buyer,
+    order_get_for_shops,
+    products_for_shop,
+    stock_status,
+)
+from orders.services.exceptions import exception_open
+from orders.services.idempotency import idempotent_call
+from orders.services.lifecycle import order_cancel, order_change_address, order_confirm_receipt
+from orders.services.payments import payment_callback_apply, payment_create
+from orders.services.stock import stock_set
+from orders.services.submit import ItemRequest, order_submit
+from shop_admin.actors import Actor
+from shop_admin.api_auth import MerchantAuth
+from shop_admin.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
+from shop_admin.models import Shop
+from shop_admin.permissions import Perm, require_perm
+from shop_admin.selectors import user_shop_ids
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class BuyerAuth(HttpBearer):
+    """`Authorization: Bearer <buyer token>`; `request.auth` is the Buyer."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Buyer | None:
+        return Buyer.objects.filter(api_token=token).first()
+
+
+buyer_router = Router(auth=BuyerAuth(), tags=["buyer"])
+merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
+callback_router = Router(tags=["callbacks"])
+
+
+# --- buyer app ---
+
+
+@buyer_router.get("/shops", response={200: list[ShopOut], **ERRORS})
+def shops_list(request):
+    return [{"id": s.pk, "name": s.name} for s in Shop.objects.order_by("pk")]
+
+
+@buyer_router.get("/shops/{shop_id}/products", response={200: list[ProductOut], **ERRORS})
+def shop_products(request, shop_id: int):
+    if not Shop.objects.filter(pk=shop_id).exists():
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
+    return [
+        {
+            "product_id": p.pk,
+            "name": p.name,
+            "category": p.category,
+            "freight": money_str(p.freight),
+            "is_presale": p.is_presale,
+            "excluded_regions": p.excluded_regions,
+            "skus": [
+                {
+                    "sku_id": s.pk,
+                    "sku_code": s.code,
+                    "name": p.name,
+                    "spec": s.spec,
+                    "price": money_str(s.price),
+                    "stock_status": stock_status(is_presale=p.is_presale, available=s.stock_available or 0),
+                    "stock_available": s.stock_available or 0,
+                }
+                for s in p.skus.all()
+            ],
+        }
+        for p in products_for_shop(shop_id=shop_id)
+    ]
+
+
+@buyer_router.post("/orders", response={201: OrderOut, **ERRORS})
+def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    buyer = request.auth
+
+    def submit() -> tuple[int, dict]:
+        order = order_submit(
+            buyer=buyer,
+            shop_id=payload.shop_id,
+            items=[ItemRequest(sku_id=i.sku_id, quantity=i.quantity) for i in payload.items],
+            address=payload.address.model_dump(),
+            coupon_codes=payload.coupon_codes,
+            freight_insurance=payload.freight_insurance,
+            buyer_message=payload.buyer_message,
+        )
+        return 201, order_out(order_get_for_buyer(buyer=buyer, order_no=order.order_no))
+
+    if idempotency_key is None:
+        return Status(*submit())
+    if not 1 <= len(idempotency_key) <= 100:
+        raise Invalid(_("Idempotency-Key 长度须为1到100"), code="invalid_idempotency_key", details={"header": "Idempotency-Key"})
+    return Status(*idempotent_call(buyer=buyer, key=idempotency_key, payload=payload.model_dump(mode="json"), action=submit))
+
+
+@buyer_router.get("/orders/{order_no}", response={200: OrderOut, **ERRORS})
+def order_detail(request, order_no: str):
+    return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
+
+
+@buyer_router.post("/orders/{order_no}/payments", response={201: PaymentCreatedOut, **ERRORS})
+def order_pay(request, order_no: str, payload: PaymentCreateIn):
+    order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
+    payment = payment_create(order=order, actor=Actor.for_buyer(request.auth), channel=payload.channel)
+    return Status(201, {
+        "payment_id": payment.pk,
+        "amount": money_str(payment.amount),
+        "purpose": payment.purpose,
+        "channel": payment.channel,
+    })
+
+
+@buyer_router.post("/orders/{order_no}/cancel", response={200: OrderOut, **ERRORS})
+def order_cancel_by_buyer(request, order_no: str, payload: CancelIn):
+    order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
+    order_cancel(order=order, actor=Actor.for_buyer(request.auth), reason=payload.reason)
+    return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
+
+
+@buyer_router.post("/orders/{order_no}/address", response={200: OrderOut, **ERRORS})
+def order_address(request, order_no: str, payload: AddressChangeIn):
+    order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
+    order_change_address(order=order, actor=Actor.for_buyer(request.auth), address=payload.address.model_dump())
+    return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
+
+
+@buyer_router.post("/orders/{order_no}/confirm-receipt", response={200: OrderOut, **ERRORS})
+def order_confirm(request, order_no: str):
+    order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
+    order_confirm_receipt(order=order, actor=Actor.for_buyer(request.auth))
+    return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
+
+
+@buyer_router.post("/orders/{order_no}/not-received", response={201: ExceptionOut, **ERRORS})
+def order_not_received(request, order_no: str, payload: NotReceivedIn):
+    order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        raise Conflict(
+            _("订单状态为「%(status)s」，签收后才能反馈未收到") % {"status": order.get_status_display()},
+            code="invalid_transition",
+            details={"status": order.status},
+        )
+    exception = exception_open(
+        order=order, kind=ExceptionKind.NOT_RECEIVED, actor=Actor.for_buyer(request.auth), detail=payload.description
+    )
+    return Status(201, {
+        "id": exception.pk,
+        "kind": exception.kind,
+        "status": exception.status,
+        "detail": exception.detail,
+        "opened_at": time_str(exception.opened_at),
+    })
+
+
+# --- merchant open API ---
+
+
+@merchant_router.get("/orders", response={200: MerchantOrderFeedOut, **ERRORS})
+def merchant_orders(
+    request,
+    status: OrderStatus | None = None,
+    updated_since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = Query(20, ge=1, le=100),
+):
+    orders, next_cursor = order_feed_for_shops(
+        shop_ids=user_shop_ids(user=request.auth), status=status, updated_since=updated_since, cursor=cursor, limit=limit
+    )
+    return {"orders": [order_out(o, for_merchant=True) for o in orders], "next_cursor": next_cursor}
+
+
+@merchant_router.get("/orders/{order_no}", response={200: MerchantOrderOut, **ERRORS})
+def merchant_order_detail(request, order_no: str):
+    return order_out(order_get_for_shops(shop_ids=user_shop_ids(user=request.auth), order_no=order_no), for_merchant=True)
+
+
+@merchant_router.put("/skus/{sku_id}/stock", response={200: StockOut, **ERRORS})
+def merchant_stock(request, sku_id: int, payload: StockIn):
+    sku = Sku.objects.filter(pk=sku_id, shop_id__in=user_shop_ids(user=request.auth)).first()
+    if sku is None:
+        raise NotFound(_("SKU不存在"), code="sku_not_found")
+    require_perm(user=request.auth, shop_id=sku.shop_id, perm=Perm.STOCK_EDIT)
+    level = stock_set(
+        sku_id=sku.pk,
+        actor=Actor.for_user(request.auth),
+        on_hand=payload.available,
+        warehouse_id=payload.warehouse_id,
+        force=payload.force,
+    )
+    return {
+        "sku_id": sku.pk,
+        "warehouse_id": level.warehouse_id,
+        "available": level.available,
+        "locked": level.locked,
+        "occupied": level.occupied,
+        "on_hand": level.available + level.locked + level.occupied,
+    }
+
+
+# --- callbacks ---
+
+
+def signed_body(request: HttpRequest, secret: str) -> dict:
+    """The JSON body of a callback whose HMAC signature and timestamp are good; 401 otherwise."""
+    stamp = request.headers.get("X-Timestamp", "")
+    signature = request.headers.get("X-Signature", "")
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.CALLBACK_MAX_AGE_SECONDS:
+        raise Unauthorized(_("回调时间戳缺失或已过期"), code="stale_signature")
+    expected = hmac.new(secret.encode(), stamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise Unauthorized(_("回调签名无效"), code="bad_signature")
+    try:
+        body = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DomainError(_("请求体不是合法的 JSON"), code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise DomainError(_("请求体须为 JSON 对象"), code="invalid_json")
+    return body
+
+
+def parse_callback(schema, body: dict):
+    try:
+        return schema.model_validate(body)
+    except PydanticValidationError as exc:
+        fields = {".".join(str(p) for p in err["loc"]): err["msg"] for err in exc.errors()}
+        raise Invalid(_("回调参数有误"), code="invalid_input", details={"fields": fields}) from None
+
+
+@callback_router.post("/payment", response={200: CallbackOut, **ERRORS}, openapi_extra={"requestBody": {
+    "content": {"application/json": {"schema": PaymentCallbackIn.model_json_schema()}}, "required": True}})
+def payment_callback(request):
+    data = parse_callback(PaymentCallbackIn, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))
+    result = payment_callback_apply(
+        payment_id=data.payment_id,
+        channel_txn_id=data.channel_txn_id,
+        status=data.status,
+        amount=data.amount,
+        failure_reason=data.failure_reason,
+        at=data.time,
+    )
+    return {"result": result}

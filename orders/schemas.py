@@ -1,0 +1,353 @@
+"""Shapes of the JSON API: what comes in, what goes out. Money is a "12.50" string, times ISO 8601 with offset."""
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Field, Schema
+
+from orders.addresses import mask_phone
+from orders.constants import PaymentChannel
+from orders.models import Order
+
+
+def money_str(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def time_str(value: datetime | None) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: dict = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+class ShopOut(Schema):
+    id: int
+    name: str
+
+
+class SkuOut(Schema):
+    sku_id: int
+    sku_code: str
+    name: str
+    spec: str
+    price: str
+    stock_status: Literal["in_stock", "low_stock", "presale", "sold_out"]
+    stock_available: int
+
+
+class ProductOut(Schema):
+    product_id: int
+    name: str
+    category: str
+    freight: str
+    is_presale: bool
+    excluded_regions: list[str]
+    skus: list[SkuOut]
+
+
+class AddressIn(Schema):
+    # Optional here so that the one address check names every missing field in Chinese.
+    name: str | None = None
+    phone: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    detail: str | None = None
+
+
+class ItemIn(Schema):
+    sku_id: int
+    quantity: int = Field(..., ge=1, le=999)
+
+
+class OrderCreateIn(Schema):
+    shop_id: int
+    items: list[ItemIn] = Field(..., min_length=1, max_length=50)
+    address: AddressIn
+    coupon_codes: list[str] = Field(default_factory=list, max_length=5)
+    freight_insurance: bool = True
+    buyer_message: str = Field("", max_length=200)
+
+
+class PaymentCreateIn(Schema):
+    channel: PaymentChannel
+
+
+class PaymentCreatedOut(Schema):
+    payment_id: int
+    amount: str
+    purpose: str
+    channel: str
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=200)
+
+
+class AddressChangeIn(Schema):
+    address: AddressIn
+
+
+class NotReceivedIn(Schema):
+    description: str = Field(..., min_length=1, max_length=500)
+
+
+class ExceptionOut(Schema):
+    id: int
+    kind: str
+    status: str
+    detail: str
+    opened_at: str
+
+
+class LineOut(Schema):
+    sku_id: int
+    sku_code: str
+    name: str
+    spec: str
+    quantity: int
+    unit_price: str
+    line_total: str
+    stock_state: str
+    snapshot: dict
+
+
+class AmountsOut(Schema):
+    items_total: str
+    coupon_discount: str
+    full_reduction: str
+    freight: str
+    subsidy: str
+    payable: str
+    deposit: str | None
+    paid: str
+
+
+class AddressOut(Schema):
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+class PaymentOut(Schema):
+    payment_id: int
+    channel: str
+    purpose: str
+    amount: str
+    status: str
+    failure_reason: str
+
+
+class ShipmentOut(Schema):
+    carrier: str
+    tracking_no: str
+    status: str
+    shipped_at: str | None
+
+
+class EventOut(Schema):
+    kind: str
+    actor: str
+    actor_kind: str
+    from_status: str
+    to_status: str
+    reason: str
+    at: str
+
+
+class DeadlinesOut(Schema):
+    pay_deadline: str | None
+    balance_deadline: str | None
+    ship_deadline: str | None
+    auto_confirm_at: str | None
+
+
+class OrderOut(Schema):
+    order_no: str
+    shop_id: int
+    status: str
+    status_label: str
+    kind: str
+    created_at: str
+    paid_at: str | None
+    shipped_at: str | None
+    delivered_at: str | None
+    completed_at: str | None
+    cancelled_at: str | None
+    pay_deadline: str | None
+    deadlines: DeadlinesOut
+    amounts: AmountsOut
+    payable: str
+    freight_insurance: bool
+    address: AddressOut
+    buyer_message: str
+    items: list[LineOut]
+    payments: list[PaymentOut]
+    shipments: list[ShipmentOut]
+    events: list[EventOut]
+
+
+class MerchantOrderOut(OrderOut):
+    merchant_remark: str
+    remark_flag: int
+    on_hold: bool
+    is_frozen: bool
+    needs_risk_review: bool
+    auto_confirm_at: str | None
+    exceptions: list[ExceptionOut]
+    after_sales: list[dict]
+
+
+class MerchantOrderFeedOut(Schema):
+    orders: list[MerchantOrderOut]
+    next_cursor: str | None
+
+
+class StockIn(Schema):
+    available: int = Field(..., description="units on the shelf not yet shipped; locked and occupied units are part of it")
+    warehouse_id: int | None = None
+    force: bool = False
+
+
+class StockOut(Schema):
+    sku_id: int
+    warehouse_id: int
+    available: int
+    locked: int
+    occupied: int
+    on_hand: int
+
+
+class ShipIn(Schema):
+    carrier: str = Field(..., max_length=20)
+    tracking_no: str = Field(..., max_length=40)
+
+
+class PaymentCallbackIn(Schema):
+    payment_id: int
+    channel_txn_id: str = Field(..., min_length=1, max_length=64)
+    status: Literal["succeeded", "failed"]
+    amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
+    failure_reason: str = ""
+    time: datetime | None = None
+
+
+class CallbackOut(Schema):
+    result: str
+
+
+def order_out(order: Order, *, for_merchant: bool = False) -> dict:
+    """The order as the buyer app shows it (phone masked); `for_merchant` unmasks it and adds the merchant's fields."""
+    data = {
+        "order_no": order.order_no,
+        "shop_id": order.shop_id,
+        "status": order.status,
+        "status_label": str(order.get_status_display()),
+        "kind": order.kind,
+        "created_at": time_str(order.created_at),
+        "paid_at": time_str(order.paid_at),
+        "shipped_at": time_str(order.shipped_at),
+        "delivered_at": time_str(order.delivered_at),
+        "completed_at": time_str(order.completed_at),
+        "cancelled_at": time_str(order.cancelled_at),
+        "pay_deadline": time_str(order.pay_deadline),
+        "deadlines": {
+            "pay_deadline": time_str(order.pay_deadline),
+            "balance_deadline": time_str(order.balance_deadline),
+            "ship_deadline": time_str(order.ship_deadline),
+            "auto_confirm_at": time_str(order.auto_confirm_at),
+        },
+        "amounts": {
+            "items_total": money_str(order.items_total),
+            "coupon_discount": money_str(order.coupon_discount),
+            "full_reduction": money_str(order.full_reduction),
+            "freight": money_str(order.freight),
+            "subsidy": money_str(order.subsidy),
+            "payable": money_str(order.payable),
+            "deposit": money_str(order.deposit_amount),
+            "paid": money_str(order.paid_amount),
+        },
+        "payable": money_str(order.payable),
+        "freight_insurance": order.freight_insurance,
+        "address": {
+            "name": order.recipient_name,
+            "phone": order.phone,
+            "province": order.province,
+            "city": order.city,
+            "district": order.district,
+            "detail": order.address_detail,
+        },
+        "buyer_message": order.buyer_message,
+        "items": [
+            {
+                "sku_id": ln.sku_id,
+                "sku_code": ln.sku_code,
+                "name": ln.product_name,
+                "spec": ln.spec,
+                "quantity": ln.quantity,
+                "unit_price": money_str(ln.unit_price),
+                "line_total": money_str(ln.line_total),
+                "stock_state": ln.stock_state,
+                "snapshot": ln.product_snapshot,
+            }
+            for ln in order.lines.all()
+        ],
+        "payments": [
+            {
+                "payment_id": p.pk,
+                "channel": p.channel,
+                "purpose": p.purpose,
+                "amount": money_str(p.amount),
+                "status": p.status,
+                "failure_reason": p.failure_reason,
+            }
+            for p in order.payments.all()
+        ],
+        "shipments": [
+            {"carrier": s.carrier, "tracking_no": s.tracking_no, "status": s.status, "shipped_at": time_str(s.shipped_at)}
+            for s in order.shipments.all()
+        ],
+        "events": [
+            {
+                "kind": e.kind,
+                "actor": e.actor_label,
+                "actor_kind": e.actor_kind,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "reason": e.reason,
+                "at": time_str(e.created_at),
+            }
+            for e in order.events.all()
+        ],
+    }
+    if for_merchant:
+        data.update(
+            {
+                "merchant_remark": order.merchant_remark,
+                "remark_flag": order.remark_flag,
+                "on_hold": order.on_hold,
+                "is_frozen": order.is_frozen,
+                "needs_risk_review": order.needs_risk_review,
+                "auto_confirm_at": time_str(order.auto_confirm_at),
+                "exceptions": [
+                    {"id": e.pk, "kind": e.kind, "status": e.status, "detail": e.detail, "opened_at": time_str(e.opened_at)}
+                    for e in order.exceptions.all()
+                ],
+                "after_sales": [],  # the after-sale issue adds its cases here
+            }
+        )
+    else:
+        data["address"]["phone"] = mask_phone(order.phone)
+    return data

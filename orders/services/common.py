@@ -1,0 +1,60 @@
+"""The helpers every order service shares: lock the row, run a transition or refuse it clearly."""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
+
+from orders.events import event_transition
+from orders.models import Order
+from shop_admin.actors import Actor
+from shop_admin.errors import Conflict, NotFound
+
+TRANSITION_LABELS = {
+    "pay": _lazy("支付"),
+    "pay_deposit": _lazy("支付定金"),
+    "pay_balance": _lazy("支付尾款"),
+    "cancel": _lazy("取消"),
+    "ship": _lazy("发货"),
+    "deliver": _lazy("签收"),
+    "reject": _lazy("拒收"),
+    "complete": _lazy("确认收货"),
+    "close": _lazy("关闭"),
+}
+
+
+def order_lock(order_id: int) -> Order:
+    """The order row, locked until the end of the transaction: concurrent actions on it queue up here."""
+    try:
+        return Order.objects.select_for_update().get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound(_("订单不存在"), code="order_not_found") from None
+
+
+def transition_refusal(order: Order, name: str) -> str | None:
+    """Why transition `name` cannot run now, in words a merchant or buyer understands; None if it can."""
+    method = getattr(order, name)
+    if can_proceed(method):
+        return None
+    action = TRANSITION_LABELS.get(name, name)
+    if can_proceed(method, check_conditions=False):
+        if order.is_frozen:
+            return _("订单支付次数过多，已冻结待审核，不能%(action)s") % {"action": action}
+        if order.needs_risk_review:
+            return _("订单金额较大，需风控审核通过后才能%(action)s") % {"action": action}
+        if order.on_hold:
+            return _("订单有未处理的异常（超卖/商家报告/风控），不能%(action)s") % {"action": action}
+        return _("订单当前不满足%(action)s的条件") % {"action": action}
+    return _("订单状态为「%(status)s」，不能%(action)s") % {"status": order.get_status_display(), "action": action}
+
+
+def order_transition(order: Order, name: str, actor: Actor, *, reason: str = "", data: dict | None = None) -> None:
+    """Run transition `name` on a locked order, save it and write the event; refuse with Conflict."""
+    refusal = transition_refusal(order, name)
+    if refusal:
+        raise Conflict(refusal, code="invalid_transition", details={"status": order.status, "action": name})
+    from_status = order.status
+    try:
+        getattr(order, name)()
+        order.save()
+    except (TransitionNotAllowed, ConcurrentTransition):
+        raise Conflict(_("订单刚被其他操作更新，请刷新后重试"), code="concurrent_update") from None
+    event_transition(order, actor, from_status=from_status, reason=reason, data=data)

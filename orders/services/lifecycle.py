@@ -1,0 +1,262 @@
+"""Order lifecycle after submission: cancel, expire, ship, deliver, confirm receipt, settle, change address, risk review."""
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.addresses import address_validate, is_remote
+from orders.constants import (
+    EventKind,
+    ExceptionKind,
+    ExceptionStatus,
+    LedgerKind,
+    LineStock,
+    OrderKind,
+    OrderStatus,
+)
+from orders.events import event_record, events_transition_bulk
+from orders.models import CouponRedemption, LedgerEntry, Order, OrderException, OrderLine, Settlement
+from orders.services.common import order_lock, order_transition
+from orders.services.exceptions import exception_resolve
+from orders.services.stock import stock_deduct_lines, stock_release_lines, stock_unoccupy_lines
+from shop_admin.actors import Actor
+from shop_admin.deadlines import deadline_schedule
+from shop_admin.errors import Conflict, Invalid
+
+CENT = Decimal("0.01")
+
+
+# --- cancellation: one path for a buyer's cancel, the pay-window job and the sweep ---
+
+
+def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datetime) -> None:
+    """Cancel locked orders: release their stock and coupons, forfeit presale deposits, one event each."""
+    moved: list[tuple[Order, str]] = []
+    for order in orders:
+        from_status = order.status
+        order.cancel()  # the FSM refuses anything but pending_payment / deposit_paid
+        order.cancelled_at = now
+        moved.append((order, from_status))
+    ids = [o.pk for o in orders]
+    # The rows are locked FOR UPDATE and each passed the FSM transition above; one UPDATE writes them all.
+    Order.objects.filter(pk__in=ids, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.DEPOSIT_PAID]).update(
+        status=OrderStatus.CANCELLED, cancelled_at=now, updated_at=now
+    )
+    lines = list(OrderLine.objects.filter(order_id__in=ids, stock_state__in=[LineStock.LOCKED, LineStock.OCCUPIED]))
+    stock_release_lines(lines)
+    stock_unoccupy_lines(lines)
+    CouponRedemption.objects.filter(order_id__in=ids, released_at__isnull=True).update(released_at=now)
+    forfeits = [
+        LedgerEntry(order=o, kind=LedgerKind.DEPOSIT_FORFEIT, amount=o.paid_amount)
+        for o, from_status in moved
+        if from_status == OrderStatus.DEPOSIT_PAID and o.paid_amount
+    ]
+    LedgerEntry.objects.bulk_create(forfeits)
+    events_transition_bulk(moved, actor, reason=reason)
+
+
+def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Cancel before payment (buyer or merchant)."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            # Presale deposits are forfeited only by the clock, never by a click.
+            raise Conflict(
+                _("订单状态为「%(status)s」，不能取消") % {"status": order.get_status_display()},
+                code="invalid_transition",
+                details={"status": order.status},
+            )
+        _orders_cancel([order], actor=actor, reason=reason or _("买家取消"), now=timezone.now())
+        order.refresh_from_db()
+    return order
+
+
+def _due_batch(queryset, ids: list[int] | None):
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    return list(queryset.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
+
+
+def orders_expire_unpaid(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline `order_pay_timeout`: cancel orders whose pay window has closed; returns how many."""
+    with transaction.atomic():
+        due = _due_batch(
+            Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now).order_by("pay_deadline"), ids
+        )
+        if due:
+            _orders_cancel(due, actor=Actor.system("pay_timeout"), reason=_("超时未支付，自动取消"), now=now)
+        return len(due)
+
+
+def orders_expire_balance(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline `presale_balance_timeout`: balance not paid by its date cancels the order; the deposit is forfeited."""
+    with transaction.atomic():
+        due = _due_batch(
+            Order.objects.filter(status=OrderStatus.DEPOSIT_PAID, balance_deadline__lte=now).order_by("balance_deadline"), ids
+        )
+        if due:
+            _orders_cancel(due, actor=Actor.system("balance_timeout"), reason=_("尾款超时未付，订单取消，定金不退"), now=now)
+        return len(due)
+
+
+# --- fulfilment ---
+
+
+def order_ship(*, order: Order, actor: Actor, carrier: str, tracking_no: str) -> Order:
+    """Hand the parcel to the carrier: occupied stock is deducted. The shipment row is logistics' to write."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        order.shipped_at = timezone.now()  # saved with the transition; discarded if it is refused
+        order_transition(order, "ship", actor, data={"carrier": carrier, "tracking_no": tracking_no})
+        stock_deduct_lines(list(order.lines.all()))
+    return order
+
+
+def auto_confirm_window(order: Order):
+    if order.kind == OrderKind.FRESH:
+        return settings.AUTO_CONFIRM_AFTER_FRESH
+    if order.kind == OrderKind.PRESALE:
+        return settings.AUTO_CONFIRM_AFTER_PRESALE
+    if order.is_remote:
+        return settings.AUTO_CONFIRM_AFTER_REMOTE
+    return settings.AUTO_CONFIRM_AFTER
+
+
+def order_mark_delivered(*, order: Order, actor: Actor, at: datetime | None = None) -> Order:
+    """The carrier reports the parcel signed: start the auto-confirm clock."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        order.delivered_at = at or timezone.now()
+        order.auto_confirm_at = order.delivered_at + auto_confirm_window(order)
+        order_transition(order, "deliver", actor)
+        deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+    return order
+
+
+def _order_settle(order: Order, actor: Actor) -> Settlement:
+    gross = order.paid_amount - sum(
+        (e.amount for e in order.ledger.filter(kind=LedgerKind.REFUND_OUT)), Decimal("0.00")
+    )
+    commission = (gross * settings.PLATFORM_COMMISSION_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+    settlement = Settlement.objects.create(
+        order=order, shop_id=order.shop_id, gross=gross, commission=commission, net=gross - commission
+    )
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(order=order, kind=LedgerKind.COMMISSION, amount=commission),
+            LedgerEntry(order=order, kind=LedgerKind.SETTLEMENT, amount=settlement.net),
+        ]
+    )
+    event_record(
+        order, EventKind.SETTLED, actor, data={"gross": str(gross), "commission": str(commission), "net": str(settlement.net)}
+    )
+    return settlement
+
+
+def _order_complete(order: Order, actor: Actor, reason: str, now: datetime) -> None:
+    order.completed_at = now
+    order_transition(order, "complete", actor, reason=reason)
+    _order_settle(order, actor)
+
+
+def order_confirm_receipt(*, order: Order, actor: Actor) -> Order:
+    """The buyer confirms receipt: the order completes and escrow settles to the merchant."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        _order_complete(order, actor, _("买家确认收货"), timezone.now())
+    return order
+
+
+def orders_auto_confirm(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline `order_auto_confirm`: signed orders the buyer did not confirm complete on their own."""
+    with transaction.atomic():
+        due = _due_batch(
+            Order.objects.filter(status=OrderStatus.DELIVERED, auto_confirm_at__lte=now).order_by("auto_confirm_at"), ids
+        )
+        for order in due:
+            _order_complete(order, Actor.system("auto_confirm"), _("签收后超时未确认，系统自动确认收货"), now)
+        return len(due)
+
+
+# --- changes before shipment ---
+
+
+def order_change_address(*, order: Order, actor: Actor, address: dict) -> Order:
+    clean = address_validate(address)
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.DEPOSIT_PAID, OrderStatus.PAID):
+            raise Conflict(
+                _("订单状态为「%(status)s」，发货后不能修改地址") % {"status": order.get_status_display()},
+                code="invalid_transition",
+                details={"status": order.status},
+            )
+        blocked = [
+            {"sku_id": ln.sku_id, "product": ln.product_name}
+            for ln in order.lines.select_related("sku__product")
+            if clean.province in (ln.sku.product.excluded_regions or [])
+        ]
+        if blocked:
+            raise Invalid(
+                _("以下商品不配送到%(region)s") % {"region": clean.province},
+                code="undeliverable_area",
+                details={"lines": blocked},
+            )
+        old = {
+            "name": order.recipient_name,
+            "phone": order.phone,
+            "province": order.province,
+            "city": order.city,
+            "district": order.district,
+            "detail": order.address_detail,
+        }
+        order.recipient_name, order.phone = clean.name, clean.phone
+        order.province, order.city, order.district, order.address_detail = clean.province, clean.city, clean.district, clean.detail
+        order.is_remote = is_remote(clean)
+        order.save(
+            update_fields=["recipient_name", "phone", "province", "city", "district", "address_detail", "is_remote", "updated_at"]
+        )
+        event_record(order, EventKind.ADDRESS_CHANGED, actor, data={"old": old, "new": clean.as_dict()})
+    return order
+
+
+def order_risk_approve(*, order: Order, actor: Actor, note: str = "") -> Order:
+    """A reviewer clears a large or frozen order for shipping."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if not (order.needs_risk_review or order.is_frozen):
+            raise Conflict(_("该订单不需要风控审核"), code="no_review_needed")
+        order.needs_risk_review = False
+        order.is_frozen = False
+        order.save(update_fields=["needs_risk_review", "is_frozen", "updated_at"])
+        for exception in OrderException.objects.filter(order=order, kind=ExceptionKind.RISK_REVIEW, status=ExceptionStatus.OPEN):
+            exception_resolve(exception=exception, actor=actor, resolution=note or _("风控审核通过"))
+        event_record(order, EventKind.RISK_APPROVED, actor, reason=note)
+        order.refresh_from_db()
+    return order
+
+
+
+def order_mark_rejected(*, order: Order, actor: Actor, reason: str = "") -> Order:
+    """The buyer refused the parcel at the door; the goods go back and after-sale takes over."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        order_transition(order, "reject", actor, reason=reason or _("买家拒收"))
+    return order
+
+
+def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Refund everything that was paid and close the order; unshipped stock goes back on sale."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        refunded = order.paid_amount - sum(
+            (e.amount for e in order.ledger.filter(kind=LedgerKind.REFUND_OUT)), Decimal("0.00")
+        )
+        order_transition(order, "close", actor, reason=reason, data={"refund": str(refunded)})
+        stock_unoccupy_lines(list(order.lines.all()))
+        if refunded > 0:
+            LedgerEntry.objects.create(order=order, kind=LedgerKind.REFUND_OUT, amount=refunded)
+    return order

@@ -1,0 +1,205 @@
+"""Stock moves of order lines: lock on submit, release, occupy on payment, deduct on shipment.
+
+Every move is a conditional UPDATE on the stock row (`available >= n`), so two
+buyers racing for the last unit cannot both win, and the CHECK constraints of
+StockLevel refuse a negative count as a last line of defence. Rows are touched
+in id order so concurrent multi-line orders do not deadlock.
+"""
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils.translation import gettext as _
+
+from orders.constants import ExceptionKind, LineStock, OrderStatus
+from orders.models import OrderLine, StockAdjustment, StockLevel
+from orders.services.exceptions import exception_open
+from shop_admin.actors import Actor
+from shop_admin.errors import Conflict, Invalid, NotFound
+
+
+def _warehouse_candidates(sku_id: int, province: str) -> list[StockLevel]:
+    levels = list(StockLevel.objects.filter(sku_id=sku_id).select_related("warehouse"))
+    # The nearest warehouse ships: same province first, then the shop's priority.
+    levels.sort(key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id))
+    return levels
+
+
+def _take_available(sku_id: int, quantity: int, province: str, *, into: str) -> StockLevel | None:
+    """Move `quantity` units of available stock into `into` (locked or occupied) in one warehouse."""
+    for level in _warehouse_candidates(sku_id, province):
+        moved = StockLevel.objects.filter(pk=level.pk, available__gte=quantity).update(
+            available=F("available") - quantity, **{into: F(into) + quantity}
+        )
+        if moved:
+            return level
+    return None
+
+
+def stock_lock_lines(lines: list[OrderLine], *, province: str) -> list[OrderLine]:
+    """Lock stock for new (unsaved) lines; return the lines that could not be locked."""
+    short = []
+    for line in sorted(lines, key=lambda ln: ln.sku_id):
+        level = _take_available(line.sku_id, line.quantity, province, into="locked")
+        if level is None:
+            short.append(line)
+        else:
+            line.stock_level = level
+            line.stock_state = LineStock.LOCKED
+    return short
+
+
+def _apply_by_level(lines: Iterable[OrderLine], **moves: int) -> None:
+    """For each stock row, add `sign * quantity` of its lines to each named column (moves: column -> sign)."""
+    totals: dict[int, int] = defaultdict(int)
+    for line in lines:
+        totals[line.stock_level_id] += line.quantity
+    if not totals:
+        return
+    ids = sorted(totals)
+    updates = {}
+    for column, sign in moves.items():
+        updates[column] = F(column) + Case(
+            *[When(pk=pk, then=Value(sign * totals[pk])) for pk in ids], output_field=IntegerField()
+        )
+    # Lock the rows in id order first; the UPDATE then cannot deadlock with another batch.
+    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    StockLevel.objects.filter(pk__in=ids).update(**updates)
+
+
+def _set_state(lines: list[OrderLine], state: str) -> None:
+    for line in lines:
+        line.stock_state = state
+    OrderLine.objects.filter(pk__in=[ln.pk for ln in lines]).update(stock_state=state)
+
+
+def stock_release_lines(lines: Iterable[OrderLine]) -> None:
+    """Locked units go back to available (timeout, cancellation, payment failure)."""
+    locked = [ln for ln in lines if ln.stock_state == LineStock.LOCKED]
+    _apply_by_level(locked, available=+1, locked=-1)
+    _set_state(locked, LineStock.RELEASED)
+
+
+def stock_unoccupy_lines(lines: Iterable[OrderLine]) -> None:
+    """Occupied units go back to available (a paid order cancelled before shipping)."""
+    occupied = [ln for ln in lines if ln.stock_state == LineStock.OCCUPIED]
+    _apply_by_level(occupied, available=+1, occupied=-1)
+    _set_state(occupied, LineStock.RELEASED)
+
+
+def stock_relock_lines(lines: list[OrderLine], *, province: str) -> list[OrderLine]:
+    """Take the lock again for released lines (a new payment attempt); return the lines still short."""
+    short = []
+    for line in sorted(lines, key=lambda ln: ln.sku_id):
+        if line.stock_state != LineStock.RELEASED:
+            continue
+        level = _take_available(line.sku_id, line.quantity, province, into="locked")
+        if level is None:
+            short.append(line)
+            continue
+        line.stock_level = level
+        line.stock_state = LineStock.LOCKED
+        line.save(update_fields=["stock_level", "stock_state"])
+    return short
+
+
+def stock_occupy_lines(lines: list[OrderLine], *, province: str) -> list[OrderLine]:
+    """Payment succeeded: locked -> occupied. A released line takes fresh stock if any; else it is short (oversell)."""
+    locked = [ln for ln in lines if ln.stock_state == LineStock.LOCKED]
+    _apply_by_level(locked, locked=-1, occupied=+1)
+    _set_state(locked, LineStock.OCCUPIED)
+    short = []
+    for line in sorted(lines, key=lambda ln: ln.sku_id):
+        if line.stock_state not in (LineStock.RELEASED, LineStock.SHORT):
+            continue
+        level = _take_available(line.sku_id, line.quantity, province, into="occupied")
+        line.stock_state = LineStock.OCCUPIED if level else LineStock.SHORT
+        if level:
+            line.stock_level = level
+        else:
+            short.append(line)
+        line.save(update_fields=["stock_level", "stock_state"])
+    return short
+
+
+def stock_deduct_lines(lines: Iterable[OrderLine]) -> None:
+    """Shipped: occupied units leave the warehouse."""
+    occupied = [ln for ln in lines if ln.stock_state == LineStock.OCCUPIED]
+    _apply_by_level(occupied, occupied=-1)
+    _set_state(occupied, LineStock.DEDUCTED)
+
+
+def _counts(level: StockLevel) -> dict[str, int]:
+    return {"available": level.available, "locked": level.locked, "occupied": level.occupied}
+
+
+def stock_set(*, sku_id: int, actor: Actor, on_hand: int, warehouse_id: int | None = None, force: bool = False):
+    """Set the units on the shelf (not yet shipped) of a SKU in a warehouse; returns the StockLevel.
+
+    Locked and occupied units are part of what is on the shelf. Setting fewer than
+    they need puts orders at risk: refused unless `force`, which then takes the
+    shortfall from the newest unpaid locks first (they become short when paid) and
+    then from the newest paid orders, which are flagged as oversold and held.
+    """
+    if on_hand < 0:
+        raise Invalid(_("库存不能为负数"), code="invalid_stock", details={"fields": {"available": _("须为0或正整数")}})
+    with transaction.atomic():
+        levels = StockLevel.objects.select_for_update().filter(sku_id=sku_id)
+        level = (levels.filter(warehouse_id=warehouse_id) if warehouse_id else levels.order_by("warehouse__priority", "pk")).first()
+        if level is None:
+            raise NotFound(_("该SKU在此仓库没有库存记录"), code="stock_not_found")
+        before = _counts(level)
+        committed = level.locked + level.occupied
+        shortfall = committed - on_hand
+        oversold: list[str] = []
+        if shortfall > 0 and not force:
+            raise Conflict(
+                _("库存%(n)d少于已锁定%(locked)d与已占用%(occupied)d之和，会造成超卖；确认后可强制修改")
+                % {"n": on_hand, "locked": level.locked, "occupied": level.occupied},
+                code="stock_at_risk",
+                details={"on_hand": on_hand, "locked": level.locked, "occupied": level.occupied, "shortfall": shortfall},
+            )
+        if shortfall > 0:
+            lines = (
+                OrderLine.objects.select_for_update()
+                .filter(stock_level=level, stock_state__in=[LineStock.LOCKED, LineStock.OCCUPIED])
+                .select_related("order")
+                .order_by("-order__created_at", "-pk")
+            )
+            # Unpaid locks give way first; then the newest paid orders.
+            ordered = sorted(lines, key=lambda ln: ln.stock_state != LineStock.LOCKED)
+            for line in ordered:
+                if shortfall <= 0:
+                    break
+                shortfall -= line.quantity
+                if line.stock_state == LineStock.LOCKED:
+                    level.locked -= line.quantity
+                    line.stock_state = LineStock.RELEASED
+                else:
+                    level.occupied -= line.quantity
+                    line.stock_state = LineStock.SHORT
+                    if line.order.status == OrderStatus.PAID:
+                        exception_open(
+                            order=line.order,
+                            kind=ExceptionKind.OVERSELL,
+                            actor=actor,
+                            detail=_("库存被改为%(n)d，%(name)s缺货") % {"n": on_hand, "name": line.product_name},
+                            data={"sku_id": sku_id, "quantity": line.quantity},
+                        )
+                    oversold.append(line.order.order_no)
+                line.save(update_fields=["stock_state"])
+        level.available = max(0, on_hand - level.locked - level.occupied)
+        level.save(update_fields=["available", "locked", "occupied"])
+        StockAdjustment.objects.create(
+            stock_level=level,
+            actor_kind=actor.kind,
+            actor_user=actor.user,
+            actor_label=actor.label[:64],
+            on_hand=on_hand,
+            before=before,
+            after=_counts(level),
+            forced=force,
+            oversold_orders=oversold,
+        )
+    return level

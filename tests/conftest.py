@@ -1,0 +1,118 @@
+"""Fixtures shared by every test: an API client per caller, a demo shop with stock, Redis for the deadline tests."""
+import json
+
+import django_rq
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests import factories
+
+
+class ApiClient:
+    """Calls /api/v1/ as one caller (buyer or merchant token, or none) and returns (status, json)."""
+
+    def __init__(self, token: str | None = None):
+        self.client = Client()
+        self.token = token
+
+    def _headers(self, extra: dict | None) -> dict:
+        headers = {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def call(self, method: str, path: str, body=None, *, headers: dict | None = None, raw: bytes | None = None):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client, method.lower())(
+            f"/api/v1{path}", data=data, content_type="application/json", headers=self._headers(headers)
+        )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        return response.status_code, payload
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+
+@pytest.fixture
+def shop(db):
+    return factories.make_shop("测试旗舰店")
+
+
+@pytest.fixture
+def sku(shop):
+    return factories.make_sku(shop, price="59.90", stock=100, name="蜂蜜柚子茶")
+
+
+@pytest.fixture
+def buyer(db):
+    return factories.make_buyer("buyer_a")
+
+
+@pytest.fixture
+def buyer_api(buyer):
+    return ApiClient(buyer.api_token)
+
+
+@pytest.fixture
+def owner(shop):
+    return factories.make_member(shop, username="owner")
+
+
+@pytest.fixture
+def merchant_api(owner):
+    return ApiClient(owner.api_token.key)
+
+
+@pytest.fixture
+def redis_conn():
+    """The real Redis of REDIS_URL, emptied before and after (the tests own it while they run)."""
+    connection = django_rq.get_connection("deadlines")
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def place_order(buyer_api, shop):
+    """Submit an order through the API and return its JSON (asserting it was accepted)."""
+
+    def place(*items, **extra):
+        status, body = buyer_api.post("/orders", factories.order_payload(shop, *items, **extra))
+        assert status == 201, body
+        return body
+
+    return place
+
+
+@pytest.fixture
+def pay(buyer_api, api):
+    """Create a payment and deliver its signed success callback; returns the payment JSON."""
+
+    def do_pay(order_no: str, *, channel: str = "douyin_pay", txn: str | None = None):
+        status, payment = buyer_api.post(f"/orders/{order_no}/payments", {"channel": channel})
+        assert status == 201, payment
+        body = factories.callback_body(payment, txn=txn or f"TXN-{payment['payment_id']}")
+        status, result = api.post(
+            "/callbacks/payment", raw=body, headers=factories.signed_headers(body, settings.PAYMENT_CALLBACK_SECRET)
+        )
+        assert status == 200, result
+        return payment
+
+    return do_pay
+
+
+@pytest.fixture
+def api():
+    """An unauthenticated caller (payment channel, carrier, or a stranger)."""
+    return ApiClient()
