@@ -1,0 +1,77 @@
+"""The minimal console: sign in, pick a shop, see only that shop's orders."""
+from django.test import Client
+
+from orders.models import Order
+from tests.factories import make_member, make_shop
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_user_is_sent_to_sign_in(db):
+    response = Client().get("/orders/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_sign_in_page_speaks_chinese_by_default_and_english_on_request(db):
+    assert "登录" in Client().get("/login/").content.decode()
+    english = Client(headers={"Accept-Language": "en"}).get("/login/")
+    assert english.status_code == 200
+    assert 'lang="en"' in english.content.decode()
+
+
+def test_sign_in_with_password_lands_on_the_dashboard(shop, owner):
+    client = Client()
+    response = client.post("/login/", {"username": "owner", "password": "pw-123456"})
+    assert response.status_code == 302
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "待支付" in page.content.decode()
+
+
+def test_order_list_shows_only_my_shops_orders_with_masked_phones(shop, sku, owner, place_order):
+    mine = place_order((sku, 1))
+    page = signed_in(owner).get("/orders/").content.decode()
+    assert mine["order_no"] in page
+    assert "138****8000" in page
+    assert "13800138000" not in page
+    stranger = make_member(make_shop("隔壁店"))
+    assert mine["order_no"] not in signed_in(stranger).get("/orders/").content.decode()
+
+
+def test_another_shops_order_is_a_404(shop, sku, place_order):
+    order = place_order((sku, 1))
+    stranger = make_member(make_shop("隔壁店"))
+    assert signed_in(stranger).get(f"/orders/{order['order_no']}/").status_code == 404
+    assert Order.objects.filter(order_no=order["order_no"]).exists()
+
+
+def test_order_detail_shows_lines_amounts_and_timeline(shop, sku, owner, place_order, pay):
+    order = place_order((sku, 2))
+    pay(order["order_no"])
+    page = signed_in(owner).get(f"/orders/{order['order_no']}/").content.decode()
+    assert "¥119.80" in page
+    assert "提交订单" in page and "支付成功" in page
+
+
+def test_user_of_two_shops_picks_one_and_sees_that_shop(shop, sku, owner, place_order):
+    from shop_admin.models import Membership
+
+    order = place_order((sku, 1))
+    second = make_shop("第二家店")
+    Membership.objects.create(user=owner, shop=second, role="owner")
+    client = signed_in(owner)
+    response = client.get("/orders/")
+    assert response.status_code == 302 and response["Location"].startswith("/shop/select/")
+    client.post("/shop/select/", {"shop_id": second.pk, "next": "/orders/"})
+    assert order["order_no"] not in client.get("/orders/").content.decode()
+    client.post("/shop/select/", {"shop_id": shop.pk, "next": "/orders/"})
+    assert order["order_no"] in client.get("/orders/").content.decode()
+    # A shop the user does not belong to cannot be picked.
+    foreign = make_shop("别人的店")
+    client.post("/shop/select/", {"shop_id": foreign.pk})
+    assert order["order_no"] in client.get("/orders/").content.decode()
