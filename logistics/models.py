@@ -23,4 +23,7 @@ class Shipment(models.Model):
         verbose_name = _("包裹")
         verbose_name_plural = _("包裹")
         constraints = [models.UniqueConstraint(fields=["carrier", "tracking_no"], name="shipment_unique_tracking")]
-        indexes = [models.Index(fields=["shop", "tracking_no"], name="shipment_shop_tracking")]
+        indexes = [
+            models.Index(fields=["shop", "tracking_no"], name="shipment_shop_tracking"),
+            models.Index(fields=["tracking_no"], name="shipment_tracking"),
+        ]

@@ -107,3 +107,4 @@ class EventKind(models.TextChoices):
     RISK_APPROVED = "risk_approved", _("风控审核通过")
     SETTLED = "settled", _("结算")
     REMARK = "remark", _("商家备注")
+    PHONE_REVEALED = "phone_revealed", _("查看完整手机号")

@@ -23,6 +23,7 @@ from orders.constants import (
 )
 from shop_admin.constants import ActorKind
 from shop_admin.models import Shop, Warehouse
+from shop_admin.permissions import Perm, system_only, transition_permission
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -231,6 +232,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "-created_at"], name="order_shop_created"),
             models.Index(fields=["shop", "-updated_at", "-id"], name="order_shop_updated"),
             models.Index(fields=["buyer", "-created_at"], name="order_buyer_created"),
+            models.Index(fields=["shop", "phone"], name="order_shop_phone"),
+            models.Index(fields=["shop", "-paid_at"], name="order_shop_paid"),
+            models.Index(fields=["shop", "ship_deadline"], name="order_ship_due", condition=Q(status=OrderStatus.PAID)),
             # Deadline look-ups of the sweep: only rows still waiting are indexed.
             models.Index(
                 fields=["pay_deadline"], name="order_pay_due", condition=Q(status=OrderStatus.PENDING_PAYMENT)
@@ -257,42 +261,56 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def can_ship(self) -> bool:
         return not self.on_hold and not self.is_frozen and not self.needs_risk_review
 
-    def is_not_frozen(self) -> bool:
-        return not self.is_frozen
-
     # --- transitions: state only; the services move stock and money and write the event ---
 
-    @transition(field=status, source=OrderStatus.PENDING_PAYMENT, target=OrderStatus.PAID, conditions=[is_not_frozen])
+    @transition(field=status, source=OrderStatus.PENDING_PAYMENT, target=OrderStatus.PAID, permission=system_only)
     def pay(self) -> None:
         pass
 
     @transition(
-        field=status, source=OrderStatus.PENDING_PAYMENT, target=OrderStatus.DEPOSIT_PAID, conditions=[is_not_frozen]
+        field=status, source=OrderStatus.PENDING_PAYMENT, target=OrderStatus.DEPOSIT_PAID, permission=system_only
     )
     def pay_deposit(self) -> None:
         pass
 
-    @transition(field=status, source=OrderStatus.DEPOSIT_PAID, target=OrderStatus.PAID, conditions=[is_not_frozen])
+    @transition(field=status, source=OrderStatus.DEPOSIT_PAID, target=OrderStatus.PAID, permission=system_only)
     def pay_balance(self) -> None:
         pass
 
-    @transition(field=status, source=[OrderStatus.PENDING_PAYMENT, OrderStatus.DEPOSIT_PAID], target=OrderStatus.CANCELLED)
+    @transition(
+        field=status,
+        source=OrderStatus.PENDING_PAYMENT,
+        target=OrderStatus.CANCELLED,
+        permission=transition_permission(Perm.ORDER_EDIT),
+    )
     def cancel(self) -> None:
         pass
 
-    @transition(field=status, source=OrderStatus.PAID, target=OrderStatus.SHIPPED, conditions=[can_ship])
+    @transition(field=status, source=OrderStatus.DEPOSIT_PAID, target=OrderStatus.CANCELLED, permission=system_only)
+    def forfeit_deposit(self) -> None:
+        """Presale balance not paid by its date: only the clock does this."""
+
+    @transition(
+        field=status,
+        source=OrderStatus.PAID,
+        target=OrderStatus.SHIPPED,
+        conditions=[can_ship],
+        permission=transition_permission(Perm.ORDER_SHIP),
+    )
     def ship(self) -> None:
         pass
 
-    @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.DELIVERED)
+    @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.DELIVERED, permission=system_only)
     def deliver(self) -> None:
         pass
 
-    @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.REJECTED)
+    @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.REJECTED, permission=system_only)
     def reject(self) -> None:
         pass
 
-    @transition(field=status, source=[OrderStatus.SHIPPED, OrderStatus.DELIVERED], target=OrderStatus.COMPLETED)
+    @transition(
+        field=status, source=[OrderStatus.SHIPPED, OrderStatus.DELIVERED], target=OrderStatus.COMPLETED, permission=system_only
+    )
     def complete(self) -> None:
         pass
 
@@ -300,6 +318,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REJECTED, OrderStatus.COMPLETED],
         target=OrderStatus.CLOSED,
+        permission=transition_permission(Perm.ORDER_MONEY),
     )
     def close(self) -> None:
         pass

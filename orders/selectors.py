@@ -1,14 +1,20 @@
 """Every read of orders, products and stock that the API, console, exports and jobs need."""
 import base64
 import binascii
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from orders.constants import ExceptionStatus
+from orders.constants import ExceptionStatus, OrderStatus
 from orders.models import Buyer, Order, OrderEvent, OrderException, OrderLine, Payment, Product, Sku
 from shop_admin.errors import Invalid, NotFound
 
@@ -105,3 +111,158 @@ def order_list_for_shop(*, shop_id: int, status: str | None = None) -> QuerySet[
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+# --- the console's order list: fast at a million orders ---
+
+TAB_COUNT_CAP = 10000
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str | None = None
+    q: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    exception: str | None = None  # an exception kind, or "any"
+    sort: str = "created"  # created / paid
+    ship_due_soon: bool = False  # paid orders whose ship deadline is within DASHBOARD_SHIP_SOON, nearest first
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _search_filter(q: str) -> Q:
+    """What `q` looks like decides where to look, so every search is one indexed lookup."""
+    q = q.strip()
+    if q.isdigit() and len(q) == 11 and q.startswith("1"):
+        return Q(phone=q)
+    if q.isdigit() and len(q) >= 16:
+        return Q(order_no=q)
+    upper = q.upper()
+    if upper.isascii() and upper.replace("-", "").isalnum() and any(ch.isdigit() for ch in upper):
+        # A tracking number, or the start of an order number someone pasted.
+        return Q(pk__in=Order.objects.filter(shipments__tracking_no=upper).values("pk")) | Q(order_no=q)
+    return Q(pk__in=OrderLine.objects.filter(product_name__icontains=q).values("order_id"))
+
+
+def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page: int) -> tuple[list[Order], bool]:
+    """One page of the shop's orders and whether there is a next one; never counts the whole list."""
+    qs = Order.objects.filter(shop_id=shop_id)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.q:
+        qs = qs.filter(_search_filter(filters.q))
+    if filters.created_from:
+        qs = qs.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        qs = qs.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
+    if filters.exception:
+        open_exceptions = OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN)
+        if filters.exception != "any":
+            open_exceptions = open_exceptions.filter(kind=filters.exception)
+        qs = qs.filter(pk__in=open_exceptions.values("order_id"))
+    order_by = ["-paid_at", "-pk"] if filters.sort == "paid" else ["-created_at", "-pk"]
+    if filters.sort == "paid":
+        qs = qs.filter(paid_at__isnull=False)
+    if filters.ship_due_soon:
+        qs = qs.filter(status=OrderStatus.PAID, ship_deadline__lte=timezone.now() + settings.DASHBOARD_SHIP_SOON)
+        order_by = ["ship_deadline", "pk"]
+    offset = (page - 1) * per_page
+    rows = list(
+        qs.order_by(*order_by).prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+            "shipments",
+            Prefetch("exceptions", queryset=OrderException.objects.filter(status=ExceptionStatus.OPEN), to_attr="open_exceptions"),
+        )[offset : offset + per_page + 1]
+    )
+    return rows[:per_page], len(rows) > per_page
+
+
+def order_tab_counts(*, shop_id: int) -> dict[str, int]:
+    """Orders per status, each count capped at TAB_COUNT_CAP + 1 (shown as "10000+"), cached for 15 s."""
+    key = f"order-tab-counts:{shop_id}"
+    counts = cache.get(key)
+    if counts is None:
+        statuses = list(OrderStatus.values)
+        table = Order._meta.db_table
+        sql = " UNION ALL ".join(
+            f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s LIMIT %s) AS t{i}"
+            for i in range(len(statuses))
+        )
+        params = []
+        for status in statuses:
+            params += [status, shop_id, status, TAB_COUNT_CAP + 1]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            counts = dict(cursor.fetchall())
+        cache.set(key, counts, 15)
+    return counts
+
+
+def order_tab_counts_forget(*, shop_id: int) -> None:
+    cache.delete(f"order-tab-counts:{shop_id}")
+
+
+# --- the dashboard: what to act on now ---
+
+
+def _capped_count(qs: QuerySet) -> int:
+    return qs.values("pk")[: TAB_COUNT_CAP + 1].count()
+
+
+def dashboard_todo(*, shop_id: int, now: datetime) -> dict[str, int]:
+    paid = Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID)
+    return {
+        "pending_payment": _capped_count(Order.objects.filter(shop_id=shop_id, status=OrderStatus.PENDING_PAYMENT)),
+        "to_ship": _capped_count(paid),
+        "ship_due_soon": _capped_count(paid.filter(ship_deadline__lte=now + settings.DASHBOARD_SHIP_SOON)),
+        "exceptions": _capped_count(OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN)),
+        "risk_review": _capped_count(paid.filter(Q(needs_risk_review=True) | Q(is_frozen=True))),
+    }
+
+
+def dashboard_deadlines(*, shop_id: int, limit: int = 10) -> list[tuple[datetime, str, Order]]:
+    """The nearest deadlines of the shop, closest first: ship-by for paid orders, pay-by for unpaid ones."""
+    to_ship = Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID, ship_deadline__isnull=False).order_by("ship_deadline")[:limit]
+    to_pay = Order.objects.filter(shop_id=shop_id, status=OrderStatus.PENDING_PAYMENT).order_by("pay_deadline")[:limit]
+    items = [(o.ship_deadline, "ship", o) for o in to_ship] + [(o.pay_deadline, "pay", o) for o in to_pay]
+    return sorted(items, key=lambda item: item[0])[:limit]
+
+
+def dashboard_trend(*, shop_id: int, days: int = 30, today: date | None = None) -> list[dict]:
+    """Per day for `days` days: orders placed, GMV (paid amounts) and the refund rate; cached for 5 minutes."""
+    today = today or timezone.localdate()
+    key = f"dashboard-trend:{shop_id}:{today.isoformat()}:{days}"
+    trend = cache.get(key)
+    if trend is None:
+        start = today - timedelta(days=days - 1)
+        rows = (
+            Order.objects.filter(shop_id=shop_id, created_at__gte=_day_start(start))
+            .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+            .values("day")
+            .annotate(
+                orders=Count("pk"),
+                gmv=Sum("paid_amount"),
+                paid_orders=Count("pk", filter=Q(paid_at__isnull=False)),
+                refunded=Count("pk", filter=Q(status=OrderStatus.CLOSED)),
+            )
+            .order_by()
+        )
+        by_day = {row["day"]: row for row in rows}
+        trend = []
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            row = by_day.get(day, {})
+            paid_orders = row.get("paid_orders", 0)
+            trend.append(
+                {
+                    "day": day.isoformat(),
+                    "orders": row.get("orders", 0),
+                    "gmv": str(row.get("gmv") or Decimal("0.00")),
+                    "refund_rate": round(100 * row.get("refunded", 0) / paid_orders, 1) if paid_orders else 0,
+                }
+            )
+        cache.set(key, trend, 300)
+    return trend

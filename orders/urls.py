@@ -1,10 +1,22 @@
-"""Console URLs of orders."""
+"""Console URLs of orders and products."""
 from django.urls import path
 
-from orders import views
+from orders.views import orders, products
 
 app_name = "orders"
 urlpatterns = [
-    path("", views.order_list, name="list"),
-    path("<str:order_no>/", views.order_detail, name="detail"),
+    path("", orders.order_list, name="list"),
+    path("bulk/", orders.order_bulk, name="bulk"),
+    path("<str:order_no>/", orders.order_detail, name="detail"),
+    path("<str:order_no>/cancel/", orders.order_cancel_view, name="cancel"),
+    path("<str:order_no>/close/", orders.order_close_view, name="close"),
+    path("<str:order_no>/remark/", orders.order_remark_view, name="remark"),
+    path("<str:order_no>/reveal-phone/", orders.order_reveal_phone, name="reveal_phone"),
+    path("<str:order_no>/risk-approve/", orders.order_risk_approve_view, name="risk_approve"),
+]
+
+product_urlpatterns = [
+    path("", products.product_list, name="products"),
+    path("stock/<int:level_id>/", products.stock_edit, name="stock_edit"),
+    path("<int:product_id>/settings/", products.product_settings, name="product_settings"),
 ]

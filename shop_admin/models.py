@@ -67,3 +67,48 @@ class MerchantApiToken(models.Model):
     class Meta:
         verbose_name = _("商家 API 令牌")
         verbose_name_plural = _("商家 API 令牌")
+
+
+class BackgroundJob(models.Model):
+    """Long work run by RQ (bulk actions, imports, exports) with the progress the page shows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(_("任务"), max_length=30)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    result_name = models.CharField(max_length=200, blank=True)
+    result = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at"]
+
+    KIND_LABELS = {"bulk_ship": _("批量发货"), "bulk_remark": _("批量备注"), "export_selected": _("导出所选订单")}
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * (self.done + self.failed) / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -12,6 +12,7 @@ class Perm:
     ORDER_EDIT = "order.edit"  # remark, address, cancel on the buyer's behalf
     ORDER_MONEY = "order.money"  # price changes, refunds, compensation, recovery
     STOCK_EDIT = "stock.edit"
+    PRODUCT_EDIT = "product.edit"  # presale settings, delivery regions
     AFTERSALE = "aftersale.operate"
     RISK_REVIEW = "order.risk_review"
 
@@ -23,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.ORDER_EDIT,
         Perm.ORDER_MONEY,
         Perm.STOCK_EDIT,
+        Perm.PRODUCT_EDIT,
         Perm.AFTERSALE,
         Perm.RISK_REVIEW,
     },
@@ -32,7 +34,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 
 
 def user_role(*, user, shop_id: int) -> str | None:
-    return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+    # Remembered on the user object for the request: a page asks once per shop, not once per button.
+    roles = user.__dict__.setdefault("_shop_roles", {})
+    if shop_id not in roles:
+        roles[shop_id] = Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+    return roles[shop_id]
 
 
 def user_can(*, user, shop_id: int, perm: str) -> bool:
@@ -43,3 +49,18 @@ def user_can(*, user, shop_id: int, perm: str) -> bool:
 def require_perm(*, user, shop_id: int, perm: str) -> None:
     if not user_can(user=user, shop_id=shop_id, perm=perm):
         raise Forbidden(_("您的角色无权执行此操作"), code="role_forbidden", details={"permission": perm})
+
+
+def transition_permission(perm: str):
+    """A django-fsm `permission=` callable: may this console user run the transition on this order?"""
+
+    def check(instance, user) -> bool:
+        return user.is_authenticated and user_can(user=user, shop_id=instance.shop_id, perm=perm)
+
+    check.__name__ = f"can_{perm.replace('.', '_')}"
+    return check
+
+
+def system_only(instance, user) -> bool:
+    """Transitions that only a buyer, a channel or the clock can cause: never a console button."""
+    return False

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_rq",
     "django_fsm",
     "import_export",
+    "axes",
     "shop_admin",
     "orders",
     "logistics",
@@ -57,7 +58,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in throttling (django-axes): 5 failures for one username from one address lock it for 15 minutes.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "shop_admin/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "shop_admin.urls"
 WSGI_APPLICATION = "shop_admin.wsgi.application"
@@ -122,7 +133,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Front-end libraries come from npm (package.json); whitenoise serves them from node_modules.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -168,6 +184,7 @@ ORDER_RECOVERY_WINDOW = timedelta(hours=24)
 ORDER_RECOVERY_WINDOW_MAX = timedelta(hours=72)
 AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this
 SWEEP_INTERVAL_SECONDS = 60
 SWEEP_BATCH_SIZE = 500
 
@@ -176,7 +193,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"rq.worker": {"level": "WARNING"}},
+    "loggers": {"rq.worker": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 if PRODUCTION:

@@ -2,6 +2,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from logistics import views as logistics_views
+from orders.urls import product_urlpatterns
 from shop_admin import views
 from shop_admin.api import api
 
@@ -10,7 +12,12 @@ urlpatterns = [
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("shop/select/", views.shop_select, name="shop_select"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
+    path("orders/<str:order_no>/ship/", logistics_views.order_ship_view, name="order_ship"),
     path("orders/", include("orders.urls")),
+    path("products/", include(product_urlpatterns)),
+    path("logistics/bulk-ship/", logistics_views.bulk_ship, name="bulk_ship"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1,14 +1,16 @@
-"""The console shell: sign in, pick a shop, the dashboard."""
+"""The console shell: sign in, pick a shop, the dashboard, background job progress."""
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orders.constants import OrderStatus
-from orders.selectors import order_status_counts
+from orders.selectors import dashboard_deadlines, dashboard_todo, dashboard_trend
 from shop_admin.console import SESSION_KEY, shop_required
-from shop_admin.models import Membership
+from shop_admin.models import BackgroundJob, Membership
 
 
 class ConsoleLoginView(LoginView):
@@ -39,6 +41,46 @@ def shop_select(request):
 
 @shop_required
 def dashboard(request):
-    counts = order_status_counts(shop_id=request.shop.pk)
-    tiles = [(status, label, counts.get(status, 0)) for status, label in OrderStatus.choices]
-    return render(request, "shop_admin/dashboard.html", {"tiles": tiles})
+    now = timezone.now()
+    todo = dashboard_todo(shop_id=request.shop.pk, now=now)
+    tiles = [
+        (_("待支付"), todo["pending_payment"], "/orders/?status=pending_payment"),
+        (_("待发货"), todo["to_ship"], "/orders/?status=paid"),
+        (_("即将超时发货"), todo["ship_due_soon"], "/orders/?status=paid&ship_due=soon"),
+        (_("异常订单"), todo["exceptions"], "/orders/?exception=any"),
+        (_("风控审核"), todo["risk_review"], "/orders/?status=paid&exception=risk_review"),
+    ]
+    return render(
+        request,
+        "shop_admin/dashboard.html",
+        {
+            "tiles": tiles,
+            "deadlines": dashboard_deadlines(shop_id=request.shop.pk),
+            "trend": dashboard_trend(shop_id=request.shop.pk),
+            "now": now,
+        },
+    )
+
+
+def _shop_job(request, job_id: int) -> BackgroundJob:
+    job = get_object_or_404(BackgroundJob, pk=job_id)
+    if job.shop_id != request.shop.pk:
+        raise Http404
+    return job
+
+
+@shop_required
+def job_detail(request, job_id: int):
+    job = _shop_job(request, job_id)
+    template = "shop_admin/_job_progress.html" if request.headers.get("HX-Request") else "shop_admin/job_detail.html"
+    return render(request, template, {"job": job})
+
+
+@shop_required
+def job_download(request, job_id: int):
+    job = _shop_job(request, job_id)
+    if job.result is None:
+        raise Http404
+    response = HttpResponse(bytes(job.result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{job.result_name}"'
+    return response

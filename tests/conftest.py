@@ -116,3 +116,30 @@ def pay(buyer_api, api):
 def api():
     """An unauthenticated caller (payment channel, carrier, or a stranger)."""
     return ApiClient()
+
+
+@pytest.fixture
+def run_jobs(redis_conn, django_capture_on_commit_callbacks):
+    """Send console requests whose jobs are enqueued on commit, then let a real RQ worker (in-process) run them.
+
+    Usage: `with run_jobs(): client.post(...)` — the jobs run when the block ends.
+    """
+    from contextlib import contextmanager
+
+    from rq import SimpleWorker
+
+    @contextmanager
+    def runner():
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
+
+    return runner
+
+
+@pytest.fixture
+def console(owner):
+    """The shop owner signed in to the console."""
+    client = Client()
+    client.force_login(owner)
+    return client

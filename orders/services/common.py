@@ -13,6 +13,7 @@ TRANSITION_LABELS = {
     "pay_deposit": _lazy("支付定金"),
     "pay_balance": _lazy("支付尾款"),
     "cancel": _lazy("取消"),
+    "forfeit_deposit": _lazy("尾款超时取消"),
     "ship": _lazy("发货"),
     "deliver": _lazy("签收"),
     "reject": _lazy("拒收"),

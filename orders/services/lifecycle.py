@@ -19,7 +19,7 @@ from orders.constants import (
 )
 from orders.events import event_record, events_transition_bulk
 from orders.models import CouponRedemption, LedgerEntry, Order, OrderException, OrderLine, Settlement
-from orders.services.common import order_lock, order_transition
+from orders.services.common import order_lock, order_transition, transition_refusal
 from orders.services.exceptions import exception_resolve
 from orders.services.stock import stock_deduct_lines, stock_release_lines, stock_unoccupy_lines
 from shop_admin.actors import Actor
@@ -37,7 +37,8 @@ def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datet
     moved: list[tuple[Order, str]] = []
     for order in orders:
         from_status = order.status
-        order.cancel()  # the FSM refuses anything but pending_payment / deposit_paid
+        # The FSM refuses anything else: unpaid orders are cancelled, presale deposits forfeited.
+        order.forfeit_deposit() if from_status == OrderStatus.DEPOSIT_PAID else order.cancel()
         order.cancelled_at = now
         moved.append((order, from_status))
     ids = [o.pk for o in orders]
@@ -62,13 +63,9 @@ def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
     """Cancel before payment (buyer or merchant)."""
     with transaction.atomic():
         order = order_lock(order.pk)
-        if order.status != OrderStatus.PENDING_PAYMENT:
-            # Presale deposits are forfeited only by the clock, never by a click.
-            raise Conflict(
-                _("订单状态为「%(status)s」，不能取消") % {"status": order.get_status_display()},
-                code="invalid_transition",
-                details={"status": order.status},
-            )
+        refusal = transition_refusal(order, "cancel")
+        if refusal:
+            raise Conflict(refusal, code="invalid_transition", details={"status": order.status})
         _orders_cancel([order], actor=actor, reason=reason or _("买家取消"), now=timezone.now())
         order.refresh_from_db()
     return order
@@ -259,4 +256,17 @@ def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
         stock_unoccupy_lines(list(order.lines.all()))
         if refunded > 0:
             LedgerEntry.objects.create(order=order, kind=LedgerKind.REFUND_OUT, amount=refunded)
+    return order
+
+
+def order_remark_set(*, order: Order, actor: Actor, remark: str, flag: int) -> Order:
+    """The merchant's own note and colour flag (0 none, 1-5 as 抖店 has); not a state change, but audited."""
+    if not 0 <= flag <= 5:
+        raise Invalid(_("旗帜须为0到5"), code="invalid_flag", details={"fields": {"flag": _("须为0到5")}})
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        old = {"remark": order.merchant_remark, "flag": order.remark_flag}
+        order.merchant_remark, order.remark_flag = remark[:500], flag
+        order.save(update_fields=["merchant_remark", "remark_flag", "updated_at"])
+        event_record(order, EventKind.REMARK, actor, reason=remark[:300], data={"old": old, "flag": flag})
     return order

@@ -75,3 +75,36 @@ def test_user_of_two_shops_picks_one_and_sees_that_shop(shop, sku, owner, place_
     foreign = make_shop("别人的店")
     client.post("/shop/select/", {"shop_id": foreign.pk})
     assert order["order_no"] in client.get("/orders/").content.decode()
+
+
+def test_dashboard_counts_link_to_lists_and_carry_chart_data(shop, sku, owner, place_order, pay):
+    import json
+
+    place_order((sku, 1))
+    paid = place_order((sku, 1))
+    pay(paid["order_no"])
+    page = signed_in(owner).get("/").content.decode()
+    assert 'href="/orders/?status=pending_payment"' in page
+    assert 'href="/orders/?status=paid&amp;ship_due=soon"' in page or 'href="/orders/?status=paid&ship_due=soon"' in page
+    assert paid["order_no"] in page  # its ship deadline is the nearest
+    trend = json.loads(page.split('<script id="trend-data" type="application/json">')[1].split("</script>")[0])
+    assert len(trend) == 30
+    assert trend[-1]["orders"] == 2
+    assert trend[-1]["gmv"] == "59.90"
+    assert '<canvas id="chart-orders"' in page
+
+
+def test_login_is_throttled_after_five_failures(shop, owner):
+    client = Client()
+    for _ in range(5):
+        client.post("/login/", {"username": "owner", "password": "wrong"})
+    locked = client.post("/login/", {"username": "owner", "password": "pw-123456"})
+    assert locked.status_code == 429
+    assert "锁定" in locked.content.decode()
+
+
+def test_money_is_formatted_as_yuan():
+    from shop_admin.templatetags.console import yuan
+
+    assert yuan("1234.5") == "¥1,234.50"
+    assert yuan(0) == "¥0.00"

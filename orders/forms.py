@@ -1,0 +1,85 @@
+"""Console forms of orders and products: they check input and name the field; services do the rest."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from orders.constants import ExceptionKind, OrderStatus
+from orders.selectors import OrderFilters
+
+PER_PAGE_CHOICES = [(20, "20"), (50, "50"), (100, "100")]
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("订单状态"), required=False, choices=[("", _("全部"))] + OrderStatus.choices)
+    q = forms.CharField(label=_("搜索"), required=False, max_length=60,
+                        widget=forms.TextInput(attrs={"placeholder": _("订单号 / 手机号 / 快递单号 / 商品名称"), "type": "search"}))
+    created_from = forms.DateField(label=_("下单起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=_("下单止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    exception = forms.ChoiceField(
+        label=_("异常"), required=False, choices=[("", _("不限")), ("any", _("有未处理异常"))] + ExceptionKind.choices
+    )
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[("created", _("下单时间")), ("paid", _("支付时间"))])
+    ship_due = forms.ChoiceField(label=_("发货时效"), required=False, choices=[("", _("不限")), ("soon", _("即将超时发货"))])
+    per_page = forms.TypedChoiceField(label=_("每页"), required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=20)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("结束日期不能早于开始日期"))
+        return data
+
+    def filters(self) -> OrderFilters:
+        data = self.cleaned_data
+        return OrderFilters(
+            status=data.get("status") or None,
+            q=(data.get("q") or "").strip(),
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            exception=data.get("exception") or None,
+            sort=data.get("sort") or "created",
+            ship_due_soon=data.get("ship_due") == "soon",
+        )
+
+
+class RemarkForm(forms.Form):
+    remark = forms.CharField(label=_("商家备注"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    flag = forms.TypedChoiceField(
+        label=_("旗帜"),
+        coerce=int,
+        choices=[(0, _("无")), (1, _("红")), (2, _("黄")), (3, _("绿")), (4, _("蓝")), (5, _("紫"))],
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200)
+    confirm = forms.BooleanField(label=_("我已确认此操作"), required=False)
+
+
+class StockForm(forms.Form):
+    on_hand = forms.IntegerField(label=_("货架库存"), min_value=0, max_value=10_000_000)
+    force = forms.BooleanField(label=_("确认强制修改（会标记超卖订单）"), required=False)
+
+
+class ProductSettingsForm(forms.Form):
+    """Presale and delivery-area settings of a product."""
+
+    is_presale = forms.BooleanField(label=_("预售"), required=False)
+    presale_deposit_ratio = forms.DecimalField(label=_("定金比例"), required=False, min_value=0.10, max_value=0.20, decimal_places=2)
+    presale_balance_due = forms.DateTimeField(
+        label=_("尾款截止"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    presale_ship_days = forms.IntegerField(label=_("付尾款后几天内发货"), required=False, min_value=1, max_value=90)
+    excluded_regions = forms.MultipleChoiceField(label=_("不配送地区"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, provinces: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["excluded_regions"].choices = [(p, p) for p in provinces]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_presale"):
+            for field in ("presale_deposit_ratio", "presale_balance_due", "presale_ship_days"):
+                if data.get(field) in (None, ""):
+                    self.add_error(field, _("预售商品必须填写"))
+        return data

@@ -1,0 +1,101 @@
+"""Console pages of products: SKUs with stock per warehouse, stock edits, presale and delivery-area settings."""
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orders.addresses import division_tree
+from orders.forms import ProductSettingsForm, StockForm
+from orders.models import Product, Sku, StockLevel
+from orders.selectors import stock_status
+from orders.services.products import product_settings_update
+from orders.services.stock import stock_set
+from shop_admin.actors import Actor
+from shop_admin.console import shop_required
+from shop_admin.errors import DomainError
+from shop_admin.permissions import Perm, user_can
+
+
+@shop_required
+def product_list(request):
+    levels = StockLevel.objects.select_related("warehouse").order_by("warehouse__priority", "warehouse_id")
+    skus = Sku.objects.prefetch_related(Prefetch("stock_levels", queryset=levels)).order_by("pk")
+    products = list(
+        Product.objects.filter(shop=request.shop).prefetch_related(Prefetch("skus", queryset=skus)).order_by("-is_active", "pk")
+    )
+    for product in products:
+        for sku in product.skus.all():
+            sku.totals = {
+                "available": sum(lv.available for lv in sku.stock_levels.all()),
+                "locked": sum(lv.locked for lv in sku.stock_levels.all()),
+                "occupied": sum(lv.occupied for lv in sku.stock_levels.all()),
+            }
+            sku.status = stock_status(is_presale=product.is_presale, available=sku.totals["available"])
+    return render(
+        request,
+        "orders/product_list.html",
+        {
+            "products": products,
+            "can_edit_stock": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.STOCK_EDIT),
+            "can_edit_product": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.PRODUCT_EDIT),
+        },
+    )
+
+
+@require_POST
+@shop_required
+def stock_edit(request, level_id: int):
+    level = StockLevel.objects.select_related("sku", "warehouse").filter(pk=level_id, sku__shop=request.shop).first()
+    if level is None:
+        raise Http404
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.STOCK_EDIT):
+        return render(request, "shop_admin/forbidden.html", {"reason": _("您的角色无权修改库存")}, status=403)
+    form = StockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("%(sku)s：库存须为0或正整数") % {"sku": level.sku.code})
+        return redirect("products")
+    try:
+        stock_set(
+            sku_id=level.sku_id,
+            actor=Actor.for_user(request.user),
+            on_hand=form.cleaned_data["on_hand"],
+            warehouse_id=level.warehouse_id,
+            force=form.cleaned_data["force"],
+        )
+        messages.success(request, _("%(sku)s %(wh)s 库存已更新") % {"sku": level.sku.code, "wh": level.warehouse.name})
+    except DomainError as exc:
+        messages.warning(request, f"{level.sku.code} {level.warehouse.name}：{exc.message}")
+    return redirect("products")
+
+
+@shop_required
+def product_settings(request, product_id: int):
+    product = Product.objects.filter(pk=product_id, shop=request.shop).first()
+    if product is None:
+        raise Http404
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.PRODUCT_EDIT):
+        return render(request, "shop_admin/forbidden.html", {"reason": _("只有店主可以修改商品设置")}, status=403)
+    provinces = list(division_tree())
+    if request.method == "POST":
+        form = ProductSettingsForm(request.POST, provinces=provinces)
+        if form.is_valid():
+            try:
+                product_settings_update(product=product, **form.cleaned_data)
+                messages.success(request, _("商品设置已保存"))
+                return redirect("products")
+            except DomainError as exc:
+                messages.error(request, exc.message)
+    else:
+        form = ProductSettingsForm(
+            provinces=provinces,
+            initial={
+                "is_presale": product.is_presale,
+                "presale_deposit_ratio": product.presale_deposit_ratio,
+                "presale_balance_due": product.presale_balance_due,
+                "presale_ship_days": product.presale_ship_days,
+                "excluded_regions": product.excluded_regions,
+            },
+        )
+    return render(request, "orders/product_settings.html", {"product": product, "form": form})

@@ -1,0 +1,269 @@
+"""Console pages of orders: list, filters, detail, the actions each role may take, bulk work with progress."""
+import pytest
+from django.test import Client
+
+from orders.constants import EventKind, OrderStatus
+from orders.models import Order, OrderEvent
+from shop_admin.models import BackgroundJob
+from tests.factories import make_member, make_shop, make_sku, stock_of
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+@pytest.fixture
+def paid_order(sku, place_order, pay):
+    order = place_order((sku, 2))
+    pay(order["order_no"])
+    return order
+
+
+# --- the list ---
+
+
+def test_list_filters_by_status_with_tab_counts(console, sku, place_order, pay):
+    unpaid = place_order((sku, 1))
+    paid = place_order((sku, 1))
+    pay(paid["order_no"])
+    page = html(console.get("/orders/?status=paid"))
+    assert paid["order_no"] in page and unpaid["order_no"] not in page
+    assert "待发货<span class=\"count\">1</span>" in page
+    assert "待支付<span class=\"count\">1</span>" in page
+
+
+@pytest.mark.parametrize("how", ["order_no", "phone", "product", "tracking"])
+def test_q_finds_an_order_by_number_phone_product_or_tracking(shop, console, place_order, pay, merchant_api, how):
+    wanted_sku = make_sku(shop, name="智利车厘子")
+    other_sku = make_sku(shop, name="蜂蜜柚子茶")
+    other = place_order((other_sku, 1))
+    wanted = place_order((wanted_sku, 1), address={"name": "李四", "phone": "13912345678", "province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": "文三路1号"})
+    pay(wanted["order_no"])
+    merchant_api.post(f"/merchant/orders/{wanted['order_no']}/ship", {"carrier": "SF", "tracking_no": "SF1234567890123"})
+    q = {"order_no": wanted["order_no"], "phone": "13912345678", "product": "车厘子", "tracking": "sf1234567890123"}[how]
+    page = html(console.get("/orders/", {"q": q}))
+    assert wanted["order_no"] in page
+    assert other["order_no"] not in page
+
+
+def test_date_range_and_bad_dates(console, sku, place_order):
+    order = place_order((sku, 1))
+    Order.objects.filter(order_no=order["order_no"]).update(created_at="2026-01-15T10:00:00+08:00")
+    assert order["order_no"] in html(console.get("/orders/", {"created_from": "2026-01-15", "created_to": "2026-01-15"}))
+    assert order["order_no"] not in html(console.get("/orders/", {"created_from": "2026-01-16"}))
+    page = html(console.get("/orders/", {"created_from": "2026-02-01", "created_to": "2026-01-01"}))
+    assert "结束日期不能早于开始日期" in page
+    assert "请输入一个有效的日期" in html(console.get("/orders/", {"created_from": "yesterday"})) or "有效" in html(console.get("/orders/", {"created_from": "yesterday"}))
+
+
+def test_exception_filter_and_ship_due_soon(shop, console, place_order, pay):
+    big = make_sku(shop, price="6000.00")
+    held = place_order((big, 1))
+    pay(held["order_no"])
+    normal = place_order((make_sku(shop), 1))
+    pay(normal["order_no"])
+    page = html(console.get("/orders/", {"exception": "risk_review"}))
+    assert held["order_no"] in page and normal["order_no"] not in page
+    Order.objects.filter(order_no=normal["order_no"]).update(ship_deadline="2020-01-01T00:00:00+08:00")
+    page = html(console.get("/orders/", {"ship_due": "soon"}))
+    assert normal["order_no"] in page and held["order_no"] not in page
+
+
+def test_pagination_has_next_without_counting_everything(console, sku, place_order):
+    numbers = [place_order((sku, 1))["order_no"] for _ in range(25)]
+    first = html(console.get("/orders/"))
+    assert numbers[-1] in first and numbers[0] not in first
+    assert 'rel="next"' in first
+    second = html(console.get("/orders/", {"page": 2}))
+    assert numbers[0] in second and 'rel="next"' not in second
+
+
+def test_query_count_is_the_same_for_20_and_100_rows(console, sku, place_order):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(30):
+        place_order((sku, 1))
+    counts = {}
+    for per_page in (20, 100):
+        cache.clear()  # both measure the cold path, tab counts included
+        with CaptureQueriesContext(connection) as ctx:
+            html(console.get("/orders/", {"per_page": per_page, "status": "pending_payment"}))
+        counts[per_page] = len(ctx.captured_queries)
+    assert counts[20] == counts[100]
+    assert counts[20] <= 12
+
+
+def test_htmx_filter_returns_only_the_table(console, sku, place_order):
+    order = place_order((sku, 1))
+    partial = html(console.get("/orders/", {"q": order["order_no"]}, headers={"HX-Request": "true"}))
+    assert order["order_no"] in partial
+    assert "<html" not in partial
+
+
+# --- the detail ---
+
+
+def test_detail_shows_breakdown_masked_phone_and_timeline(console, paid_order):
+    page = html(console.get(f"/orders/{paid_order['order_no']}/"))
+    assert "¥119.80" in page
+    assert "138****8000" in page and "13800138000" not in page
+    assert "提交订单" in page and "待支付 → 待发货" in page
+    assert 'action="/orders/%s/ship/"' % paid_order["order_no"] in page
+
+
+def test_reveal_phone_is_logged(console, paid_order):
+    response = console.post(f"/orders/{paid_order['order_no']}/reveal-phone/")
+    assert "13800138000" in html(response)
+    event = OrderEvent.objects.get(order__order_no=paid_order["order_no"], kind=EventKind.PHONE_REVEALED)
+    assert event.actor_label == "owner"
+
+
+def test_ship_from_the_detail_changes_state_and_timeline(console, sku, paid_order):
+    response = console.post(f"/orders/{paid_order['order_no']}/ship/", {"carrier": "ZTO", "tracking_no": "73100000000077"}, follow=True)
+    page = html(response)
+    assert "已发货" in page
+    assert "待发货 → 已发货" in page
+    assert stock_of(sku)["occupied"] == 0
+
+
+def test_refused_action_says_why_on_the_page(console, paid_order):
+    response = console.post(f"/orders/{paid_order['order_no']}/ship/", {"carrier": "SF", "tracking_no": "12"}, follow=True)
+    assert "不符合顺丰的单号格式" in html(response)
+    response = console.post(f"/orders/{paid_order['order_no']}/cancel/", {"reason": "想取消"}, follow=True)
+    assert "不能取消" in html(response)
+    assert Order.objects.get(order_no=paid_order["order_no"]).status == OrderStatus.PAID
+
+
+def test_close_needs_a_second_confirmation(console, sku, paid_order):
+    response = console.post(f"/orders/{paid_order['order_no']}/close/", {"reason": "缺货"}, follow=True)
+    assert "二次确认" in html(response)
+    assert Order.objects.get(order_no=paid_order["order_no"]).status == OrderStatus.PAID
+    console.post(f"/orders/{paid_order['order_no']}/close/", {"reason": "缺货", "confirm": "on"})
+    assert Order.objects.get(order_no=paid_order["order_no"]).status == OrderStatus.CLOSED
+    assert stock_of(sku) == {"available": 100, "locked": 0, "occupied": 0}
+
+
+def test_remark_with_a_flag(console, paid_order):
+    console.post(f"/orders/{paid_order['order_no']}/remark/", {"remark": "加急", "flag": "1"})
+    order = Order.objects.get(order_no=paid_order["order_no"])
+    assert (order.merchant_remark, order.remark_flag) == ("加急", 1)
+    response = console.post(f"/orders/{paid_order['order_no']}/remark/", {"remark": "x", "flag": "9"}, follow=True)
+    assert "旗帜" in html(response)
+
+
+def test_risk_review_then_ship(shop, console, place_order, pay):
+    order = place_order((make_sku(shop, price="5000.00"), 1))
+    pay(order["order_no"])
+    page = html(console.get(f"/orders/{order['order_no']}/"))
+    assert "风控审核" in page and 'action="/orders/%s/ship/"' % order["order_no"] not in page
+    console.post(f"/orders/{order['order_no']}/risk-approve/", {"note": "已电话核实"})
+    assert 'action="/orders/%s/ship/"' % order["order_no"] in html(console.get(f"/orders/{order['order_no']}/"))
+
+
+# --- roles ---
+
+
+def test_buttons_follow_the_role(shop, paid_order):
+    warehouse = as_user(make_member(shop, role="warehouse"))
+    service = as_user(make_member(shop, role="service"))
+    page = html(warehouse.get(f"/orders/{paid_order['order_no']}/"))
+    assert "/ship/" in page and "/close/" not in page and "/remark/" not in page
+    page = html(service.get(f"/orders/{paid_order['order_no']}/"))
+    assert "/ship/" in page and "/close/" not in page and "/remark/" in page
+
+
+def test_role_limits_are_enforced_not_just_hidden(shop, paid_order):
+    warehouse = as_user(make_member(shop, role="warehouse"))
+    service = as_user(make_member(shop, role="service"))
+    assert warehouse.post(f"/orders/{paid_order['order_no']}/remark/", {"remark": "x", "flag": "0"}).status_code == 403
+    assert service.post(f"/orders/{paid_order['order_no']}/close/", {"reason": "x", "confirm": "on"}).status_code == 403
+    assert service.post(f"/orders/{paid_order['order_no']}/risk-approve/").status_code == 403
+    assert Order.objects.get(order_no=paid_order["order_no"]).status == OrderStatus.PAID
+
+
+# --- another shop ---
+
+
+def test_another_shops_order_is_a_404_on_every_page_and_action(paid_order):
+    stranger = as_user(make_member(make_shop("隔壁店")))
+    no = paid_order["order_no"]
+    assert stranger.get(f"/orders/{no}/").status_code == 404
+    for path, data in [
+        (f"/orders/{no}/ship/", {"carrier": "ZTO", "tracking_no": "73100000000001"}),
+        (f"/orders/{no}/cancel/", {"reason": "x"}),
+        (f"/orders/{no}/close/", {"reason": "x", "confirm": "on"}),
+        (f"/orders/{no}/remark/", {"remark": "x", "flag": "0"}),
+        (f"/orders/{no}/reveal-phone/", {}),
+        (f"/orders/{no}/risk-approve/", {}),
+    ]:
+        assert stranger.post(path, data).status_code == 404, path
+    assert Order.objects.get(order_no=no).status == OrderStatus.PAID
+    assert not OrderEvent.objects.filter(order__order_no=no, kind=EventKind.PHONE_REVEALED).exists()
+
+
+# --- bulk work as RQ jobs with progress ---
+
+
+def test_bulk_remark_runs_as_a_job_with_progress(console, sku, place_order, run_jobs):
+    numbers = [place_order((sku, 1))["order_no"] for _ in range(3)]
+    with run_jobs():
+        response = console.post("/orders/bulk/", {"order_no": numbers, "action": "remark", "remark": "周末发", "flag": "3"})
+    assert response.status_code == 302
+    job = BackgroundJob.objects.get()
+    page = html(console.get(response["Location"]))
+    assert "<progress" in page and 'value="100"' in page
+    assert job.kind == "bulk_remark"
+    assert set(Order.objects.filter(order_no__in=numbers).values_list("merchant_remark", "remark_flag")) == {("周末发", 3)}
+
+
+def test_bulk_ship_reports_bad_rows_and_ships_the_rest(console, sku, place_order, pay, run_jobs):
+    good, bad = place_order((sku, 1)), place_order((sku, 1))
+    pay(good["order_no"])
+    pay(bad["order_no"])
+    form = html(console.get("/logistics/bulk-ship/", {"order_no": [good["order_no"], bad["order_no"]]}))
+    assert f"tracking_{good['order_no']}" in form
+    with run_jobs():
+        response = console.post("/logistics/bulk-ship/", {
+            "order_no": [good["order_no"], bad["order_no"]],
+            f"carrier_{good['order_no']}": "ZTO", f"tracking_{good['order_no']}": "73100000000555",
+            f"carrier_{bad['order_no']}": "SF", f"tracking_{bad['order_no']}": "nope",
+        })
+    job = BackgroundJob.objects.get()
+    assert (job.status, job.done, job.failed) == ("done", 1, 1)
+    assert bad["order_no"] in job.errors[0] and "顺丰" in job.errors[0]
+    assert Order.objects.get(order_no=good["order_no"]).status == OrderStatus.SHIPPED
+    page = html(console.get(response["Location"]))
+    assert "失败明细" in page
+
+
+def test_export_selected_gives_the_contract_csv(console, sku, paid_order, place_order, run_jobs):
+    other = place_order((sku, 1))
+    with run_jobs():
+        response = console.post("/orders/bulk/", {"order_no": [paid_order["order_no"]], "action": "export"})
+    download = console.get(response["Location"] + "download/")
+    assert download.status_code == 200
+    body = download.content
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    header = text.splitlines()[0]
+    assert header.startswith("订单号,下单时间,订单状态,SKU编码,商品名称,商品规格,数量,单价,运费,优惠金额,应付金额,收件人,手机号")
+    assert paid_order["order_no"] in text and other["order_no"] not in text
+    assert "待发货" in text
+
+
+def test_another_shops_job_is_a_404(console, sku, place_order, run_jobs):
+    order = place_order((sku, 1))
+    with run_jobs():
+        response = console.post("/orders/bulk/", {"order_no": [order["order_no"]], "action": "export"})
+    stranger = as_user(make_member(make_shop("隔壁店")))
+    assert stranger.get(response["Location"]).status_code == 404
+    assert stranger.get(response["Location"] + "download/").status_code == 404
