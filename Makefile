@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # make test runs on PostgreSQL (as CI does) unless DATABASE_URL says otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test worker check-deploy perf e2e-deps
+.PHONY: install run test worker check-deploy perf browser
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ run: install
 worker: install
 	$(PY) manage.py rqworker default deadlines --with-scheduler
 
-test: install
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which cannot download here).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: install browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest
 	$(MAKE) --no-print-directory check-deploy
 

@@ -2,13 +2,13 @@
 from ninja import Router
 
 from logistics.services import shipment_create
+from orders.api import ERRORS
 from orders.schemas import MerchantOrderOut, ShipIn, order_out
 from orders.selectors import order_get_for_shops
 from shop_admin.actors import Actor
 from shop_admin.api_auth import MerchantAuth
 from shop_admin.permissions import Perm, require_perm
 from shop_admin.selectors import user_shop_ids
-from orders.api import ERRORS
 
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
 

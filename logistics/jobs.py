@@ -2,8 +2,13 @@
 from logistics.services import shipment_create
 from orders.models import Order
 from shop_admin.actors import Actor
-from shop_admin.background import background_job_begin, background_job_finish, background_job_step
+from shop_admin.background import (
+    background_job_begin,
+    background_job_finish,
+    background_job_step,
+)
 from shop_admin.errors import DomainError
+from shop_admin.text import join_messages
 
 
 def orders_bulk_ship(job_id: int) -> None:
@@ -21,6 +26,6 @@ def orders_bulk_ship(job_id: int) -> None:
             shipment_create(order=order, actor=actor, carrier=row["carrier"], tracking_no=row["tracking_no"])
             background_job_step(job, ok=True)
         except DomainError as exc:
-            detail = "；".join(f"{v}" for v in exc.details.get("fields", {}).values())
-            background_job_step(job, ok=False, error=f"{row['order_no']}: {exc.message}{'：' + detail if detail else ''}")
+            detail = join_messages(exc.details.get("fields", {}).values())
+            background_job_step(job, ok=False, error=f"{row['order_no']}: {exc.message}{': ' + detail if detail else ''}")
     background_job_finish(job)

@@ -9,6 +9,7 @@ from orders.models import Order
 from orders.services.lifecycle import order_ship
 from shop_admin.actors import Actor
 from shop_admin.errors import Conflict, Invalid
+from shop_admin.text import join_list
 
 
 def carrier_parse(value: str) -> str | None:
@@ -27,7 +28,7 @@ def tracking_validate(*, carrier: str, tracking_no: str) -> tuple[str, str]:
     if code is None:
         errors["carrier"] = _("不支持的快递公司：%(c)s（可选：%(all)s）") % {
             "c": carrier,
-            "all": "、".join(f"{c.label}({c.value})" for c in Carrier),
+            "all": join_list(f"{c.label}({c.value})" for c in Carrier),
         }
     elif not TRACKING_PATTERNS[code].match(tracking_no):
         errors["tracking_no"] = _("快递单号“%(no)s”不符合%(c)s的单号格式") % {"no": tracking_no, "c": Carrier(code).label}

@@ -14,9 +14,10 @@ from orders.models import Order
 from orders.selectors import order_get_for_shops
 from shop_admin.actors import Actor
 from shop_admin.background import background_job_start
-from shop_admin.console import shop_required
+from shop_admin.console import forbidden, shop_required
 from shop_admin.errors import DomainError, NotFound
 from shop_admin.permissions import Perm, user_can
+from shop_admin.text import form_errors_text, join_messages
 
 
 @require_POST
@@ -27,17 +28,17 @@ def order_ship_view(request, order_no: str):
     except NotFound:
         raise Http404 from None
     if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_SHIP):
-        return render(request, "shop_admin/forbidden.html", {"reason": _("您的角色无权发货")}, status=403)
+        return forbidden(request, _("您的角色无权发货"))
     form = ShipForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(f"{form.fields[f].label}：{e[0]}" for f, e in form.errors.items()))
+        messages.error(request, form_errors_text(form))
         return redirect("orders:detail", order_no=order_no)
     try:
         shipment_create(order=order, actor=Actor.for_user(request.user), **form.cleaned_data)
         messages.success(request, _("已发货"))
     except DomainError as exc:
         fields = exc.details.get("fields", {})
-        messages.error(request, exc.message + ("：" + "；".join(str(v) for v in fields.values()) if fields else ""))
+        messages.error(request, exc.message + (_("：") + join_messages(fields.values()) if fields else ""))
     return redirect("orders:detail", order_no=order_no)
 
 
@@ -45,7 +46,7 @@ def order_ship_view(request, order_no: str):
 def bulk_ship(request):
     """GET: one row per selected paid order to fill in; POST: start the shipping job."""
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_SHIP):
-        return render(request, "shop_admin/forbidden.html", {"reason": _("您的角色无权发货")}, status=403)
+        return forbidden(request, _("您的角色无权发货"))
     if request.method == "POST":
         order_nos = request.POST.getlist("order_no")[:500]
         rows, errors = [], []

@@ -45,7 +45,11 @@ from orders.selectors import (
 )
 from orders.services.exceptions import exception_open
 from orders.services.idempotency import idempotent_call
-from orders.services.lifecycle import order_cancel, order_change_address, order_confirm_receipt
+from orders.services.lifecycle import (
+    order_cancel,
+    order_change_address,
+    order_confirm_receipt,
+)
 from orders.services.payments import payment_callback_apply, payment_create
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit

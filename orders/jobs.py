@@ -5,9 +5,18 @@ from django.utils import timezone
 
 from orders.models import Order, OrderLine
 from orders.resources import order_lines_csv
-from orders.services.lifecycle import order_remark_set, orders_auto_confirm, orders_expire_balance, orders_expire_unpaid
+from orders.services.lifecycle import (
+    order_remark_set,
+    orders_auto_confirm,
+    orders_expire_balance,
+    orders_expire_unpaid,
+)
 from shop_admin.actors import Actor
-from shop_admin.background import background_job_begin, background_job_finish, background_job_step
+from shop_admin.background import (
+    background_job_begin,
+    background_job_finish,
+    background_job_step,
+)
 from shop_admin.errors import DomainError
 
 # --- deadlines (registered in OrdersConfig.ready) ---

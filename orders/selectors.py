@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -15,7 +15,16 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus, OrderStatus
-from orders.models import Buyer, Order, OrderEvent, OrderException, OrderLine, Payment, Product, Sku
+from orders.models import (
+    Buyer,
+    Order,
+    OrderEvent,
+    OrderException,
+    OrderLine,
+    Payment,
+    Product,
+    Sku,
+)
 from shop_admin.errors import Invalid, NotFound
 
 
@@ -98,19 +107,6 @@ def products_for_shop(*, shop_id: int) -> list[Product]:
 
 def open_exceptions(*, order: Order) -> list[OrderException]:
     return [e for e in order.exceptions.all() if e.status == ExceptionStatus.OPEN]
-
-
-def order_status_counts(*, shop_id: int) -> dict[str, int]:
-    """Orders per status of one shop (one grouped query on the shop/status index)."""
-    rows = Order.objects.filter(shop_id=shop_id).values("status").annotate(n=Count("pk")).order_by()
-    return {row["status"]: row["n"] for row in rows}
-
-
-def order_list_for_shop(*, shop_id: int, status: str | None = None) -> QuerySet[Order]:
-    qs = Order.objects.filter(shop_id=shop_id).order_by("-created_at", "-pk")
-    if status:
-        qs = qs.filter(status=status)
-    return qs
 
 
 # --- the console's order list: fast at a million orders ---
@@ -201,8 +197,14 @@ def order_tab_counts(*, shop_id: int) -> dict[str, int]:
     return counts
 
 
-def order_tab_counts_forget(*, shop_id: int) -> None:
-    cache.delete(f"order-tab-counts:{shop_id}")
+def order_counts_changed(*, shop_ids: set[int]) -> None:
+    """Orders of these shops changed status: drop their cached tab counts once the change is committed."""
+
+    def forget() -> None:
+        for shop_id in shop_ids:
+            cache.delete(f"order-tab-counts:{shop_id}")
+
+    transaction.on_commit(forget)
 
 
 # --- the dashboard: what to act on now ---

@@ -10,6 +10,7 @@ from orders.api import buyer_router, callback_router
 from orders.api import merchant_router as orders_merchant_router
 from shop_admin.api_auth import error_response
 from shop_admin.errors import DomainError
+from shop_admin.text import join_list
 
 api = NinjaAPI(
     title="抖店商家后台 API",
@@ -47,7 +48,7 @@ def on_validation_error(request, exc: NinjaValidationError):
     fields = {}
     for err in exc.errors:
         fields[_field_path(err.get("loc", ()))] = err.get("msg", "")
-    return error_response(422, "invalid_input", _("请求参数有误：%(fields)s") % {"fields": "、".join(fields)}, {"fields": fields})
+    return error_response(422, "invalid_input", _("请求参数有误：%(fields)s") % {"fields": join_list(fields)}, {"fields": fields})
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,7 +1,8 @@
 """The console's notion of "the shop I am working in": chosen once per session among the user's memberships."""
 from functools import wraps
 
-from django.shortcuts import redirect
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 
 from shop_admin.models import Membership
 
@@ -35,3 +36,8 @@ def shop_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def forbidden(request, reason: str) -> HttpResponse:
+    """A role refusal: 403 with the reason on the page."""
+    return render(request, "shop_admin/forbidden.html", {"reason": reason}, status=403)

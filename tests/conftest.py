@@ -44,6 +44,14 @@ class ApiClient:
         return self.call("PUT", path, body, **kw)
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached counts live in Redis: each test starts without another test's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def shop(db):
     return factories.make_shop("测试旗舰店")

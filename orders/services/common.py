@@ -1,24 +1,25 @@
 """The helpers every order service shares: lock the row, run a transition or refuse it clearly."""
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from orders.events import event_transition
 from orders.models import Order
+from orders.selectors import order_counts_changed
 from shop_admin.actors import Actor
 from shop_admin.errors import Conflict, NotFound
 
 TRANSITION_LABELS = {
-    "pay": _lazy("支付"),
-    "pay_deposit": _lazy("支付定金"),
-    "pay_balance": _lazy("支付尾款"),
-    "cancel": _lazy("取消"),
-    "forfeit_deposit": _lazy("尾款超时取消"),
-    "ship": _lazy("发货"),
-    "deliver": _lazy("签收"),
-    "reject": _lazy("拒收"),
-    "complete": _lazy("确认收货"),
-    "close": _lazy("关闭"),
+    "pay": gettext_lazy("支付"),
+    "pay_deposit": gettext_lazy("支付定金"),
+    "pay_balance": gettext_lazy("支付尾款"),
+    "cancel": gettext_lazy("取消"),
+    "forfeit_deposit": gettext_lazy("尾款超时取消"),
+    "ship": gettext_lazy("发货"),
+    "deliver": gettext_lazy("签收"),
+    "reject": gettext_lazy("拒收"),
+    "complete": gettext_lazy("确认收货"),
+    "close": gettext_lazy("关闭"),
 }
 
 
@@ -59,3 +60,4 @@ def order_transition(order: Order, name: str, actor: Actor, *, reason: str = "",
     except (TransitionNotAllowed, ConcurrentTransition):
         raise Conflict(_("订单刚被其他操作更新，请刷新后重试"), code="concurrent_update") from None
     event_transition(order, actor, from_status=from_status, reason=reason, data=data)
+    order_counts_changed(shop_ids={order.shop_id})

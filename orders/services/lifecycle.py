@@ -18,10 +18,22 @@ from orders.constants import (
     OrderStatus,
 )
 from orders.events import event_record, events_transition_bulk
-from orders.models import CouponRedemption, LedgerEntry, Order, OrderException, OrderLine, Settlement
+from orders.models import (
+    CouponRedemption,
+    LedgerEntry,
+    Order,
+    OrderException,
+    OrderLine,
+    Settlement,
+)
+from orders.selectors import order_counts_changed
 from orders.services.common import order_lock, order_transition, transition_refusal
 from orders.services.exceptions import exception_resolve
-from orders.services.stock import stock_deduct_lines, stock_release_lines, stock_unoccupy_lines
+from orders.services.stock import (
+    stock_deduct_lines,
+    stock_release_lines,
+    stock_unoccupy_lines,
+)
 from shop_admin.actors import Actor
 from shop_admin.deadlines import deadline_schedule
 from shop_admin.errors import Conflict, Invalid
@@ -57,6 +69,7 @@ def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datet
     ]
     LedgerEntry.objects.bulk_create(forfeits)
     events_transition_bulk(moved, actor, reason=reason)
+    order_counts_changed(shop_ids={o.shop_id for o in orders})
 
 
 def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:

@@ -22,10 +22,15 @@ from orders.events import event_record
 from orders.models import LedgerEntry, Order, Payment
 from orders.services.common import order_lock, order_transition
 from orders.services.exceptions import exception_open
-from orders.services.stock import stock_occupy_lines, stock_release_lines, stock_relock_lines
+from orders.services.stock import (
+    stock_occupy_lines,
+    stock_release_lines,
+    stock_relock_lines,
+)
 from shop_admin.actors import Actor
 from shop_admin.deadlines import deadline_schedule
 from shop_admin.errors import Conflict, NotFound
+from shop_admin.text import join_list
 
 
 def _purpose_and_amount(order: Order) -> tuple[str, Decimal]:
@@ -73,7 +78,7 @@ def payment_create(*, order: Order, actor: Actor, channel: str) -> Payment:
             short = stock_relock_lines(list(order.lines.all()), province=order.province)
             if short:
                 raise Conflict(
-                    _("库存不足：%(names)s") % {"names": "、".join(ln.product_name for ln in short)},
+                    _("库存不足：%(names)s") % {"names": join_list(ln.product_name for ln in short)},
                     code="out_of_stock",
                     details={"lines": [{"sku_id": ln.sku_id, "sku_code": ln.sku_code} for ln in short]},
                 )
@@ -131,7 +136,7 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
                 order=order,
                 kind=ExceptionKind.OVERSELL,
                 actor=actor,
-                detail=_("付款时库存不足（超卖）：%(names)s") % {"names": "、".join(ln.product_name for ln in short)},
+                detail=_("付款时库存不足（超卖）：%(names)s") % {"names": join_list(ln.product_name for ln in short)},
                 data={"lines": [{"sku_id": ln.sku_id, "quantity": ln.quantity} for ln in short]},
             )
     if order.needs_risk_review:

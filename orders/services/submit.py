@@ -11,12 +11,22 @@ from django.utils.translation import gettext as _
 from orders.addresses import Address, address_validate, is_remote
 from orders.constants import ORDER_KIND_DIGIT, EventKind, OrderKind
 from orders.events import event_record
-from orders.models import Buyer, Coupon, CouponRedemption, FullReduction, Order, OrderLine, Sku
+from orders.models import (
+    Buyer,
+    Coupon,
+    CouponRedemption,
+    FullReduction,
+    Order,
+    OrderLine,
+    Sku,
+)
+from orders.selectors import order_counts_changed
 from orders.services.stock import stock_lock_lines
 from shop_admin.actors import Actor
 from shop_admin.deadlines import deadline_schedule
 from shop_admin.errors import Conflict, Invalid, NotFound
 from shop_admin.models import Shop
+from shop_admin.text import join_list
 
 CENT = Decimal("0.01")
 MAX_LINE_QUANTITY = 999
@@ -232,7 +242,7 @@ def order_submit(
         short = stock_lock_lines(lines, province=clean_address.province)
         if short:
             raise Conflict(
-                _("库存不足：%(names)s") % {"names": "、".join(f"{ln.product_name} {ln.spec}".strip() for ln in short)},
+                _("库存不足：%(names)s") % {"names": join_list(f"{ln.product_name} {ln.spec}".strip() for ln in short)},
                 code="out_of_stock",
                 details={
                     "lines": [
@@ -249,5 +259,6 @@ def order_submit(
         )
         event_record(order, EventKind.SUBMITTED, Actor.for_buyer(buyer), data={"payable": str(payable)})
         deadline_schedule(name="order_pay_timeout", pk=order.pk, at=order.pay_deadline)
+        order_counts_changed(shop_ids={shop.pk})
     return order
 

@@ -11,14 +11,25 @@ from orders.events import event_record
 from orders.forms import OrderFilterForm, ReasonForm, RemarkForm
 from orders.jobs import orders_bulk_remark, orders_export_selected
 from orders.models import Order
-from orders.selectors import TAB_COUNT_CAP, order_get_for_shops, order_list_page, order_tab_counts
+from orders.selectors import (
+    TAB_COUNT_CAP,
+    order_get_for_shops,
+    order_list_page,
+    order_tab_counts,
+)
 from orders.services.common import transition_refusal
-from orders.services.lifecycle import order_cancel, order_refund_close, order_remark_set, order_risk_approve
+from orders.services.lifecycle import (
+    order_cancel,
+    order_refund_close,
+    order_remark_set,
+    order_risk_approve,
+)
 from shop_admin.actors import Actor
 from shop_admin.background import background_job_start
-from shop_admin.console import shop_required
+from shop_admin.console import forbidden, shop_required
 from shop_admin.errors import DomainError, NotFound
 from shop_admin.permissions import Perm, user_can
+from shop_admin.text import form_errors_text
 
 
 def shop_order(request, order_no: str) -> Order:
@@ -27,10 +38,6 @@ def shop_order(request, order_no: str) -> Order:
         return order_get_for_shops(shop_ids={request.shop.pk}, order_no=order_no)
     except NotFound:
         raise Http404 from None
-
-
-def forbidden(request, reason: str) -> HttpResponse:
-    return render(request, "shop_admin/forbidden.html", {"reason": reason}, status=403)
 
 
 @shop_required
@@ -149,7 +156,7 @@ def order_remark_view(request, order_no: str):
     order = shop_order(request, order_no)
     form = RemarkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(f"{form.fields[f].label}：{e[0]}" for f, e in form.errors.items()))
+        messages.error(request, form_errors_text(form))
         return redirect("orders:detail", order_no=order_no)
 
     def remark():

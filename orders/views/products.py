@@ -13,7 +13,7 @@ from orders.selectors import stock_status
 from orders.services.products import product_settings_update
 from orders.services.stock import stock_set
 from shop_admin.actors import Actor
-from shop_admin.console import shop_required
+from shop_admin.console import forbidden, shop_required
 from shop_admin.errors import DomainError
 from shop_admin.permissions import Perm, user_can
 
@@ -51,7 +51,7 @@ def stock_edit(request, level_id: int):
     if level is None:
         raise Http404
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.STOCK_EDIT):
-        return render(request, "shop_admin/forbidden.html", {"reason": _("您的角色无权修改库存")}, status=403)
+        return forbidden(request, _("您的角色无权修改库存"))
     form = StockForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("%(sku)s：库存须为0或正整数") % {"sku": level.sku.code})
@@ -76,7 +76,7 @@ def product_settings(request, product_id: int):
     if product is None:
         raise Http404
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.PRODUCT_EDIT):
-        return render(request, "shop_admin/forbidden.html", {"reason": _("只有店主可以修改商品设置")}, status=403)
+        return forbidden(request, _("只有店主可以修改商品设置"))
     provinces = list(division_tree())
     if request.method == "POST":
         form = ProductSettingsForm(request.POST, provinces=provinces)

@@ -24,14 +24,14 @@ function drawCharts() {
       labels,
       datasets: [
         { type: "bar", label: labelsText.orders, data: trend.map((d) => d.orders), yAxisID: "y", backgroundColor: "#fe2c5588" },
-        { type: "line", label: labelsText.gmv, data: trend.map((d) => Number(d.gmv)), yAxisID: "y1", borderColor: "#165dff" },
+        { type: "line", label: labelsText.gmv, data: trend.map((d) => Number(d.gmv)), yAxisID: "y1", borderColor: "#165dff", backgroundColor: "#165dff" },
       ],
     },
     options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } },
   });
   new Chart(document.getElementById("chart-refunds"), {
     type: "line",
-    data: { labels, datasets: [{ label: labelsText.refund_rate, data: trend.map((d) => d.refund_rate), borderColor: "#ff7d00" }] },
+    data: { labels, datasets: [{ label: labelsText.refund_rate, data: trend.map((d) => d.refund_rate), borderColor: "#ff7d00", backgroundColor: "#ff7d00" }] },
     options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { callback: (v) => v + "%" } } } },
   });
 }

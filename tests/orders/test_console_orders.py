@@ -267,3 +267,12 @@ def test_another_shops_job_is_a_404(console, sku, place_order, run_jobs):
     stranger = as_user(make_member(make_shop("隔壁店")))
     assert stranger.get(response["Location"]).status_code == 404
     assert stranger.get(response["Location"] + "download/").status_code == 404
+
+
+def test_tab_counts_follow_an_action_at_once(console, paid_order, django_capture_on_commit_callbacks):
+    assert "待发货<span class=\"count\">1</span>" in html(console.get("/orders/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        console.post(f"/orders/{paid_order['order_no']}/ship/", {"carrier": "ZTO", "tracking_no": "73100000000078"})
+    page = html(console.get("/orders/"))
+    assert "待发货<span class=\"count\">0</span>" in page
+    assert "已发货<span class=\"count\">1</span>" in page

@@ -1,0 +1,15 @@
+"""Joining words in the user's language: Chinese lists use 、 and ；, English ones commas and semicolons."""
+from django.utils.translation import gettext as _
+
+
+def join_list(items) -> str:
+    return _("、").join(str(item) for item in items)
+
+
+def join_messages(items) -> str:
+    return _("；").join(str(item) for item in items)
+
+
+def form_errors_text(form) -> str:
+    """Every field error of a form, each named by its label."""
+    return join_messages(_("%(field)s：%(error)s") % {"field": form.fields[f].label if f in form.fields else f, "error": e[0]} for f, e in form.errors.items())
