@@ -228,12 +228,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("订单")
         verbose_name_plural = _("订单")
         indexes = [
-            models.Index(fields=["shop", "status", "-created_at"], name="order_shop_status_created"),
-            models.Index(fields=["shop", "-created_at"], name="order_shop_created"),
+            # Every list ordering ends in -id so ties page stably, and the index alone yields a page's ids.
+            models.Index(fields=["shop", "status", "-created_at", "-id"], name="order_shop_status_created"),
+            models.Index(fields=["shop", "-created_at", "-id"], name="order_shop_created"),
             models.Index(fields=["shop", "-updated_at", "-id"], name="order_shop_updated"),
             models.Index(fields=["buyer", "-created_at"], name="order_buyer_created"),
             models.Index(fields=["shop", "phone"], name="order_shop_phone"),
-            models.Index(fields=["shop", "-paid_at"], name="order_shop_paid"),
+            models.Index(fields=["shop", "-paid_at", "-id"], name="order_shop_paid"),
             models.Index(fields=["shop", "ship_deadline"], name="order_ship_due", condition=Q(status=OrderStatus.PAID)),
             # Deadline look-ups of the sweep: only rows still waiting are indexed.
             models.Index(

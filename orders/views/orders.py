@@ -63,7 +63,7 @@ def order_list(request):
         "query": query.urlencode(),
         "tabs_query": tabs_query.urlencode(),
         "tabs": [(value, label, counts.get(value, 0)) for value, label in OrderStatus.choices],
-        "tab_cap": TAB_COUNT_CAP,
+        "count_cap": TAB_COUNT_CAP,
         "status": filters.status if filters else None,
         "can_ship": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_SHIP),
         "can_edit": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_EDIT),

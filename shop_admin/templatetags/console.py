@@ -5,7 +5,6 @@ from django import template
 
 from orders.addresses import mask_phone
 from orders.constants import OrderStatus
-from orders.selectors import TAB_COUNT_CAP
 
 register = template.Library()
 
@@ -23,9 +22,9 @@ def masked(phone: str) -> str:
 
 
 @register.filter
-def capped(count: int) -> str:
-    """Counts are capped where counting further would cost a full scan; the cap shows as "10000+"."""
-    return f"{TAB_COUNT_CAP}+" if count > TAB_COUNT_CAP else str(count)
+def capped(count: int, cap: int) -> str:
+    """Counts are capped where counting further would cost a scan; beyond the cap they show as "1000+"."""
+    return f"{cap}+" if count > cap else str(count)
 
 
 @register.filter
