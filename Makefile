@@ -48,5 +48,7 @@ check-deploy: install
 	  ALLOWED_HOSTS=shop.example.com PAYMENT_CALLBACK_SECRET=ci LOGISTICS_CALLBACK_SECRET=ci \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+# Benchmarks (not part of make test): submissions and the sweep, then the order list at a million orders.
 perf: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) tests/perf/run.py
+	$(PY) tests/perf/order_list.py

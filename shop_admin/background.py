@@ -2,13 +2,13 @@
 import logging
 from collections.abc import Callable
 
-import django_rq
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from shop_admin.models import BackgroundJob, Shop
+from shop_admin.queues import rq_queue
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def background_job_start(*, shop: Shop, user, kind: str, params: dict, total: in
 
     def enqueue() -> None:
         try:
-            django_rq.get_queue("default").enqueue(
+            rq_queue("default").enqueue(
                 func, job.pk, job_id=f"background-{job.pk}", job_timeout=3600, on_failure=background_job_crashed
             )
         except RedisError as exc:

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import django_rq
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
+
+from shop_admin.queues import rq_queue
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def deadline_schedule(*, name: str, pk: int, at: datetime) -> None:
 
     def enqueue() -> None:
         try:
-            django_rq.get_queue(QUEUE_NAME).enqueue_at(
+            rq_queue(QUEUE_NAME).enqueue_at(
                 at, deadline_run, name, pk, job_id=f"deadline-{name}-{pk}-{int(at.timestamp())}"
             )
         except RedisError as exc:  # the sweep covers it

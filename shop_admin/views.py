@@ -8,7 +8,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orders.selectors import DASHBOARD_COUNT_CAP, dashboard_deadlines, dashboard_todo, dashboard_trend
+from orders.selectors import (
+    DASHBOARD_COUNT_CAP,
+    dashboard_deadlines,
+    dashboard_todo,
+    dashboard_trend,
+)
 from shop_admin.console import SESSION_KEY, shop_required
 from shop_admin.models import BackgroundJob, Membership
 
