@@ -15,7 +15,7 @@ REDIS_URL is Redis database 13, which the cold runs flush and the runner leaves 
 Then it calls the console pages in-process with Django's test Client, signed in as the owner of the
 big shop, and reports server time (median and p95 over --requests calls after --warmup calls) and
 SQL statements per request, twice: with Django's cache warm (the order-list tab counts are cached
-15 s, the dashboard trend 5 minutes; the backend is whatever settings.CACHES says, and the table
+15 s, the dashboard trend's past days an hour; the backend is whatever settings.CACHES says, and the table
 names it) and with `cache.clear()` before every request (cold).
 For every case whose p95 exceeds --explain-above ms it prints EXPLAIN (ANALYZE, BUFFERS) of the
 slowest statements of one request. It asserts nothing about time.
