@@ -108,3 +108,4 @@ class EventKind(models.TextChoices):
     SETTLED = "settled", _("结算")
     REMARK = "remark", _("商家备注")
     PHONE_REVEALED = "phone_revealed", _("查看完整手机号")
+    AFTERSALE_OPENED = "aftersale_opened", _("申请售后")

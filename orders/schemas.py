@@ -345,7 +345,10 @@ def order_out(order: Order, *, for_merchant: bool = False) -> dict:
                     {"id": e.pk, "kind": e.kind, "status": e.status, "detail": e.detail, "opened_at": time_str(e.opened_at)}
                     for e in order.exceptions.all()
                 ],
-                "after_sales": [],  # the after-sale issue adds its cases here
+                "after_sales": [
+                    {"id": c.pk, "type": c.type, "status": c.status, "reply_deadline": time_str(c.reply_deadline)}
+                    for c in order.after_sales.all()
+                ],
             }
         )
     else:

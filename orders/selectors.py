@@ -35,6 +35,7 @@ def _order_detail_queryset() -> QuerySet[Order]:
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")),
         Prefetch("exceptions", queryset=OrderException.objects.order_by("opened_at")),
         "shipments",
+        "after_sales",
     )
 
 
@@ -279,6 +280,7 @@ def dashboard_trend(*, shop_id: int, days: int = 30, today: date | None = None) 
                 "day": day,
                 "orders": row.get("orders", 0),
                 "gmv": str(row.get("gmv") or Decimal("0.00")),
+                "paid_orders": paid_orders,
                 "refund_rate": round(100 * row.get("refunded", 0) / paid_orders, 1) if paid_orders else 0,
             }
         )

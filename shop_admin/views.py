@@ -1,4 +1,6 @@
 """The console shell: sign in, pick a shop, the dashboard, background job progress."""
+from datetime import date
+
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpResponse
@@ -8,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aftersale.selectors import aftersale_awaiting_merchant, aftersale_daily_counts
 from orders.selectors import (
     DASHBOARD_COUNT_CAP,
     dashboard_deadlines,
@@ -48,6 +51,14 @@ def shop_select(request):
 def dashboard(request):
     now = timezone.now()
     todo = dashboard_todo(shop_id=request.shop.pk, now=now)
+    aftersale_count, aftersale_nearest = aftersale_awaiting_merchant(shop_id=request.shop.pk, cap=DASHBOARD_COUNT_CAP)
+    trend = dashboard_trend(shop_id=request.shop.pk)
+    cases = aftersale_daily_counts(
+        shop_id=request.shop.pk, start=date.fromisoformat(trend[0]["day"]), end=date.fromisoformat(trend[-1]["day"])
+    )
+    for day in trend:
+        opened = cases.get(date.fromisoformat(day["day"]), 0)
+        day["aftersale_rate"] = round(100 * opened / day["paid_orders"], 1) if day["paid_orders"] else 0
     tiles = [
         (_("待支付"), todo["pending_payment"], "/orders/?status=pending_payment"),
         (_("待发货"), todo["to_ship"], "/orders/?status=paid"),
@@ -61,7 +72,9 @@ def dashboard(request):
         {
             "tiles": tiles,
             "deadlines": dashboard_deadlines(shop_id=request.shop.pk),
-            "trend": dashboard_trend(shop_id=request.shop.pk),
+            "trend": trend,
+            "aftersale_count": aftersale_count,
+            "aftersale_nearest": aftersale_nearest,
             "now": now,
             "count_cap": DASHBOARD_COUNT_CAP,
         },

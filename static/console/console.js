@@ -31,7 +31,13 @@ function drawCharts() {
   });
   new Chart(document.getElementById("chart-refunds"), {
     type: "line",
-    data: { labels, datasets: [{ label: labelsText.refund_rate, data: trend.map((d) => d.refund_rate), borderColor: "#ff7d00", backgroundColor: "#ff7d00" }] },
+    data: {
+      labels,
+      datasets: [
+        { label: labelsText.aftersale_rate, data: trend.map((d) => d.aftersale_rate), borderColor: "#722ed1", backgroundColor: "#722ed1" },
+        { label: labelsText.refund_rate, data: trend.map((d) => d.refund_rate), borderColor: "#ff7d00", backgroundColor: "#ff7d00" },
+      ],
+    },
     options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { callback: (v) => v + "%" } } } },
   });
 }

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from aftersale.services import aftersale_open
 from logistics.services import shipment_create
 from orders.constants import ExceptionKind, PaymentStatus
 from orders.models import Buyer, Coupon, FullReduction, Order, Product, Sku, StockLevel
@@ -228,3 +229,9 @@ class Command(BaseCommand):
         order_mark_delivered(order=order, actor=Actor.channel("carrier"))
         if target == "completed":
             order_confirm_receipt(order=order, actor=actor)
+        if rng.random() < 0.5:
+            aftersale_open(
+                order=order, actor=actor, case_type=rng.choice(["refund_only", "return_refund", "exchange"]),
+                reason=rng.choice(["商品破损", "与描述不符", "尺码不合适"]), description="买家上传了照片",
+                evidence=["https://example.invalid/evidence/photo1.jpg"],
+            )

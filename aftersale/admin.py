@@ -1,0 +1,13 @@
+"""Admin of after-sale cases: platform arbitrators read them here."""
+from django.contrib import admin
+
+from aftersale.models import AfterSaleCase
+
+
+@admin.register(AfterSaleCase)
+class AfterSaleCaseAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "type", "status", "reply_deadline", "created_at"]
+    list_filter = ["type", "status"]
+    search_fields = ["order__order_no"]
+    raw_id_fields = ["order", "buyer"]
+    readonly_fields = ["status"]

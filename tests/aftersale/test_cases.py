@@ -1,0 +1,60 @@
+"""After-sale cases as far as this wave goes: opened with a reply deadline, counted on the dashboard, shown to the ERP."""
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from aftersale.models import AfterSaleCase
+from aftersale.services import aftersale_open
+from orders.models import Order
+from orders.services.lifecycle import order_mark_delivered
+from shop_admin.actors import Actor
+from shop_admin.errors import Conflict
+from tests.factories import make_sku
+
+
+@pytest.fixture
+def delivered(shop, sku, place_order, pay, merchant_api):
+    order = place_order((sku, 1))
+    pay(order["order_no"])
+    merchant_api.post(f"/merchant/orders/{order['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "73100000000321"})
+    return order_mark_delivered(order=Order.objects.get(order_no=order["order_no"]), actor=Actor.channel("ZTO"))
+
+
+def test_a_case_gives_the_merchant_24_hours_and_is_on_the_order(delivered, buyer, merchant_api):
+    case = aftersale_open(order=delivered, actor=Actor.for_buyer(buyer), case_type="refund_only", reason="商品破损")
+    assert case.status == "requested"
+    assert case.reply_deadline - case.created_at == pytest.approx(timedelta(hours=24), abs=timedelta(seconds=5))
+    status, detail = merchant_api.get(f"/merchant/orders/{delivered.order_no}")
+    assert detail["after_sales"] == [
+        {"id": case.pk, "type": "refund_only", "status": "requested", "reply_deadline": detail["after_sales"][0]["reply_deadline"]}
+    ]
+    assert any(e["kind"] == "aftersale_opened" for e in detail["events"])
+
+
+def test_fresh_goods_get_12_hours(shop, buyer, place_order, pay):
+    order = place_order((make_sku(shop, is_fresh=True), 1))
+    pay(order["order_no"])
+    case = aftersale_open(
+        order=Order.objects.get(order_no=order["order_no"]), actor=Actor.for_buyer(buyer), case_type="refund_only", reason="坏果"
+    )
+    assert case.reply_deadline - case.created_at == pytest.approx(timedelta(hours=12), abs=timedelta(seconds=5))
+
+
+def test_unpaid_order_cannot_open_a_case(sku, buyer, place_order):
+    order = Order.objects.get(order_no=place_order((sku, 1))["order_no"])
+    with pytest.raises(Conflict):
+        aftersale_open(order=order, actor=Actor.for_buyer(buyer), case_type="refund_only", reason="不想要")
+    assert not AfterSaleCase.objects.exists()
+
+
+def test_dashboard_counts_cases_waiting_with_the_nearest_deadline_and_charts_the_rate(delivered, buyer, owner):
+    import json
+
+    aftersale_open(order=delivered, actor=Actor.for_buyer(buyer), case_type="return_refund", reason="与描述不符")
+    client = Client()
+    client.force_login(owner)
+    page = client.get("/").content.decode()
+    assert "待处理售后" in page and "最近截止" in page
+    trend = json.loads(page.split('<script id="trend-data" type="application/json">')[1].split("</script>")[0])
+    assert trend[-1]["aftersale_rate"] == 100.0  # one case for one paid order today
