@@ -106,10 +106,6 @@ def products_for_shop(*, shop_id: int) -> list[Product]:
     )
 
 
-def open_exceptions(*, order: Order) -> list[OrderException]:
-    return [e for e in order.exceptions.all() if e.status == ExceptionStatus.OPEN]
-
-
 # --- the console's order list: fast at a million orders ---
 
 TAB_COUNT_CAP = 1000  # a tab shows "1000+" beyond this: counting further costs a scan on every change

@@ -36,10 +36,6 @@ def deadline_register(*, name: str, apply_due: Callable[..., int], label: str) -
     _kinds[name] = DeadlineKind(name=name, apply_due=apply_due, label=label)
 
 
-def deadline_kinds() -> list[DeadlineKind]:
-    return list(_kinds.values())
-
-
 def deadline_schedule(*, name: str, pk: int, at: datetime) -> None:
     """Ask RQ to apply deadline `name` to row `pk` at `at`, once the current transaction commits.
 

@@ -276,3 +276,20 @@ def test_tab_counts_follow_an_action_at_once(console, paid_order, django_capture
     page = html(console.get("/orders/"))
     assert "待发货<span class=\"count\">0</span>" in page
     assert "已发货<span class=\"count\">1</span>" in page
+
+
+def test_detail_draws_the_progress_with_the_current_step(console, paid_order):
+    page = html(console.get(f"/orders/{paid_order['order_no']}/"))
+    progress = page.split('<ol class="steps"')[1].split("</ol>")[0]
+    assert 'class="step current" aria-current="step"' in progress
+    current = progress.split('class="step current"')[1].split("</li>")[0]
+    assert "买家付款" in current
+    assert progress.count('class="step todo"') == 3
+
+
+def test_a_cancelled_order_shows_where_it_left_the_path(console, sku, place_order, buyer_api):
+    order = place_order((sku, 1))
+    buyer_api.post(f"/orders/{order['order_no']}/cancel", {"reason": "拍错了"})
+    progress = html(console.get(f"/orders/{order['order_no']}/")).split('<ol class="steps"')[1].split("</ol>")[0]
+    assert 'class="step exit"' in progress and "已取消" in progress
+    assert "step current" not in progress
