@@ -130,7 +130,7 @@ def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = 
 
     if idempotency_key is None:
         return Status(*submit())
-    if not 1 <= len(idempotency_key) <= 100:
+    if not 1 <= len(idempotency_key) <= 100 or "\x00" in idempotency_key:
         raise Invalid(_("Idempotency-Key 长度须为1到100"), code="invalid_idempotency_key", details={"header": "Idempotency-Key"})
     return Status(*idempotent_call(buyer=buyer, key=idempotency_key, payload=payload.model_dump(mode="json"), action=submit))
 

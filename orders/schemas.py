@@ -4,11 +4,34 @@ from decimal import Decimal
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Field, Schema
+from ninja import Field
+from ninja import Schema as NinjaSchema
+from pydantic import field_validator
 
 from orders.addresses import mask_phone
 from orders.constants import PaymentChannel
 from orders.models import Order
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+class Schema(NinjaSchema):
+    """Every shape of the API: text with a NUL byte is refused as bad input (PostgreSQL cannot store it)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_nul_bytes(cls, value):
+        if _has_nul(value):
+            raise ValueError("must not contain NUL (\\x00) characters")
+        return value
 
 
 def money_str(value: Decimal | None) -> str | None:

@@ -40,16 +40,17 @@ def _order_detail_queryset() -> QuerySet[Order]:
 
 
 def order_get_for_buyer(*, buyer: Buyer, order_no: str) -> Order:
-    order = _order_detail_queryset().filter(order_no=order_no, buyer=buyer).first()
-    if order is None:
+    order = order_no.isdigit() and _order_detail_queryset().filter(order_no=order_no, buyer=buyer).first()
+    if not order:
         raise NotFound(_("订单不存在"), code="order_not_found")
     return order
 
 
 def order_get_for_shops(*, shop_ids: set[int], order_no: str) -> Order:
     """An order of one of these shops; any other shop's order does not exist for the caller."""
-    order = _order_detail_queryset().filter(order_no=order_no, shop_id__in=shop_ids).first()
-    if order is None:
+    # Order numbers are digits only; anything else cannot exist (and never reaches the database).
+    order = order_no.isdigit() and _order_detail_queryset().filter(order_no=order_no, shop_id__in=shop_ids).first()
+    if not order:
         raise NotFound(_("订单不存在"), code="order_not_found")
     return order
 

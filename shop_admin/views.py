@@ -40,7 +40,8 @@ def shop_select(request):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
     if request.method == "POST":
-        chosen = memberships.filter(shop_id=request.POST.get("shop_id")).first()
+        shop_id = request.POST.get("shop_id", "")
+        chosen = memberships.filter(shop_id=shop_id).first() if shop_id.isdigit() else None
         if chosen:
             request.session[SESSION_KEY] = chosen.shop_id
             return redirect(next_url)
