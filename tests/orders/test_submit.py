@@ -76,7 +76,7 @@ def make_shop_other():
         ({"city": "广州市"}, "city"),
         ({"district": "朝阳区"}, "district"),
         ({"province": "火星"}, "province"),
-        ({"detail": "文三路\x00478号"}, "detail"),
+        ({"detail": "文三路\x07478号"}, "detail"),
         ({"detail": "路"}, "detail"),
     ],
 )
