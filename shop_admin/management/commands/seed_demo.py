@@ -7,12 +7,23 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from aftersale.models import AfterSaleCase
 from aftersale.services import aftersale_open
 from logistics.services import shipment_create
 from orders.constants import ExceptionKind, PaymentStatus
-from orders.models import Buyer, Coupon, FullReduction, Order, Product, Sku, StockLevel
+from orders.models import (
+    Buyer,
+    Coupon,
+    FullReduction,
+    Order,
+    OrderEvent,
+    Product,
+    Sku,
+    StockLevel,
+)
 from orders.services.exceptions import exception_open
 from orders.services.lifecycle import (
     order_cancel,
@@ -193,12 +204,19 @@ class Command(BaseCommand):
             self._pay(order, buyers[1])
             exception_open(order=order, kind=ExceptionKind.MERCHANT_REPORTED, actor=merchant, detail="发货前发现鞋盒破损，待补货")
             made.append(order.pk)
-        # Spread the orders over the last 30 days so lists and charts look like a real month.
-        now = timezone.now()
+        # Spread the finished orders over the last 30 days so lists and charts look like a real month: their
+        # whole history moves back together (times and timeline). Open orders stay recent, with live deadlines.
+        stamps = ["created_at", "paid_at", "shipped_at", "delivered_at", "completed_at", "cancelled_at"]
         with transaction.atomic():
-            for order in Order.objects.filter(pk__in=made).exclude(status="pending_payment"):
-                created = now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 23))
-                Order.objects.filter(pk=order.pk).update(created_at=created)
+            for order in Order.objects.filter(pk__in=made, status__in=["completed", "cancelled", "closed"]):
+                back = timedelta(days=rng.randint(1, 29), hours=rng.randint(0, 23))
+                Order.objects.filter(pk=order.pk).update(
+                    **{stamp: getattr(order, stamp) - back for stamp in stamps if getattr(order, stamp)}
+                )
+                OrderEvent.objects.filter(order=order).update(created_at=F("created_at") - back)
+                AfterSaleCase.objects.filter(order=order).update(
+                    created_at=F("created_at") - back, reply_deadline=F("reply_deadline") - back
+                )
 
     def _advance(self, order, target, buyer, merchant, carrier_numbers, rng) -> None:
         actor = Actor.for_buyer(buyer)
