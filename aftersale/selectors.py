@@ -1,7 +1,7 @@
 """Reads of after-sale cases for the dashboard and the order pages."""
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Case, Count, IntegerField, Min, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -32,3 +32,12 @@ def aftersale_daily_counts(*, shop_id: int, start: date, end: date) -> dict[date
         .order_by()
     )
     return {row["day"]: row["n"] for row in rows}
+
+
+def aftersale_list(*, shop_id: int, status: str | None, limit: int = 200) -> list[AfterSaleCase]:
+    """The shop's cases, the ones the merchant owes an answer first, nearest deadline first."""
+    qs = AfterSaleCase.objects.filter(shop_id=shop_id).select_related("order")
+    if status:
+        qs = qs.filter(status=status)
+    waiting = Case(When(status__in=AWAITING_MERCHANT, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(qs.annotate(waiting=waiting).order_by("waiting", "reply_deadline", "-pk")[:limit])

@@ -2,6 +2,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from aftersale import views as aftersale_views
 from logistics import views as logistics_views
 from orders.urls import product_urlpatterns
 from shop_admin import views
@@ -17,6 +18,7 @@ urlpatterns = [
     path("orders/<str:order_no>/ship/", logistics_views.order_ship_view, name="order_ship"),
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
+    path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
     path("logistics/bulk-ship/", logistics_views.bulk_ship, name="bulk_ship"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -58,3 +58,18 @@ def test_dashboard_counts_cases_waiting_with_the_nearest_deadline_and_charts_the
     assert "待处理售后" in page and "最近截止" in page
     trend = json.loads(page.split('<script id="trend-data" type="application/json">')[1].split("</script>")[0])
     assert trend[-1]["aftersale_rate"] == 100.0  # one case for one paid order today
+
+
+def test_aftersale_list_shows_my_cases_waiting_first_and_not_other_shops(delivered, buyer, owner):
+    from tests.factories import make_member, make_shop
+
+    case = aftersale_open(order=delivered, actor=Actor.for_buyer(buyer), case_type="exchange", reason="尺码不合适")
+    client = Client()
+    client.force_login(owner)
+    page = client.get("/aftersales/?status=requested").content.decode()
+    assert delivered.order_no in page and "换货" in page and f"#{case.pk}" in page
+    assert delivered.order_no not in client.get("/aftersales/?status=refunded").content.decode()
+    assert 'href="/aftersales/?status=requested"' in client.get("/").content.decode()
+    stranger = Client()
+    stranger.force_login(make_member(make_shop("隔壁店")))
+    assert delivered.order_no not in stranger.get("/aftersales/").content.decode()
