@@ -1,33 +1,20 @@
 """Two clerks clicking at once: one wins, the others get a clear conflict, the books stay right."""
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from orders.constants import OrderStatus
 from orders.models import Order, OrderEvent
+from tests.concurrency import run_concurrently
 from tests.conftest import ApiClient
-from tests.factories import ADDRESS, callback_body, make_buyer, make_member, make_sku, signed_headers, stock_of
-
-
-def run_concurrently(count: int, action):
-    results = []
-    barrier = threading.Barrier(count)
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results.append(action(index))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from tests.factories import (
+    ADDRESS,
+    callback_body,
+    make_buyer,
+    make_member,
+    make_sku,
+    signed_headers,
+    stock_of,
+)
 
 
 @pytest.mark.django_db(transaction=True)

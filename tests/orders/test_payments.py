@@ -1,14 +1,13 @@
 """Payment attempts and the channel's signed callbacks: applied once, in any order, never lost."""
 import json
-import threading
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from orders.constants import ExceptionKind, LedgerKind, OrderStatus
 from orders.models import LedgerEntry, Order, OrderEvent, OrderException
+from tests.concurrency import run_concurrently
 from tests.conftest import ApiClient
 from tests.factories import callback_body, make_sku, signed_headers, stock_of
 
@@ -51,21 +50,7 @@ def test_callback_replayed_three_times_concurrently_applies_once(shop, buyer):
     assert status == 201, order
     _status, payment = buyer_api.post(f"/orders/{order['order_no']}/payments", {"channel": "douyin_pay"})
     body = callback_body(payment, txn="DY-CONCURRENT")
-    results = []
-    barrier = threading.Barrier(3)
-
-    def replay():
-        try:
-            barrier.wait()
-            results.append(deliver(ApiClient(), body))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=replay) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(3, lambda _i: deliver(ApiClient(), body))
 
     assert sorted(r[1]["result"] for r in results) == ["applied", "duplicate", "duplicate"]
     assert all(r[0] == 200 for r in results)

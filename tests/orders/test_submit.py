@@ -1,15 +1,21 @@
 """Submitting an order: all or nothing, stock locked without overselling, refusals that name the line or field."""
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from orders.models import CouponRedemption, FullReduction, Order, StockLevel
+from tests.concurrency import run_concurrently
 from tests.conftest import ApiClient
-from tests.factories import ADDRESS, make_buyer, make_coupon, make_sku, order_payload, stock_of
+from tests.factories import (
+    ADDRESS,
+    make_buyer,
+    make_coupon,
+    make_sku,
+    order_payload,
+    stock_of,
+)
 
 
 def test_amounts_are_items_minus_discounts_plus_freight(shop, buyer_api):
@@ -159,21 +165,7 @@ def test_same_idempotency_key_sent_concurrently_creates_one_order(shop):
     sku = make_sku(shop, stock=10)
     buyer = make_buyer()
     payload = order_payload(shop, (sku, 1))
-    answers = []
-    barrier = threading.Barrier(5)
-
-    def submit():
-        try:
-            barrier.wait()
-            answers.append(ApiClient(buyer.api_token).post("/orders", payload, headers={"Idempotency-Key": "same"}))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = run_concurrently(5, lambda _i: ApiClient(buyer.api_token).post("/orders", payload, headers={"Idempotency-Key": "same"}))
     assert {status for status, _ in answers} == {201}
     assert len({body["order_no"] for _, body in answers}) == 1
     assert Order.objects.count() == 1
@@ -184,23 +176,14 @@ def test_same_idempotency_key_sent_concurrently_creates_one_order(shop):
 def test_fifty_buyers_racing_for_five_units_get_exactly_five_orders(shop):
     sku = make_sku(shop, stock=5)
     buyers = [make_buyer() for _ in range(50)]
-    answers = []
     lowest_seen = []
-    barrier = threading.Barrier(50)
 
-    def submit(buyer):
-        try:
-            barrier.wait()
-            answers.append(ApiClient(buyer.api_token).post("/orders", order_payload(shop, (sku, 1))))
-            lowest_seen.append(StockLevel.objects.get(sku=sku).available)
-        finally:
-            connection.close()
+    def submit(index):
+        answer = ApiClient(buyers[index].api_token).post("/orders", order_payload(shop, (sku, 1)))
+        lowest_seen.append(StockLevel.objects.get(sku=sku).available)
+        return answer
 
-    threads = [threading.Thread(target=submit, args=(b,)) for b in buyers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = run_concurrently(50, submit)
 
     statuses = sorted(status for status, _ in answers)
     assert statuses.count(201) == 5

@@ -1,8 +1,6 @@
 """Bad input anywhere in the console or the API gets a 4xx or a page that says what is wrong, never a 500."""
 import pytest
 
-from tests.conftest import ApiClient
-
 CONSOLE_GETS = [
     "/orders/?page=-1",
     "/orders/?page=abc",
