@@ -195,18 +195,21 @@ def order_submit(
     items_total = sum((ln.line_total for ln in lines), Decimal("0.00"))
     freight = Decimal("0.00") if kind == OrderKind.VIRTUAL else max(s.product.freight for s in skus.values())
     full_reduction = _best_full_reduction(shop, items_total, now)
-    coupons = _apply_coupons(shop=shop, buyer=buyer, codes=list(dict.fromkeys(coupon_codes or [])), lines=lines, skus=skus, now=now)
-    coupon_discount = sum((amount for _c, amount in coupons), Decimal("0.00"))
-    payable = max(money(items_total - coupon_discount - full_reduction + freight), settings.ORDER_MIN_PAYABLE)
-
     presale_product = next((s.product for s in skus.values() if s.product.is_presale), None)
-    deposit = None
-    if presale_product is not None:
-        ratio = presale_product.presale_deposit_ratio or settings.PRESALE_DEPOSIT_RATIO_MIN
-        deposit = max(money(payable * ratio), settings.ORDER_MIN_PAYABLE)
     window = settings.ORDER_PAY_WINDOW_VIRTUAL if kind == OrderKind.VIRTUAL else settings.ORDER_PAY_WINDOW
+    codes = list(dict.fromkeys(coupon_codes or []))
 
     with transaction.atomic():
+        if codes:
+            # A buyer's own concurrent orders queue here, so a per-buyer coupon limit cannot be passed twice at once.
+            list(Buyer.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
+        coupons = _apply_coupons(shop=shop, buyer=buyer, codes=codes, lines=lines, skus=skus, now=now)
+        coupon_discount = sum((amount for _c, amount in coupons), Decimal("0.00"))
+        payable = max(money(items_total - coupon_discount - full_reduction + freight), settings.ORDER_MIN_PAYABLE)
+        deposit = None
+        if presale_product is not None:
+            ratio = presale_product.presale_deposit_ratio or settings.PRESALE_DEPOSIT_RATIO_MIN
+            deposit = max(money(payable * ratio), settings.ORDER_MIN_PAYABLE)
         order = Order(
             shop=shop,
             buyer=buyer,

@@ -200,3 +200,16 @@ def test_merchant_sees_the_new_order_at_once(shop, sku, buyer_api, merchant_api)
     assert status == 200
     assert feed["orders"][0]["order_no"] == order["order_no"]
     assert feed["orders"][0]["address"]["phone"] == ADDRESS["phone"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_buyer_racing_with_a_limit_one_coupon_gets_it_once(shop):
+    sku = make_sku(shop, stock=20)
+    buyer = make_buyer()
+    coupon = make_coupon(shop, per_buyer_limit=1)
+    answers = run_concurrently(
+        5, lambda _i: ApiClient(buyer.api_token).post("/orders", order_payload(shop, (sku, 1), coupon_codes=[coupon.code]))
+    )
+    assert sorted(status for status, _ in answers) == [201, 422, 422, 422, 422]
+    assert CouponRedemption.objects.filter(coupon=coupon, buyer=buyer).count() == 1
+    assert stock_of(sku)["locked"] == 1
