@@ -19,9 +19,10 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 
 run: install
+	@$(PY) manage.py redis_check || true
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@if $(PY) manage.py redis_check; then \
+	@if $(PY) manage.py redis_check >/dev/null 2>&1; then \
 	  trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py rqworker default deadlines --with-scheduler & \
 	  $(PY) manage.py rqcron shop_admin.cron & \

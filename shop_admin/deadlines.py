@@ -7,6 +7,7 @@ applies the service and returns how many it applied. Such a function is safe to
 run any number of times, by a job or by the sweep, in any order.
 """
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,17 @@ def deadline_register(*, name: str, apply_due: Callable[..., int], label: str) -
     _kinds[name] = DeadlineKind(name=name, apply_due=apply_due, label=label)
 
 
+_last_warning = 0.0
+
+
+def _warn_once_a_minute(message: str) -> None:
+    # A Redis outage would otherwise log one line per order.
+    global _last_warning
+    if time.monotonic() - _last_warning > 60:
+        _last_warning = time.monotonic()
+        logger.warning(message)
+
+
 def deadline_schedule(*, name: str, pk: int, at: datetime) -> None:
     """Ask RQ to apply deadline `name` to row `pk` at `at`, once the current transaction commits.
 
@@ -51,7 +63,7 @@ def deadline_schedule(*, name: str, pk: int, at: datetime) -> None:
                 at, deadline_run, name, pk, job_id=f"deadline-{name}-{pk}-{int(at.timestamp())}"
             )
         except RedisError as exc:  # the sweep covers it
-            logger.warning("deadline %s for %s not scheduled in Redis (%s); the sweep will apply it", name, pk, exc)
+            _warn_once_a_minute(f"deadlines not scheduled in Redis ({exc}); the sweep will apply them")
 
     transaction.on_commit(enqueue)
 
