@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -146,10 +147,14 @@ def order_mark_delivered(*, order: Order, actor: Actor, at: datetime | None = No
     return order
 
 
+def _escrow_held(order: Order) -> Decimal:
+    """What the platform still holds for the order: paid minus refunded."""
+    refunded = order.ledger.filter(kind=LedgerKind.REFUND_OUT).aggregate(total=Sum("amount"))["total"]
+    return order.paid_amount - (refunded or Decimal("0.00"))
+
+
 def _order_settle(order: Order, actor: Actor) -> Settlement:
-    gross = order.paid_amount - sum(
-        (e.amount for e in order.ledger.filter(kind=LedgerKind.REFUND_OUT)), Decimal("0.00")
-    )
+    gross = _escrow_held(order)
     commission = (gross * settings.PLATFORM_COMMISSION_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
     settlement = Settlement.objects.create(
         order=order, shop_id=order.shop_id, gross=gross, commission=commission, net=gross - commission
@@ -262,9 +267,7 @@ def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
     """Refund everything that was paid and close the order; unshipped stock goes back on sale."""
     with transaction.atomic():
         order = order_lock(order.pk)
-        refunded = order.paid_amount - sum(
-            (e.amount for e in order.ledger.filter(kind=LedgerKind.REFUND_OUT)), Decimal("0.00")
-        )
+        refunded = _escrow_held(order)
         order_transition(order, "close", actor, reason=reason, data={"refund": str(refunded)})
         stock_unoccupy_lines(list(order.lines.all()))
         if refunded > 0:
