@@ -1,7 +1,42 @@
-"""App config of after-sale."""
+"""App config of after-sale: registers its deadline, its event kinds and its cases as a part of every order view."""
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AftersaleConfig(AppConfig):
     name = "aftersale"
     verbose_name = "售后"
+
+    def ready(self) -> None:
+        from aftersale.constants import AfterSaleEventKind
+        from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out
+        from aftersale.selectors import aftersale_awaiting_merchant_count, aftersale_awaiting_merchant_nearest, cases_by_order
+        from aftersale.services import aftersale_reply_timeout
+        from orders.events import order_event_kinds_register
+        from orders.parts import OrderPart, order_part_register
+        from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
+        from shop_admin.kernel.deadlines import deadline_register
+
+        deadline_register(apply_due=aftersale_reply_timeout, label=_("售后超时未处理自动同意"))
+        console_nav_register(label=_("售后"), url="/aftersales/", position=40)
+        dashboard_tile_register(
+            DashboardTile(
+                label=_("待处理售后"),
+                url="/aftersales/?status=requested",
+                position=50,
+                count=aftersale_awaiting_merchant_count,
+                nearest=aftersale_awaiting_merchant_nearest,
+            )
+        )
+        order_event_kinds_register(AfterSaleEventKind)
+        order_part_register(
+            OrderPart(
+                name="after_sales",
+                load=cases_by_order,
+                panel_template="aftersale/_order_panel.html",
+                api_field="after_sales",
+                api_item_schema=AfterSaleBriefOut,
+                api_item=aftersale_brief_out,
+                merchant_only=True,
+            )
+        )

@@ -2,17 +2,17 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from aftersale.constants import AfterSaleStatus, AfterSaleType
 from orders.models import MONEY, Buyer, Order
-from shop_admin.models import Shop
+from shop_admin.kernel.models import Shop
 
 
-class AfterSaleCase(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="after_sales")
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="after_sales")
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="after_sales")
+class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="+")
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="+")
     type = models.CharField(_("售后类型"), max_length=20, choices=AfterSaleType.choices)
     # Transitions come with the review, return and arbitration services of the after-sale issue.
     status = FSMField(_("状态"), max_length=20, choices=AfterSaleStatus.choices, default=AfterSaleStatus.REQUESTED, protected=True)
@@ -36,4 +36,14 @@ class AfterSaleCase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_type_display()} {self.order.order_no}"
+        return f"{self.get_type_display()} #{self.pk}"
+
+    # --- transitions: state only; services write the event and move money ---
+
+    @transition(field=status, source=AfterSaleStatus.REQUESTED, target=AfterSaleStatus.AWAITING_RETURN)
+    def approve_return(self) -> None:
+        """Agreed: the buyer ships the goods back."""
+
+    @transition(field=status, source=AfterSaleStatus.REQUESTED, target=AfterSaleStatus.APPROVED)
+    def approve(self) -> None:
+        """Agreed: the refund or the reship follows."""

@@ -1,4 +1,8 @@
-"""After-sale actions. Opening a case is here; review, returns, refunds and arbitration come with the after-sale issue."""
+"""After-sale actions: opening a case with its reply deadline, and the clock approving an unanswered one.
+
+Review by the merchant, returns, refunds and arbitration come with the after-sale wave.
+"""
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -6,14 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersale.constants import AfterSaleType
+from aftersale.constants import RETURN_TYPES, AfterSaleStatus, AfterSaleType
+from aftersale.events import aftersale_auto_approved_event, aftersale_opened_event
 from aftersale.models import AfterSaleCase
-from orders.constants import EventKind, OrderKind, OrderStatus
-from orders.events import event_record
+from orders.constants import OrderKind, OrderStatus
 from orders.models import Order
 from orders.services.common import order_lock
-from shop_admin.actors import Actor
-from shop_admin.errors import Conflict, Invalid
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
+from shop_admin.kernel.errors import Conflict, Invalid
 
 OPEN_FROM = {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.REJECTED}
 
@@ -53,5 +58,25 @@ def aftersale_open(
             order=order, shop_id=order.shop_id, buyer_id=order.buyer_id, type=case_type, reason=reason[:100],
             description=description, amount=amount, evidence=evidence or [], reply_deadline=now + reply_window(order),
         )
-        event_record(order, EventKind.AFTERSALE_OPENED, actor, reason=reason, data={"aftersale_id": case.pk, "type": case_type})
+        aftersale_opened_event(case=case, actor=actor)
+        deadline_schedule(name="aftersale_reply_timeout", pk=case.pk, at=case.reply_deadline)
     return case
+
+
+def aftersale_reply_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: the merchant did not answer in time, so the platform approves the buyer's claim.
+
+    Return types wait for the buyer's parcel; refund-only and reship cases are approved and
+    wait for the refund or reship of the after-sale wave.
+    """
+    with transaction.atomic():
+        queryset = AfterSaleCase.objects.filter(status=AfterSaleStatus.REQUESTED, reply_deadline__lte=now).order_by("reply_deadline")
+        if ids is not None:
+            queryset = queryset.filter(pk__in=ids)
+        due = list(queryset.select_for_update(skip_locked=True).select_related("order")[: settings.SWEEP_BATCH_SIZE])
+        actor = Actor.system("aftersale_reply_timeout")
+        for case in due:
+            case.approve_return() if case.type in RETURN_TYPES else case.approve()
+            case.save()
+            aftersale_auto_approved_event(case=case, actor=actor)
+        return len(due)

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from aftersale.constants import AfterSaleStatus
 from aftersale.selectors import aftersale_list
-from shop_admin.console import shop_required
+from shop_admin.kernel.console import shop_required
 
 
 @shop_required

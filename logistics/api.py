@@ -1,19 +1,19 @@
 """JSON endpoints of logistics: the merchant open API's ship action."""
 from ninja import Router
 
+from logistics.schemas import ShipIn
 from logistics.services import shipment_create
-from orders.api import ERRORS
-from orders.schemas import MerchantOrderOut, ShipIn, order_out
+from orders.schemas import order_out, order_view_schema
 from orders.selectors import order_get_for_shops
-from shop_admin.actors import Actor
-from shop_admin.api_auth import MerchantAuth
-from shop_admin.permissions import Perm, require_perm
-from shop_admin.selectors import user_shop_ids
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.api import ERRORS, MerchantAuth
+from shop_admin.kernel.permissions import Perm, require_perm
+from shop_admin.kernel.selectors import user_shop_ids
 
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
 
 
-@merchant_router.post("/orders/{order_no}/ship", response={200: MerchantOrderOut, **ERRORS})
+@merchant_router.post("/orders/{order_no}/ship", response={200: order_view_schema(for_merchant=True), **ERRORS})
 def merchant_ship(request, order_no: str, payload: ShipIn):
     shop_ids = user_shop_ids(user=request.auth)
     order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)

@@ -5,12 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from logistics.constants import Carrier, ShipmentStatus
 from orders.models import Order
-from shop_admin.models import Shop
+from shop_admin.kernel.models import Shop
 
 
 class Shipment(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="+")
     carrier = models.CharField(_("快递公司"), max_length=10, choices=Carrier.choices)
     tracking_no = models.CharField(_("快递单号"), max_length=40)
     status = models.CharField(_("状态"), max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.IN_TRANSIT)

@@ -7,9 +7,9 @@ from logistics.constants import TRACKING_PATTERNS, Carrier
 from logistics.models import Shipment
 from orders.models import Order
 from orders.services.lifecycle import order_ship
-from shop_admin.actors import Actor
-from shop_admin.errors import Conflict, Invalid
-from shop_admin.text import join_list
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import Conflict, Invalid
+from shop_admin.kernel.text import join_list
 
 
 def carrier_parse(value: str) -> str | None:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from shop_admin.errors import Invalid
+from shop_admin.kernel.errors import Invalid
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 # Municipalities list their districts under a placeholder city; buyers write the municipality's name instead.
@@ -101,7 +101,3 @@ def address_validate(raw: dict) -> Address:
 
 def is_remote(address: Address) -> bool:
     return address.province in settings.REMOTE_PROVINCES
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"

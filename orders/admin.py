@@ -1,7 +1,9 @@
 """Admin of orders for platform staff: read the whole record; act only through the services."""
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.events import order_event_kind_choices, order_event_kind_label
 from orders.models import (
     Buyer,
     Coupon,
@@ -20,19 +22,7 @@ from orders.models import (
 )
 from orders.services.exceptions import exception_resolve
 from orders.services.lifecycle import order_risk_approve
-from shop_admin.actors import Actor
-from shop_admin.errors import DomainError
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from shop_admin.kernel.admin import ReadOnlyAdmin, ReadOnlyInline, service_action
 
 
 class LineInline(ReadOnlyInline):
@@ -65,7 +55,12 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["order_no", "phone", "recipient_name"]
     date_hierarchy = "created_at"
     inlines = [LineInline, PaymentInline, ExceptionInline, EventInline]
-    actions = ["approve_risk"]
+    actions = [
+        service_action(
+            description=_("风控审核通过（允许发货）"),
+            apply=lambda order, actor: order_risk_approve(order=order, actor=actor, note=gettext("平台审核通过")),
+        )
+    ]
     list_select_related = ["shop"]
     show_full_result_count = False
 
@@ -79,14 +74,6 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("风控审核通过（允许发货）"))
-    def approve_risk(self, request, queryset):
-        for order in queryset:
-            try:
-                order_risk_approve(order=order, actor=Actor.platform(request.user), note=_("平台审核通过"))
-            except DomainError as exc:
-                self.message_user(request, f"{order.order_no}: {exc.message}", messages.WARNING)
-
 
 @admin.register(OrderException)
 class OrderExceptionAdmin(admin.ModelAdmin):
@@ -95,31 +82,39 @@ class OrderExceptionAdmin(admin.ModelAdmin):
     search_fields = ["order__order_no"]
     raw_id_fields = ["order"]
     readonly_fields = ["order", "shop", "kind", "status", "detail", "data", "opened_at", "resolved_at", "resolution"]
-    actions = ["resolve"]
+    actions = [
+        service_action(
+            description=_("标记为已解决"),
+            apply=lambda exception, actor: exception_resolve(exception=exception, actor=actor, resolution=gettext("平台处理")),
+            name=lambda exception: exception.order.order_no,
+        )
+    ]
 
-    @admin.action(description=_("标记为已解决"))
-    def resolve(self, request, queryset):
-        for exception in queryset:
-            try:
-                exception_resolve(exception=exception, actor=Actor.platform(request.user), resolution=_("平台处理"))
-            except DomainError as exc:
-                self.message_user(request, exc.message, messages.WARNING)
+
+class EventKindFilter(admin.SimpleListFilter):
+    """Every app's event kinds, with the labels they registered (the column has no choices)."""
+
+    title = _("日志类型")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return order_event_kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
-    list_display = ["order", "kind", "actor_kind", "actor_label", "from_status", "to_status", "created_at"]
-    list_filter = ["kind", "actor_kind"]
+class OrderEventAdmin(ReadOnlyAdmin):
+    list_display = ["order", "kind_label", "actor_kind", "actor_label", "from_status", "to_status", "created_at"]
+    list_filter = [EventKindFilter, "actor_kind"]
     search_fields = ["order__order_no"]
+    list_select_related = ["order"]
+    show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    @admin.display(description=_("日志类型"))
+    def kind_label(self, event: OrderEvent) -> str:
+        return order_event_kind_label(event.kind)
 
 
 class SkuInline(admin.TabularInline):
@@ -135,10 +130,49 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ReadOnlyAdmin):
     list_display = ["sku", "warehouse", "available", "locked", "occupied"]
-    readonly_fields = ["available", "locked", "occupied"]
+    list_select_related = ["sku__product", "warehouse"]
 
 
-for model in (Buyer, Coupon, FullReduction, Payment, LedgerEntry, Settlement, StockAdjustment):
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order", "channel", "purpose", "amount", "status", "channel_txn_id", "created_at"]
+    list_filter = ["channel", "status"]
+    search_fields = ["=channel_txn_id", "=order__order_no"]
+    list_select_related = ["order"]
+    show_full_result_count = False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order", "kind", "amount", "channel_txn_id", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["=order__order_no", "=channel_txn_id"]
+    list_select_related = ["order"]
+    show_full_result_count = False
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = ["order", "shop", "gross", "commission", "net", "created_at"]
+    search_fields = ["=order__order_no"]
+    list_select_related = ["order", "shop"]
+    show_full_result_count = False
+
+
+@admin.register(StockAdjustment)
+class StockAdjustmentAdmin(ReadOnlyAdmin):
+    list_display = ["stock_level", "actor_kind", "actor_label", "on_hand", "forced", "created_at"]
+    list_select_related = ["stock_level__sku__product", "stock_level__warehouse"]
+
+
+@admin.register(Coupon)
+class CouponAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "shop", "discount", "threshold", "valid_from", "valid_to", "buyer"]
+    search_fields = ["=code"]
+    list_select_related = ["shop", "buyer"]
+
+
+for model in (Buyer, FullReduction):
     admin.site.register(model)

@@ -12,19 +12,15 @@ from ninja import Header, Query, Router, Status
 from ninja.security import HttpBearer
 from pydantic import ValidationError as PydanticValidationError
 
-from orders.constants import ExceptionKind, OrderStatus
-from orders.models import Buyer, Sku
+from orders.constants import OrderStatus
+from orders.models import Buyer
 from orders.schemas import (
     AddressChangeIn,
     CallbackOut,
     CancelIn,
-    ErrorOut,
     ExceptionOut,
-    MerchantOrderFeedOut,
-    MerchantOrderOut,
     NotReceivedIn,
     OrderCreateIn,
-    OrderOut,
     PaymentCallbackIn,
     PaymentCreatedOut,
     PaymentCreateIn,
@@ -32,18 +28,20 @@ from orders.schemas import (
     ShopOut,
     StockIn,
     StockOut,
-    money_str,
+    merchant_order_feed_schema,
     order_out,
-    time_str,
+    order_view_schema,
 )
 from orders.selectors import (
+    buyer_by_token,
     order_feed_for_shops,
     order_get_for_buyer,
     order_get_for_shops,
     products_for_shop,
+    sku_get_for_shops,
     stock_status,
 )
-from orders.services.exceptions import exception_open
+from orders.services.exceptions import order_not_received_report
 from orders.services.idempotency import idempotent_call
 from orders.services.lifecycle import (
     order_cancel,
@@ -53,21 +51,21 @@ from orders.services.lifecycle import (
 from orders.services.payments import payment_callback_apply, payment_create
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit
-from shop_admin.actors import Actor
-from shop_admin.api_auth import MerchantAuth
-from shop_admin.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
-from shop_admin.models import Shop
-from shop_admin.permissions import Perm, require_perm
-from shop_admin.selectors import user_shop_ids
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.api import ERRORS, MerchantAuth, money_str, time_str
+from shop_admin.kernel.errors import (
+    DomainError,
+    Invalid,
+    Unauthorized,
+)
+from shop_admin.kernel.permissions import Perm, require_perm
+from shop_admin.kernel.selectors import shop_get, shop_list, user_shop_ids
 
 class BuyerAuth(HttpBearer):
     """`Authorization: Bearer <buyer token>`; `request.auth` is the Buyer."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Buyer | None:
-        return Buyer.objects.filter(api_token=token).first()
+        return buyer_by_token(token=token)
 
 
 buyer_router = Router(auth=BuyerAuth(), tags=["buyer"])
@@ -80,13 +78,12 @@ callback_router = Router(tags=["callbacks"])
 
 @buyer_router.get("/shops", response={200: list[ShopOut], **ERRORS})
 def shops_list(request):
-    return [{"id": s.pk, "name": s.name} for s in Shop.objects.order_by("pk")]
+    return [{"id": s.pk, "name": s.name} for s in shop_list()]
 
 
 @buyer_router.get("/shops/{shop_id}/products", response={200: list[ProductOut], **ERRORS})
 def shop_products(request, shop_id: int):
-    if not Shop.objects.filter(pk=shop_id).exists():
-        raise NotFound(_("店铺不存在"), code="shop_not_found")
+    shop_get(shop_id=shop_id)
     return [
         {
             "product_id": p.pk,
@@ -112,7 +109,7 @@ def shop_products(request, shop_id: int):
     ]
 
 
-@buyer_router.post("/orders", response={201: OrderOut, **ERRORS})
+@buyer_router.post("/orders", response={201: order_view_schema(for_merchant=False), **ERRORS})
 def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     buyer = request.auth
 
@@ -135,7 +132,7 @@ def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = 
     return Status(*idempotent_call(buyer=buyer, key=idempotency_key, payload=payload.model_dump(mode="json"), action=submit))
 
 
-@buyer_router.get("/orders/{order_no}", response={200: OrderOut, **ERRORS})
+@buyer_router.get("/orders/{order_no}", response={200: order_view_schema(for_merchant=False), **ERRORS})
 def order_detail(request, order_no: str):
     return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
 
@@ -152,21 +149,21 @@ def order_pay(request, order_no: str, payload: PaymentCreateIn):
     })
 
 
-@buyer_router.post("/orders/{order_no}/cancel", response={200: OrderOut, **ERRORS})
+@buyer_router.post("/orders/{order_no}/cancel", response={200: order_view_schema(for_merchant=False), **ERRORS})
 def order_cancel_by_buyer(request, order_no: str, payload: CancelIn):
     order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
     order_cancel(order=order, actor=Actor.for_buyer(request.auth), reason=payload.reason)
     return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
 
 
-@buyer_router.post("/orders/{order_no}/address", response={200: OrderOut, **ERRORS})
+@buyer_router.post("/orders/{order_no}/address", response={200: order_view_schema(for_merchant=False), **ERRORS})
 def order_address(request, order_no: str, payload: AddressChangeIn):
     order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
     order_change_address(order=order, actor=Actor.for_buyer(request.auth), address=payload.address.model_dump())
     return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
 
 
-@buyer_router.post("/orders/{order_no}/confirm-receipt", response={200: OrderOut, **ERRORS})
+@buyer_router.post("/orders/{order_no}/confirm-receipt", response={200: order_view_schema(for_merchant=False), **ERRORS})
 def order_confirm(request, order_no: str):
     order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
     order_confirm_receipt(order=order, actor=Actor.for_buyer(request.auth))
@@ -176,15 +173,7 @@ def order_confirm(request, order_no: str):
 @buyer_router.post("/orders/{order_no}/not-received", response={201: ExceptionOut, **ERRORS})
 def order_not_received(request, order_no: str, payload: NotReceivedIn):
     order = order_get_for_buyer(buyer=request.auth, order_no=order_no)
-    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
-        raise Conflict(
-            _("订单状态为「%(status)s」，签收后才能反馈未收到") % {"status": order.get_status_display()},
-            code="invalid_transition",
-            details={"status": order.status},
-        )
-    exception = exception_open(
-        order=order, kind=ExceptionKind.NOT_RECEIVED, actor=Actor.for_buyer(request.auth), detail=payload.description
-    )
+    exception = order_not_received_report(order=order, actor=Actor.for_buyer(request.auth), description=payload.description)
     return Status(201, {
         "id": exception.pk,
         "kind": exception.kind,
@@ -197,7 +186,7 @@ def order_not_received(request, order_no: str, payload: NotReceivedIn):
 # --- merchant open API ---
 
 
-@merchant_router.get("/orders", response={200: MerchantOrderFeedOut, **ERRORS})
+@merchant_router.get("/orders", response={200: merchant_order_feed_schema(), **ERRORS})
 def merchant_orders(
     request,
     status: OrderStatus | None = None,
@@ -211,16 +200,14 @@ def merchant_orders(
     return {"orders": [order_out(o, for_merchant=True) for o in orders], "next_cursor": next_cursor}
 
 
-@merchant_router.get("/orders/{order_no}", response={200: MerchantOrderOut, **ERRORS})
+@merchant_router.get("/orders/{order_no}", response={200: order_view_schema(for_merchant=True), **ERRORS})
 def merchant_order_detail(request, order_no: str):
     return order_out(order_get_for_shops(shop_ids=user_shop_ids(user=request.auth), order_no=order_no), for_merchant=True)
 
 
 @merchant_router.put("/skus/{sku_id}/stock", response={200: StockOut, **ERRORS})
 def merchant_stock(request, sku_id: int, payload: StockIn):
-    sku = Sku.objects.filter(pk=sku_id, shop_id__in=user_shop_ids(user=request.auth)).first()
-    if sku is None:
-        raise NotFound(_("SKU不存在"), code="sku_not_found")
+    sku = sku_get_for_shops(shop_ids=user_shop_ids(user=request.auth), sku_id=sku_id)
     require_perm(user=request.auth, shop_id=sku.shop_id, perm=Perm.STOCK_EDIT)
     level = stock_set(
         sku_id=sku.pk,

@@ -1,5 +1,6 @@
-"""App config of orders: registers its deadline kinds with the one deadline mechanism."""
+"""App config of orders: registers its deadline kinds, job kinds and event kinds with the layers that run them."""
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrdersConfig(AppConfig):
@@ -7,9 +8,30 @@ class OrdersConfig(AppConfig):
     verbose_name = "订单"
 
     def ready(self) -> None:
-        from orders import jobs
-        from shop_admin.deadlines import deadline_register
+        from orders import jobs, selectors
+        from orders.constants import EventKind
+        from orders.events import order_event_kinds_register
+        from orders.services.lifecycle import order_auto_confirm, order_pay_timeout, presale_balance_timeout
+        from shop_admin.kernel.background import background_job_kind_register
+        from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
+        from shop_admin.kernel.deadlines import deadline_register
 
-        deadline_register(name="order_pay_timeout", apply_due=jobs.order_pay_timeout, label="超时未支付自动取消")
-        deadline_register(name="presale_balance_timeout", apply_due=jobs.presale_balance_timeout, label="预售尾款超时")
-        deadline_register(name="order_auto_confirm", apply_due=jobs.order_auto_confirm, label="自动确认收货")
+        deadline_register(apply_due=order_pay_timeout, label=_("超时未支付自动取消"))
+        deadline_register(apply_due=presale_balance_timeout, label=_("预售尾款超时"))
+        deadline_register(apply_due=order_auto_confirm, label=_("自动确认收货"))
+        background_job_kind_register(run=jobs.orders_bulk_remark, label=_("批量备注"))
+        background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
+        order_event_kinds_register(EventKind)
+
+        console_nav_register(label=_("订单"), url="/orders/", position=10)
+        console_nav_register(label=_("商品库存"), url="/products/", position=20)
+        for position, (label, url, count) in enumerate(
+            [
+                (_("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay_count),
+                (_("待发货"), "/orders/?status=paid", selectors.orders_to_ship_count),
+                (_("即将超时发货"), "/orders/?status=paid&ship_due=soon", selectors.orders_ship_due_soon_count),
+                (_("异常订单"), "/orders/?exception=any", selectors.exceptions_open_count),
+                (_("风控审核"), "/orders/?status=paid&exception=risk_review", selectors.orders_risk_review_count),
+            ]
+        ):
+            dashboard_tile_register(DashboardTile(label=label, url=url, position=10 + position, count=count))

@@ -1,10 +1,43 @@
-"""One function per audit event kind; services call them inside their transaction."""
+"""The audit trail of orders: one function per event kind orders owns, and the one writer every app's events use.
+
+An app that writes to an order's timeline registers its kinds (a TextChoices) in its
+`AppConfig.ready()` with `order_event_kinds_register` and writes them through functions
+in its own `events.py`; the `kind` column has no choices, so a new kind needs no
+migration here.
+"""
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import models
+
 from orders.constants import EventKind
-from orders.models import Order, OrderEvent
-from shop_admin.actors import Actor
+from orders.models import Order, OrderEvent, Payment
+from shop_admin.kernel.actors import Actor
+
+_labels: dict[str, object] = {}
 
 
-def _event_row(order: Order, kind: str, actor: Actor, *, from_status="", to_status="", reason="", data=None) -> OrderEvent:
+def order_event_kinds_register(choices: type[models.TextChoices]) -> None:
+    """Make an app's event kinds known to the timeline, with their labels."""
+    for kind, label in zip(choices.values, choices.labels, strict=True):
+        if kind in _labels and _labels[kind] != label:
+            raise ValueError(f"order event kind {kind!r} is registered twice")
+        _labels[kind] = label
+
+
+def order_event_kind_label(kind: str) -> str:
+    return str(_labels.get(kind, kind))
+
+
+def order_event_kind_choices() -> list[tuple[str, str]]:
+    return [(kind, str(label)) for kind, label in _labels.items()]
+
+
+def _event_row(
+    order: Order, kind: str, actor: Actor, *, from_status: str = "", to_status: str = "", reason: str = "", data=None
+) -> OrderEvent:
+    if kind not in _labels:
+        raise ValueError(f"order event kind {kind!r} is not registered")
     return OrderEvent(
         order=order,
         kind=kind,
@@ -18,23 +51,145 @@ def _event_row(order: Order, kind: str, actor: Actor, *, from_status="", to_stat
     )
 
 
-def event_record(order: Order, kind: str, actor: Actor, *, reason: str = "", data: dict | None = None) -> OrderEvent:
-    """A non-transition event: a payment attempt, an address change, an exception raised."""
-    event = _event_row(order, kind, actor, reason=reason, data=data)
+def order_event_append(
+    *, order: Order, kind: str, actor: Actor, from_status: str = "", to_status: str = "", reason: str = "", data=None
+) -> OrderEvent:
+    """The one writer of the timeline; only the events modules of the apps call it."""
+    event = _event_row(order, kind, actor, from_status=from_status, to_status=to_status, reason=reason, data=data)
     event.save()
     return event
 
 
-def event_transition(order: Order, actor: Actor, *, from_status: str, reason: str = "", data: dict | None = None) -> OrderEvent:
-    event = _event_row(
-        order, EventKind.TRANSITION, actor, from_status=from_status, to_status=order.status, reason=reason, data=data
+# --- the kinds orders owns; each says what its `data` holds ---
+
+
+def order_submitted_event(*, order: Order, actor: Actor) -> OrderEvent:
+    """data: payable."""
+    return order_event_append(order=order, kind=EventKind.SUBMITTED, actor=actor, data={"payable": str(order.payable)})
+
+
+def order_transition_event(
+    *, order: Order, actor: Actor, from_status: str, reason: str = "", data: dict | None = None
+) -> OrderEvent:
+    """The order moved from `from_status` to its current status. data: what the transition carried (carrier, tracking_no)."""
+    return order_event_append(
+        order=order, kind=EventKind.TRANSITION, actor=actor, from_status=from_status, to_status=order.status, reason=reason, data=data
     )
-    event.save()
-    return event
 
 
-def events_transition_bulk(orders_from: list[tuple[Order, str]], actor: Actor, *, reason: str) -> None:
+def orders_transition_events(moved: Iterable[tuple[Order, str]], *, actor: Actor, reason: str) -> None:
     """The same transition on many orders at once (the sweep), one row each."""
     OrderEvent.objects.bulk_create(
-        [_event_row(o, EventKind.TRANSITION, actor, from_status=f, to_status=o.status, reason=reason) for o, f in orders_from]
+        [
+            _event_row(order, EventKind.TRANSITION, actor, from_status=from_status, to_status=order.status, reason=reason)
+            for order, from_status in moved
+        ]
     )
+
+
+def payment_created_event(*, order: Order, actor: Actor, payment: Payment) -> OrderEvent:
+    """data: payment_id, channel, amount, purpose."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.PAYMENT_CREATED,
+        actor=actor,
+        data={"payment_id": payment.pk, "channel": payment.channel, "amount": str(payment.amount), "purpose": payment.purpose},
+    )
+
+
+def payment_succeeded_event(*, order: Order, actor: Actor, payment: Payment, amount: Decimal) -> OrderEvent:
+    """data: payment_id, channel_txn_id, amount (as the channel reported it)."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.PAYMENT_SUCCEEDED,
+        actor=actor,
+        data={"payment_id": payment.pk, "channel_txn_id": payment.channel_txn_id, "amount": str(amount)},
+    )
+
+
+def payment_failed_event(*, order: Order, actor: Actor, payment: Payment) -> OrderEvent:
+    """reason: the failure in words. data: payment_id, failure_reason."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.PAYMENT_FAILED,
+        actor=actor,
+        reason=str(payment.get_failure_reason_display()),
+        data={"payment_id": payment.pk, "failure_reason": payment.failure_reason},
+    )
+
+
+def payment_ignored_event(*, order: Order, actor: Actor, payment: Payment, reason: str) -> OrderEvent:
+    """A callback that changed nothing, and why. data: payment_id."""
+    return order_event_append(order=order, kind=EventKind.PAYMENT_IGNORED, actor=actor, reason=reason, data={"payment_id": payment.pk})
+
+
+def order_frozen_event(*, order: Order, actor: Actor, reason: str) -> OrderEvent:
+    """The order is frozen for review (too many payment attempts). data: payment_attempts."""
+    return order_event_append(
+        order=order, kind=EventKind.FROZEN, actor=actor, reason=reason, data={"payment_attempts": order.payment_attempts}
+    )
+
+
+def stock_short_event(*, order: Order, actor: Actor, sku_codes: list[str]) -> OrderEvent:
+    """Paid, but these lines' stock could not be occupied. data: sku_codes."""
+    return order_event_append(order=order, kind=EventKind.STOCK_SHORT, actor=actor, data={"sku_codes": sku_codes})
+
+
+def exception_opened_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
+    """reason: the exception's detail. data: kind, exception_id."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.EXCEPTION_OPENED,
+        actor=actor,
+        reason=exception.detail,
+        data={"kind": exception.kind, "exception_id": exception.pk},
+    )
+
+
+def exception_resolved_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
+    """reason: the resolution. data: kind, exception_id."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.EXCEPTION_RESOLVED,
+        actor=actor,
+        reason=exception.resolution,
+        data={"kind": exception.kind, "exception_id": exception.pk},
+    )
+
+
+def risk_approved_event(*, order: Order, actor: Actor, note: str) -> OrderEvent:
+    """reason: the reviewer's note."""
+    return order_event_append(order=order, kind=EventKind.RISK_APPROVED, actor=actor, reason=note)
+
+
+def order_settled_event(*, order: Order, actor: Actor, settlement) -> OrderEvent:
+    """data: gross, commission, net."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.SETTLED,
+        actor=actor,
+        data={"gross": str(settlement.gross), "commission": str(settlement.commission), "net": str(settlement.net)},
+    )
+
+
+def address_changed_event(*, order: Order, actor: Actor, old: dict) -> OrderEvent:
+    """data: old and new address (name, phone, province, city, district, detail)."""
+    return order_event_append(
+        order=order, kind=EventKind.ADDRESS_CHANGED, actor=actor, data={"old": old, "new": order.address_dict()}
+    )
+
+
+def remark_set_event(*, order: Order, actor: Actor, old: dict) -> OrderEvent:
+    """reason: the new remark. data: old (remark and flag before), flag."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.REMARK,
+        actor=actor,
+        reason=order.merchant_remark[:300],
+        data={"old": old, "flag": order.remark_flag},
+    )
+
+
+def phone_revealed_event(*, order: Order, actor: Actor) -> OrderEvent:
+    """Someone saw the full phone number."""
+    return order_event_append(order=order, kind=EventKind.PHONE_REVEALED, actor=actor)

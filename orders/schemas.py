@@ -3,53 +3,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from django.utils import timezone
-from ninja import Field
-from ninja import Schema as NinjaSchema
-from pydantic import field_validator
+from functools import lru_cache
 
-from orders.addresses import mask_phone
+from django.apps import apps
+from ninja import Field
+from pydantic import create_model
+
 from orders.constants import PaymentChannel
 from orders.models import Order
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
-
-
-class Schema(NinjaSchema):
-    """Every shape of the API: text with a NUL byte is refused as bad input (PostgreSQL cannot store it)."""
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def no_nul_bytes(cls, value):
-        if _has_nul(value):
-            raise ValueError("must not contain NUL (\\x00) characters")
-        return value
-
-
-def money_str(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def time_str(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    details: dict = {}
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
+from orders.parts import order_parts, order_parts_attach
+from shop_admin.kernel.api import Schema, money_str, time_str
+from shop_admin.kernel.text import phone_mask
 
 
 class ShopOut(Schema):
@@ -173,13 +137,6 @@ class PaymentOut(Schema):
     failure_reason: str
 
 
-class ShipmentOut(Schema):
-    carrier: str
-    tracking_no: str
-    status: str
-    shipped_at: str | None
-
-
 class EventOut(Schema):
     kind: str
     actor: str
@@ -218,7 +175,6 @@ class OrderOut(Schema):
     buyer_message: str
     items: list[LineOut]
     payments: list[PaymentOut]
-    shipments: list[ShipmentOut]
     events: list[EventOut]
 
 
@@ -230,12 +186,24 @@ class MerchantOrderOut(OrderOut):
     needs_risk_review: bool
     auto_confirm_at: str | None
     exceptions: list[ExceptionOut]
-    after_sales: list[dict]
 
 
-class MerchantOrderFeedOut(Schema):
-    orders: list[MerchantOrderOut]
-    next_cursor: str | None
+@lru_cache(maxsize=2)
+def order_view_schema(*, for_merchant: bool) -> type[Schema]:
+    """The order as the API shows it: orders' fields plus each registered part's (parcels, cases)."""
+    if not apps.ready:
+        raise RuntimeError("the order view is composed after every app has registered its parts")
+    base = MerchantOrderOut if for_merchant else OrderOut
+    fields = {
+        part.api_field: (list[part.api_item_schema], ...)
+        for part in order_parts()
+        if part.api_field and (for_merchant or not part.merchant_only)
+    }
+    return create_model(f"{base.__name__[:-3]}ViewOut", __base__=base, **fields)
+
+
+def merchant_order_feed_schema() -> type[Schema]:
+    return create_model("MerchantOrderFeedOut", __base__=Schema, orders=(list[order_view_schema(for_merchant=True)], ...), next_cursor=(str | None, ...))
 
 
 class StockIn(Schema):
@@ -251,11 +219,6 @@ class StockOut(Schema):
     locked: int
     occupied: int
     on_hand: int
-
-
-class ShipIn(Schema):
-    carrier: str = Field(..., max_length=20)
-    tracking_no: str = Field(..., max_length=40)
 
 
 class PaymentCallbackIn(Schema):
@@ -304,14 +267,7 @@ def order_out(order: Order, *, for_merchant: bool = False) -> dict:
         },
         "payable": money_str(order.payable),
         "freight_insurance": order.freight_insurance,
-        "address": {
-            "name": order.recipient_name,
-            "phone": order.phone,
-            "province": order.province,
-            "city": order.city,
-            "district": order.district,
-            "detail": order.address_detail,
-        },
+        "address": order.address_dict(),
         "buyer_message": order.buyer_message,
         "items": [
             {
@@ -337,10 +293,6 @@ def order_out(order: Order, *, for_merchant: bool = False) -> dict:
                 "failure_reason": p.failure_reason,
             }
             for p in order.payments.all()
-        ],
-        "shipments": [
-            {"carrier": s.carrier, "tracking_no": s.tracking_no, "status": s.status, "shipped_at": time_str(s.shipped_at)}
-            for s in order.shipments.all()
         ],
         "events": [
             {
@@ -368,12 +320,13 @@ def order_out(order: Order, *, for_merchant: bool = False) -> dict:
                     {"id": e.pk, "kind": e.kind, "status": e.status, "detail": e.detail, "opened_at": time_str(e.opened_at)}
                     for e in order.exceptions.all()
                 ],
-                "after_sales": [
-                    {"id": c.pk, "type": c.type, "status": c.status, "reply_deadline": time_str(c.reply_deadline)}
-                    for c in order.after_sales.all()
-                ],
             }
         )
     else:
-        data["address"]["phone"] = mask_phone(order.phone)
+        data["address"]["phone"] = phone_mask(order.phone)
+    if not hasattr(order, "part_rows"):
+        order_parts_attach([order])
+    for pr in order.part_rows:
+        if pr.part.api_field and (for_merchant or not pr.part.merchant_only):
+            data[pr.part.api_field] = [pr.part.api_item(row) for row in pr.rows]
     return data

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus, OrderStatus
+from orders.parts import order_parts, order_parts_attach
 from orders.models import (
     Buyer,
     Order,
@@ -25,7 +26,8 @@ from orders.models import (
     Product,
     Sku,
 )
-from shop_admin.errors import Invalid, NotFound
+from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
+from shop_admin.kernel.errors import Invalid, NotFound
 
 
 def _order_detail_queryset() -> QuerySet[Order]:
@@ -34,15 +36,21 @@ def _order_detail_queryset() -> QuerySet[Order]:
         Prefetch("payments", queryset=Payment.objects.order_by("pk")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")),
         Prefetch("exceptions", queryset=OrderException.objects.order_by("opened_at")),
-        "shipments",
-        "after_sales",
     )
+
+
+def buyer_by_token(*, token: str) -> Buyer | None:
+    return Buyer.objects.filter(api_token=token).first()
+
+
+def _order_not_found() -> NotFound:
+    return NotFound(_("订单不存在"), code="order_not_found")
 
 
 def order_get_for_buyer(*, buyer: Buyer, order_no: str) -> Order:
     order = order_no.isdigit() and _order_detail_queryset().filter(order_no=order_no, buyer=buyer).first()
     if not order:
-        raise NotFound(_("订单不存在"), code="order_not_found")
+        raise _order_not_found()
     return order
 
 
@@ -51,8 +59,33 @@ def order_get_for_shops(*, shop_ids: set[int], order_no: str) -> Order:
     # Order numbers are digits only; anything else cannot exist (and never reaches the database).
     order = order_no.isdigit() and _order_detail_queryset().filter(order_no=order_no, shop_id__in=shop_ids).first()
     if not order:
-        raise NotFound(_("订单不存在"), code="order_not_found")
+        raise _order_not_found()
     return order
+
+
+def order_get_in_shop(*, shop_id: int, order_no: str) -> Order:
+    """The bare order row of one shop (jobs re-read and lock it in the service); NotFound otherwise."""
+    order = order_no.isdigit() and Order.objects.filter(order_no=order_no, shop_id=shop_id).first()
+    if not order:
+        raise _order_not_found()
+    return order
+
+
+def orders_in_shop(*, shop_id: int, order_nos: list[str]) -> list[Order]:
+    """The shop's orders among these numbers, newest first; numbers of other shops are simply absent."""
+    return list(Order.objects.filter(shop_id=shop_id, order_no__in=[n for n in order_nos if n.isdigit()]).order_by("-created_at"))
+
+
+def order_lines_for_export(*, shop_id: int, order_nos: list[str]) -> list[OrderLine]:
+    """Lines of the shop's selected orders, in order, each order carrying its parts' rows (parcels...)."""
+    lines = list(
+        OrderLine.objects.filter(order__shop_id=shop_id, order__order_no__in=order_nos)
+        .select_related("order")
+        .order_by("order__created_at", "order_id", "pk")
+    )
+    orders = list({line.order_id: line.order for line in lines}.values())
+    order_parts_attach(orders)
+    return lines
 
 
 def _cursor_decode(cursor: str) -> tuple[datetime, int]:
@@ -87,6 +120,14 @@ def order_feed_for_shops(
     return page[:limit], next_cursor
 
 
+def sku_get_for_shops(*, shop_ids: set[int], sku_id: int) -> Sku:
+    """A SKU of one of these shops; any other shop's SKU does not exist for the caller."""
+    sku = Sku.objects.filter(pk=sku_id, shop_id__in=shop_ids).first()
+    if sku is None:
+        raise NotFound(_("SKU不存在"), code="sku_not_found")
+    return sku
+
+
 def stock_status(*, is_presale: bool, available: int) -> str:
     if available <= 0:
         return "sold_out"
@@ -110,7 +151,6 @@ def products_for_shop(*, shop_id: int) -> list[Product]:
 # --- the console's order list: fast at a million orders ---
 
 TAB_COUNT_CAP = 1000  # a tab shows "1000+" beyond this: counting further costs a scan on every change
-DASHBOARD_COUNT_CAP = 10000
 
 
 @dataclass(frozen=True)
@@ -135,12 +175,12 @@ def _search_filter(shop_id: int, q: str) -> Q:
         return Q(phone=q)
     if q.isdigit() and len(q) >= 16:
         return Q(order_no=q)
-    upper = q.upper()
-    if upper.isascii() and upper.replace("-", "").isalnum() and any(ch.isdigit() for ch in upper):
-        # A tracking number (or an order number someone pasted). The ids come first: an OR with a subquery
+    for part in order_parts():
+        # Text another app holds (a tracking number): its ids come first, as an OR with a subquery
         # would make PostgreSQL walk every order of the shop.
-        tracked = list(Order.objects.filter(shop_id=shop_id, shipments__tracking_no=upper).values_list("pk", flat=True)[:100])
-        return Q(pk__in=tracked) | Q(order_no=q)
+        found = part.search(shop_id, q) if part.search else None
+        if found is not None:
+            return Q(pk__in=found) | Q(order_no=q)
     # UPPER(product_name) LIKE UPPER('%q%'), served by the trigram index of migration 0005.
     return Q(pk__in=OrderLine.objects.filter(product_name__icontains=q).values("order_id"))
 
@@ -173,11 +213,12 @@ def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page:
     ids = list(qs.order_by(*order_by).values_list("pk", flat=True)[offset : offset + per_page + 1])
     rows = Order.objects.filter(pk__in=ids[:per_page]).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
-        "shipments",
         Prefetch("exceptions", queryset=OrderException.objects.filter(status=ExceptionStatus.OPEN), to_attr="open_exceptions"),
     )
     by_id = {order.pk: order for order in rows}
-    return [by_id[pk] for pk in ids[:per_page] if pk in by_id], len(ids) > per_page
+    page = [by_id[pk] for pk in ids[:per_page] if pk in by_id]
+    order_parts_attach(page)
+    return page, len(ids) > per_page
 
 
 def order_tab_counts(*, shop_id: int) -> dict[str, int]:
@@ -218,15 +259,26 @@ def _capped_count(qs: QuerySet) -> int:
     return qs.values("pk")[: DASHBOARD_COUNT_CAP + 1].count()
 
 
-def dashboard_todo(*, shop_id: int, now: datetime) -> dict[str, int]:
+def orders_to_pay_count(*, shop_id: int, now: datetime) -> int:
+    return _capped_count(Order.objects.filter(shop_id=shop_id, status=OrderStatus.PENDING_PAYMENT))
+
+
+def orders_to_ship_count(*, shop_id: int, now: datetime) -> int:
+    return _capped_count(Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID))
+
+
+def orders_ship_due_soon_count(*, shop_id: int, now: datetime) -> int:
     paid = Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID)
-    return {
-        "pending_payment": _capped_count(Order.objects.filter(shop_id=shop_id, status=OrderStatus.PENDING_PAYMENT)),
-        "to_ship": _capped_count(paid),
-        "ship_due_soon": _capped_count(paid.filter(ship_deadline__lte=now + settings.DASHBOARD_SHIP_SOON)),
-        "exceptions": _capped_count(OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN)),
-        "risk_review": _capped_count(paid.filter(Q(needs_risk_review=True) | Q(is_frozen=True))),
-    }
+    return _capped_count(paid.filter(ship_deadline__lte=now + settings.DASHBOARD_SHIP_SOON))
+
+
+def exceptions_open_count(*, shop_id: int, now: datetime) -> int:
+    return _capped_count(OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN))
+
+
+def orders_risk_review_count(*, shop_id: int, now: datetime) -> int:
+    paid = Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID)
+    return _capped_count(paid.filter(Q(needs_risk_review=True) | Q(is_frozen=True)))
 
 
 def dashboard_deadlines(*, shop_id: int, limit: int = 10) -> list[tuple[datetime, str, Order]]:

@@ -5,13 +5,13 @@ from orders.views import orders, products
 
 app_name = "orders"
 urlpatterns = [
-    path("", orders.order_list, name="list"),
-    path("bulk/", orders.order_bulk, name="bulk"),
-    path("<str:order_no>/", orders.order_detail, name="detail"),
+    path("", orders.order_list_view, name="list"),
+    path("bulk/", orders.order_bulk_view, name="bulk"),
+    path("<str:order_no>/", orders.order_detail_view, name="detail"),
     path("<str:order_no>/cancel/", orders.order_cancel_view, name="cancel"),
     path("<str:order_no>/close/", orders.order_close_view, name="close"),
     path("<str:order_no>/remark/", orders.order_remark_view, name="remark"),
-    path("<str:order_no>/reveal-phone/", orders.order_reveal_phone, name="reveal_phone"),
+    path("<str:order_no>/reveal-phone/", orders.order_phone_reveal_view, name="reveal_phone"),
     path("<str:order_no>/risk-approve/", orders.order_risk_approve_view, name="risk_approve"),
 ]
 

@@ -2,6 +2,6 @@
 from django.conf import settings
 from rq import cron
 
-from shop_admin.deadlines import QUEUE_NAME, deadlines_sweep_job
+from shop_admin.kernel.deadlines import QUEUE_NAME, deadlines_sweep_job
 
 cron.register(deadlines_sweep_job, QUEUE_NAME, interval=settings.SWEEP_INTERVAL_SECONDS, job_timeout=1800)

@@ -42,10 +42,12 @@ INSTALLED_APPS = [
     "django_fsm",
     "import_export",
     "axes",
-    "shop_admin",
+    # Layers, bottom to top (docs/layers.md): the kernel, the apps, the shell that composes them.
+    "shop_admin.kernel",
     "orders",
     "logistics",
     "aftersale",
+    "shop_admin.shell",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shop_admin.kernel.console.console_nav",
             ],
         },
     },
@@ -118,7 +121,7 @@ RQ_SHOW_ADMIN_LINK = True
 # Shared by every web process, so a count invalidated by one is fresh for all.
 CACHES = {
     "default": {
-        "BACKEND": "shop_admin.cache.ForgivingRedisCache",
+        "BACKEND": "shop_admin.kernel.cache.ForgivingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "shop",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

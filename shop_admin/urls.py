@@ -5,11 +5,11 @@ from django.urls import include, path
 from aftersale import views as aftersale_views
 from logistics import views as logistics_views
 from orders.urls import product_urlpatterns
-from shop_admin import views
-from shop_admin.api import api
+from shop_admin.shell import views
+from shop_admin.shell.api import api
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", views.dashboard_view, name="dashboard"),
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("shop/select/", views.shop_select, name="shop_select"),
@@ -19,7 +19,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
     path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
-    path("logistics/bulk-ship/", logistics_views.bulk_ship, name="bulk_ship"),
+    path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

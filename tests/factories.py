@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from orders.models import Buyer, Coupon, Product, Sku, StockLevel
-from shop_admin.constants import Role
-from shop_admin.models import Membership, MerchantApiToken, Shop, Warehouse
+from shop_admin.kernel.constants import Role
+from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
 
 _seq = itertools.count(1)
 

@@ -3,11 +3,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
-from orders.events import event_transition
+from orders.events import order_transition_event
 from orders.models import Order
 from orders.selectors import order_counts_changed
-from shop_admin.actors import Actor
-from shop_admin.errors import Conflict, NotFound
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import Conflict, NotFound
 
 TRANSITION_LABELS = {
     "pay": gettext_lazy("支付"),
@@ -59,5 +59,5 @@ def order_transition(order: Order, name: str, actor: Actor, *, reason: str = "",
         order.save()
     except (TransitionNotAllowed, ConcurrentTransition):
         raise Conflict(_("订单刚被其他操作更新，请刷新后重试"), code="concurrent_update") from None
-    event_transition(order, actor, from_status=from_status, reason=reason, data=data)
+    order_transition_event(order=order, actor=actor, from_status=from_status, reason=reason, data=data)
     order_counts_changed(shop_ids={order.shop_id})

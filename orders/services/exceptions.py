@@ -3,11 +3,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.constants import SHIP_BLOCKING_EXCEPTIONS, EventKind, ExceptionStatus
-from orders.events import event_record
+from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
+from orders.events import exception_opened_event, exception_resolved_event
 from orders.models import Order, OrderException
-from shop_admin.actors import Actor
-from shop_admin.errors import Conflict
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import Conflict
 
 
 def _set_on_hold(order: Order, on_hold: bool) -> None:
@@ -25,8 +25,19 @@ def exception_open(*, order: Order, kind: str, actor: Actor, detail: str = "", d
         exception = OrderException.objects.create(order=order, shop_id=order.shop_id, kind=kind, detail=detail, data=data or {})
         if kind in SHIP_BLOCKING_EXCEPTIONS and not order.on_hold:
             _set_on_hold(order, True)
-        event_record(order, EventKind.EXCEPTION_OPENED, actor, reason=detail, data={"kind": kind, "exception_id": exception.pk})
+        exception_opened_event(order=order, actor=actor, exception=exception)
         return exception
+
+
+def order_not_received_report(*, order: Order, actor: Actor, description: str) -> OrderException:
+    """The buyer says a signed parcel never arrived: only a signed (or completed) order can say so."""
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        raise Conflict(
+            _("订单状态为「%(status)s」，签收后才能反馈未收到") % {"status": order.get_status_display()},
+            code="invalid_transition",
+            details={"status": order.status},
+        )
+    return exception_open(order=order, kind=ExceptionKind.NOT_RECEIVED, actor=actor, detail=description)
 
 
 def exception_resolve(*, exception: OrderException, actor: Actor, resolution: str) -> OrderException:
@@ -42,7 +53,5 @@ def exception_resolve(*, exception: OrderException, actor: Actor, resolution: st
         still_blocked = order.exceptions.filter(status=ExceptionStatus.OPEN, kind__in=SHIP_BLOCKING_EXCEPTIONS).exists()
         if order.on_hold != still_blocked:
             _set_on_hold(order, still_blocked)
-        event_record(
-            order, EventKind.EXCEPTION_RESOLVED, actor, reason=resolution, data={"kind": exception.kind, "exception_id": exception.pk}
-        )
+        exception_resolved_event(order=order, actor=actor, exception=exception)
         return exception

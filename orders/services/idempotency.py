@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from orders.models import Buyer, IdempotencyRecord
-from shop_admin.errors import Invalid
+from shop_admin.kernel.errors import Invalid
 
 
 class _KeyTaken(Exception):

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from orders.addresses import address_validate, is_remote
 from orders.constants import (
-    EventKind,
     ExceptionKind,
     ExceptionStatus,
     LedgerKind,
@@ -18,7 +17,14 @@ from orders.constants import (
     OrderKind,
     OrderStatus,
 )
-from orders.events import event_record, events_transition_bulk
+from orders.events import (
+    address_changed_event,
+    order_settled_event,
+    orders_transition_events,
+    phone_revealed_event,
+    remark_set_event,
+    risk_approved_event,
+)
 from orders.models import (
     CouponRedemption,
     LedgerEntry,
@@ -35,9 +41,9 @@ from orders.services.stock import (
     stock_release_lines,
     stock_unoccupy_lines,
 )
-from shop_admin.actors import Actor
-from shop_admin.deadlines import deadline_schedule
-from shop_admin.errors import Conflict, Invalid
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
+from shop_admin.kernel.errors import Conflict, Invalid
 
 CENT = Decimal("0.01")
 
@@ -69,7 +75,7 @@ def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datet
         if from_status == OrderStatus.DEPOSIT_PAID and o.paid_amount
     ]
     LedgerEntry.objects.bulk_create(forfeits)
-    events_transition_bulk(moved, actor, reason=reason)
+    orders_transition_events(moved, actor=actor, reason=reason)
     order_counts_changed(shop_ids={o.shop_id for o in orders})
 
 
@@ -85,31 +91,29 @@ def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
     return order
 
 
-def _due_batch(queryset, ids: list[int] | None):
+def orders_due_lock(*, status: str, deadline: str, now: datetime, ids: list[int] | None) -> list[Order]:
+    """Orders in `status` whose `deadline` column has passed, locked, at most a sweep batch; rows another process holds are skipped."""
+    queryset = Order.objects.filter(status=status, **{f"{deadline}__lte": now}).order_by(deadline)
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     return list(queryset.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
 
 
-def orders_expire_unpaid(*, now: datetime, ids: list[int] | None = None) -> int:
-    """Deadline `order_pay_timeout`: cancel orders whose pay window has closed; returns how many."""
+def order_pay_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: cancel orders whose pay window has closed; returns how many."""
     with transaction.atomic():
-        due = _due_batch(
-            Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now).order_by("pay_deadline"), ids
-        )
+        due = orders_due_lock(status=OrderStatus.PENDING_PAYMENT, deadline="pay_deadline", now=now, ids=ids)
         if due:
-            _orders_cancel(due, actor=Actor.system("pay_timeout"), reason=_("超时未支付，自动取消"), now=now)
+            _orders_cancel(due, actor=Actor.system("order_pay_timeout"), reason=_("超时未支付，自动取消"), now=now)
         return len(due)
 
 
-def orders_expire_balance(*, now: datetime, ids: list[int] | None = None) -> int:
-    """Deadline `presale_balance_timeout`: balance not paid by its date cancels the order; the deposit is forfeited."""
+def presale_balance_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: a balance not paid by its date cancels the order and forfeits the deposit."""
     with transaction.atomic():
-        due = _due_batch(
-            Order.objects.filter(status=OrderStatus.DEPOSIT_PAID, balance_deadline__lte=now).order_by("balance_deadline"), ids
-        )
+        due = orders_due_lock(status=OrderStatus.DEPOSIT_PAID, deadline="balance_deadline", now=now, ids=ids)
         if due:
-            _orders_cancel(due, actor=Actor.system("balance_timeout"), reason=_("尾款超时未付，订单取消，定金不退"), now=now)
+            _orders_cancel(due, actor=Actor.system("presale_balance_timeout"), reason=_("尾款超时未付，订单取消，定金不退"), now=now)
         return len(due)
 
 
@@ -165,9 +169,7 @@ def _order_settle(order: Order, actor: Actor) -> Settlement:
             LedgerEntry(order=order, kind=LedgerKind.SETTLEMENT, amount=settlement.net),
         ]
     )
-    event_record(
-        order, EventKind.SETTLED, actor, data={"gross": str(gross), "commission": str(commission), "net": str(settlement.net)}
-    )
+    order_settled_event(order=order, actor=actor, settlement=settlement)
     return settlement
 
 
@@ -185,14 +187,12 @@ def order_confirm_receipt(*, order: Order, actor: Actor) -> Order:
     return order
 
 
-def orders_auto_confirm(*, now: datetime, ids: list[int] | None = None) -> int:
-    """Deadline `order_auto_confirm`: signed orders the buyer did not confirm complete on their own."""
+def order_auto_confirm(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: signed orders the buyer did not confirm complete on their own."""
     with transaction.atomic():
-        due = _due_batch(
-            Order.objects.filter(status=OrderStatus.DELIVERED, auto_confirm_at__lte=now).order_by("auto_confirm_at"), ids
-        )
+        due = orders_due_lock(status=OrderStatus.DELIVERED, deadline="auto_confirm_at", now=now, ids=ids)
         for order in due:
-            _order_complete(order, Actor.system("auto_confirm"), _("签收后超时未确认，系统自动确认收货"), now)
+            _order_complete(order, Actor.system("order_auto_confirm"), _("签收后超时未确认，系统自动确认收货"), now)
         return len(due)
 
 
@@ -220,21 +220,14 @@ def order_change_address(*, order: Order, actor: Actor, address: dict) -> Order:
                 code="undeliverable_area",
                 details={"lines": blocked},
             )
-        old = {
-            "name": order.recipient_name,
-            "phone": order.phone,
-            "province": order.province,
-            "city": order.city,
-            "district": order.district,
-            "detail": order.address_detail,
-        }
+        old = order.address_dict()
         order.recipient_name, order.phone = clean.name, clean.phone
         order.province, order.city, order.district, order.address_detail = clean.province, clean.city, clean.district, clean.detail
         order.is_remote = is_remote(clean)
         order.save(
             update_fields=["recipient_name", "phone", "province", "city", "district", "address_detail", "is_remote", "updated_at"]
         )
-        event_record(order, EventKind.ADDRESS_CHANGED, actor, data={"old": old, "new": clean.as_dict()})
+        address_changed_event(order=order, actor=actor, old=old)
     return order
 
 
@@ -249,7 +242,7 @@ def order_risk_approve(*, order: Order, actor: Actor, note: str = "") -> Order:
         order.save(update_fields=["needs_risk_review", "is_frozen", "updated_at"])
         for exception in OrderException.objects.filter(order=order, kind=ExceptionKind.RISK_REVIEW, status=ExceptionStatus.OPEN):
             exception_resolve(exception=exception, actor=actor, resolution=note or _("风控审核通过"))
-        event_record(order, EventKind.RISK_APPROVED, actor, reason=note)
+        risk_approved_event(order=order, actor=actor, note=note)
         order.refresh_from_db()
     return order
 
@@ -275,6 +268,13 @@ def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
     return order
 
 
+def order_phone_reveal(*, order: Order, actor: Actor) -> str:
+    """The full phone number, for one look that the timeline records."""
+    with transaction.atomic():
+        phone_revealed_event(order=order, actor=actor)
+    return order.phone
+
+
 def order_remark_set(*, order: Order, actor: Actor, remark: str, flag: int) -> Order:
     """The merchant's own note and colour flag (0 none, 1-5 as 抖店 has); not a state change, but audited."""
     if not 0 <= flag <= 5:
@@ -284,5 +284,5 @@ def order_remark_set(*, order: Order, actor: Actor, remark: str, flag: int) -> O
         old = {"remark": order.merchant_remark, "flag": order.remark_flag}
         order.merchant_remark, order.remark_flag = remark[:500], flag
         order.save(update_fields=["merchant_remark", "remark_flag", "updated_at"])
-        event_record(order, EventKind.REMARK, actor, reason=remark[:300], data={"old": old, "flag": flag})
+        remark_set_event(order=order, actor=actor, old=old)
     return order

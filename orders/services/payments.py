@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import (
-    EventKind,
     ExceptionKind,
     LedgerKind,
     LineStock,
@@ -18,7 +17,14 @@ from orders.constants import (
     PaymentPurpose,
     PaymentStatus,
 )
-from orders.events import event_record
+from orders.events import (
+    order_frozen_event,
+    payment_created_event,
+    payment_failed_event,
+    payment_ignored_event,
+    payment_succeeded_event,
+    stock_short_event,
+)
 from orders.models import LedgerEntry, Order, Payment
 from orders.services.common import order_lock, order_transition
 from orders.services.exceptions import exception_open
@@ -27,10 +33,10 @@ from orders.services.stock import (
     stock_release_lines,
     stock_relock_lines,
 )
-from shop_admin.actors import Actor
-from shop_admin.deadlines import deadline_schedule
-from shop_admin.errors import Conflict, NotFound
-from shop_admin.text import join_list
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
+from shop_admin.kernel.errors import Conflict, NotFound
+from shop_admin.kernel.text import join_list
 
 
 def _purpose_and_amount(order: Order) -> tuple[str, Decimal]:
@@ -70,7 +76,7 @@ def payment_create(*, order: Order, actor: Actor, channel: str) -> Payment:
                 actor=actor,
                 detail=_("支付尝试超过%(n)d次，订单冻结待审核") % {"n": settings.PAYMENT_MAX_ATTEMPTS},
             )
-            event_record(order, EventKind.FROZEN, actor, reason=_("支付尝试次数过多"))
+            order_frozen_event(order=order, actor=actor, reason=_("支付尝试次数过多"))
             frozen = True
         else:
             order.save(update_fields=["payment_attempts", "updated_at"])
@@ -83,12 +89,7 @@ def payment_create(*, order: Order, actor: Actor, channel: str) -> Payment:
                     details={"lines": [{"sku_id": ln.sku_id, "sku_code": ln.sku_code} for ln in short]},
                 )
             payment = Payment.objects.create(order=order, channel=channel, purpose=purpose, amount=amount)
-            event_record(
-                order,
-                EventKind.PAYMENT_CREATED,
-                actor,
-                data={"payment_id": payment.pk, "channel": channel, "amount": str(amount), "purpose": purpose},
-            )
+            payment_created_event(order=order, actor=actor, payment=payment)
     if frozen:  # raised after commit: the freeze itself must stay
         raise Conflict(_("支付尝试次数过多，订单已冻结待风控审核"), code="order_frozen")
     return payment
@@ -131,7 +132,7 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
     if transition in ("pay", "pay_deposit"):
         short = stock_occupy_lines(list(order.lines.all()), province=order.province)
         if short:
-            event_record(order, EventKind.STOCK_SHORT, actor, data={"sku_codes": [ln.sku_code for ln in short]})
+            stock_short_event(order=order, actor=actor, sku_codes=[ln.sku_code for ln in short])
             exception_open(
                 order=order,
                 kind=ExceptionKind.OVERSELL,
@@ -179,12 +180,7 @@ def payment_callback_apply(
             LedgerEntry.objects.create(
                 order=order, kind=LedgerKind.ESCROW_IN, amount=amount, payment=payment, channel_txn_id=channel_txn_id
             )
-            event_record(
-                order,
-                EventKind.PAYMENT_SUCCEEDED,
-                actor,
-                data={"payment_id": payment.pk, "channel_txn_id": channel_txn_id, "amount": str(amount)},
-            )
+            payment_succeeded_event(order=order, actor=actor, payment=payment, amount=amount)
             if amount != payment.amount:
                 # Booked as received, but the order does not move on a wrong amount: someone must look.
                 exception_open(
@@ -198,9 +194,7 @@ def payment_callback_apply(
             return _apply_success(order, payment, actor, now)
         # A failure after a success for the same attempt is stale news: record it and change nothing.
         if payment.status == PaymentStatus.SUCCEEDED:
-            event_record(
-                order, EventKind.PAYMENT_IGNORED, actor, reason=_("支付成功后又收到失败回调，已忽略"), data={"payment_id": payment.pk}
-            )
+            payment_ignored_event(order=order, actor=actor, payment=payment, reason=_("支付成功后又收到失败回调，已忽略"))
             return "ignored"
         payment.status = PaymentStatus.FAILED
         payment.channel_txn_id = channel_txn_id
@@ -210,11 +204,5 @@ def payment_callback_apply(
         if order.status == OrderStatus.PENDING_PAYMENT:
             # The order stays 待支付 and can be paid again; its lock goes back until the retry.
             stock_release_lines([ln for ln in order.lines.all() if ln.stock_state == LineStock.LOCKED])
-        event_record(
-            order,
-            EventKind.PAYMENT_FAILED,
-            actor,
-            reason=payment.get_failure_reason_display(),
-            data={"payment_id": payment.pk, "failure_reason": payment.failure_reason},
-        )
+        payment_failed_event(order=order, actor=actor, payment=payment)
         return "applied"

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.models import OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
-from shop_admin.actors import Actor
-from shop_admin.errors import Conflict, Invalid, NotFound
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 
 
 def _warehouse_candidates(sku_id: int, province: str) -> list[StockLevel]:

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.addresses import Address, address_validate, is_remote
-from orders.constants import ORDER_KIND_DIGIT, EventKind, OrderKind
-from orders.events import event_record
+from orders.constants import ORDER_KIND_DIGIT, OrderKind
+from orders.events import order_submitted_event
 from orders.models import (
     Buyer,
     Coupon,
@@ -22,11 +22,11 @@ from orders.models import (
 )
 from orders.selectors import order_counts_changed
 from orders.services.stock import stock_lock_lines
-from shop_admin.actors import Actor
-from shop_admin.deadlines import deadline_schedule
-from shop_admin.errors import Conflict, Invalid, NotFound
-from shop_admin.models import Shop
-from shop_admin.text import join_list
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
+from shop_admin.kernel.errors import Conflict, Invalid, NotFound
+from shop_admin.kernel.models import Shop
+from shop_admin.kernel.text import join_list
 
 CENT = Decimal("0.01")
 MAX_LINE_QUANTITY = 999
@@ -260,7 +260,7 @@ def order_submit(
         CouponRedemption.objects.bulk_create(
             [CouponRedemption(coupon=c, buyer=buyer, order=order, amount=amount) for c, amount in coupons]
         )
-        event_record(order, EventKind.SUBMITTED, Actor.for_buyer(buyer), data={"payable": str(payable)})
+        order_submitted_event(order=order, actor=Actor.for_buyer(buyer))
         deadline_schedule(name="order_pay_timeout", pk=order.pk, at=order.pay_deadline)
         order_counts_changed(shop_ids={shop.pk})
     return order

@@ -12,10 +12,10 @@ from orders.models import Product, Sku, StockLevel
 from orders.selectors import stock_status
 from orders.services.products import product_settings_update
 from orders.services.stock import stock_set
-from shop_admin.actors import Actor
-from shop_admin.console import forbidden, shop_required
-from shop_admin.errors import DomainError
-from shop_admin.permissions import Perm, user_can
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.console import forbidden, shop_required
+from shop_admin.kernel.errors import DomainError
+from shop_admin.kernel.permissions import Perm, user_can
 
 
 @shop_required

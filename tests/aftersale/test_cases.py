@@ -8,8 +8,8 @@ from aftersale.models import AfterSaleCase
 from aftersale.services import aftersale_open
 from orders.models import Order
 from orders.services.lifecycle import order_mark_delivered
-from shop_admin.actors import Actor
-from shop_admin.errors import Conflict
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import Conflict
 from tests.factories import make_sku
 
 

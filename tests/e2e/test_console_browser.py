@@ -178,7 +178,7 @@ def test_merchant_ships_a_paid_order_with_a_zto_number(demo, browser_session):
 
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
-    assert order.shipments.get().tracking_no == tracking_no
+    assert Shipment.objects.get(order=order).tracking_no == tracking_no
     assert browser_session.js_errors == []
 
 

@@ -133,7 +133,7 @@ def test_unknown_payment_channel_is_422(sku, buyer_api, place_order):
 
 def test_not_received_before_signing_is_refused_and_after_signing_opens_an_exception(shop, sku, buyer_api, merchant_api, place_order, pay):
     from orders.services.lifecycle import order_mark_delivered
-    from shop_admin.actors import Actor
+    from shop_admin.kernel.actors import Actor
 
     order = place_order((sku, 1))
     assert_error(buyer_api.post(f"/orders/{order['order_no']}/not-received", {"description": "没收到"}), 409, "invalid_transition")

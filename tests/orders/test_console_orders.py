@@ -4,7 +4,7 @@ from django.test import Client
 
 from orders.constants import EventKind, OrderStatus
 from orders.models import Order, OrderEvent
-from shop_admin.models import BackgroundJob
+from shop_admin.kernel.models import BackgroundJob
 from tests.factories import make_member, make_shop, make_sku, stock_of
 
 
@@ -221,7 +221,7 @@ def test_bulk_remark_runs_as_a_job_with_progress(console, sku, place_order, run_
     job = BackgroundJob.objects.get()
     page = html(console.get(response["Location"]))
     assert "<progress" in page and 'value="100"' in page
-    assert job.kind == "bulk_remark"
+    assert job.kind == "orders_bulk_remark"
     assert set(Order.objects.filter(order_no__in=numbers).values_list("merchant_remark", "remark_flag")) == {("周末发", 3)}
 
 

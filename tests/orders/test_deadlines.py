@@ -18,7 +18,7 @@ from rq.registry import ScheduledJobRegistry
 from orders.constants import LedgerKind, OrderStatus
 from orders.models import LedgerEntry, Order, OrderEvent
 from orders.services.lifecycle import order_mark_delivered
-from shop_admin.actors import Actor
+from shop_admin.kernel.actors import Actor
 from tests.conftest import ApiClient
 from tests.factories import ADDRESS, make_buyer, make_member, make_sku, stock_of
 

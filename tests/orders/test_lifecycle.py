@@ -4,7 +4,7 @@ from decimal import Decimal
 from orders.constants import EventKind, LedgerKind, OrderStatus
 from orders.models import LedgerEntry, Order, Settlement
 from orders.services.lifecycle import order_mark_delivered
-from shop_admin.actors import Actor
+from shop_admin.kernel.actors import Actor
 from tests.factories import make_member, make_sku, stock_of
 
 

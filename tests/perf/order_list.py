@@ -191,7 +191,7 @@ def load(n_big: int, n_small: int, seed: int) -> dict:
     from psycopg.types.json import Jsonb
 
     from orders.models import Product, Sku, StockLevel
-    from shop_admin.models import Membership, MerchantApiToken, Shop, Warehouse
+    from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
 
     rng = random.Random(seed)
     rnd = rng.random
@@ -535,7 +535,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from shop_admin.models import Shop
+    from shop_admin.kernel.models import Shop
 
     if not args.reuse:
         t = time.monotonic()

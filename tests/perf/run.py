@@ -131,7 +131,7 @@ def shop_with_skus(*, name: str, sku_count: int, stock: int, code_prefix: str):
     from decimal import Decimal
 
     from orders.models import Product, Sku, StockLevel
-    from shop_admin.models import Shop, Warehouse
+    from shop_admin.kernel.models import Shop, Warehouse
 
     shop = Shop.objects.create(name=name)
     warehouse = Warehouse.objects.create(shop=shop, name="杭州仓", province="浙江省", priority=0)
@@ -484,7 +484,7 @@ def sweep_timed() -> tuple[dict, float, int]:
     from django.db import connection
     from django.utils import timezone
 
-    from shop_admin.deadlines import deadlines_sweep
+    from shop_admin.kernel.deadlines import deadlines_sweep
 
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
@@ -695,7 +695,7 @@ smaller (smaller runs print their figures but leave this file alone unless
   rows whose locked counts match, are bulk-created and `ANALYZE`d (the planner
   statistics autovacuum would have; without them each batch's due query becomes a
   bitmap scan plus an on-disk sort of every pending row and the sweep took 1.7
-  times as long); then `shop_admin.deadlines.deadlines_sweep(now=timezone.now())`
+  times as long); then `shop_admin.kernel.deadlines.deadlines_sweep(now=timezone.now())`
   runs in-process, counting its SQL statements.
   Afterwards every order is cancelled with exactly one pending_payment ->
   cancelled event, every stock row is back to locked 0 and available = its

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from orders.models import Buyer, Order
-from shop_admin.models import Shop
+from shop_admin.kernel.models import Shop
 
 ROOT = Path(__file__).resolve().parents[2]
 

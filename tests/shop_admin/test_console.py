@@ -59,7 +59,7 @@ def test_order_detail_shows_lines_amounts_and_timeline(shop, sku, owner, place_o
 
 
 def test_user_of_two_shops_picks_one_and_sees_that_shop(shop, sku, owner, place_order):
-    from shop_admin.models import Membership
+    from shop_admin.kernel.models import Membership
 
     order = place_order((sku, 1))
     second = make_shop("第二家店")
@@ -104,7 +104,7 @@ def test_login_is_throttled_after_five_failures(shop, owner):
 
 
 def test_money_is_formatted_as_yuan():
-    from shop_admin.templatetags.console import yuan
+    from shop_admin.kernel.templatetags.console import yuan
 
     assert yuan("1234.5") == "¥1,234.50"
     assert yuan(0) == "¥0.00"

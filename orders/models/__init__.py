@@ -1,0 +1,31 @@
+"""The models of orders, one module per concern; import them from here."""
+from orders.models.base import MONEY, _new_token
+from orders.models.buyers import Buyer, IdempotencyRecord
+from orders.models.catalog import Product, Sku
+from orders.models.coupons import Coupon, CouponRedemption, FullReduction
+from orders.models.events import OrderEvent
+from orders.models.exceptions import OrderException
+from orders.models.money import LedgerEntry, Payment, Settlement
+from orders.models.order import Order, OrderLine
+from orders.models.stock import StockAdjustment, StockLevel
+
+__all__ = [
+    "MONEY",
+    "_new_token",
+    "Buyer",
+    "IdempotencyRecord",
+    "Product",
+    "Sku",
+    "Coupon",
+    "CouponRedemption",
+    "FullReduction",
+    "OrderEvent",
+    "OrderException",
+    "LedgerEntry",
+    "Payment",
+    "Settlement",
+    "Order",
+    "OrderLine",
+    "StockAdjustment",
+    "StockLevel",
+]

@@ -1,0 +1,64 @@
+"""What an upper app adds wherever orders are shown, without orders knowing it.
+
+Logistics adds parcels, after-sale adds cases: each registers an `OrderPart` in its
+`AppConfig.ready()`. The order page draws the part's panel and actions, the order
+list its column, the CSV export fills the contract's columns the part owns, and the
+order search asks the part for orders by text it holds (a tracking number).
+Rows are loaded for a whole page of orders in one query per part.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OrderPart:
+    name: str
+    # order ids -> the part's rows of each order, in one query
+    load: Callable[[list[int]], dict[int, list[Any]]]
+    # the order page: a panel (gets `order`, `rows`) and form controls inside the actions card (also `actions`)
+    panel_template: str = ""
+    actions_template: str = ""
+    # the order list: a column header and its cell (gets `order`, `rows`), and buttons of the bulk bar (gets `perms`)
+    list_header: Any = ""
+    list_template: str = ""
+    bulk_template: str = ""
+    # the CSV export: contract header -> its value from the order's rows
+    export_columns: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
+    # the order search: (shop_id, q) -> ids of orders whose rows match q, or None when q is not this part's kind of text
+    search: Callable[[int, str], list[int] | None] | None = None
+    # the JSON API's order view: the field, its schema (an item's shape), and a row as JSON; merchant_only hides it from buyers
+    api_field: str = ""
+    api_item_schema: Any = None
+    api_item: Callable[[Any], dict] | None = None
+    merchant_only: bool = False
+
+
+_parts: dict[str, OrderPart] = {}
+
+
+def order_part_register(part: OrderPart) -> None:
+    _parts[part.name] = part
+
+
+def order_parts() -> list[OrderPart]:
+    return list(_parts.values())
+
+
+@dataclass(frozen=True)
+class PartRows:
+    part: OrderPart
+    rows: list[Any]
+
+
+def order_parts_attach(orders: list) -> None:
+    """Give each order `part_rows`: every registered part with that order's rows, in registration order."""
+    ids = [order.pk for order in orders]
+    loaded = {part.name: part.load(ids) if ids else {} for part in order_parts()}
+    for order in orders:
+        order.part_rows = [PartRows(part=part, rows=loaded[part.name].get(order.pk, [])) for part in order_parts()]
+
+
+def order_part_export_columns() -> dict[str, Callable[[list[Any]], str]]:
+    """Contract headers some part fills, with the part's name to find its rows."""
+    return {header: (part.name, getter) for part in order_parts() for header, getter in part.export_columns.items()}

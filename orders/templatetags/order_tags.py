@@ -1,0 +1,44 @@
+"""Template tags of order pages: the progress bar (订单进度) and status labels."""
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from orders.constants import OrderStatus
+from orders.events import order_event_kind_label
+from orders.models import Order
+
+register = template.Library()
+
+MAIN_PATH = [
+    (OrderStatus.PENDING_PAYMENT, _("提交订单"), "created_at"),
+    (OrderStatus.PAID, _("买家付款"), "paid_at"),
+    (OrderStatus.SHIPPED, _("商家发货"), "shipped_at"),
+    (OrderStatus.DELIVERED, _("快递签收"), "delivered_at"),
+    (OrderStatus.COMPLETED, _("交易完成"), "completed_at"),
+]
+SIDE_EXITS = {OrderStatus.CANCELLED: "cancelled_at", OrderStatus.CLOSED: "updated_at", OrderStatus.REJECTED: "updated_at"}
+
+
+@register.inclusion_tag("orders/_progress.html")
+def order_progress(order: Order) -> dict:
+    steps = []
+    for status, label, stamp in MAIN_PATH:
+        at = getattr(order, stamp)
+        steps.append({"label": label, "at": at, "state": "done" if at else "todo"})
+    reached = [s for s in steps if s["state"] == "done"]
+    exit_step = None
+    if order.status in SIDE_EXITS:
+        exit_step = {"label": order.get_status_display(), "at": getattr(order, SIDE_EXITS[order.status])}
+    elif reached:
+        reached[-1]["state"] = "current"
+    return {"steps": steps, "exit": exit_step}
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return str(OrderStatus(status).label) if status in OrderStatus.values else status
+
+
+@register.filter
+def event_kind_label(kind: str) -> str:
+    """The label of any app's event kind on the order timeline."""
+    return order_event_kind_label(kind)

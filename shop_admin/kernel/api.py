@@ -1,0 +1,68 @@
+"""What every app's JSON API shares: the base schema, money and time as the contract writes them, the error shape, merchant auth."""
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from ninja import Schema as NinjaSchema
+from ninja.security import HttpBearer
+from pydantic import field_validator
+
+from shop_admin.kernel.selectors import merchant_token_user
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+class Schema(NinjaSchema):
+    """Every shape of the API: text with a NUL byte is refused as bad input (PostgreSQL cannot store it)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_nul_bytes(cls, value):
+        if _has_nul(value):
+            raise ValueError("must not contain NUL (\\x00) characters")
+        return value
+
+
+def money_str(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def time_str(value: datetime | None) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: dict = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "details": details or {}}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class MerchantAuth(HttpBearer):
+    """`Authorization: Bearer <merchant token>`; `request.auth` is the console user."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        return merchant_token_user(key=token)

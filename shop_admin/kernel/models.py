@@ -1,0 +1,108 @@
+"""Shops, warehouses, merchant memberships with roles, and merchant API tokens."""
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shop_admin.kernel.constants import Role
+
+
+class Shop(models.Model):
+    name = models.CharField(_("店铺名称"), max_length=100)
+    is_flagship = models.BooleanField(_("品牌旗舰店"), default=False)
+    return_address = models.CharField(_("退货地址"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("店铺")
+        verbose_name_plural = _("店铺")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Warehouse(models.Model):
+    """A place a shop holds stock; the nearest one with stock ships."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="warehouses")
+    name = models.CharField(_("仓库名称"), max_length=100)
+    province = models.CharField(_("所在省"), max_length=30)
+    priority = models.PositiveSmallIntegerField(_("优先级"), default=0, help_text=_("数字小的先发货"))
+
+    class Meta:
+        verbose_name = _("仓库")
+        verbose_name_plural = _("仓库")
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("店铺成员")
+        verbose_name_plural = _("店铺成员")
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique_user_shop")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.shop} ({self.get_role_display()})"
+
+
+def _new_token() -> str:
+    return secrets.token_hex(20)
+
+
+class MerchantApiToken(models.Model):
+    """Bearer token of a console user for the open API; it reaches that user's shops only."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    key = models.CharField(max_length=40, unique=True, default=_new_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("商家 API 令牌")
+        verbose_name_plural = _("商家 API 令牌")
+
+
+class BackgroundJob(models.Model):
+    """Long work run by RQ (bulk actions, imports, exports) with the progress the page shows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(_("任务"), max_length=30)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    result_name = models.CharField(max_length=200, blank=True)
+    result = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * (self.done + self.failed) / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

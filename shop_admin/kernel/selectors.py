@@ -1,0 +1,37 @@
+"""Reads about shops and members: which shops there are, which a user may see."""
+from django.utils.translation import gettext as _
+
+from shop_admin.kernel.errors import NotFound
+from shop_admin.kernel.models import BackgroundJob, Membership, MerchantApiToken, Shop
+
+
+def shop_list() -> list[Shop]:
+    return list(Shop.objects.order_by("pk"))
+
+
+def shop_get(*, shop_id: int) -> Shop:
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None:
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
+    return shop
+
+
+def user_memberships(*, user) -> list[Membership]:
+    return list(Membership.objects.filter(user=user).select_related("shop").order_by("shop_id"))
+
+
+def background_job_get_for_shop(*, shop_id: int, job_id: int) -> BackgroundJob:
+    """A job of this shop; another shop's job does not exist for the caller."""
+    job = BackgroundJob.objects.filter(pk=job_id, shop_id=shop_id).first()
+    if job is None:
+        raise NotFound(_("任务不存在"), code="job_not_found")
+    return job
+
+
+def user_shop_ids(*, user) -> set[int]:
+    return set(Membership.objects.filter(user=user).values_list("shop_id", flat=True))
+
+
+def merchant_token_user(*, key: str):
+    token = MerchantApiToken.objects.select_related("user").filter(key=key, user__is_active=True).first()
+    return token.user if token else None

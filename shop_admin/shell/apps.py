@@ -1,0 +1,15 @@
+"""App config of the shell; it has no models, only what composes the apps (commands, template tags)."""
+from django.apps import AppConfig
+
+
+class ShellConfig(AppConfig):
+    name = "shop_admin.shell"
+    label = "shell"
+    verbose_name = "控制台"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from shop_admin.kernel.console import console_nav_register
+
+        console_nav_register(label=_("工作台"), url="/", position=0)

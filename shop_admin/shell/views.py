@@ -1,0 +1,83 @@
+"""The console shell: sign in, pick a shop, the dashboard composed from the apps' tiles, background job progress."""
+from django.contrib.auth import logout
+from django.contrib.auth.views import LoginView
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from orders.selectors import dashboard_deadlines
+from shop_admin.kernel.console import DASHBOARD_COUNT_CAP, SESSION_KEY, dashboard_tiles, shop_record_or_404, shop_required
+from shop_admin.shell.selectors import dashboard_trend_with_aftersale
+from shop_admin.kernel.models import BackgroundJob
+from shop_admin.kernel.selectors import background_job_get_for_shop, user_memberships
+
+
+class ConsoleLoginView(LoginView):
+    template_name = "shop_admin/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("login")
+
+
+def shop_select(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    memberships = user_memberships(user=request.user)
+    next_url = request.GET.get("next") or request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    if request.method == "POST":
+        shop_id = request.POST.get("shop_id", "")
+        chosen = next((m for m in memberships if str(m.shop_id) == shop_id), None)
+        if chosen:
+            request.session[SESSION_KEY] = chosen.shop_id
+            return redirect(next_url)
+    return render(request, "shop_admin/shop_select.html", {"memberships": memberships, "next": next_url})
+
+
+@shop_required
+def dashboard_view(request):
+    now = timezone.now()
+    shop_id = request.shop.pk
+    tiles = [
+        (tile, tile.count(shop_id=shop_id, now=now), tile.nearest(shop_id=shop_id) if tile.nearest else None)
+        for tile in dashboard_tiles()
+    ]
+    return render(
+        request,
+        "shop_admin/dashboard.html",
+        {
+            "tiles": tiles,
+            "deadlines": dashboard_deadlines(shop_id=shop_id),
+            "trend": dashboard_trend_with_aftersale(shop_id=shop_id),
+            "now": now,
+            "count_cap": DASHBOARD_COUNT_CAP,
+        },
+    )
+
+
+def _shop_job(request, job_id: int) -> BackgroundJob:
+    return shop_record_or_404(request, lambda shop_ids: background_job_get_for_shop(shop_id=request.shop.pk, job_id=job_id))
+
+
+@shop_required
+def job_detail(request, job_id: int):
+    job = _shop_job(request, job_id)
+    template = "shop_admin/_job_progress.html" if request.headers.get("HX-Request") else "shop_admin/job_detail.html"
+    return render(request, template, {"job": job})
+
+
+@shop_required
+def job_download(request, job_id: int):
+    job = _shop_job(request, job_id)
+    if job.result is None:
+        raise Http404
+    response = HttpResponse(bytes(job.result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{job.result_name}"'
+    return response
