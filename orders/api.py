@@ -27,7 +27,9 @@ from orders.schemas import (
     ProductOut,
     ShopOut,
     StockIn,
+    SkuStockOut,
     StockOut,
+    stock_level_out,
     merchant_order_feed_schema,
     order_out,
     order_view_schema,
@@ -39,6 +41,8 @@ from orders.selectors import (
     order_get_for_shops,
     products_for_shop,
     sku_get_for_shops,
+    stock_levels_of_sku,
+    stock_totals,
     stock_status,
 )
 from orders.services.exceptions import order_not_received_report
@@ -205,6 +209,13 @@ def merchant_order_detail(request, order_no: str):
     return order_out(order_get_for_shops(shop_ids=user_shop_ids(user=request.auth), order_no=order_no), for_merchant=True)
 
 
+@merchant_router.get("/skus/{sku_id}/stock", response={200: SkuStockOut, **ERRORS})
+def merchant_stock_get(request, sku_id: int):
+    sku = sku_get_for_shops(shop_ids=user_shop_ids(user=request.auth), sku_id=sku_id)
+    levels = stock_levels_of_sku(sku_id=sku.pk)
+    return {"sku_id": sku.pk, "sku_code": sku.code, "warehouses": [stock_level_out(lv) for lv in levels], "totals": stock_totals(levels)}
+
+
 @merchant_router.put("/skus/{sku_id}/stock", response={200: StockOut, **ERRORS})
 def merchant_stock(request, sku_id: int, payload: StockIn):
     sku = sku_get_for_shops(shop_ids=user_shop_ids(user=request.auth), sku_id=sku_id)
@@ -215,15 +226,9 @@ def merchant_stock(request, sku_id: int, payload: StockIn):
         on_hand=payload.available,
         warehouse_id=payload.warehouse_id,
         force=payload.force,
+        request_id=payload.request_id,
     )
-    return {
-        "sku_id": sku.pk,
-        "warehouse_id": level.warehouse_id,
-        "available": level.available,
-        "locked": level.locked,
-        "occupied": level.occupied,
-        "on_hand": level.available + level.locked + level.occupied,
-    }
+    return stock_level_out(level)
 
 
 # --- callbacks ---

@@ -208,17 +208,45 @@ def merchant_order_feed_schema() -> type[Schema]:
 
 class StockIn(Schema):
     available: int = Field(..., description="units on the shelf not yet shipped; locked and occupied units are part of it")
-    warehouse_id: int | None = None
+    warehouse_id: int | None = Field(None, description="required when the SKU is stocked in more than one warehouse")
     force: bool = False
+    request_id: str | None = Field(None, min_length=1, max_length=64, description="a repeat with the same id changes nothing")
 
 
 class StockOut(Schema):
     sku_id: int
     warehouse_id: int
+    warehouse_name: str
     available: int
     locked: int
     occupied: int
     on_hand: int
+
+
+class StockTotalsOut(Schema):
+    available: int
+    locked: int
+    occupied: int
+    on_hand: int
+
+
+class SkuStockOut(Schema):
+    sku_id: int
+    sku_code: str
+    warehouses: list[StockOut]
+    totals: StockTotalsOut
+
+
+def stock_level_out(level) -> dict:
+    return {
+        "sku_id": level.sku_id,
+        "warehouse_id": level.warehouse_id,
+        "warehouse_name": level.warehouse.name,
+        "available": level.available,
+        "locked": level.locked,
+        "occupied": level.occupied,
+        "on_hand": level.available + level.locked + level.occupied,
+    }
 
 
 class PaymentCallbackIn(Schema):

@@ -45,9 +45,16 @@ class StockAdjustment(models.Model):
     after = models.JSONField()
     forced = models.BooleanField(default=False)
     oversold_orders = models.JSONField(default=list, blank=True)
+    # An ERP's id for this sync: a repeat with the same id changes nothing.
+    request_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("库存调整")
         verbose_name_plural = _("库存调整")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stock_level", "request_id"], condition=Q(request_id__isnull=False), name="stock_adjustment_unique_request"
+            )
+        ]

@@ -17,6 +17,7 @@ from orders.models import OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
+from shop_admin.kernel.text import join_list
 
 
 def _warehouse_candidates(sku_id: int, province: str) -> list[StockLevel]:
@@ -134,21 +135,39 @@ def _counts(level: StockLevel) -> dict[str, int]:
     return {"available": level.available, "locked": level.locked, "occupied": level.occupied}
 
 
-def stock_set(*, sku_id: int, actor: Actor, on_hand: int, warehouse_id: int | None = None, force: bool = False):
+def stock_set(
+    *, sku_id: int, actor: Actor, on_hand: int, warehouse_id: int | None = None, force: bool = False, request_id: str | None = None
+):
     """Set the units on the shelf (not yet shipped) of a SKU in a warehouse; returns the StockLevel.
 
     Locked and occupied units are part of what is on the shelf. Setting fewer than
     they need puts orders at risk: refused unless `force`, which then takes the
     shortfall from the newest unpaid locks first (they become short when paid) and
     then from the newest paid orders, which are flagged as oversold and held.
+
+    Without `warehouse_id` the SKU must be stocked in exactly one warehouse: setting
+    "the first" of several would leave the others selling. A `request_id` seen before
+    for this SKU changes nothing and answers the level as it is.
     """
     if on_hand < 0:
         raise Invalid(_("库存不能为负数"), code="invalid_stock", details={"fields": {"available": _("须为0或正整数")}})
     with transaction.atomic():
-        levels = StockLevel.objects.select_for_update().filter(sku_id=sku_id)
-        level = (levels.filter(warehouse_id=warehouse_id) if warehouse_id else levels.order_by("warehouse__priority", "pk")).first()
+        levels = list(StockLevel.objects.select_for_update().filter(sku_id=sku_id).select_related("warehouse").order_by("warehouse__priority", "pk"))
+        if warehouse_id is None and len(levels) > 1:
+            raise Invalid(
+                _("该SKU在%(n)d个仓库有库存，请指定 warehouse_id") % {"n": len(levels)},
+                code="warehouse_required",
+                details={
+                    "fields": {"warehouse_id": _("必填：%(names)s") % {"names": join_list(lv.warehouse.name for lv in levels)}},
+                    "warehouses": [{"warehouse_id": lv.warehouse_id, "warehouse_name": lv.warehouse.name} for lv in levels],
+                },
+            )
+        level = next((lv for lv in levels if warehouse_id is None or lv.warehouse_id == warehouse_id), None)
         if level is None:
-            raise NotFound(_("该SKU在此仓库没有库存记录"), code="stock_not_found")
+            raise NotFound(_("该SKU在此仓库没有库存记录"), code="stock_not_found", details={"fields": {"warehouse_id": warehouse_id}})
+        # Checked under the row locks: a concurrent twin waits above, then finds the first one's record here.
+        if request_id and StockAdjustment.objects.filter(stock_level__sku_id=sku_id, request_id=request_id).exists():
+            return level
         before = _counts(level)
         committed = level.locked + level.occupied
         shortfall = committed - on_hand
@@ -201,5 +220,6 @@ def stock_set(*, sku_id: int, actor: Actor, on_hand: int, warehouse_id: int | No
             after=_counts(level),
             forced=force,
             oversold_orders=oversold,
+            request_id=request_id or None,
         )
     return level

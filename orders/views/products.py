@@ -1,37 +1,26 @@
 """Console pages of products: SKUs with stock per warehouse, stock edits, presale and delivery-area settings."""
 from django.contrib import messages
-from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orders.addresses import division_tree
 from orders.forms import ProductSettingsForm, StockForm
-from orders.models import Product, Sku, StockLevel
-from orders.selectors import stock_status
+from orders.selectors import product_get_for_shops, products_with_stock, stock_level_get_for_shops, stock_status, stock_totals
 from orders.services.products import product_settings_update
 from orders.services.stock import stock_set
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.console import forbidden, shop_required
+from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 
 
 @shop_required
 def product_list(request):
-    levels = StockLevel.objects.select_related("warehouse").order_by("warehouse__priority", "warehouse_id")
-    skus = Sku.objects.prefetch_related(Prefetch("stock_levels", queryset=levels)).order_by("pk")
-    products = list(
-        Product.objects.filter(shop=request.shop).prefetch_related(Prefetch("skus", queryset=skus)).order_by("-is_active", "pk")
-    )
+    products = products_with_stock(shop_id=request.shop.pk)
     for product in products:
         for sku in product.skus.all():
-            sku.totals = {
-                "available": sum(lv.available for lv in sku.stock_levels.all()),
-                "locked": sum(lv.locked for lv in sku.stock_levels.all()),
-                "occupied": sum(lv.occupied for lv in sku.stock_levels.all()),
-            }
+            sku.totals = stock_totals(sku.stock_levels.all())
             sku.status = stock_status(is_presale=product.is_presale, available=sku.totals["available"])
     return render(
         request,
@@ -47,9 +36,7 @@ def product_list(request):
 @require_POST
 @shop_required
 def stock_edit(request, level_id: int):
-    level = StockLevel.objects.select_related("sku", "warehouse").filter(pk=level_id, sku__shop=request.shop).first()
-    if level is None:
-        raise Http404
+    level = shop_record_or_404(request, lambda shop_ids: stock_level_get_for_shops(shop_ids=shop_ids, level_id=level_id))
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.STOCK_EDIT):
         return forbidden(request, _("您的角色无权修改库存"))
     form = StockForm(request.POST)
@@ -72,9 +59,7 @@ def stock_edit(request, level_id: int):
 
 @shop_required
 def product_settings(request, product_id: int):
-    product = Product.objects.filter(pk=product_id, shop=request.shop).first()
-    if product is None:
-        raise Http404
+    product = shop_record_or_404(request, lambda shop_ids: product_get_for_shops(shop_ids=shop_ids, product_id=product_id))
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.PRODUCT_EDIT):
         return forbidden(request, _("只有店主可以修改商品设置"))
     provinces = list(division_tree())
