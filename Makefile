@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # make test runs on PostgreSQL (as CI does) unless DATABASE_URL says otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test worker check-deploy perf browser
+.PHONY: install run test worker check-deploy perf browser print-tools
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,13 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: install browser
+# The waybill tests rasterise PDFs and read their text (poppler; poppler-data maps the Chinese font) and scan barcodes (zbar).
+print-tools:
+	@if ! command -v zbarimg >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || [ ! -d /usr/share/poppler/cMap ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools poppler-utils poppler-data >/dev/null; \
+	fi
+
+test: install browser print-tools
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest
 	$(MAKE) --no-print-directory check-deploy
 

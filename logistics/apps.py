@@ -15,6 +15,7 @@ class LogisticsConfig(AppConfig):
         from shop_admin.kernel.background import background_job_kind_register
 
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
+        background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))
         order_part_register(
             OrderPart(
                 name="shipments",

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from aftersale import views as aftersale_views
 from logistics import views as logistics_views
+from logistics import views_print as logistics_print_views
 from orders.urls import product_urlpatterns
 from shop_admin.shell import views
 from shop_admin.shell.api import api
@@ -16,10 +17,12 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
     path("orders/<str:order_no>/ship/", logistics_views.order_ship_view, name="order_ship"),
+    path("orders/<str:order_no>/waybill.pdf", logistics_print_views.order_waybill_view, name="order_waybill"),
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
     path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
+    path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

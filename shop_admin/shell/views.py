@@ -78,6 +78,7 @@ def job_download(request, job_id: int):
     job = _shop_job(request, job_id)
     if job.result is None:
         raise Http404
-    response = HttpResponse(bytes(job.result), content_type="text/csv; charset=utf-8")
+    content_type = "application/pdf" if job.result_name.endswith(".pdf") else "text/csv; charset=utf-8"
+    response = HttpResponse(bytes(job.result), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{job.result_name}"'
     return response
