@@ -1,4 +1,4 @@
-"""The commands of the contract: seed_demo, buyer_token, merchant_token, and the production settings check."""
+"""The commands of the contract: buyer_token, merchant_token, and the production settings check (seed_demo: test_seed_demo.py)."""
 import os
 import subprocess
 import sys
@@ -9,8 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from orders.models import Buyer, Order
-from shop_admin.kernel.models import Shop
+from orders.models import Buyer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,18 +18,6 @@ def run(*args) -> str:
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue().strip()
-
-
-def test_seed_demo_is_idempotent_and_covers_every_state(db):
-    first = run("seed_demo")
-    assert "merchant" in first and "demo12345" in first
-    counts = Order.objects.count()
-    run("seed_demo")
-    assert Order.objects.count() == counts
-    assert Shop.objects.count() == 2
-    statuses = set(Order.objects.filter(shop__name="抖店演示旗舰店").values_list("status", flat=True))
-    assert statuses >= {"pending_payment", "deposit_paid", "paid", "shipped", "delivered", "completed", "cancelled", "closed", "rejected"}
-    assert Order.objects.filter(shop__name="小李的杂货铺").exists()
 
 
 def test_buyer_token_creates_the_buyer_once(db):
