@@ -118,7 +118,9 @@ def order_feed_for_shops(
         qs = qs.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
     page = list(qs.order_by("-updated_at", "-pk")[: limit + 1])
     next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
-    return page[:limit], next_cursor
+    page = page[:limit]
+    order_parts_attach(page)  # the page's parcels and cases in one query per part, not one per order
+    return page, next_cursor
 
 
 def sku_get_for_shops(*, shop_ids: set[int], sku_id: int) -> Sku:
