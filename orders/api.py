@@ -1,8 +1,4 @@
 """JSON endpoints of orders: the buyer app, the merchant open API (orders, stock) and the payment callback."""
-import hashlib
-import hmac
-import json
-import time
 from datetime import datetime
 
 from django.conf import settings
@@ -10,7 +6,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 from ninja.security import HttpBearer
-from pydantic import ValidationError as PydanticValidationError
 
 from orders.constants import OrderStatus
 from orders.models import Buyer
@@ -56,11 +51,9 @@ from orders.services.payments import payment_callback_apply, payment_create
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.api import ERRORS, MerchantAuth, money_str, time_str
+from shop_admin.kernel.api import ERRORS, MerchantAuth, money_str, parse_callback, signed_body, time_str
 from shop_admin.kernel.errors import (
-    DomainError,
     Invalid,
-    Unauthorized,
 )
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import shop_get, shop_list, user_shop_ids
@@ -232,32 +225,6 @@ def merchant_stock(request, sku_id: int, payload: StockIn):
 
 
 # --- callbacks ---
-
-
-def signed_body(request: HttpRequest, secret: str) -> dict:
-    """The JSON body of a callback whose HMAC signature and timestamp are good; 401 otherwise."""
-    stamp = request.headers.get("X-Timestamp", "")
-    signature = request.headers.get("X-Signature", "")
-    if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.CALLBACK_MAX_AGE_SECONDS:
-        raise Unauthorized(_("回调时间戳缺失或已过期"), code="stale_signature")
-    expected = hmac.new(secret.encode(), stamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.lower()):
-        raise Unauthorized(_("回调签名无效"), code="bad_signature")
-    try:
-        body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DomainError(_("请求体不是合法的 JSON"), code="invalid_json") from None
-    if not isinstance(body, dict):
-        raise DomainError(_("请求体须为 JSON 对象"), code="invalid_json")
-    return body
-
-
-def parse_callback(schema, body: dict):
-    try:
-        return schema.model_validate(body)
-    except PydanticValidationError as exc:
-        fields = {".".join(str(p) for p in err["loc"]): err["msg"] for err in exc.errors()}
-        raise Invalid(_("回调参数有误"), code="invalid_input", details={"fields": fields}) from None
 
 
 @callback_router.post("/payment", response={200: CallbackOut, **ERRORS}, openapi_extra={"requestBody": {

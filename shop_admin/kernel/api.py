@@ -1,13 +1,21 @@
 """What every app's JSON API shares: the base schema, money and time as the contract writes them, the error shape, merchant auth."""
+import hashlib
+import hmac
+import json
+import time
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.utils import timezone
 from ninja import Schema as NinjaSchema
 from ninja.security import HttpBearer
+from pydantic import ValidationError as PydanticValidationError
 from pydantic import field_validator
 
+from shop_admin.kernel.errors import DomainError, Invalid, Unauthorized
 from shop_admin.kernel.selectors import merchant_token_user
 
 
@@ -66,3 +74,32 @@ class MerchantAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str):
         return merchant_token_user(key=token)
+
+
+# --- signed callbacks (payment, refund, logistics) ---
+
+
+def signed_body(request: HttpRequest, secret: str) -> dict:
+    """The JSON body of a callback whose HMAC signature and timestamp are good; 401 otherwise."""
+    stamp = request.headers.get("X-Timestamp", "")
+    signature = request.headers.get("X-Signature", "")
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.CALLBACK_MAX_AGE_SECONDS:
+        raise Unauthorized(_("回调时间戳缺失或已过期"), code="stale_signature")
+    expected = hmac.new(secret.encode(), stamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise Unauthorized(_("回调签名无效"), code="bad_signature")
+    try:
+        body = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DomainError(_("请求体不是合法的 JSON"), code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise DomainError(_("请求体须为 JSON 对象"), code="invalid_json")
+    return body
+
+
+def parse_callback(schema, body: dict):
+    try:
+        return schema.model_validate(body)
+    except PydanticValidationError as exc:
+        fields = {".".join(str(p) for p in err["loc"]): err["msg"] for err in exc.errors()}
+        raise Invalid(_("回调参数有误"), code="invalid_input", details={"fields": fields}) from None
