@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils import timezone
 from ninja import Schema as NinjaSchema
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from shop_admin.kernel.errors import DomainError, Invalid, Unauthorized
@@ -37,6 +38,18 @@ API_DATETIME_MAX_OFFSET = timedelta(hours=14)
 # A day inside Python's years 1..9999, so that the instant can be shown in any zone, shop time included.
 API_DATETIME_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 API_DATETIME_LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_datetime_text(value):
+    # pydantic alone would also read 0.5 or "1700000000" as seconds since 1970: not what the schema promises.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
+        raise ValueError(_("须为 ISO 8601 时间，如 2026-11-23T10:00:00+08:00"))
+    return value
 
 
 def api_datetime_check(value: datetime) -> datetime:
@@ -64,6 +77,7 @@ def api_datetime_check(value: datetime) -> datetime:
 # The one datetime type of the API's inputs: ISO 8601, offset within ±14:00, years the database can hold.
 ApiDateTime = Annotated[
     datetime,
+    BeforeValidator(_iso_datetime_text),
     AfterValidator(api_datetime_check),
     WithJsonSchema(
         {
@@ -138,7 +152,9 @@ def signed_body(request: HttpRequest, secret: str) -> dict:
         raise Unauthorized(_("回调签名无效"), code="bad_signature")
     try:
         body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # Not UTF-8 or not JSON (ValueError covers both), nested deeper than Python's stack, or an integer of
+        # more than 4300 digits: all a signed sender's bad body, none a server error.
         raise DomainError(_("请求体不是合法的 JSON"), code="invalid_json") from None
     if not isinstance(body, dict):
         raise DomainError(_("请求体须为 JSON 对象"), code="invalid_json")
