@@ -1,6 +1,4 @@
 """JSON endpoints of orders: the buyer app, the merchant open API (orders, stock) and the payment callback."""
-from datetime import datetime
-
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -51,7 +49,7 @@ from orders.services.payments import payment_callback_apply, payment_create
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.api import ERRORS, MerchantAuth, money_str, parse_callback, signed_body, time_str
+from shop_admin.kernel.api import ERRORS, ApiDateTime, MerchantAuth, money_str, parse_callback, signed_body, time_str
 from shop_admin.kernel.errors import (
     Invalid,
 )
@@ -187,7 +185,7 @@ def order_not_received(request, order_no: str, payload: NotReceivedIn):
 def merchant_orders(
     request,
     status: OrderStatus | None = None,
-    updated_since: datetime | None = None,
+    updated_since: ApiDateTime | None = None,
     cursor: str | None = None,
     limit: int = Query(20, ge=1, le=100),
 ):

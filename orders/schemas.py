@@ -1,5 +1,4 @@
 """Shapes of the JSON API: what comes in, what goes out. Money is a "12.50" string, times ISO 8601 with offset."""
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -12,7 +11,7 @@ from pydantic import create_model
 from orders.constants import PaymentChannel
 from orders.models import Order
 from orders.parts import order_parts, order_parts_attach
-from shop_admin.kernel.api import Schema, money_str, time_str
+from shop_admin.kernel.api import ApiDateTime, Schema, money_str, time_str
 from shop_admin.kernel.text import phone_mask
 
 
@@ -255,7 +254,7 @@ class PaymentCallbackIn(Schema):
     status: Literal["succeeded", "failed"]
     amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
     failure_reason: str = ""
-    time: datetime | None = None
+    time: ApiDateTime | None = None
 
 
 class CallbackOut(Schema):

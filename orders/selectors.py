@@ -27,6 +27,7 @@ from orders.models import (
     Sku,
     StockLevel,
 )
+from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 from shop_admin.kernel.errors import Invalid, NotFound
 
@@ -95,7 +96,7 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
         moment = parse_datetime(stamp)
         if moment is None:
             raise ValueError
-        return moment, int(pk)
+        return api_datetime_check(moment), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
 

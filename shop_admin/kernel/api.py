@@ -2,9 +2,11 @@
 import hashlib
 import hmac
 import json
+import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Annotated
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -12,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils import timezone
 from ninja import Schema as NinjaSchema
 from ninja.security import HttpBearer
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pydantic import field_validator
 
 from shop_admin.kernel.errors import DomainError, Invalid, Unauthorized
 from shop_admin.kernel.selectors import merchant_token_user
@@ -29,8 +31,68 @@ def _has_nul(value) -> bool:
     return False
 
 
+# --- times coming in ---
+
+# Real zones lie within -12:00..+14:00; PostgreSQL refuses beyond ±15:59, Python beyond ±24:00.
+API_DATETIME_MAX_OFFSET = timedelta(hours=14)
+# A day inside Python's years 1..9999, so that the instant can be shown in any zone, shop time included.
+API_DATETIME_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+API_DATETIME_LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_datetime_text(value):
+    # pydantic alone would also read 0.5 or "1700000000" as seconds since 1970: not what the schema promises.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
+        raise ValueError(_("须为 ISO 8601 时间，如 2026-11-23T10:00:00+08:00"))
+    return value
+
+
+def api_datetime_check(value: datetime) -> datetime:
+    """An instant the database and every zone can hold; without an offset it is shop time. ValueError otherwise.
+
+    Every time the API takes (query, body, callback, cursor) passes here: PostgreSQL refuses an
+    offset like -20:20 and Python cannot shift 9999-12-31 into shop time, and either was a 500.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        try:
+            value = timezone.make_aware(value)
+        except (OverflowError, ValueError):
+            raise ValueError(_("时间超出范围（须在 0001-01-02 与 9999-12-30 之间）")) from None
+    if abs(value.utcoffset()) > API_DATETIME_MAX_OFFSET:
+        raise ValueError(_("时区偏移须在 -14:00 与 +14:00 之间"))
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not API_DATETIME_EARLIEST <= instant <= API_DATETIME_LATEST:
+        raise ValueError(_("时间超出范围（须在 0001-01-02 与 9999-12-30 之间）"))
+    return value
+
+
+# The one datetime type of the API's inputs: ISO 8601, offset within ±14:00, years the database can hold.
+ApiDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_datetime_text),
+    AfterValidator(api_datetime_check),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with an offset within ±14:00 (none: shop time, Asia/Shanghai), 0001-01-02..9999-12-30",
+        }
+    ),
+]
+
+
 class Schema(NinjaSchema):
-    """Every shape of the API: text with a NUL byte is refused as bad input (PostgreSQL cannot store it)."""
+    """Every shape of the API: text with a NUL byte is refused as bad input (PostgreSQL cannot store it).
+
+    A time it takes is typed `ApiDateTime` (tests/shop_admin/test_api_datetimes.py holds every endpoint to it)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -90,7 +152,9 @@ def signed_body(request: HttpRequest, secret: str) -> dict:
         raise Unauthorized(_("回调签名无效"), code="bad_signature")
     try:
         body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # Not UTF-8 or not JSON (ValueError covers both), nested deeper than Python's stack, or an integer of
+        # more than 4300 digits: all a signed sender's bad body, none a server error.
         raise DomainError(_("请求体不是合法的 JSON"), code="invalid_json") from None
     if not isinstance(body, dict):
         raise DomainError(_("请求体须为 JSON 对象"), code="invalid_json")

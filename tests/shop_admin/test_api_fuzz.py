@@ -1,0 +1,204 @@
+"""Schemathesis fuzzes every endpoint of the project's own OpenAPI schema, in-process: never a 500, every answer as documented.
+
+The schema is read from /api/v1/openapi.json through the Django WSGI app, so an endpoint
+another app adds is fuzzed the day it lands, with no list to update here. Who calls is
+decided by the path: /merchant/* with a merchant token, /callbacks/* unauthenticated but
+correctly signed (else every body would stop at the signature), everything else as a buyer.
+Each operation runs against a real shop: SKUs with stock in two warehouses, orders in several
+states, a payment, an after-sale case and an exception; positive examples are steered to
+those real ids and a valid address part of the time, so the fuzzer reaches the business code
+rather than only the 404s. Hypothesis is derandomized (the same examples on every run) and the
+examples per operation are capped so the whole file takes a minute or two.
+"""
+import json
+import os
+import random
+import zlib
+
+import pytest
+import schemathesis
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from shop_admin.kernel.actors import Actor
+from tests import factories
+from tests.conftest import ApiClient
+
+FUZZ_LOG = os.environ.get("FUZZ_LOG")  # a file to append "METHOD path mode status body" of every call to
+# Examples per operation: about 15 operations x 40 examples x ~25 ms is well under two minutes on two cores.
+EXAMPLES_PER_OPERATION = 40
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,  # every status the API answers is documented for that operation
+    content_type_conformance,
+    response_schema_conformance,  # every body matches the documented schema of its status
+    response_headers_conformance,
+    negative_data_rejection,  # input the schema forbids is refused with a 4xx, never accepted
+]
+
+CALLBACK_SECRETS = {
+    "/api/v1/callbacks/payment": "PAYMENT_CALLBACK_SECRET",
+    "/api/v1/callbacks/refund": "PAYMENT_CALLBACK_SECRET",
+    "/api/v1/callbacks/logistics": "LOGISTICS_CALLBACK_SECRET",
+}
+
+def django_in_the_test_transaction(environ, start_response):
+    """The project's WSGI app, minus the closing of the database connection around each request.
+
+    That close would end the test's transaction; Django's own test client leaves it out for the same reason.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = APPLICATION(environ, start_response)
+        body = b"".join(response)
+        response.close()
+        return [body]
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+APPLICATION = get_wsgi_application()
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", django_in_the_test_transaction)
+
+
+@pytest.fixture
+def world(db, settings):
+    """A shop with real data in every state the fuzzed paths can reach, and the callers' tokens."""
+    from aftersale.services import aftersale_open
+    from orders.models import Order
+    from orders.services.exceptions import exception_open
+
+    settings.API_RATE_LIMITS_OFF = True  # the 429s have their own tests; here they would hide every other answer
+    shop = factories.make_shop("模糊测试店", warehouses=(("杭州仓", "浙江省"), ("广州仓", "广东省")))
+    skus = [
+        factories.make_sku(shop, price="59.90", stock=500, name="蜂蜜柚子茶"),
+        factories.make_sku(shop, price="9.90", stock=3, name="小样"),
+        factories.make_sku(shop, price="199.00", stock=0, name="礼盒"),
+    ]
+    owner = factories.make_member(shop, username="fuzz_owner")
+    buyer = factories.make_buyer("fuzz_buyer")
+    buyer_api, merchant_api, anonymous = ApiClient(buyer.api_token), ApiClient(owner.api_token.key), ApiClient()
+
+    def place():
+        status, order = buyer_api.post("/orders", factories.order_payload(shop, (skus[0], 1)))
+        assert status == 201, order
+        return order["order_no"]
+
+    def pay(order_no):
+        status, payment = buyer_api.post(f"/orders/{order_no}/payments", {"channel": "douyin_pay"})
+        assert status == 201, payment
+        body = factories.callback_body(payment, txn=f"FUZZ-{payment['payment_id']}")
+        headers = factories.signed_headers(body, settings.PAYMENT_CALLBACK_SECRET)
+        assert anonymous.post("/callbacks/payment", raw=body, headers=headers)[0] == 200
+        return payment["payment_id"]
+
+    def ship(order_no, tracking_no):
+        status, answer = merchant_api.post(f"/merchant/orders/{order_no}/ship", {"carrier": "ZTO", "tracking_no": tracking_no})
+        assert status == 200, answer
+
+    pending, paid, shipped, completed, cancelled = (place() for _ in range(5))
+    payment_ids = [pay(no) for no in (paid, shipped, completed)]
+    ship(shipped, "731234567890")
+    ship(completed, "731234567891")
+    assert buyer_api.post(f"/orders/{completed}/confirm-receipt")[0] == 200
+    assert buyer_api.post(f"/orders/{cancelled}/cancel", {"reason": "不想要了"})[0] == 200
+    status, unpaid_payment = buyer_api.post(f"/orders/{pending}/payments", {"channel": "wechat"})
+    assert status == 201, unpaid_payment
+    case = aftersale_open(
+        order=Order.objects.get(order_no=completed), actor=Actor.for_buyer(buyer), case_type="refund_only", reason="质量问题"
+    )
+    exception = exception_open(order=Order.objects.get(order_no=paid), kind="merchant_reported", actor=Actor.for_user(owner))
+    return {
+        "tokens": {"buyer": buyer.api_token, "merchant": owner.api_token.key},
+        "shop_id": [shop.pk],
+        "sku_id": [s.pk for s in skus],
+        "warehouse_id": list(shop.warehouses.values_list("pk", flat=True)),
+        "order_no": [pending, paid, shipped, completed, cancelled],
+        "payment_id": [*payment_ids, unpaid_payment["payment_id"]],
+        "aftersale": [case.pk],
+        "exception": [exception.pk],
+    }
+
+
+def _real_value(key: str, path: str, world: dict, rng: random.Random):
+    """A real value for a parameter or body field of this name, or None to keep what the fuzzer drew."""
+    if key == "id" or key.endswith("_id") and key not in world:
+        pool = world["aftersale"] if "aftersale" in path else world["exception"] if "exception" in path else None
+    elif key == "address":
+        return dict(factories.ADDRESS)
+    else:
+        pool = world.get(key)
+    return rng.choice(pool) if pool else None
+
+
+def _steer(node, path: str, world: dict, rng: random.Random):
+    """Replace, two times in three, each field whose name we know with a real value (recursively through the body)."""
+    if isinstance(node, dict):
+        if "carrier" in node and "tracking_no" in node and rng.random() < 2 / 3:
+            node["carrier"], node["tracking_no"] = "ZTO", f"73{rng.randrange(10**10):010d}"  # a number ZTO's format takes
+        for key in list(node):
+            real = _real_value(key, path, world, rng)
+            if real is not None and rng.random() < 2 / 3:
+                node[key] = real
+            else:
+                _steer(node[key], path, world, rng)
+    elif isinstance(node, list):
+        for item in node:
+            _steer(item, path, world, rng)
+
+
+def _caller_headers(case, world: dict) -> tuple[dict, bytes | None]:
+    path = case.operation.schema.get_full_path(case.path)
+    if path.startswith("/api/v1/callbacks/"):
+        body = b"" if isinstance(case.body, NotSet) else case.body
+        raw = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        secret = getattr(settings, CALLBACK_SECRETS.get(path, "PAYMENT_CALLBACK_SECRET"))
+        return factories.signed_headers(raw, secret), raw
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return {}, None  # the fuzzer broke or left out the Authorization header on purpose: send it as drawn
+    token = world["tokens"]["merchant" if path.startswith("/api/v1/merchant/") else "buyer"]
+    return {"Authorization": f"Bearer {token}"}, None
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,  # CI sees the same examples on every run
+    database=None,  # no .hypothesis/ folder in the work tree
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
+def test_every_endpoint_holds_its_schema(case, world):
+    if case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE:
+        rng = random.Random(zlib.crc32(repr((case.path_parameters, case.query, case.body)).encode()))
+        path = case.operation.path
+        _steer(case.path_parameters, path, world, rng)
+        _steer(case.query, path, world, rng)
+        if not isinstance(case.body, NotSet):
+            _steer(case.body, path, world, rng)
+    headers, raw = _caller_headers(case, world)
+    kwargs = {"data": raw} if raw is not None else {}
+    response = case.call_and_validate(headers=headers, checks=CHECKS, **kwargs)
+    if FUZZ_LOG:  # what reached which answer, to see that the examples get past the 404s
+        with open(FUZZ_LOG, "a") as log:
+            mode = case.meta.generation.mode.value if case.meta else "-"
+            log.write(f"{case.method} {case.operation.path} {mode} {response.status_code} {response.text[:160]}\n")
