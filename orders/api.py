@@ -118,7 +118,7 @@ def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = 
             freight_insurance=payload.freight_insurance,
             buyer_message=payload.buyer_message,
         )
-        return 201, order_out(order_get_for_buyer(buyer=buyer, order_no=order.order_no))
+        return 201, order_out(order)  # built from what was just written, not read back
 
     if idempotency_key is None:
         return Status(*submit())
