@@ -2,8 +2,9 @@
 from django.conf import settings
 from ninja import Router
 
-from logistics.schemas import LogisticsCallbackIn, LogisticsCallbackOut, ShipIn
+from logistics.schemas import LogisticsCallbackIn, LogisticsCallbackOut, NotReceivedAnswerIn, ShipIn
 from logistics.services import shipment_create
+from logistics.services.not_received import not_received_answer, shipment_reship
 from logistics.services.tracking import TrackingReport, tracking_events_apply
 from orders.schemas import order_out, order_view_schema
 from orders.selectors import order_get_for_shops
@@ -28,6 +29,32 @@ def merchant_ship(request, order_no: str, payload: ShipIn):
         tracking_no=payload.tracking_no,
         door_delivery=payload.door_delivery,
     )
+    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+
+
+@merchant_router.post("/orders/{order_no}/reship", response={200: order_view_schema(for_merchant=True), **ERRORS})
+def merchant_reship(request, order_no: str, payload: ShipIn):
+    """Signed but not received, really not delivered: a new parcel at the merchant's freight; resolves the exception."""
+    shop_ids = user_shop_ids(user=request.auth)
+    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
+    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_SHIP)
+    shipment_reship(
+        order=order,
+        actor=Actor.for_user(request.auth),
+        carrier=payload.carrier,
+        tracking_no=payload.tracking_no,
+        door_delivery=payload.door_delivery,
+    )
+    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+
+
+@merchant_router.post("/orders/{order_no}/not-received/answer", response={200: order_view_schema(for_merchant=True), **ERRORS})
+def merchant_not_received_answer(request, order_no: str, payload: NotReceivedAnswerIn):
+    """Signed but not received, delivered after all: a note and evidence urls resolve the exception."""
+    shop_ids = user_shop_ids(user=request.auth)
+    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
+    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_EDIT)
+    not_received_answer(order=order, actor=Actor.for_user(request.auth), note=payload.note, evidence=payload.evidence)
     return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
 
 

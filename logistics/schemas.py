@@ -15,6 +15,11 @@ class ShipIn(Schema):
     door_delivery: bool = Field(False, description="音尊达: door delivery with priority, bought per parcel")
 
 
+class NotReceivedAnswerIn(Schema):
+    note: str = Field(..., min_length=1, max_length=300)
+    evidence: list[str] = Field(..., min_length=1, max_length=20, description="urls: locker code, signature, courier photo")
+
+
 class TrackingEventIn(Schema):
     code: TrackingCode
     time: datetime = Field(..., description="ISO 8601; without an offset it is read as shop time (Asia/Shanghai)")
