@@ -15,7 +15,9 @@ from logistics.models import Shipment, TrackingEvent
 from orders.constants import ExceptionKind, ExceptionStatus
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_open, exception_resolve
+from orders.services.exceptions_bulk import ExceptionRaise, exceptions_open_many
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
 
 
 def idle_hours(shipment: Shipment, now: datetime | None = None) -> int:
@@ -41,33 +43,35 @@ def _last_events(shipment_ids: list[int]) -> dict[int, TrackingEvent]:
     return {event.shipment_id: event for event in events}
 
 
-def logistics_exception_raise(
-    *, shipment: Shipment, actor: Actor, reason: str, note: str = "", order: Order | None = None, last_event: TrackingEvent | None = None,
-    now: datetime | None = None,
-) -> OrderException:
-    """Open the order's logistics exception for this parcel (a no-op if it is open): stalled, or a problem parcel."""
-    hours = idle_hours(shipment, now)
+def _exception_text(shipment: Shipment, *, reason: str, note: str, hours: int) -> str:
     if reason == "stalled":
-        detail = _("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹") % {
+        return _("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹") % {
             "carrier": shipment.get_carrier_display(), "no": shipment.tracking_no, "hours": hours
         }
-    else:
-        detail = _("疑难件：%(carrier)s %(no)s %(note)s") % {"carrier": shipment.get_carrier_display(), "no": shipment.tracking_no, "note": note}
-    if last_event is None:
-        last_event = _last_events([shipment.pk]).get(shipment.pk)
+    return (_("疑难件：%(carrier)s %(no)s %(note)s") % {"carrier": shipment.get_carrier_display(), "no": shipment.tracking_no, "note": note}).strip()
+
+
+def _exception_data(shipment: Shipment, *, reason: str, hours: int, last_event: TrackingEvent | None) -> dict:
+    """The evidence a merchant (or the platform) reads: which parcel, its last event, how long it has been quiet."""
+    return {
+        "reason": reason,
+        "shipment_id": shipment.pk,
+        "carrier": shipment.carrier,
+        "tracking_no": shipment.tracking_no,
+        "last_event": _event_brief(last_event),
+        "idle_hours": hours,
+    }
+
+
+def logistics_exception_raise(*, shipment: Shipment, actor: Actor, reason: str, note: str = "") -> OrderException:
+    """Open the order's logistics exception for this parcel (a no-op if it is open): a problem parcel, or a stalled one."""
+    hours = idle_hours(shipment)
     return exception_open(
-        order=order or Order.objects.get(pk=shipment.order_id),
+        order=Order.objects.get(pk=shipment.order_id),
         kind=ExceptionKind.STALLED_LOGISTICS,
         actor=actor,
-        detail=detail.strip(),
-        data={
-            "reason": reason,
-            "shipment_id": shipment.pk,
-            "carrier": shipment.carrier,
-            "tracking_no": shipment.tracking_no,
-            "last_event": _event_brief(last_event),
-            "idle_hours": hours,
-        },
+        detail=_exception_text(shipment, reason=reason, note=note, hours=hours),
+        data=_exception_data(shipment, reason=reason, hours=hours, last_event=_last_events([shipment.pk]).get(shipment.pk)),
     )
 
 
@@ -83,21 +87,34 @@ def logistics_exception_clear(*, shipment: Shipment, actor: Actor) -> None:
 
 
 def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
-    """Deadline: parcels on the road with no event past their stall deadline are marked stalled and raise the exception."""
+    """Deadline: parcels on the road with no event past their stall deadline are marked stalled and raise the exception.
+
+    Pushes move `stall_deadline` later without touching Redis; the one job a parcel has
+    pending wakes up, finds the deadline moved, and sleeps again until the new one.
+    """
     with transaction.atomic():
         due = Shipment.objects.filter(status__in=SHIPMENT_MOVING, stalled_at__isnull=True, stall_deadline__lte=now).order_by("stall_deadline")
         if ids is not None:
             due = due.filter(pk__in=ids)
-        shipments = list(due.select_for_update(skip_locked=True, of=("self",))[: settings.SWEEP_BATCH_SIZE])
+            for pk, later in Shipment.objects.filter(
+                pk__in=ids, status__in=SHIPMENT_MOVING, stalled_at__isnull=True, stall_deadline__gt=now
+            ).values_list("pk", "stall_deadline"):
+                deadline_schedule(name="shipment_stall_timeout", pk=pk, at=later)
+        shipments = list(due.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
         if not shipments:
             return 0
         Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(stalled_at=now)
         last_events = _last_events([s.pk for s in shipments])
         orders = Order.objects.in_bulk({s.order_id for s in shipments})
-        actor = Actor.system("shipment_stall_timeout")
+        raises = []
         for shipment in shipments:
-            shipment.stalled_at = now
-            logistics_exception_raise(
-                shipment=shipment, actor=actor, reason="stalled", order=orders[shipment.order_id], last_event=last_events.get(shipment.pk), now=now
+            hours = idle_hours(shipment, now)
+            raises.append(
+                ExceptionRaise(
+                    order=orders[shipment.order_id],
+                    detail=_exception_text(shipment, reason="stalled", note="", hours=hours),
+                    data=_exception_data(shipment, reason="stalled", hours=hours, last_event=last_events.get(shipment.pk)),
+                )
             )
+        exceptions_open_many(kind=ExceptionKind.STALLED_LOGISTICS, actor=Actor.system("shipment_stall_timeout"), raises=raises)
         return len(shipments)

@@ -149,3 +149,27 @@ def test_fresh_produce_shipped_in_time_is_not_refunded(shop, place_order, pay, s
     ship(order["order_no"])
     assert "order_ship_timeout: 0" in sweep(timezone.now() + timedelta(hours=3))
     assert Order.objects.get(order_no=order["order_no"]).status == OrderStatus.SHIPPED
+
+
+def test_one_wake_up_per_parcel_that_follows_the_deadline_as_events_move_it(shipped, push, redis_conn, django_capture_on_commit_callbacks):
+    from rq.registry import ScheduledJobRegistry
+
+    from logistics.services.stall import shipment_stall_timeout
+    from shop_admin.kernel.queues import rq_queue
+
+    registry = ScheduledJobRegistry(queue=rq_queue("deadlines"))
+    shipment = Shipment.objects.get(tracking_no=TRACKING_NO)
+    first_deadline = shipment.stall_deadline
+    # given: a push moves the deadline later without asking Redis for anything
+    with django_capture_on_commit_callbacks(execute=True):
+        push(TRACKING_NO, ("in_transit", first_deadline - timedelta(hours=10), "上海"))
+    shipment.refresh_from_db()
+    assert shipment.stall_deadline == first_deadline + timedelta(hours=62)
+    assert len(registry.get_job_ids()) == 0  # the shipping-time job was never enqueued in this test's Redis
+    # when: the wake-up of the old deadline fires
+    with django_capture_on_commit_callbacks(execute=True):
+        assert shipment_stall_timeout(now=first_deadline, ids=[shipment.pk]) == 0
+    # then: nothing stalled, and the parcel sleeps until its new deadline
+    [job_id] = registry.get_job_ids()
+    assert job_id == f"deadline-shipment_stall_timeout-{shipment.pk}-{int(shipment.stall_deadline.timestamp())}"
+    assert shipment_stall_timeout(now=shipment.stall_deadline, ids=[shipment.pk]) == 1
