@@ -157,6 +157,16 @@ def exception_resolved_event(*, order: Order, actor: Actor, exception) -> OrderE
     )
 
 
+def exceptions_opened_events(*, exceptions: Iterable, actor: Actor) -> None:
+    """Many exceptions raised at once (a sweep), one row each; as exception_opened_event."""
+    OrderEvent.objects.bulk_create(
+        [
+            _event_row(e.order, EventKind.EXCEPTION_OPENED, actor, reason=e.detail, data={"kind": e.kind, "exception_id": e.pk})
+            for e in exceptions
+        ]
+    )
+
+
 def risk_approved_event(*, order: Order, actor: Actor, note: str) -> OrderEvent:
     """reason: the reviewer's note."""
     return order_event_append(order=order, kind=EventKind.RISK_APPROVED, actor=actor, reason=note)

@@ -127,6 +127,9 @@ def order_ship(*, order: Order, actor: Actor, carrier: str, tracking_no: str) ->
         order.shipped_at = timezone.now()  # saved with the transition; discarded if it is refused
         order_transition(order, "ship", actor, data={"carrier": carrier, "tracking_no": tracking_no})
         stock_deduct_lines(list(order.lines.all()))
+        # Shipped late is still shipped: the paid-not-shipped exception the ship deadline raised is answered.
+        for exception in OrderException.objects.filter(order=order, kind=ExceptionKind.PAID_NOT_SHIPPED, status=ExceptionStatus.OPEN):
+            exception_resolve(exception=exception, actor=actor, resolution=_("已发货：%(no)s") % {"no": tracking_no})
     return order
 
 
