@@ -8,6 +8,7 @@ class AftersaleConfig(AppConfig):
     verbose_name = "售后"
 
     def ready(self) -> None:
+        from aftersale import jobs
         from aftersale.constants import AfterSaleEventKind
         from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out
         from aftersale.selectors import aftersale_awaiting_merchant_count, aftersale_awaiting_merchant_nearest, cases_by_order
@@ -15,9 +16,11 @@ class AftersaleConfig(AppConfig):
         from orders.events import order_event_kinds_register
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
+        from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.deadlines import deadline_register
 
         deadline_register(apply_due=aftersale_reply_timeout, label=_("售后超时未处理自动同意"))
+        background_job_kind_register(run=jobs.aftersale_export, label=_("导出售后单"))
         console_nav_register(label=_("售后"), url="/aftersales/", position=40)
         dashboard_tile_register(
             DashboardTile(

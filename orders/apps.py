@@ -23,10 +23,15 @@ class OrdersConfig(AppConfig):
         deadline_register(apply_due=order_ship_timeout, label=_("超时未发货（生鲜自动退款）"))
         background_job_kind_register(run=jobs.orders_bulk_remark, label=_("批量备注"))
         background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
+        background_job_kind_register(run=jobs.orders_export, label=_("导出订单"))
+        background_job_kind_register(run=jobs.settlements_export, label=_("导出结算单"))
+        background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"))
+        background_job_kind_register(run=jobs.orders_import, label=_("导入订单"))
         order_event_kinds_register(EventKind)
 
         console_nav_register(label=_("订单"), url="/orders/", position=10)
         console_nav_register(label=_("商品库存"), url="/products/", position=20)
+        console_nav_register(label=_("导入"), url="/imports/", position=60)
         for position, (label, url, count) in enumerate(
             [
                 (_("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay_count),

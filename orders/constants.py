@@ -109,3 +109,4 @@ class EventKind(models.TextChoices):
     REMARK = "remark", _("商家备注")
     PHONE_REVEALED = "phone_revealed", _("查看完整手机号")
     AFTERSALE_OPENED = "aftersale_opened", _("申请售后")
+    IMPORTED = "imported", _("CSV导入")

@@ -151,6 +151,9 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
+# Uploaded imports and the files jobs produce (exports, PDFs); point MEDIA_ROOT at shared storage when scaling out.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media/"  # never served as is: downloads go through /jobs/<id>/download/, which checks the shop
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -198,6 +201,12 @@ AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this
 SWEEP_INTERVAL_SECONDS = 60
+# A job whose worker died (SIGKILL, lost host) is run again by the sweep this many times in all, then failed visibly.
+BACKGROUND_JOB_MAX_ATTEMPTS = 3
+# The largest CSV the console takes in one upload (about 200,000 order lines).
+IMPORT_MAX_BYTES = 50 * 2**20
+# Without PostgreSQL's session locks (SQLite), a running job that has not reported for this long is taken as dead.
+BACKGROUND_JOB_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH_SIZE = 500
 
 LOGGING = {

@@ -5,8 +5,9 @@ from django.urls import include, path
 from aftersale import views as aftersale_views
 from logistics import views as logistics_views
 from logistics import views_print as logistics_print_views
-from orders.urls import product_urlpatterns
+from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.shell import views
+from shop_admin.shell import views_csv
 from shop_admin.shell.api import api
 
 urlpatterns = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("orders/<str:order_no>/waybill.pdf", logistics_print_views.order_waybill_view, name="order_waybill"),
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
+    path("imports/", include(import_urlpatterns)),
+    path("exports/", views_csv.exports_view, name="exports"),
     path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
     path("logistics/", logistics_views.shipment_list_view, name="logistics"),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),

@@ -108,6 +108,23 @@ def _apply_by_level(lines: Iterable[OrderLine], **moves: int) -> None:
     StockLevel.objects.filter(pk__in=ids).update(**updates)
 
 
+def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
+    """Many stock rows at once (an import): stock row id -> column -> signed count, in one locked UPDATE.
+
+    The CHECK constraints refuse a negative count, so a move the rows cannot take fails the whole transaction.
+    """
+    if not moves:
+        return
+    ids = sorted(moves)
+    columns = {column for delta in moves.values() for column in delta}
+    updates = {
+        column: F(column) + Case(*[When(pk=pk, then=Value(moves[pk].get(column, 0))) for pk in ids], default=Value(0), output_field=IntegerField())
+        for column in columns
+    }
+    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    StockLevel.objects.filter(pk__in=ids).update(**updates)
+
+
 def _set_state(lines: list[OrderLine], state: str) -> None:
     for line in lines:
         line.stock_state = state
