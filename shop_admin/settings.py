@@ -175,6 +175,8 @@ ORDER_MIN_PAYABLE = Decimal("0.01")
 PAYMENT_MAX_ATTEMPTS = 3  # more attempts than this freezes the order for review
 PAYMENT_RISK_REVIEW_AMOUNT = Decimal("5000.00")  # orders at or above need review before shipping
 BUYER_DAILY_REFUND_LIMIT = 5  # more refunds in a day flags the buyer
+REFUND_RETRY_AFTER = timedelta(hours=1)  # a refund the channel failed is sent again after this
+REFUND_MAX_ATTEMPTS = 3  # then it stays failed and opens a payment anomaly for a person
 SHIP_DEADLINE = timedelta(hours=48)
 FRESH_SHIP_DEADLINE = timedelta(hours=2)
 LOGISTICS_STALL_AFTER = timedelta(hours=72)
