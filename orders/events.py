@@ -233,3 +233,22 @@ def refund_ignored_event(*, order: Order, actor: Actor, refund, reason: str, cha
     return order_event_append(
         order=order, kind=EventKind.REFUND_IGNORED, actor=actor, reason=reason, data={"refund_id": refund.pk, "channel_txn_id": channel_txn_id}
     )
+
+
+def auto_confirm_paused_event(*, order: Order, actor: Actor, reason: str) -> OrderEvent:
+    """The auto-confirm clock stopped (an after-sale case is open). data: remaining_seconds (None before signing)."""
+    remaining = order.auto_confirm_remaining.total_seconds() if order.auto_confirm_remaining is not None else None
+    return order_event_append(order=order, kind=EventKind.AUTO_CONFIRM_PAUSED, actor=actor, reason=reason, data={"remaining_seconds": remaining})
+
+
+def auto_confirm_resumed_event(*, order: Order, actor: Actor, reason: str) -> OrderEvent:
+    """The auto-confirm clock runs again. data: auto_confirm_at (None if the parcel is not signed yet)."""
+    at = order.auto_confirm_at.isoformat() if order.auto_confirm_at else None
+    return order_event_append(order=order, kind=EventKind.AUTO_CONFIRM_RESUMED, actor=actor, reason=reason, data={"auto_confirm_at": at})
+
+
+def compensation_paid_event(*, order: Order, actor: Actor, amount: Decimal, reason: str, source: str) -> OrderEvent:
+    """The merchant's deposit pays the buyer (a platform ruling). reason: why. data: amount, source."""
+    return order_event_append(
+        order=order, kind=EventKind.COMPENSATION_PAID, actor=actor, reason=reason, data={"amount": str(amount), "source": source}
+    )

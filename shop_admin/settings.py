@@ -188,6 +188,11 @@ REMOTE_PROVINCES = ["新疆维吾尔自治区", "西藏自治区", "青海省", 
 AFTERSALE_WINDOW = timedelta(days=7)
 AFTERSALE_REPLY_WINDOW = timedelta(hours=24)
 AFTERSALE_REPLY_WINDOW_FRAGILE = timedelta(hours=12)
+AFTERSALE_RETURN_SHIP_WINDOW = timedelta(days=7)  # an agreed return not shipped by then closes the case
+AFTERSALE_INSPECT_WINDOW = timedelta(hours=24)  # a received return not inspected by then is refunded
+AFTERSALE_APPEAL_WINDOW = timedelta(days=7)  # a rejected case may go to arbitration until then
+AFTERSALE_ARBITRATION_TARGET = timedelta(hours=72)  # the platform's own target to rule; sorts the disputes
+AFTERSALE_PENALTY_POINTS = 2  # default points of a ruling against the merchant
 PRESALE_DEPOSIT_RATIO_MIN = Decimal("0.10")
 PRESALE_DEPOSIT_RATIO_MAX = Decimal("0.20")
 PRESALE_DEFAULT_SHIP_DAYS = 15

@@ -1,5 +1,5 @@
 """Order lifecycle after submission: cancel, expire, ship, deliver, confirm receipt, settle, change address, risk review."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -18,6 +18,8 @@ from orders.constants import (
 )
 from orders.events import (
     address_changed_event,
+    auto_confirm_paused_event,
+    auto_confirm_resumed_event,
     order_settled_event,
     orders_transition_events,
     phone_revealed_event,
@@ -145,9 +147,45 @@ def order_mark_delivered(*, order: Order, actor: Actor, at: datetime | None = No
     with transaction.atomic():
         order = order_lock(order.pk)
         order.delivered_at = at or timezone.now()
-        order.auto_confirm_at = order.delivered_at + auto_confirm_window(order)
+        if order.auto_confirm_paused_at:  # an after-sale case is open: the clock starts when it resumes
+            order.auto_confirm_remaining = auto_confirm_window(order)
+        else:
+            order.auto_confirm_at = order.delivered_at + auto_confirm_window(order)
         order_transition(order, "deliver", actor)
-        deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+        if order.auto_confirm_at:
+            deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+    return order
+
+
+def order_auto_confirm_pause(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Stop the auto-confirm clock, keeping the time it had left (an after-sale case opened); a no-op if stopped."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if order.auto_confirm_paused_at or order.status not in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+            return order
+        now = timezone.now()
+        order.auto_confirm_paused_at = now
+        if order.auto_confirm_at:
+            order.auto_confirm_remaining = max(order.auto_confirm_at - now, timedelta(0))
+            order.auto_confirm_at = None
+        order.save(update_fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
+        auto_confirm_paused_event(order=order, actor=actor, reason=reason)
+    return order
+
+
+def order_auto_confirm_resume(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Start the auto-confirm clock again with the time it had left when it was paused; a no-op if it runs."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if not order.auto_confirm_paused_at:
+            return order
+        order.auto_confirm_paused_at = None
+        if order.auto_confirm_remaining is not None and order.status == OrderStatus.DELIVERED:
+            order.auto_confirm_at = timezone.now() + order.auto_confirm_remaining
+            order.auto_confirm_remaining = None
+            deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+        order.save(update_fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
+        auto_confirm_resumed_event(order=order, actor=actor, reason=reason)
     return order
 
 

@@ -27,6 +27,7 @@ from orders.constants import (
     RefundStatus,
 )
 from orders.events import (
+    compensation_paid_event,
     refund_created_event,
     refund_failed_event,
     refund_ignored_event,
@@ -367,6 +368,16 @@ def refund_retry(*, now: datetime, ids: list[int] | None = None) -> int:
                 _refund_succeed(order, refund, Actor.channel(refund.channel or "platform"), channel_txn_id=None, at=now)
             applied += 1
     return applied
+
+
+def deposit_compensation_pay(*, order: Order, amount: Decimal, actor: Actor, reason: str, source: str = "") -> LedgerEntry:
+    """Compensation for the buyer out of the merchant's deposit (a platform ruling): booked beside the order's money."""
+    amount = _clean_amount(amount)
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        entry = LedgerEntry.objects.create(order=order, kind=LedgerKind.DEPOSIT_COMPENSATION, amount=amount)
+        compensation_paid_event(order=order, actor=actor, amount=amount, reason=reason, source=source)
+    return entry
 
 
 # --- reads ---
