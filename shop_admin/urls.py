@@ -2,7 +2,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from aftersale import views as aftersale_views
 from logistics import views as logistics_views
 from logistics import views_print as logistics_print_views
 from orders.urls import product_urlpatterns
@@ -20,7 +19,7 @@ urlpatterns = [
     path("orders/<str:order_no>/waybill.pdf", logistics_print_views.order_waybill_view, name="order_waybill"),
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
-    path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
+    path("aftersales/", include("aftersale.urls")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
     path("admin/rq/", include("django_rq.urls")),
