@@ -136,3 +136,37 @@ def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:
     for case in AfterSaleCase.objects.filter(order_id__in=order_ids).order_by("created_at", "pk"):
         by_order[case.order_id].append(case)
     return by_order
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
+    """The merchant's after-sale scores over `days`: cases per paid order, median first answer, median refund time."""
+    from orders.constants import RefundStatus
+    from orders.models import Order
+
+    since = now - timedelta(days=days)
+    cases = AfterSaleCase.objects.filter(shop_id=shop_id, created_at__gte=since)
+    opened = cases.count()
+    paid = Order.objects.filter(shop_id=shop_id, paid_at__gte=since).count()
+    answers = [
+        first - created
+        for created, first in cases.filter(first_response_at__isnull=False).values_list("created_at", "first_response_at")
+    ]
+    refunds = [
+        done - created
+        for created, done in cases.filter(refund__status=RefundStatus.SUCCEEDED).values_list("created_at", "refund__succeeded_at")
+    ]
+    return {
+        "days": days,
+        "cases": opened,
+        "aftersale_rate": round(100 * opened / paid, 1) if paid else 0,
+        "median_response": _median(answers),
+        "median_refund": _median(refunds),
+    }

@@ -70,3 +70,12 @@ def test_another_shop_gets_a_404_and_a_warehouse_clerk_cannot_act(order_in, open
     assert 'value="agree"' not in clerk.get(f"/aftersales/{case['id']}/").content.decode()
     assert clerk.post(f"/aftersales/{case['id']}/operate/", {"action": "agree", "return_address": "x"}).status_code == 403
     assert AfterSaleCase.objects.get(pk=case["id"]).status == "requested"
+
+
+def test_the_dashboard_shows_the_after_sale_rate_and_median_times(order_in, open_case, console, merchant_api):
+    case = open_case(order_in("paid"), "refund_only")
+    merchant_api.post(f"/merchant/aftersales/{case['id']}/operate", {"action": "agree"})
+    page = console.get("/").content.decode()
+    metrics = page.split('id="aftersale-metrics"')[1].split("</dl>")[0]
+    assert "100.0%" in metrics  # one case for one paid order
+    assert "0分" in metrics  # answered and refunded within the minute
