@@ -1,12 +1,9 @@
 """Shapes of the logistics API: a ship request, a carrier's tracking push, a parcel in the order view."""
-from datetime import datetime
 
-from django.utils import timezone
 from ninja import Field
-from pydantic import field_validator
 
 from logistics.constants import TrackingCode
-from shop_admin.kernel.api import Schema, time_str
+from shop_admin.kernel.api import ApiDateTime, Schema, time_str
 
 
 class ShipIn(Schema):
@@ -22,14 +19,9 @@ class NotReceivedAnswerIn(Schema):
 
 class TrackingEventIn(Schema):
     code: TrackingCode
-    time: datetime = Field(..., description="ISO 8601; without an offset it is read as shop time (Asia/Shanghai)")
+    time: ApiDateTime
     location: str = Field("", max_length=100)
     description: str = Field("", max_length=300)
-
-    @field_validator("time")
-    @classmethod
-    def aware(cls, value: datetime) -> datetime:
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
 class LogisticsCallbackIn(Schema):

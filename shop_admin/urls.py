@@ -2,7 +2,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from aftersale import views as aftersale_views
 from logistics import views as logistics_views
 from logistics import views_print as logistics_print_views
 from orders.urls import import_urlpatterns, product_urlpatterns
@@ -25,8 +24,8 @@ urlpatterns = [
     path("products/", include(product_urlpatterns)),
     path("imports/", include(import_urlpatterns)),
     path("exports/", views_csv.exports_view, name="exports"),
-    path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
     path("logistics/", logistics_views.shipment_list_view, name="logistics"),
+    path("aftersales/", include("aftersale.urls")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
     path("admin/rq/", include("django_rq.urls")),

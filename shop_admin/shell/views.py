@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from orders.selectors import dashboard_deadlines
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP, SESSION_KEY, dashboard_tiles, shop_record_or_404, shop_required
+from aftersale.selectors import aftersale_metrics
 from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.kernel.models import BackgroundJob
 from shop_admin.kernel.selectors import background_job_get_for_shop, user_memberships
@@ -56,6 +57,7 @@ def dashboard_view(request):
             "tiles": tiles,
             "deadlines": dashboard_deadlines(shop_id=shop_id),
             "trend": dashboard_trend_with_aftersale(shop_id=shop_id),
+            "aftersale_metrics": aftersale_metrics(shop_id=shop_id, now=now),
             "now": now,
             "count_cap": DASHBOARD_COUNT_CAP,
         },
