@@ -9,11 +9,13 @@ class LogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from logistics import jobs
+        from logistics.remedies import logistics_remedies_register
         from logistics.schemas import ShipmentOut, shipment_out
         from logistics.selectors import order_ids_by_tracking_no, shipments_by_order
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.background import background_job_kind_register
 
+        logistics_remedies_register()
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))
         order_part_register(

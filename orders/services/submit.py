@@ -21,6 +21,7 @@ from orders.models import (
     Sku,
 )
 from orders.selectors import order_counts_changed
+from orders.services.address_anomaly import address_anomaly_check
 from orders.services.stock import stock_lock_lines
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
@@ -261,6 +262,7 @@ def order_submit(
             [CouponRedemption(coupon=c, buyer=buyer, order=order, amount=amount) for c, amount in coupons]
         )
         order_submitted_event(order=order, actor=Actor.for_buyer(buyer))
+        address_anomaly_check(order=order)
         deadline_schedule(name="order_pay_timeout", pk=order.pk, at=order.pay_deadline)
         order_counts_changed(shop_ids={shop.pk})
     return order
