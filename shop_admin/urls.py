@@ -20,6 +20,7 @@ urlpatterns = [
     path("orders/<str:order_no>/waybill.pdf", logistics_print_views.order_waybill_view, name="order_waybill"),
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
+    path("exceptions/", include("orders.urls_exceptions")),
     path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
