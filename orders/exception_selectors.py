@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus, OrderStatus, PaymentStatus
-from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment
+from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
 from orders.parts import order_parts_attach
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 from shop_admin.kernel.errors import Invalid, NotFound
@@ -158,3 +158,9 @@ def buyer_coupons(*, buyer, shop_id: int | None, now: datetime | None = None) ->
     )
     qs = qs.annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), 0)).filter(used__lt=F("per_buyer_limit"))
     return list(qs.order_by("valid_to", "pk")[:200])
+
+
+def reconciliation_runs_for_shop(*, shop_id: int, days: int = 14) -> list[tuple[ReconciliationRun, list[dict]]]:
+    """The latest daily runs, each with the mismatches of this shop only."""
+    runs = ReconciliationRun.objects.order_by("-day")[:days]
+    return [(run, [m for m in run.mismatches if m.get("shop_id") == shop_id]) for run in runs]

@@ -201,7 +201,7 @@ PAID_NOT_SHIPPED_REMEDY_WINDOW = timedelta(days=7)  # paid-not-shipped: settle i
 LOGISTICS_LOSS_APPEAL_WINDOW = timedelta(days=15)  # signed-not-received: evidence and appeal within 15 days of signing
 ADDRESS_ANOMALY_CHECK = True  # flag new orders whose address looks like a slip against the buyer's usual ones
 EXCEPTION_DEFAULT_WINDOW = timedelta(hours=24)  # payment and address anomalies: look at them within a day
-RECONCILE_CRON = "30 18 * * *"  # daily reconciliation at 02:30 shop time (the cron runs in UTC)
+RECONCILE_CRON = "30 2 * * *"  # daily reconciliation of yesterday at 02:30 shop time (Django sets the process zone to TIME_ZONE)
 AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this

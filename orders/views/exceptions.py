@@ -13,6 +13,7 @@ from orders.exception_selectors import (
     exceptions_page,
     order_recovered_to,
     orders_payment_failed_queue,
+    reconciliation_runs_for_shop,
 )
 from orders.remedies import remedies_for_kind, remedy_get
 from orders.services.exceptions import exception_evidence_add, order_merchant_report
@@ -170,3 +171,11 @@ def order_recover_view(request, order_no: str):
         "window_ends": recovery_window_ends(order),
     }
     return render(request, "orders/order_recover_confirm.html", context)
+
+
+@shop_required
+def reconciliation_view(request):
+    """The daily reconciliation's mismatches of this shop (money: owners only)."""
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_MONEY):
+        return forbidden(request, _("您的角色无权查看对账"))
+    return render(request, "orders/reconciliation.html", {"runs": reconciliation_runs_for_shop(shop_id=request.shop.pk)})
