@@ -12,6 +12,7 @@ class OrdersConfig(AppConfig):
         from orders.constants import EventKind
         from orders.events import order_event_kinds_register
         from orders.services.lifecycle import order_auto_confirm, order_pay_timeout, presale_balance_timeout
+        from orders.services.refunds import refund_retry
         from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.deadlines import deadline_register
@@ -19,6 +20,7 @@ class OrdersConfig(AppConfig):
         deadline_register(apply_due=order_pay_timeout, label=_("超时未支付自动取消"))
         deadline_register(apply_due=presale_balance_timeout, label=_("预售尾款超时"))
         deadline_register(apply_due=order_auto_confirm, label=_("自动确认收货"))
+        deadline_register(apply_due=refund_retry, label=_("退款失败重试"))
         background_job_kind_register(run=jobs.orders_bulk_remark, label=_("批量备注"))
         background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
         order_event_kinds_register(EventKind)

@@ -70,6 +70,14 @@ class LedgerKind(models.TextChoices):
     SETTLEMENT = "settlement", _("结算给商家")
     COMMISSION = "commission", _("平台佣金")
     DEPOSIT_FORFEIT = "deposit_forfeit", _("定金不退")  # presale balance not paid in time
+    SETTLEMENT_REVERSAL = "settlement_reversal", _("结算退回")  # a refund after settlement: taken back from the merchant
+    COMMISSION_REVERSAL = "commission_reversal", _("佣金退回")  # the platform's commission on a refund after settlement
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("退款中")  # handed to the channel, waiting for its callback
+    SUCCEEDED = "succeeded", _("退款成功")  # the money is back with the buyer; booked in the ledger
+    FAILED = "failed", _("退款失败")  # the channel refused; retried by the refund_retry deadline
 
 
 class ExceptionKind(models.TextChoices):
@@ -113,5 +121,9 @@ class EventKind(models.TextChoices):
     COMPENSATION_ISSUED = "compensation_issued", _("发放补偿券")
     LINE_SUBSTITUTED = "line_substituted", _("改发相似商品")
     STOCK_TRANSFERRED = "stock_transferred", _("跨仓调拨库存")
-    REFUNDED = "refunded", _("退款")
     RECOVERED = "recovered", _("订单召回")
+    REFUND_CREATED = "refund_created", _("发起退款")
+    REFUND_SUCCEEDED = "refund_succeeded", _("退款成功")
+    REFUND_FAILED = "refund_failed", _("退款失败")
+    REFUND_RETRIED = "refund_retried", _("退款重试")
+    REFUND_IGNORED = "refund_ignored", _("退款回调已忽略")

@@ -205,11 +205,6 @@ def stock_transferred_event(*, order: Order, actor: Actor, warehouse_id: int, li
     )
 
 
-def order_refunded_event(*, order: Order, actor: Actor, amount: Decimal, reason: str) -> OrderEvent:
-    """Part of the escrow went back to the buyer without closing the order. data: amount."""
-    return order_event_append(order=order, kind=EventKind.REFUNDED, actor=actor, reason=reason, data={"amount": str(amount)})
-
-
 def order_recovered_event(*, order: Order, actor: Actor, old: Order, new: Order) -> OrderEvent:
     """Recovery (订单召回), written on both orders. data: recovered_from, recovered_to (order numbers), payable."""
     return order_event_append(
@@ -257,3 +252,43 @@ def remark_set_event(*, order: Order, actor: Actor, old: dict) -> OrderEvent:
 def phone_revealed_event(*, order: Order, actor: Actor) -> OrderEvent:
     """Someone saw the full phone number."""
     return order_event_append(order=order, kind=EventKind.PHONE_REVEALED, actor=actor)
+
+
+def _refund_data(refund) -> dict:
+    return {"refund_id": refund.pk, "amount": str(refund.amount), "channel": refund.channel, "source": refund.source}
+
+
+def refund_created_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+    """reason: why the money goes back. data: refund_id, amount, channel, source, lines [{line_id, quantity, amount}]."""
+    data = _refund_data(refund)
+    data["lines"] = [{"line_id": rl.line_id, "quantity": rl.quantity, "amount": str(rl.amount)} for rl in refund.lines.all()]
+    return order_event_append(order=order, kind=EventKind.REFUND_CREATED, actor=actor, reason=refund.reason, data=data)
+
+
+def refund_succeeded_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+    """The money is back with the buyer. data: refund_id, amount, channel, source, channel_txn_id."""
+    data = _refund_data(refund) | {"channel_txn_id": refund.channel_txn_id}
+    return order_event_append(order=order, kind=EventKind.REFUND_SUCCEEDED, actor=actor, data=data)
+
+
+def refund_failed_event(*, order: Order, actor: Actor, refund, channel_txn_id: str) -> OrderEvent:
+    """reason: the channel's failure reason. data: refund_id, amount, channel, source, channel_txn_id, attempts, retry_at."""
+    data = _refund_data(refund) | {
+        "channel_txn_id": channel_txn_id,
+        "attempts": refund.attempts,
+        "retry_at": refund.retry_at.isoformat() if refund.retry_at else None,
+    }
+    return order_event_append(order=order, kind=EventKind.REFUND_FAILED, actor=actor, reason=refund.failure_reason, data=data)
+
+
+def refund_retried_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+    """A failed refund is sent to the channel again. data: refund_id, amount, channel, source, attempts."""
+    data = _refund_data(refund) | {"attempts": refund.attempts}
+    return order_event_append(order=order, kind=EventKind.REFUND_RETRIED, actor=actor, data=data)
+
+
+def refund_ignored_event(*, order: Order, actor: Actor, refund, reason: str, channel_txn_id: str) -> OrderEvent:
+    """A refund callback that changed nothing, and why. data: refund_id, channel_txn_id."""
+    return order_event_append(
+        order=order, kind=EventKind.REFUND_IGNORED, actor=actor, reason=reason, data={"refund_id": refund.pk, "channel_txn_id": channel_txn_id}
+    )

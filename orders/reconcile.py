@@ -8,14 +8,15 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.constants import LedgerKind, OrderStatus, PaymentStatus
-from orders.models import LedgerEntry, Order, Payment, ReconciliationRun, Settlement
+from orders.constants import LedgerKind, OrderStatus, PaymentStatus, RefundStatus
+from orders.models import LedgerEntry, Order, Payment, ReconciliationRun, Refund, Settlement
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
 
@@ -73,50 +74,76 @@ def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
     return found, checked
 
 
+def _refund_sum(*, status: str | None = None, after_settlement: bool | None = None):
+    refunds = Refund.objects.filter(order_id=OuterRef("pk"))
+    if status:
+        refunds = refunds.filter(status=status)
+    if after_settlement is not None:
+        refunds = refunds.filter(after_settlement=after_settlement)
+    total = refunds.values("order_id").annotate(total=Sum("amount")).values("total")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=12, decimal_places=2)), ZERO)
+
+
 def _orders(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
-    """Each order with money moving that day: what the ledger holds against what the order and its settlement say."""
+    """Each order with money moving that day: what the ledger holds against the order, its refunds and its settlement."""
     found = []
     moved = LedgerEntry.objects.filter(order_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
+    refunded = Refund.objects.filter(order_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
     orders = (
-        Order.objects.filter(Exists(moved))
+        Order.objects.filter(Q(Exists(moved)) | Q(Exists(refunded)))
         .annotate(
             escrow_in=_sum(LedgerKind.ESCROW_IN),
             refund_out=_sum(LedgerKind.REFUND_OUT),
             settled=_sum(LedgerKind.SETTLEMENT),
             commission=_sum(LedgerKind.COMMISSION),
             forfeit=_sum(LedgerKind.DEPOSIT_FORFEIT),
+            reversed=Coalesce(
+                Sum("ledger__amount", filter=Q(ledger__kind__in=[LedgerKind.SETTLEMENT_REVERSAL, LedgerKind.COMMISSION_REVERSAL])), ZERO
+            ),
+        )
+        .annotate(
+            refunds_all=_refund_sum(),
+            refunds_ok=_refund_sum(status=RefundStatus.SUCCEEDED),
+            refunds_before_settlement=_refund_sum(after_settlement=False),
+            refunds_after_settlement_ok=_refund_sum(status=RefundStatus.SUCCEEDED, after_settlement=True),
         )
         .values_list(
             "order_no", "shop_id", "status", "paid_amount", "escrow_in", "refund_out", "settled", "commission", "forfeit",
+            "reversed", "refunds_all", "refunds_ok", "refunds_before_settlement", "refunds_after_settlement_ok",
             "settlement__gross", "settlement__commission", "settlement__net",
         )
     )
     checked = 0
     for row in orders.iterator(chunk_size=2000):
         checked += 1
-        order_no, shop_id, status, paid, escrow_in, refund_out, settled, commission, forfeit, gross, s_commission, net = row
+        (order_no, shop_id, status, paid, escrow_in, refund_out, settled, commission, forfeit, reversed_, refunds_all, refunds_ok,
+         refunds_before, refunds_after_ok, gross, s_commission, net) = row
 
         def add(code: str, message: str, expected, actual) -> None:
             found.append(Mismatch(code, order_no, shop_id, message, f"{expected:.2f}", f"{actual:.2f}"))
 
-        if refund_out > escrow_in:
-            add("refund_exceeds_paid", _("退款超过入账"), escrow_in, refund_out)
+        received = escrow_in - forfeit
+        if refund_out != refunds_ok:
+            add("refund_ledger_mismatch", _("退款成功金额与退款流水不符"), refunds_ok, refund_out)
+        if refunds_all > received:
+            add("refund_exceeds_paid", _("退款超过入账"), received, refunds_all)
+        if reversed_ != refunds_after_ok:
+            add("settlement_reversal_mismatch", _("结算后退款与结算退回流水不符"), refunds_after_ok, reversed_)
         if status == OrderStatus.CANCELLED:
             # A cancelled order keeps nothing: a forfeited deposit went to the merchant, anything else back to the buyer.
-            held = escrow_in - refund_out - forfeit
-            if held:
-                add("cancelled_order_holds_money", _("已取消订单仍有款项未退回"), Decimal("0.00"), held)
+            if received != refunds_all:
+                add("cancelled_order_holds_money", _("已取消订单仍有款项未退回"), received, refunds_all)
             continue
         if escrow_in != paid:
             add("paid_amount_mismatch", _("订单实付与入账不符"), paid, escrow_in)
-        if status == OrderStatus.CLOSED and refund_out != escrow_in:
-            add("closed_order_not_fully_refunded", _("已关闭订单未全额退款"), escrow_in, refund_out)
+        if status == OrderStatus.CLOSED and refunds_all != received:
+            add("closed_order_not_fully_refunded", _("已关闭订单未全额退款"), received, refunds_all)
         if status == OrderStatus.COMPLETED:
             if gross is None:
-                add("completed_without_settlement", _("已完成订单没有结算单"), escrow_in - refund_out, Decimal("0.00"))
+                add("completed_without_settlement", _("已完成订单没有结算单"), paid - refunds_before, Decimal("0.00"))
                 continue
-            if gross != escrow_in - refund_out:
-                add("settlement_gross_mismatch", _("结算总额与入账减退款不符"), escrow_in - refund_out, gross)
+            if gross != paid - refunds_before:
+                add("settlement_gross_mismatch", _("结算总额与实付减退款不符"), paid - refunds_before, gross)
             if settled != net or commission != s_commission or net + s_commission != gross:
                 add("settlement_ledger_mismatch", _("结算单与结算流水不符"), net, settled)
     completed = Order.objects.filter(status=OrderStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end).filter(
@@ -127,12 +154,31 @@ def _orders(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
     return found, checked
 
 
+def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
+    """Refunds still owed: failed ones (a state of their own, retried) and ones the channel has not confirmed in time."""
+    found = []
+    late = end - settings.REFUND_CONFIRM_WITHIN
+    rows = (
+        Refund.objects.filter(created_at__lt=end)
+        .filter(Q(status=RefundStatus.FAILED) | Q(status=RefundStatus.PENDING, created_at__lt=late))
+        .values_list("order__order_no", "order__shop_id", "pk", "status", "amount", "failure_reason")
+    )
+    for order_no, shop_id, refund_id, status, amount, reason in rows.iterator():
+        if status == RefundStatus.FAILED:
+            message = _("退款单%(id)s退款失败：%(reason)s") % {"id": refund_id, "reason": reason or "—"}
+            found.append(Mismatch("refund_failed", order_no, shop_id, message, f"{amount:.2f}", "0.00"))
+        else:
+            message = _("退款单%(id)s超过%(days)d天渠道仍未确认") % {"id": refund_id, "days": settings.REFUND_CONFIRM_WITHIN.days}
+            found.append(Mismatch("refund_overdue", order_no, shop_id, message, f"{amount:.2f}", "0.00"))
+    return found
+
+
 def reconcile_day(*, day: date) -> ReconciliationRun:
     """Reconcile one shop-time day and record the result (a re-run replaces the day's record)."""
     start, end = day_bounds(day)
     payment_mismatches, payments = _payments(start, end)
     order_mismatches, orders = _orders(start, end)
-    mismatches = payment_mismatches + order_mismatches
+    mismatches = payment_mismatches + order_mismatches + _refunds(start, end)
     with transaction.atomic():
         run, _created = ReconciliationRun.objects.update_or_create(
             day=day,

@@ -260,6 +260,14 @@ class PaymentCallbackIn(Schema):
     time: datetime | None = None
 
 
+class RefundCallbackIn(Schema):
+    refund_id: int
+    channel_txn_id: str = Field(..., min_length=1, max_length=64)
+    status: Literal["succeeded", "failed"]
+    failure_reason: str = Field("", max_length=200)
+    time: datetime | None = None
+
+
 class CallbackOut(Schema):
     result: str
 

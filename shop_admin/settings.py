@@ -175,6 +175,8 @@ ORDER_MIN_PAYABLE = Decimal("0.01")
 PAYMENT_MAX_ATTEMPTS = 3  # more attempts than this freezes the order for review
 PAYMENT_RISK_REVIEW_AMOUNT = Decimal("5000.00")  # orders at or above need review before shipping
 BUYER_DAILY_REFUND_LIMIT = 5  # more refunds in a day flags the buyer
+REFUND_RETRY_AFTER = timedelta(hours=1)  # a refund the channel failed is sent again after this
+REFUND_MAX_ATTEMPTS = 3  # then it stays failed and opens a payment anomaly for a person
 SHIP_DEADLINE = timedelta(hours=48)
 FRESH_SHIP_DEADLINE = timedelta(hours=2)
 LOGISTICS_STALL_AFTER = timedelta(hours=72)
@@ -201,6 +203,7 @@ PAID_NOT_SHIPPED_REMEDY_WINDOW = timedelta(days=7)  # paid-not-shipped: settle i
 LOGISTICS_LOSS_APPEAL_WINDOW = timedelta(days=15)  # signed-not-received: evidence and appeal within 15 days of signing
 ADDRESS_ANOMALY_CHECK = True  # flag new orders whose address looks like a slip against the buyer's usual ones
 EXCEPTION_DEFAULT_WINDOW = timedelta(hours=24)  # payment and address anomalies: look at them within a day
+REFUND_CONFIRM_WITHIN = timedelta(days=3)  # a refund the channel has not confirmed by then is listed by the reconciliation
 RECONCILE_CRON = "30 2 * * *"  # daily reconciliation of yesterday at 02:30 shop time (Django sets the process zone to TIME_ZONE)
 AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)

@@ -4,7 +4,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +35,7 @@ from orders.models import (
 from orders.selectors import order_counts_changed
 from orders.services.common import order_lock, order_transition, transition_refusal
 from orders.services.exceptions import exception_resolve
+from orders.services.refunds import order_refundable_total, order_refunds_total, refund_create
 from orders.services.stock import (
     stock_deduct_lines,
     stock_release_lines,
@@ -152,9 +152,8 @@ def order_mark_delivered(*, order: Order, actor: Actor, at: datetime | None = No
 
 
 def _escrow_held(order: Order) -> Decimal:
-    """What the platform still holds for the order: paid minus refunded."""
-    refunded = order.ledger.filter(kind=LedgerKind.REFUND_OUT).aggregate(total=Sum("amount"))["total"]
-    return order.paid_amount - (refunded or Decimal("0.00"))
+    """What the merchant is owed for the order: paid minus every refund, a pending or failed one included."""
+    return order.paid_amount - order_refunds_total(order=order)
 
 
 def _order_settle(order: Order, actor: Actor) -> Settlement:
@@ -257,14 +256,19 @@ def order_mark_rejected(*, order: Order, actor: Actor, reason: str = "") -> Orde
 
 
 def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
-    """Refund everything that was paid and close the order; unshipped stock goes back on sale."""
+    """Refund everything still held through the refund service, which closes the order and releases unshipped stock."""
     with transaction.atomic():
         order = order_lock(order.pk)
-        refunded = _escrow_held(order)
-        order_transition(order, "close", actor, reason=reason, data={"refund": str(refunded)})
-        stock_unoccupy_lines(list(order.lines.all()))
-        if refunded > 0:
-            LedgerEntry.objects.create(order=order, kind=LedgerKind.REFUND_OUT, amount=refunded)
+        refusal = transition_refusal(order, "close")
+        if refusal:
+            raise Conflict(refusal, code="invalid_transition", details={"status": order.status, "action": "close"})
+        left = order_refundable_total(order=order)
+        if left > 0:
+            refund_create(order=order, amount=left, actor=actor, reason=reason, source="order")
+        else:  # nothing left to give back (refunded before): the close alone
+            order_transition(order, "close", actor, reason=reason)
+            stock_unoccupy_lines(list(order.lines.all()))
+        order.refresh_from_db()
     return order
 
 

@@ -9,17 +9,17 @@ half-done.
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from orders.constants import ExceptionKind, LedgerKind, LineStock, OrderStatus
-from orders.events import line_substituted_event, order_refunded_event, stock_transferred_event
-from orders.models import LedgerEntry, Order, OrderException, OrderLine, Sku
+from orders.constants import ExceptionKind, LineStock, OrderStatus
+from orders.events import line_substituted_event, stock_transferred_event
+from orders.models import Order, OrderException, OrderLine, Sku
 from orders.remedies import FIELD_TYPES, Remedy, RemedyField, remedies_for_kind, remedy_get, remedy_register
 from orders.services.common import order_lock
 from orders.services.coupons import compensation_coupon_issue, coupon_amount_clean
 from orders.services.exceptions import evidence_clean, exception_lock, exception_resolve
-from orders.services.lifecycle import _escrow_held, order_cancel, order_refund_close
+from orders.services.lifecycle import order_cancel, order_refund_close
+from orders.services.refunds import order_refundable_total, refund_create
 from orders.services.stock import stock_occupy_elsewhere
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid
@@ -103,29 +103,6 @@ def exception_remedy_apply(
         )
 
 
-# --- money back to the buyer without closing the order ---
-
-
-def order_escrow_balance(*, order: Order) -> Decimal:
-    """What the platform's escrow holds for the order by its ledger, stray payments included (paid_amount counts only applied ones)."""
-    totals = dict(order.ledger.values_list("kind").annotate(total=Sum("amount")).order_by())
-    outgoing = (LedgerKind.REFUND_OUT, LedgerKind.SETTLEMENT, LedgerKind.COMMISSION, LedgerKind.DEPOSIT_FORFEIT)
-    return totals.get(LedgerKind.ESCROW_IN, Decimal("0.00")) - sum((totals.get(k, Decimal("0.00")) for k in outgoing), Decimal("0.00"))
-
-
-def order_partial_refund(*, order: Order, actor: Actor, amount: Decimal, reason: str) -> Decimal:
-    """Part of the escrow goes back to the buyer (a price difference, a stray payment); never more than is held."""
-    held = order_escrow_balance(order=order)
-    if amount > held:
-        raise Conflict(
-            _("退款%(amount)s元超过平台为该订单托管的%(held)s元") % {"amount": amount, "held": held}, code="refund_exceeds_paid"
-        )
-    # The refund core of after-sale (Refund rows, channel callback) replaces this direct booking once it is merged.
-    LedgerEntry.objects.create(order=order, kind=LedgerKind.REFUND_OUT, amount=amount)
-    order_refunded_event(order=order, actor=actor, amount=amount, reason=reason)
-    return amount
-
-
 # --- the remedies orders offers ---
 
 
@@ -202,7 +179,7 @@ def remedy_similar_sku(*, exception: OrderException, actor: Actor, values: dict,
     if short:
         raise _out_of_stock(short, "sku_id")
     if refund:
-        order_partial_refund(order=order, actor=actor, amount=refund, reason=_("改发相似商品，退差价"))
+        refund_create(order=order, amount=refund, actor=actor, reason=_("改发相似商品，退差价"), source=f"exception:{exception.pk}")
     return _("改发%(name)s，退差价%(refund)s元") % {"name": f"{sku.product.name} {sku.spec}".strip(), "refund": refund}
 
 
@@ -218,7 +195,7 @@ def remedy_cancel_refund(*, exception: OrderException, actor: Actor, values: dic
         amount = Decimal(exception.data.get("amount") or "0")
         if amount <= 0:
             raise Conflict(_("订单已取消，没有需要退回的款项"), code="nothing_to_refund")
-        order_partial_refund(order=order, actor=actor, amount=amount, reason=reason)
+        refund_create(order=order, amount=amount, actor=actor, reason=reason, source=f"exception:{exception.pk}")
         return _("订单已取消，退回%(amount)s元") % {"amount": amount}
     if order.status == OrderStatus.DEPOSIT_PAID or not any(
         t.name == "close" for t in order.get_available_status_transitions()
@@ -228,8 +205,11 @@ def remedy_cancel_refund(*, exception: OrderException, actor: Actor, values: dic
             code="invalid_transition",
             details={"status": order.status},
         )
-    refunded = _escrow_held(order)
-    order_refund_close(order=order, actor=actor, reason=reason)
+    refunded = order_refundable_total(order=order)
+    if refunded > 0:
+        refund_create(order=order, amount=refunded, actor=actor, reason=reason, source=f"exception:{exception.pk}")
+    else:
+        order_refund_close(order=order, actor=actor, reason=reason)
     return _("已取消订单并全额退款%(amount)s元") % {"amount": refunded}
 
 

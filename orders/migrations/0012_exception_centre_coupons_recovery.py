@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0010_stock_sync_request_id'),
+        ('orders', '0011_refunds'),
         ('shop_admin', '0002_background_job'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

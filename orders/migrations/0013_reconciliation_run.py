@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0011_exception_centre_coupons_recovery'),
+        ('orders', '0012_exception_centre_coupons_recovery'),
     ]
 
     operations = [
