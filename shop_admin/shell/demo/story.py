@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from aftersale.services import aftersale_open, reply_window
+from aftersale.services.open import aftersale_open, reply_window
 from logistics.services import shipment_create
 from orders.constants import ExceptionKind, OrderKind, OrderStatus, PaymentStatus
 from orders.models import (
