@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from ninja import Field
-from pydantic import field_validator
+from pydantic import BaseModel, field_validator
 
 from logistics.constants import TrackingCode
 from shop_admin.kernel.api import Schema, time_str
@@ -20,11 +20,21 @@ class NotReceivedAnswerIn(Schema):
     evidence: list[str] = Field(..., min_length=1, max_length=20, description="urls: locker code, signature, courier photo")
 
 
-class TrackingEventIn(Schema):
+def _no_nul(value):
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+class TrackingEventIn(BaseModel):
+    """One event of a push. A plain pydantic model, not the API's Schema: a push carries many and this path is hot."""
+
     code: TrackingCode
     time: datetime = Field(..., description="ISO 8601; without an offset it is read as shop time (Asia/Shanghai)")
     location: str = Field("", max_length=100)
     description: str = Field("", max_length=300)
+
+    _text = field_validator("location", "description", mode="before")(_no_nul)
 
     @field_validator("time")
     @classmethod
@@ -32,10 +42,12 @@ class TrackingEventIn(Schema):
         return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
-class LogisticsCallbackIn(Schema):
+class LogisticsCallbackIn(BaseModel):
     carrier: str = Field(..., min_length=1, max_length=20)
     tracking_no: str = Field(..., min_length=1, max_length=40)
     events: list[TrackingEventIn] = Field(..., max_length=500)
+
+    _text = field_validator("carrier", "tracking_no", mode="before")(_no_nul)
 
 
 class LogisticsCallbackOut(Schema):

@@ -50,10 +50,10 @@ def tracking_no_free(*, code: str, tracking_no: str, order: Order) -> None:
 
 
 def shipment_record(
-    *, order: Order, actor: Actor, code: str, tracking_no: str, door_delivery: bool, is_reship: bool = False
+    *, order: Order, actor: Actor, code: str, tracking_no: str, door_delivery: bool, is_reship: bool = False, shipped_at=None
 ) -> Shipment:
     """The parcel row with its stall deadline (inside the caller's transaction, the order already moved)."""
-    shipped_at = timezone.now()
+    shipped_at = shipped_at or timezone.now()
     shipment = Shipment.objects.create(
         order=order,
         shop_id=order.shop_id,
@@ -85,4 +85,6 @@ def shipment_create(*, order: Order, actor: Actor, carrier: str, tracking_no: st
             parcel_added_event(order=order, actor=actor, shipment=shipment)
             return shipment
         order = order_ship(order=order, actor=actor, carrier=code, tracking_no=tracking_no)
-        return shipment_record(order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery)
+        return shipment_record(
+            order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery, shipped_at=order.shipped_at
+        )

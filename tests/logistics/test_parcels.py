@@ -1,4 +1,5 @@
 """Parcels of an order: 音尊达 per parcel, several parcels, and signed-but-not-received answered by a reship or evidence."""
+import subprocess
 from datetime import timedelta
 
 from django.utils import timezone
@@ -9,7 +10,7 @@ from orders.models import Order, OrderEvent, OrderException
 from tests.logistics.conftest import TRACKING_NO
 
 
-def test_door_delivery_is_an_option_per_parcel_shown_in_the_api_page_and_waybill(sku, place_order, pay, ship, merchant_api, console):
+def test_door_delivery_is_an_option_per_parcel_shown_in_the_api_page_and_waybill(sku, place_order, pay, ship, merchant_api, console, tmp_path):
     order = place_order((sku, 1))
     pay(order["order_no"])
     view = ship(order["order_no"], door_delivery=True)
@@ -18,6 +19,10 @@ def test_door_delivery_is_an_option_per_parcel_shown_in_the_api_page_and_waybill
     assert "音尊达" in console.get(f"/orders/{order['order_no']}/").content.decode()
     pdf = console.get(f"/orders/{order['order_no']}/waybill.pdf")
     assert pdf.status_code == 200
+    path = tmp_path / "label.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "音尊达" in text
 
 
 def test_the_console_ship_form_takes_door_delivery(sku, place_order, pay, console):

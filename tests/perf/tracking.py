@@ -265,12 +265,12 @@ def stall_setup(*, shipments: int, stalled_ratio: float):
                     row = (other_orders[n % len(other_orders)], shop.pk, "ZTO", f"7{n:014d}", "signed", shipped_at, shipped_at,
                            "signed", shipped_at, None, None, False, False, "buyer")
                 copy.write_row(row)
-        cursor.execute("SELECT id FROM logistics_shipment WHERE shop_id = %s AND stall_deadline <= %s AND status = 'in_transit'", [shop.pk, now])
-        due_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id, order_id FROM logistics_shipment WHERE shop_id = %s AND stall_deadline <= %s AND status = 'in_transit'", [shop.pk, now])
+        due_ids = cursor.fetchall()
         # The due parcels' last event, for the exception's evidence.
-        with raw.copy("COPY logistics_trackingevent (shipment_id, code, occurred_at, location, description, dedupe_key, received_at) FROM STDIN") as copy:
-            for sid in due_ids:
-                copy.write_row((sid, "in_transit", now - dt.timedelta(hours=80), "义乌转运中心", "运输中", f"k{sid}", now))
+        with raw.copy("COPY logistics_trackingevent (shipment_id, order_id, code, occurred_at, location, description, dedupe_key, received_at) FROM STDIN") as copy:
+            for sid, oid in due_ids:
+                copy.write_row((sid, oid, "in_transit", now - dt.timedelta(hours=80), "义乌转运中心", "运输中", f"k{sid}", now))
     loaded = time.perf_counter() - started
     analyze()
     return shop, due_count, loaded, now
