@@ -168,6 +168,39 @@ def ingest_setup(*, parcels: int, per_push: int):
     return shop, first + second, signed
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU the processes have used (/proc/<pid>/stat), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def gunicorn_pids(master: int) -> list[int]:
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return pids
+
+
+def database_backend_pids() -> list[int]:
+    """The PostgreSQL backends serving this database (the workers' connections), to count their CPU too."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def post_push(port: int, body: bytes) -> tuple[int, float]:
     stamp = str(int(time.time()))
     signature = hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -200,12 +233,17 @@ def benchmark_ingest(*, env: dict, parcels: int, per_push: int, threads: int, wo
         log(f"A: gunicorn -w {workers} on 127.0.0.1:{server.port}; {threads} client threads")
         half = len(pushes) // 2
         results = []
+        workers_cpu_before = cpu_seconds(gunicorn_pids(server.process.pid))  # imports and start-up are not the ingest
+        load_before = os.getloadavg()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             # Every parcel's first push before any second one: the second push meets a parcel with a state.
             for phase in (pushes[:half], pushes[half:]):
                 results += list(pool.map(lambda body: post_push(server.port, body), phase, chunksize=16))
         elapsed = time.perf_counter() - started
+        load_after = os.getloadavg()
+        # The backends were opened by the workers during the run (kept for DB_CONN_MAX_AGE): all their CPU is the ingest's.
+        server_cpu = cpu_seconds(gunicorn_pids(server.process.pid)) - workers_cpu_before + cpu_seconds(database_backend_pids())
     finally:
         server.stop()
     statuses = {}
@@ -226,6 +264,7 @@ def benchmark_ingest(*, env: dict, parcels: int, per_push: int, threads: int, wo
         "events": events, "pushes": len(pushes), "seconds": elapsed, "events_per_s": events / elapsed,
         "pushes_per_s": len(pushes) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
         "p95": latencies[int(len(latencies) * 0.95)] * 1000, "statuses": statuses, "signed": signed, "problems": problems,
+        "server_cpu": server_cpu, "load": (load_before[0], load_after[0]),
     }
 
 
@@ -315,6 +354,8 @@ def benchmark_stall(*, shipments: int, stalled_ratio: float) -> dict:
 def rows_of(a: dict, b: dict) -> list[tuple[str, str]]:
     return [
         ("A ingest: events per second (target >= 2,000)", f"{a['events_per_s']:,.0f} ({a['events']:,} events in {a['seconds']:.1f} s)"),
+        ("A server CPU (gunicorn workers + their PostgreSQL backends)", f"{a['server_cpu']:.1f} s: {a['events'] / a['server_cpu']:,.0f} events per CPU-second"),
+        ("A load average (1 min) before / after the run", f"{a['load'][0]:.2f} / {a['load'][1]:.2f} on {os.cpu_count()} cores"),
         ("A pushes per second, latency p50 / p95 (ms)", f"{a['pushes_per_s']:,.0f}; {a['p50']:.0f} / {a['p95']:.0f}"),
         ("A answers", ", ".join(f"{k}: {v:,}" for k, v in sorted(a["statuses"].items()))),
         ("A afterwards", "; ".join(a["problems"]) or f"each event stored once; {a['signed']:,} signed parcels, as many orders delivered"),
