@@ -13,6 +13,7 @@ class ShipIn(Schema):
     carrier: str = Field(..., max_length=20)
     tracking_no: str = Field(..., max_length=40)
     door_delivery: bool = Field(False, description="音尊达: door delivery with priority, bought per parcel")
+    add_parcel: bool = Field(False, description="a further parcel of an order already shipped (not yet signed)")
 
 
 class NotReceivedAnswerIn(Schema):
