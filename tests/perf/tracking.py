@@ -24,7 +24,8 @@ B. Stall sweep: `--shipments` parcels (COPY) of which `--stalled-ratio` are past
    second sweep applies nothing.
 
 It asserts nothing about time; it exits 1 if a consistency check fails. At the
-default sizes it records its figures in tests/perf/README.md.
+default sizes it records its figures in tests/perf/README.md. It drops its database
+at the end unless `--keep`.
 """
 import argparse
 import datetime as dt
@@ -372,7 +373,8 @@ def readme_write(*, m: dict, rows: list[tuple[str, str]], args) -> None:
 
 `make perf-tracking` runs `tests/perf/tracking.py` (not collected by pytest; it asserts
 nothing about time and exits 1 only if a consistency check fails). It drops and
-recreates its own database `{args.db}` on the server of `DATABASE_URL`, migrates it,
+recreates its own database `{args.db}` on the server of `DATABASE_URL`, migrates it
+(and drops it at the end unless `--keep`),
 and uses Redis database 12, emptied before and after.
 
 - **A, ingest through the real callback path**: signed HTTP requests
@@ -413,6 +415,19 @@ work), so read the figures as an order of magnitude.
     log(f"figures recorded in {README.relative_to(ROOT)}")
 
 
+def database_drop(server_url: str, name: str) -> None:
+    """Drop the runner's database (a million parcels are not left lying on a shared server)."""
+    import psycopg
+    from django.db import connections
+    from urllib.parse import urlparse, urlunparse
+
+    connections.close_all()
+    parsed = urlparse(server_url)
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    log(f"database {name} dropped (--keep leaves it)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=DEFAULTS["events"], help="events to ingest (default %(default)s)")
@@ -422,11 +437,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="client threads (default %(default)s)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default %(default)s)")
     parser.add_argument("--db", default="perf_tracking", help="the runner's own database, dropped and recreated")
+    parser.add_argument("--keep", action="store_true", help="leave the database for inspection instead of dropping it")
     parser.add_argument("--readme", action=argparse.BooleanOptionalAction, default=None,
                         help="record the figures in tests/perf/README.md (default: only at the default sizes)")
     args = parser.parse_args()
 
-    url = database_recreate(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), args.db)
+    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    url = database_recreate(server_url, args.db)
     os.environ.update(DATABASE_URL=url, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="shop_admin.settings",
                       LOGISTICS_CALLBACK_SECRET=SECRET)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -452,6 +469,8 @@ def main() -> int:
     sizes = {"events": args.events, "per_push": args.per_push, "shipments": args.shipments, "stalled_ratio": args.stalled_ratio}
     if args.readme or (args.readme is None and sizes == DEFAULTS):
         readme_write(m=m, rows=rows, args=args)
+    if not args.keep:
+        database_drop(server_url, args.db)
     return 1 if a["problems"] or b["problems"] else 0
 
 
