@@ -28,6 +28,7 @@ def merchant_ship(request, order_no: str, payload: ShipIn):
         carrier=payload.carrier,
         tracking_no=payload.tracking_no,
         door_delivery=payload.door_delivery,
+        add_parcel=payload.add_parcel,
     )
     return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
 

@@ -9,6 +9,7 @@ class ShipForm(forms.Form):
     carrier = forms.ChoiceField(label=_("快递公司"), choices=Carrier.choices)
     tracking_no = forms.CharField(label=_("快递单号"), max_length=40)
     door_delivery = forms.BooleanField(label=_("音尊达"), required=False)
+    add_parcel = forms.BooleanField(required=False)  # the order page's "add parcel" form of a shipped order
 
 
 class NotReceivedAnswerForm(forms.Form):

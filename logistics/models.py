@@ -52,6 +52,8 @@ class TrackingEvent(models.Model):
     """One step of a parcel as the carrier reported it; the same report twice is stored once (dedupe_key)."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    # The parcel's order, copied: what belongs to an order's history is found from the order (demo data moves it in time).
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+", db_index=False)
     code = models.CharField(_("轨迹"), max_length=20, choices=TrackingCode.choices)
     occurred_at = models.DateTimeField(_("时间"))
     location = models.CharField(_("地点"), max_length=100, blank=True)

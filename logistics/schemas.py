@@ -1,6 +1,7 @@
 """Shapes of the logistics API: a ship request, a carrier's tracking push, a parcel in the order view."""
 
 from ninja import Field
+from pydantic import BaseModel, field_validator
 
 from logistics.constants import TrackingCode
 from shop_admin.kernel.api import ApiDateTime, Schema, time_str
@@ -10,6 +11,7 @@ class ShipIn(Schema):
     carrier: str = Field(..., max_length=20)
     tracking_no: str = Field(..., max_length=40)
     door_delivery: bool = Field(False, description="音尊达: door delivery with priority, bought per parcel")
+    add_parcel: bool = Field(False, description="a further parcel of an order already shipped (not yet signed)")
 
 
 class NotReceivedAnswerIn(Schema):
@@ -17,17 +19,29 @@ class NotReceivedAnswerIn(Schema):
     evidence: list[str] = Field(..., min_length=1, max_length=20, description="urls: locker code, signature, courier photo")
 
 
-class TrackingEventIn(Schema):
+def _no_nul(value):
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+class TrackingEventIn(BaseModel):
+    """One event of a push. A plain pydantic model, not the API's Schema: a push carries many and this path is hot."""
+
     code: TrackingCode
     time: ApiDateTime
     location: str = Field("", max_length=100)
     description: str = Field("", max_length=300)
 
+    _text = field_validator("location", "description", mode="before")(_no_nul)
 
-class LogisticsCallbackIn(Schema):
+
+class LogisticsCallbackIn(BaseModel):
     carrier: str = Field(..., min_length=1, max_length=20)
     tracking_no: str = Field(..., min_length=1, max_length=40)
     events: list[TrackingEventIn] = Field(..., max_length=500)
+
+    _text = field_validator("carrier", "tracking_no", mode="before")(_no_nul)
 
 
 class LogisticsCallbackOut(Schema):

@@ -92,7 +92,8 @@ def order_reship_view(request, order_no: str):
         messages.error(request, form_errors_text(form))
         return redirect("orders:detail", order_no=order_no)
     try:
-        shipment_reship(order=order, actor=Actor.for_user(request.user), **form.cleaned_data)
+        data = {k: v for k, v in form.cleaned_data.items() if k != "add_parcel"}
+        shipment_reship(order=order, actor=Actor.for_user(request.user), **data)
         messages.success(request, _("已补发"))
     except DomainError as exc:
         _domain_error_message(request, exc)

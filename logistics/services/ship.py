@@ -50,10 +50,10 @@ def tracking_no_free(*, code: str, tracking_no: str, order: Order) -> None:
 
 
 def shipment_record(
-    *, order: Order, actor: Actor, code: str, tracking_no: str, door_delivery: bool, is_reship: bool = False
+    *, order: Order, actor: Actor, code: str, tracking_no: str, door_delivery: bool, is_reship: bool = False, shipped_at=None
 ) -> Shipment:
     """The parcel row with its stall deadline (inside the caller's transaction, the order already moved)."""
-    shipped_at = timezone.now()
+    shipped_at = shipped_at or timezone.now()
     shipment = Shipment.objects.create(
         order=order,
         shop_id=order.shop_id,
@@ -70,19 +70,25 @@ def shipment_record(
     return shipment
 
 
-def shipment_create(*, order: Order, actor: Actor, carrier: str, tracking_no: str, door_delivery: bool = False) -> Shipment:
-    """Ship the order, or add a parcel to an order already shipped and not yet signed.
+def shipment_create(
+    *, order: Order, actor: Actor, carrier: str, tracking_no: str, door_delivery: bool = False, add_parcel: bool = False
+) -> Shipment:
+    """Ship the order, or (`add_parcel`) add a parcel to an order already shipped and not yet signed.
 
     The first parcel moves the order to shipped and deducts its stock; a further one
     (goods split over boxes or warehouses) is recorded beside it with its own event.
+    A further parcel is asked for explicitly: a repeated or concurrent "ship" of a
+    shipped order is refused as before, never a second parcel by accident.
     """
     code, tracking_no = tracking_validate(carrier=carrier, tracking_no=tracking_no)
     with transaction.atomic():
         order = order_lock(order.pk)
         tracking_no_free(code=code, tracking_no=tracking_no, order=order)
-        if order.status == OrderStatus.SHIPPED:
+        if add_parcel and order.status == OrderStatus.SHIPPED:
             shipment = shipment_record(order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery)
             parcel_added_event(order=order, actor=actor, shipment=shipment)
             return shipment
         order = order_ship(order=order, actor=actor, carrier=code, tracking_no=tracking_no)
-        return shipment_record(order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery)
+        return shipment_record(
+            order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery, shipped_at=order.shipped_at
+        )

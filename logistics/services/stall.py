@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.constants import SHIPMENT_MOVING, TrackingCode
+from logistics.constants import SHIPMENT_MOVING, Carrier, TrackingCode
 from logistics.models import Shipment, TrackingEvent
 from orders.constants import ExceptionKind, ExceptionStatus
 from orders.models import Order, OrderException
@@ -39,7 +39,12 @@ def _event_brief(event: TrackingEvent | None) -> dict | None:
 
 def _last_events(shipment_ids: list[int]) -> dict[int, TrackingEvent]:
     """The newest event of each parcel, in one query."""
-    events = TrackingEvent.objects.filter(shipment_id__in=shipment_ids).order_by("shipment_id", "-occurred_at", "-pk").distinct("shipment_id")
+    events = (
+        TrackingEvent.objects.filter(shipment_id__in=shipment_ids)
+        .only("shipment_id", "code", "occurred_at", "location", "description")
+        .order_by("shipment_id", "-occurred_at", "-pk")
+        .distinct("shipment_id")
+    )
     return {event.shipment_id: event for event in events}
 
 
@@ -100,19 +105,22 @@ def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> in
                 pk__in=ids, status__in=SHIPMENT_MOVING, stalled_at__isnull=True, stall_deadline__gt=now
             ).values_list("pk", "stall_deadline"):
                 deadline_schedule(name="shipment_stall_timeout", pk=pk, at=later)
-        shipments = list(due.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
+        # Only what the exception needs is read: a sweep batch is hundreds of rows, and model loading is its main cost.
+        fields = ("pk", "order_id", "carrier", "tracking_no", "shipped_at", "last_event_at")
+        shipments = list(due.only(*fields).select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
         if not shipments:
             return 0
         Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(stalled_at=now)
         last_events = _last_events([s.pk for s in shipments])
-        orders = Order.objects.in_bulk({s.order_id for s in shipments})
+        orders = Order.objects.only("pk", "shop_id", "status").in_bulk({s.order_id for s in shipments})
+        template, carriers = _("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹"), {c.value: str(c.label) for c in Carrier}
         raises = []
         for shipment in shipments:
             hours = idle_hours(shipment, now)
             raises.append(
                 ExceptionRaise(
                     order=orders[shipment.order_id],
-                    detail=_exception_text(shipment, reason="stalled", note="", hours=hours),
+                    detail=template % {"carrier": carriers[shipment.carrier], "no": shipment.tracking_no, "hours": hours},
                     data=_exception_data(shipment, reason="stalled", hours=hours, last_event=last_events.get(shipment.pk)),
                 )
             )

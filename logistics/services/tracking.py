@@ -73,8 +73,8 @@ def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[T
     sql = (
         f"WITH s AS (SELECT * FROM {shipments} WHERE carrier = %s AND tracking_no = %s FOR UPDATE), "
         f"v (code, occurred_at, location, description, dedupe_key) AS (VALUES {', '.join(rows)}), "
-        f"ins AS (INSERT INTO {events} (shipment_id, code, occurred_at, location, description, dedupe_key, received_at) "
-        f"SELECT s.id, v.code, v.occurred_at, v.location, v.description, v.dedupe_key, %s FROM s CROSS JOIN v "
+        f"ins AS (INSERT INTO {events} (shipment_id, order_id, code, occurred_at, location, description, dedupe_key, received_at) "
+        f"SELECT s.id, s.order_id, v.code, v.occurred_at, v.location, v.description, v.dedupe_key, %s FROM s CROSS JOIN v "
         f"ON CONFLICT (shipment_id, dedupe_key) DO NOTHING RETURNING dedupe_key) "
         f"SELECT s.*, ARRAY(SELECT dedupe_key FROM ins) AS inserted_keys FROM s"
     )

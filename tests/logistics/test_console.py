@@ -103,3 +103,9 @@ def test_buyer_sees_the_timeline_in_the_buyer_order_view(shipped, push, buyer_ap
     status, view = buyer_api.get(f"/orders/{shipped['order_no']}")
     assert status == 200
     assert [e["code"] for e in view["shipments"][0]["events"]] == ["collected"]
+
+
+def test_the_page_speaks_english_when_asked(console, settings):
+    console.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = console.get("/logistics/").content.decode()
+    assert "Print selected waybills" in page and "Stalled only" in page and "No parcels" in page

@@ -1,4 +1,5 @@
 """Parcels of an order: 音尊达 per parcel, several parcels, and signed-but-not-received answered by a reship or evidence."""
+import subprocess
 from datetime import timedelta
 
 from django.utils import timezone
@@ -9,7 +10,7 @@ from orders.models import Order, OrderEvent, OrderException
 from tests.logistics.conftest import TRACKING_NO
 
 
-def test_door_delivery_is_an_option_per_parcel_shown_in_the_api_page_and_waybill(sku, place_order, pay, ship, merchant_api, console):
+def test_door_delivery_is_an_option_per_parcel_shown_in_the_api_page_and_waybill(sku, place_order, pay, ship, merchant_api, console, tmp_path):
     order = place_order((sku, 1))
     pay(order["order_no"])
     view = ship(order["order_no"], door_delivery=True)
@@ -18,6 +19,10 @@ def test_door_delivery_is_an_option_per_parcel_shown_in_the_api_page_and_waybill
     assert "音尊达" in console.get(f"/orders/{order['order_no']}/").content.decode()
     pdf = console.get(f"/orders/{order['order_no']}/waybill.pdf")
     assert pdf.status_code == 200
+    path = tmp_path / "label.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "音尊达" in text
 
 
 def test_the_console_ship_form_takes_door_delivery(sku, place_order, pay, console):
@@ -28,13 +33,18 @@ def test_the_console_ship_form_takes_door_delivery(sku, place_order, pay, consol
 
 
 def test_a_second_parcel_of_a_shipped_order_and_delivery_when_both_are_signed(shipped, ship, push, merchant_api):
+    # a plain "ship" again (a retry, a second clerk) is refused: a further parcel is asked for
+    status, body = merchant_api.post(f"/merchant/orders/{shipped['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "731000000002"})
+    assert (status, body["error"]["code"]) == (409, "invalid_transition")
     # when: the rest goes in a second box
-    view = ship(shipped["order_no"], tracking_no="731000000002", carrier="ZTO")
+    view = ship(shipped["order_no"], tracking_no="731000000002", carrier="ZTO", add_parcel=True)
     # then
     assert [s["tracking_no"] for s in view["shipments"]] == [TRACKING_NO, "731000000002"]
     assert OrderEvent.objects.filter(order__order_no=shipped["order_no"], kind="parcel_added").count() == 1
     # the same number twice is refused
-    status, body = merchant_api.post(f"/merchant/orders/{shipped['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "731000000002"})
+    status, body = merchant_api.post(
+        f"/merchant/orders/{shipped['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "731000000002", "add_parcel": True}
+    )
     assert (status, body["error"]["code"]) == (409, "tracking_no_in_use")
     # one parcel signed: still shipped; both signed: delivered
     push(TRACKING_NO, ("signed", timezone.now(), "门口"))
@@ -48,7 +58,9 @@ def test_no_parcel_for_an_order_signed_or_not_paid(sku, place_order, merchant_ap
     status, body = merchant_api.post(f"/merchant/orders/{unpaid['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "731000000003"})
     assert status == 409
     push(TRACKING_NO, ("signed", timezone.now(), "门口"))
-    status, body = merchant_api.post(f"/merchant/orders/{shipped['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "731000000003"})
+    status, body = merchant_api.post(
+        f"/merchant/orders/{shipped['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "731000000003", "add_parcel": True}
+    )
     assert (status, body["error"]["code"]) == (409, "invalid_transition")
 
 
@@ -115,3 +127,10 @@ def test_the_merchant_api_reships_or_answers_and_refuses_without_an_open_excepti
     assert status == 200, view
     assert view["shipments"][-1]["freight_payer"] == "merchant"
     assert [(e["kind"], e["status"]) for e in view["exceptions"]] == [("not_received", "resolved")]
+
+
+def test_the_order_page_adds_a_parcel_to_a_shipped_order(shipped, console):
+    page = console.get(f"/orders/{shipped['order_no']}/").content.decode()
+    assert "追加包裹" in page and 'name="add_parcel"' in page
+    console.post(f"/orders/{shipped['order_no']}/ship/", {"carrier": "ZTO", "tracking_no": "731000000007", "add_parcel": "on"})
+    assert Shipment.objects.filter(order__order_no=shipped["order_no"]).count() == 2

@@ -24,7 +24,8 @@ B. Stall sweep: `--shipments` parcels (COPY) of which `--stalled-ratio` are past
    second sweep applies nothing.
 
 It asserts nothing about time; it exits 1 if a consistency check fails. At the
-default sizes it records its figures in tests/perf/README.md.
+default sizes it records its figures in tests/perf/README.md. It drops its database
+at the end unless `--keep`.
 """
 import argparse
 import datetime as dt
@@ -168,6 +169,39 @@ def ingest_setup(*, parcels: int, per_push: int):
     return shop, first + second, signed
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU the processes have used (/proc/<pid>/stat), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def gunicorn_pids(master: int) -> list[int]:
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return pids
+
+
+def database_backend_pids() -> list[int]:
+    """The PostgreSQL backends serving this database (the workers' connections), to count their CPU too."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def post_push(port: int, body: bytes) -> tuple[int, float]:
     stamp = str(int(time.time()))
     signature = hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -200,12 +234,17 @@ def benchmark_ingest(*, env: dict, parcels: int, per_push: int, threads: int, wo
         log(f"A: gunicorn -w {workers} on 127.0.0.1:{server.port}; {threads} client threads")
         half = len(pushes) // 2
         results = []
+        workers_cpu_before = cpu_seconds(gunicorn_pids(server.process.pid))  # imports and start-up are not the ingest
+        load_before = os.getloadavg()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             # Every parcel's first push before any second one: the second push meets a parcel with a state.
             for phase in (pushes[:half], pushes[half:]):
                 results += list(pool.map(lambda body: post_push(server.port, body), phase, chunksize=16))
         elapsed = time.perf_counter() - started
+        load_after = os.getloadavg()
+        # The backends were opened by the workers during the run (kept for DB_CONN_MAX_AGE): all their CPU is the ingest's.
+        server_cpu = cpu_seconds(gunicorn_pids(server.process.pid)) - workers_cpu_before + cpu_seconds(database_backend_pids())
     finally:
         server.stop()
     statuses = {}
@@ -226,6 +265,7 @@ def benchmark_ingest(*, env: dict, parcels: int, per_push: int, threads: int, wo
         "events": events, "pushes": len(pushes), "seconds": elapsed, "events_per_s": events / elapsed,
         "pushes_per_s": len(pushes) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
         "p95": latencies[int(len(latencies) * 0.95)] * 1000, "statuses": statuses, "signed": signed, "problems": problems,
+        "server_cpu": server_cpu, "load": (load_before[0], load_after[0]),
     }
 
 
@@ -265,12 +305,12 @@ def stall_setup(*, shipments: int, stalled_ratio: float):
                     row = (other_orders[n % len(other_orders)], shop.pk, "ZTO", f"7{n:014d}", "signed", shipped_at, shipped_at,
                            "signed", shipped_at, None, None, False, False, "buyer")
                 copy.write_row(row)
-        cursor.execute("SELECT id FROM logistics_shipment WHERE shop_id = %s AND stall_deadline <= %s AND status = 'in_transit'", [shop.pk, now])
-        due_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id, order_id FROM logistics_shipment WHERE shop_id = %s AND stall_deadline <= %s AND status = 'in_transit'", [shop.pk, now])
+        due_ids = cursor.fetchall()
         # The due parcels' last event, for the exception's evidence.
-        with raw.copy("COPY logistics_trackingevent (shipment_id, code, occurred_at, location, description, dedupe_key, received_at) FROM STDIN") as copy:
-            for sid in due_ids:
-                copy.write_row((sid, "in_transit", now - dt.timedelta(hours=80), "义乌转运中心", "运输中", f"k{sid}", now))
+        with raw.copy("COPY logistics_trackingevent (shipment_id, order_id, code, occurred_at, location, description, dedupe_key, received_at) FROM STDIN") as copy:
+            for sid, oid in due_ids:
+                copy.write_row((sid, oid, "in_transit", now - dt.timedelta(hours=80), "义乌转运中心", "运输中", f"k{sid}", now))
     loaded = time.perf_counter() - started
     analyze()
     return shop, due_count, loaded, now
@@ -315,6 +355,8 @@ def benchmark_stall(*, shipments: int, stalled_ratio: float) -> dict:
 def rows_of(a: dict, b: dict) -> list[tuple[str, str]]:
     return [
         ("A ingest: events per second (target >= 2,000)", f"{a['events_per_s']:,.0f} ({a['events']:,} events in {a['seconds']:.1f} s)"),
+        ("A server CPU (gunicorn workers + their PostgreSQL backends)", f"{a['server_cpu']:.1f} s: {a['events'] / a['server_cpu']:,.0f} events per CPU-second"),
+        ("A load average (1 min) before / after the run", f"{a['load'][0]:.2f} / {a['load'][1]:.2f} on {os.cpu_count()} cores"),
         ("A pushes per second, latency p50 / p95 (ms)", f"{a['pushes_per_s']:,.0f}; {a['p50']:.0f} / {a['p95']:.0f}"),
         ("A answers", ", ".join(f"{k}: {v:,}" for k, v in sorted(a["statuses"].items()))),
         ("A afterwards", "; ".join(a["problems"]) or f"each event stored once; {a['signed']:,} signed parcels, as many orders delivered"),
@@ -331,7 +373,8 @@ def readme_write(*, m: dict, rows: list[tuple[str, str]], args) -> None:
 
 `make perf-tracking` runs `tests/perf/tracking.py` (not collected by pytest; it asserts
 nothing about time and exits 1 only if a consistency check fails). It drops and
-recreates its own database `{args.db}` on the server of `DATABASE_URL`, migrates it,
+recreates its own database `{args.db}` on the server of `DATABASE_URL`, migrates it
+(and drops it at the end unless `--keep`),
 and uses Redis database 12, emptied before and after.
 
 - **A, ingest through the real callback path**: signed HTTP requests
@@ -372,6 +415,19 @@ work), so read the figures as an order of magnitude.
     log(f"figures recorded in {README.relative_to(ROOT)}")
 
 
+def database_drop(server_url: str, name: str) -> None:
+    """Drop the runner's database (a million parcels are not left lying on a shared server)."""
+    import psycopg
+    from django.db import connections
+    from urllib.parse import urlparse, urlunparse
+
+    connections.close_all()
+    parsed = urlparse(server_url)
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    log(f"database {name} dropped (--keep leaves it)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=DEFAULTS["events"], help="events to ingest (default %(default)s)")
@@ -381,11 +437,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="client threads (default %(default)s)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default %(default)s)")
     parser.add_argument("--db", default="perf_tracking", help="the runner's own database, dropped and recreated")
+    parser.add_argument("--keep", action="store_true", help="leave the database for inspection instead of dropping it")
     parser.add_argument("--readme", action=argparse.BooleanOptionalAction, default=None,
                         help="record the figures in tests/perf/README.md (default: only at the default sizes)")
     args = parser.parse_args()
 
-    url = database_recreate(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), args.db)
+    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    url = database_recreate(server_url, args.db)
     os.environ.update(DATABASE_URL=url, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="shop_admin.settings",
                       LOGISTICS_CALLBACK_SECRET=SECRET)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -411,6 +469,8 @@ def main() -> int:
     sizes = {"events": args.events, "per_push": args.per_push, "shipments": args.shipments, "stalled_ratio": args.stalled_ratio}
     if args.readme or (args.readme is None and sizes == DEFAULTS):
         readme_write(m=m, rows=rows, args=args)
+    if not args.keep:
+        database_drop(server_url, args.db)
     return 1 if a["problems"] or b["problems"] else 0
 
 

@@ -9,7 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from aftersale.services.open import aftersale_open, reply_window
+from logistics.models import Shipment
 from logistics.services import shipment_create
+from logistics.services.stall import shipment_stall_timeout
+from logistics.services.tracking import TrackingReport, tracking_events_apply
 from orders.constants import ExceptionKind, OrderKind, OrderStatus, PaymentStatus
 from orders.models import (
     Buyer,
@@ -20,8 +23,6 @@ from orders.services.lifecycle import (
     auto_confirm_window,
     order_cancel,
     order_confirm_receipt,
-    order_mark_delivered,
-    order_mark_rejected,
     order_refund_close,
     order_risk_approve,
 )
@@ -290,7 +291,6 @@ class MonthStory:
 
     def _step(self, plan: Plan, step: str, merchant: Actor, rng) -> None:
         order, buyer = Order.objects.get(pk=plan.order.pk), plan.buyer
-        carrier_actor = Actor.channel("carrier")
         if step == "pay":
             channel = rng.choices(["douyin_pay", "wechat", "alipay", "bank_card"], weights=[55, 25, 15, 5])[0]
             payment = payment_create(order=order, actor=Actor.for_buyer(buyer), channel=channel)
@@ -315,13 +315,21 @@ class MonthStory:
             carrier = rng.choice(list(CARRIERS))
             shipment_create(order=order, actor=merchant, carrier=carrier, tracking_no=CARRIERS[carrier](rng))
         elif step == "stall":
-            exception_open(
-                order=order, kind=ExceptionKind.STALLED_LOGISTICS, actor=Actor.system("logistics_stall"), detail="超过72小时无物流更新"
-            )
-        elif step == "reject":
-            order_mark_rejected(order=order, actor=carrier_actor, reason="买家拒收")
-        elif step == "deliver":
-            order_mark_delivered(order=order, actor=carrier_actor)
+            # The parcel's stall deadline has passed by now (the gap before this step is over 72 h): the clock stalls it.
+            shipment_stall_timeout(now=timezone.now(), ids=list(Shipment.objects.filter(order_id=order.pk).values_list("pk", flat=True)))
+        elif step in ("reject", "deliver"):
+            # The carrier says so, as it would: the parcel and the order follow its push.
+            shipment = Shipment.objects.filter(order_id=order.pk).latest("shipped_at")
+            now = timezone.now()
+            last = TrackingReport(code="rejected", occurred_at=now, location=order.district, description="买家拒收")
+            if step == "deliver":
+                last = TrackingReport(code="signed", occurred_at=now, location=order.district, description="已签收，感谢使用")
+            reports = [
+                TrackingReport(code="collected", occurred_at=shipment.shipped_at + 30 * MINUTE, location="揽收网点", description="快件已揽收"),
+                TrackingReport(code="out_for_delivery", occurred_at=now - 2 * HOUR, location=order.district, description="快件派送中"),
+                last,
+            ]
+            tracking_events_apply(carrier=shipment.carrier, tracking_no=shipment.tracking_no, reports=reports)
         elif step == "confirm":
             order_confirm_receipt(order=order, actor=Actor.for_buyer(buyer))
         elif step == "aftersale":
