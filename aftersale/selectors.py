@@ -106,6 +106,16 @@ def aftersale_get_for_buyer(*, buyer, case_id: int) -> AfterSaleCase:
     return case
 
 
+def evidence_file_get(*, case_id: int, file_id: int, shop_ids: set[int] | None):
+    """An evidence file of a case of these shops (None: any shop, for the platform); None if there is no such file."""
+    from aftersale.models import EvidenceFile
+
+    files = EvidenceFile.objects.filter(pk=file_id, case_id=case_id)
+    if shop_ids is not None:
+        files = files.filter(case__shop_id__in=shop_ids)
+    return files.first()
+
+
 def aftersale_timeline(*, case: AfterSaleCase) -> list[OrderEvent]:
     """The case's own entries of the order's audit trail, oldest first."""
     return list(OrderEvent.objects.filter(order_id=case.order_id, data__aftersale_id=case.pk).order_by("created_at", "pk"))
