@@ -73,6 +73,8 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "status", "reply_deadline"], name="aftersale_shop_status_due"),
             models.Index(fields=["shop", "-created_at"], name="aftersale_shop_created"),
             models.Index(fields=["shop", "due_at", "id"], name="aftersale_shop_due"),
+            # The workbench's status tabs read this one in order: a rare status never scans the whole shop.
+            models.Index(fields=["shop", "status", "due_at", "id"], name="aftersale_shop_status_due_id"),
             models.Index(fields=["order"], name="aftersale_order"),
             models.Index(
                 fields=["reply_deadline"],
