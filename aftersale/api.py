@@ -1,6 +1,8 @@
 """JSON endpoints of after-sale: the buyer app opens and follows cases; ERPs list and answer them through the open API."""
+from django.http import FileResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
 
 from aftersale.constants import AfterSaleStatus, MerchantAction
 from aftersale.schemas import (
@@ -8,12 +10,13 @@ from aftersale.schemas import (
     ArbitrationIn,
     CaseListOut,
     CaseOut,
+    EvidenceOut,
     MessageIn,
     OperateIn,
     ReturnShipmentIn,
     case_out,
 )
-from aftersale.selectors import CaseFilters, aftersale_get_for_buyer, aftersale_get_for_shops, aftersale_page
+from aftersale.selectors import CaseFilters, aftersale_get_for_buyer, aftersale_get_for_shops, aftersale_page, evidence_file_get
 from aftersale.services import (
     aftersale_actions_allowed,
     aftersale_buyer_message,
@@ -22,12 +25,13 @@ from aftersale.services import (
     aftersale_operate,
     aftersale_return_ship,
 )
+from aftersale.services.evidence import evidence_upload
 from aftersale.services.open import ItemClaim
 from orders.api import BuyerAuth
 from orders.selectors import order_get_for_buyer
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.api import ERRORS, MerchantAuth
-from shop_admin.kernel.errors import Invalid
+from shop_admin.kernel.errors import Invalid, NotFound
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import user_shop_ids
 
@@ -78,6 +82,25 @@ def aftersale_buyer_message_post(request, case_id: int, payload: MessageIn):
     case = aftersale_get_for_buyer(buyer=request.auth, case_id=case_id)
     aftersale_buyer_message(case=case, actor=Actor.for_buyer(request.auth), body=payload.message, evidence=payload.evidence)
     return Status(201, case_out(aftersale_get_for_buyer(buyer=request.auth, case_id=case_id)))
+
+
+@buyer_router.post("/aftersales/{case_id}/evidence", response={201: EvidenceOut, **ERRORS})
+def aftersale_evidence_upload(request, case_id: int, file: UploadedFile = File(...)):
+    """A photo (JPG/PNG/GIF/WEBP, 5 MB) or video (MP4, 20 MB), added to the claim's evidence."""
+    case = aftersale_get_for_buyer(buyer=request.auth, case_id=case_id)
+    evidence = evidence_upload(case=case, actor=Actor.for_buyer(request.auth), upload=file)
+    return Status(201, {"id": evidence.pk, "url": evidence.url, "content_type": evidence.content_type, "size": evidence.size})
+
+
+@buyer_router.get("/aftersales/{case_id}/evidence/{file_id}", response={200: None, **ERRORS})
+def aftersale_evidence_download(request, case_id: int, file_id: int):
+    case = aftersale_get_for_buyer(buyer=request.auth, case_id=case_id)
+    evidence = evidence_file_get(case_id=case.pk, file_id=file_id, shop_ids={case.shop_id})
+    if evidence is None:
+        raise NotFound(_("凭证不存在"), code="evidence_not_found")
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- merchant open API ---

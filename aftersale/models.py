@@ -1,5 +1,8 @@
 """After-sale cases: what the buyer asked for, on which lines, by when the next step is due, and where the case stands."""
+import os
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +73,8 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "status", "reply_deadline"], name="aftersale_shop_status_due"),
             models.Index(fields=["shop", "-created_at"], name="aftersale_shop_created"),
             models.Index(fields=["shop", "due_at", "id"], name="aftersale_shop_due"),
+            # The workbench's status tabs read this one in order: a rare status never scans the whole shop.
+            models.Index(fields=["shop", "status", "due_at", "id"], name="aftersale_shop_status_due_id"),
             models.Index(fields=["order"], name="aftersale_order"),
             models.Index(
                 fields=["reply_deadline"],
@@ -225,3 +230,38 @@ class BuyerMark(models.Model):
     class Meta:
         verbose_name = _("买家标记")
         verbose_name_plural = _("买家标记")
+
+
+class EvidenceStorage(FileSystemStorage):
+    """Files under settings.EVIDENCE_ROOT, read at each use (a test points it elsewhere); never given a public URL."""
+
+    @property
+    def base_location(self):
+        return str(settings.EVIDENCE_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def _evidence_storage():
+    return EvidenceStorage()
+
+
+class EvidenceFile(models.Model):
+    """A photo, screenshot or video uploaded as evidence, kept outside the web root; its URL is a view that checks the shop."""
+
+    case = models.ForeignKey(AfterSaleCase, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(storage=_evidence_storage, upload_to="%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.CharField(_("上传方"), max_length=10, choices=MessageAuthor.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("售后凭证文件")
+        verbose_name_plural = _("售后凭证文件")
+
+    @property
+    def url(self) -> str:
+        return f"/aftersales/{self.case_id}/evidence/{self.pk}/"

@@ -79,6 +79,13 @@ class OperateIn(Schema):
         return _check_urls(value)
 
 
+class EvidenceOut(Schema):
+    id: int
+    url: str
+    content_type: str
+    size: int
+
+
 class AfterSaleBriefOut(Schema):
     id: int
     type: str

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus
+from aftersale.constants import AWAITING_MERCHANT
 from aftersale.models import AfterSaleCase
 from orders.models import OrderEvent
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
@@ -91,11 +91,6 @@ def aftersale_page(
     return page[:limit], next_cursor
 
 
-def aftersale_list(*, shop_id: int, status: str | None, limit: int = 200) -> list[AfterSaleCase]:
-    """The shop's cases, nearest deadline first."""
-    return aftersale_page(shop_ids={shop_id}, filters=CaseFilters(status=status), limit=limit)[0]
-
-
 def aftersale_get_for_shops(*, shop_ids: set[int], case_id: int) -> AfterSaleCase:
     """A case of one of these shops; any other shop's case does not exist for the caller."""
     case = AfterSaleCase.objects.filter(pk=case_id, shop_id__in=shop_ids).select_related("order", "refund", "shop").first()
@@ -111,6 +106,16 @@ def aftersale_get_for_buyer(*, buyer, case_id: int) -> AfterSaleCase:
     return case
 
 
+def evidence_file_get(*, case_id: int, file_id: int, shop_ids: set[int] | None):
+    """An evidence file of a case of these shops (None: any shop, for the platform); None if there is no such file."""
+    from aftersale.models import EvidenceFile
+
+    files = EvidenceFile.objects.filter(pk=file_id, case_id=case_id)
+    if shop_ids is not None:
+        files = files.filter(case__shop_id__in=shop_ids)
+    return files.first()
+
+
 def aftersale_timeline(*, case: AfterSaleCase) -> list[OrderEvent]:
     """The case's own entries of the order's audit trail, oldest first."""
     return list(OrderEvent.objects.filter(order_id=case.order_id, data__aftersale_id=case.pk).order_by("created_at", "pk"))
@@ -122,12 +127,6 @@ def aftersale_detail_rows(*, case: AfterSaleCase) -> dict:
         "lines": list(case.lines.select_related("line").order_by("pk")),
         "messages": list(case.messages.all()),
     }
-
-
-def aftersale_status_counts(*, shop_id: int) -> dict[str, int]:
-    rows = AfterSaleCase.objects.filter(shop_id=shop_id).values("status").annotate(n=Count("pk")).order_by()
-    counts = {row["status"]: row["n"] for row in rows}
-    return {value: counts.get(value, 0) for value in AfterSaleStatus.values}
 
 
 def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:

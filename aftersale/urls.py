@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.aftersale_list_view, name="list"),
     path("<int:case_id>/", views.aftersale_detail_view, name="detail"),
     path("<int:case_id>/operate/", views.aftersale_operate_view, name="operate"),
+    path("<int:case_id>/evidence/<int:file_id>/", views.aftersale_evidence_view, name="evidence"),
 ]

@@ -1,5 +1,6 @@
 """Console pages of the after-sale workbench: cases by nearest deadline, one case with exactly the actions its state allows."""
 from django.contrib import messages
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,15 +14,18 @@ from aftersale.selectors import (
     aftersale_get_for_shops,
     aftersale_page,
     aftersale_timeline,
+    evidence_file_get,
 )
 from aftersale.services import aftersale_actions_allowed, aftersale_operate
 from aftersale.services.common import case_refundable
+from aftersale.services.evidence import evidence_upload
 from aftersale.services.review import default_return_address
 from orders.events import order_event_kind_label
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.selectors import user_shop_ids
 from shop_admin.kernel.text import form_errors_text
 
 PAGE_SIZE = 50
@@ -93,12 +97,16 @@ def aftersale_operate_view(request, case_id: int):
     if data["action"] == MerchantAction.REFUND and not user_can(user=request.user, shop_id=case.shop_id, perm=Perm.ORDER_MONEY):
         return forbidden(request, _("您的角色无权退款"))
     try:
+        evidence = list(data["evidence"])
+        upload = request.FILES.get("evidence_file")
+        if upload and data["action"] in (MerchantAction.REJECT, MerchantAction.MESSAGE):
+            evidence.append(evidence_upload(case=case, actor=Actor.for_user(request.user), upload=upload).url)
         aftersale_operate(
             case=case,
             actor=Actor.for_user(request.user),
             action=data["action"],
             reason=data["reason"],
-            evidence=data["evidence"],
+            evidence=evidence,
             deductions=form.deductions(),
             message=data["message"],
             return_address=data["return_address"],
@@ -111,3 +119,21 @@ def aftersale_operate_view(request, case_id: int):
         detail = "；".join(f"{v}" for v in fields.values()) if isinstance(fields, dict) else ""
         messages.error(request, f"{exc.message}{'：' + detail if detail else ''}")
     return redirect("aftersale:detail", case_id=case.pk)
+
+
+def aftersale_evidence_view(request, case_id: int, file_id: int):
+    """One evidence file, for the case's own shop or a platform arbitrator; anyone else gets a 404."""
+    if not request.user.is_authenticated:
+        return redirect(f"/login/?next={request.path}")
+    if request.user.has_perm("aftersale.view_aftersalecase"):
+        shop_ids = None
+    else:
+        shop_ids = user_shop_ids(user=request.user)
+    evidence = evidence_file_get(case_id=case_id, file_id=file_id, shop_ids=shop_ids)
+    if evidence is None:
+        raise Http404
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -15,6 +15,7 @@ from orders.models import (
     OrderLine,
     Payment,
     Product,
+    Refund,
     Settlement,
     Sku,
     StockAdjustment,
@@ -36,6 +37,12 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = ["created_at"]
 
 
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["channel", "amount", "status", "channel_txn_id", "failure_reason", "attempts", "source", "created_at", "succeeded_at"]
+    readonly_fields = ["created_at", "succeeded_at"]
+
+
 class EventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ["created_at", "kind", "actor_kind", "actor_label", "from_status", "to_status", "reason"]
@@ -54,7 +61,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "on_hold", "needs_risk_review", "is_frozen", "shop"]
     search_fields = ["order_no", "phone", "recipient_name"]
     date_hierarchy = "created_at"
-    inlines = [LineInline, PaymentInline, ExceptionInline, EventInline]
+    inlines = [LineInline, PaymentInline, RefundInline, ExceptionInline, EventInline]
     actions = [
         service_action(
             description=_("风控审核通过（允许发货）"),
@@ -176,3 +183,14 @@ class CouponAdmin(ReadOnlyAdmin):
 
 for model in (Buyer, FullReduction):
     admin.site.register(model)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Refunds by status: a failed one stays visible here until the channel pays it."""
+
+    list_display = ["id", "order", "channel", "amount", "status", "attempts", "failure_reason", "source", "created_at", "succeeded_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["order__order_no", "channel_txn_id", "source"]
+    list_select_related = ["order"]
+    show_full_result_count = False

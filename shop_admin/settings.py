@@ -196,6 +196,10 @@ AFTERSALE_INSPECT_WINDOW = timedelta(hours=24)  # a received return not inspecte
 AFTERSALE_APPEAL_WINDOW = timedelta(days=7)  # a rejected case may go to arbitration until then
 AFTERSALE_ARBITRATION_TARGET = timedelta(hours=72)  # the platform's own target to rule; sorts the disputes
 AFTERSALE_PENALTY_POINTS = 2  # default points of a ruling against the merchant
+# After-sale evidence files: outside the web root, served only by a view that checks the shop.
+EVIDENCE_ROOT = Path(os.environ.get("EVIDENCE_ROOT", BASE_DIR / "private" / "evidence"))
+EVIDENCE_MAX_IMAGE_BYTES = 5 * 1024 * 1024  # a photo or screenshot
+EVIDENCE_MAX_VIDEO_BYTES = 20 * 1024 * 1024  # a short video
 PRESALE_DEPOSIT_RATIO_MIN = Decimal("0.10")
 PRESALE_DEPOSIT_RATIO_MAX = Decimal("0.20")
 PRESALE_DEFAULT_SHIP_DAYS = 15

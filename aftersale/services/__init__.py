@@ -6,7 +6,7 @@ all in one transaction.
 """
 from aftersale.services.arbitration import aftersale_escalate, aftersale_rule
 from aftersale.services.clock import aftersale_inspect_timeout, aftersale_reply_timeout, aftersale_return_timeout
-from aftersale.services.open import aftersale_open
+from aftersale.services.open import aftersale_open, reply_window
 from aftersale.services.review import (
     aftersale_actions_allowed,
     aftersale_agree,
@@ -37,4 +37,5 @@ __all__ = [
     "aftersale_return_ship",
     "aftersale_return_timeout",
     "aftersale_rule",
+    "reply_window",
 ]

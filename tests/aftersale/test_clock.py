@@ -139,3 +139,17 @@ def test_the_reply_deadline_is_applied_by_a_real_rq_worker(order_in, open_case, 
     refunded = case_of(case)
     assert refunded.status == "refunded" and refunded.refund.status == "succeeded"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CLOSED
+
+
+def test_a_buyer_with_more_than_5_refunds_in_a_day_is_flagged_and_the_clock_no_longer_approves(order_in, open_case, merchant_api, buyer, settings):
+    from aftersale.models import BuyerMark
+
+    settings.BUYER_DAILY_REFUND_LIMIT = 2
+    for _ in range(3):
+        case = open_case(order_in("paid"), "refund_only")
+        operate(merchant_api, case, "agree")
+    assert Buyer.objects.get(pk=buyer.pk).is_flagged
+    assert "一天内退款超过2次" in BuyerMark.objects.get(buyer=buyer).reason
+    late = open_case(order_in("delivered"), "refund_only")
+    sweep(case_of(late).reply_deadline)
+    assert case_of(late).status == "arbitrating" and case_of(late).refund is None

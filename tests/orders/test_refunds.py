@@ -262,3 +262,12 @@ def test_an_unpaid_order_has_nothing_to_refund(sku, place_order, merchant):
     order = Order.objects.get(order_no=place_order((sku, 1))["order_no"])
     with pytest.raises(Conflict):
         refund_create(order=order, amount=D("1.00"), actor=merchant, reason="x")
+
+
+def test_a_failed_refund_is_shown_on_the_order_page(paid_order, merchant, api, console):
+    order = paid_order("bank_card")
+    refund = refund_create(order=order, amount=D("15.00"), actor=merchant, reason="补差价")
+    deliver(api, refund_body(refund, txn="BKF-1", status="failed", reason="卡已注销"))
+    page = console.get(f"/orders/{order.order_no}/").content.decode()
+    refunds = page.split('id="order-refunds"')[1].split("</table>")[0]
+    assert "退款失败" in refunds and "卡已注销" in refunds and "重试时间" in refunds
