@@ -84,6 +84,16 @@ def exception_counts_changed(*, shop_id: int) -> None:
     transaction.on_commit(lambda: cache.delete(f"exception-kind-counts:{shop_id}"))
 
 
+def exceptions_nearest_deadline(*, shop_id: int) -> datetime | None:
+    """The nearest deadline among the shop's open exceptions: the dashboard tile shows it."""
+    return (
+        OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, deadline__isnull=False)
+        .order_by("deadline")
+        .values_list("deadline", flat=True)
+        .first()
+    )
+
+
 def exception_get_for_shops(*, shop_ids: set[int], exception_id: int) -> OrderException:
     """An exception of one of these shops; any other shop's does not exist for the caller."""
     exception = OrderException.objects.filter(pk=exception_id, shop_id__in=shop_ids).select_related("order", "coupon").first()
