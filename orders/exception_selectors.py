@@ -46,7 +46,8 @@ def exceptions_feed(
     if cursor:
         moment, pk = _cursor_decode(cursor)
         qs = qs.filter(Q(opened_at__gt=moment) | Q(opened_at=moment, pk__gt=pk))
-    page = list(qs.select_related("order", "coupon").order_by("opened_at", "pk")[: limit + 1])
+    # The order number is the only column of the order a row shows: annotate it rather than load every order.
+    page = list(qs.annotate(order_no=F("order__order_no")).select_related("coupon").order_by("opened_at", "pk")[: limit + 1])
     next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
     return page[:limit], next_cursor
 

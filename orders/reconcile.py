@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -176,10 +176,15 @@ def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
 def reconcile_day(*, day: date) -> ReconciliationRun:
     """Reconcile one shop-time day and record the result (a re-run replaces the day's record)."""
     start, end = day_bounds(day)
-    payment_mismatches, payments = _payments(start, end)
-    order_mismatches, orders = _orders(start, end)
-    mismatches = payment_mismatches + order_mismatches + _refunds(start, end)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The per-order sums look expensive to the planner, which then spends seconds JIT-compiling
+            # a query that runs in milliseconds: measured 6.8 s of 7.0 s at 20,000 orders.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        payment_mismatches, payments = _payments(start, end)
+        order_mismatches, orders = _orders(start, end)
+        mismatches = payment_mismatches + order_mismatches + _refunds(start, end)
         run, _created = ReconciliationRun.objects.update_or_create(
             day=day,
             defaults={
