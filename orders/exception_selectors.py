@@ -6,7 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -128,13 +128,13 @@ def order_recovered_to(*, order: Order) -> Order | None:
 
 
 def _payment_failed_orders(*, shop_id: int, now: datetime):
+    # From the recent failures (a partial index on failed payments) to their orders, not from every unpaid order.
     failed = Payment.objects.filter(
-        order=OuterRef("pk"), status=PaymentStatus.FAILED, settled_at__gte=now - settings.PAYMENT_FAILED_RECOVER_WINDOW
-    )
-    return (
-        Order.objects.filter(shop_id=shop_id, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED], paid_amount=0)
-        .filter(Exists(failed), recovered_to__isnull=True)
-    )
+        status=PaymentStatus.FAILED, settled_at__gte=now - settings.PAYMENT_FAILED_RECOVER_WINDOW
+    ).values("order_id")
+    return Order.objects.filter(
+        pk__in=failed, shop_id=shop_id, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED], paid_amount=0
+    ).filter(recovered_to__isnull=True)
 
 
 def orders_payment_failed_queue(*, shop_id: int, now: datetime | None = None, limit: int = 50) -> list[Order]:

@@ -348,11 +348,11 @@ def main() -> None:
     if not args.reuse:
         database_recreate()
     django_setup()
-    if not args.reuse:
-        from django.core.management import call_command
+    from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
-        log("migrated")
+    call_command("migrate", verbosity=0)  # also on --reuse: a newer index applies to the loaded data
+    log("migrated")
+    if not args.reuse:
         load(args.orders, args.exceptions, args.seed)
     import django_rq
 
