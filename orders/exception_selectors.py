@@ -45,7 +45,8 @@ def exceptions_feed(
         qs = qs.filter(kind=kind)
     if cursor:
         moment, pk = _cursor_decode(cursor)
-        qs = qs.filter(Q(opened_at__gt=moment) | Q(opened_at=moment, pk__gt=pk))
+        # The redundant `opened_at >= moment` lets the index start at the cursor instead of filtering every row before it.
+        qs = qs.filter(Q(opened_at__gte=moment), Q(opened_at__gt=moment) | Q(opened_at=moment, pk__gt=pk))
     # The order number is the only column of the order a row shows: annotate it rather than load every order.
     page = list(qs.annotate(order_no=F("order__order_no")).select_related("coupon").order_by("opened_at", "pk")[: limit + 1])
     next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
