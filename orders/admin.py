@@ -84,11 +84,14 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(OrderException)
 class OrderExceptionAdmin(admin.ModelAdmin):
-    list_display = ["order", "kind", "status", "opened_at", "resolved_at"]
+    list_display = ["order", "kind", "status", "opened_at", "deadline", "resolved_at", "remedy"]
     list_filter = ["kind", "status"]
     search_fields = ["order__order_no"]
     raw_id_fields = ["order"]
-    readonly_fields = ["order", "shop", "kind", "status", "detail", "data", "opened_at", "resolved_at", "resolution"]
+    readonly_fields = [
+        "order", "shop", "kind", "status", "detail", "data", "opened_at", "resolved_at", "resolution",
+        "deadline", "evidence", "remedy", "note", "resolved_by", "resolved_by_label", "coupon",
+    ]
     actions = [
         service_action(
             description=_("标记为已解决"),

@@ -49,13 +49,17 @@ class ExceptionFullOut(Schema):
     deadline: str | None
     detail: str
     evidence: list[str]
-    remedies: list[RemedyOut]
+    remedies: list[str] = Field(..., description="the remedies this kind allows (names for POST .../resolve)")
     remedy: str
     resolution: str
     note: str
     resolved_at: str | None
     resolved_by: str
     coupon: CouponOut | None
+
+
+class ExceptionDetailOut(ExceptionFullOut):
+    remedy_forms: list[RemedyOut] = Field(..., description="each allowed remedy with the fields its form takes")
 
 
 class ExceptionFeedOut(Schema):
@@ -114,10 +118,11 @@ def remedy_out(remedy) -> dict:
     }
 
 
-def exception_out(exception: OrderException) -> dict:
-    return {
+def exception_out(exception: OrderException, *, forms: bool = False) -> dict:
+    allowed = remedies_for_kind(exception.kind) if exception.status == ExceptionStatus.OPEN else []
+    data = {
         "id": exception.pk,
-        "order_no": exception.order.order_no,
+        "order_no": getattr(exception, "order_no", None) or exception.order.order_no,
         "kind": exception.kind,
         "kind_label": str(exception.get_kind_display()),
         "status": exception.status,
@@ -125,7 +130,7 @@ def exception_out(exception: OrderException) -> dict:
         "deadline": time_str(exception.deadline),
         "detail": exception.detail,
         "evidence": exception.evidence,
-        "remedies": [remedy_out(r) for r in remedies_for_kind(exception.kind)] if exception.status == ExceptionStatus.OPEN else [],
+        "remedies": [r.name for r in allowed],
         "remedy": exception.remedy,
         "resolution": exception.resolution,
         "note": exception.note,
@@ -133,6 +138,9 @@ def exception_out(exception: OrderException) -> dict:
         "resolved_by": exception.resolved_by_label,
         "coupon": coupon_out(exception.coupon) if exception.coupon_id else None,
     }
+    if forms:
+        data["remedy_forms"] = [remedy_out(r) for r in allowed]
+    return data
 
 
 @merchant_router.get("/exceptions", response={200: ExceptionFeedOut, **ERRORS})
@@ -149,9 +157,10 @@ def merchant_exceptions(
     return {"exceptions": [exception_out(e) for e in rows], "next_cursor": next_cursor}
 
 
-@merchant_router.get("/exceptions/{exception_id}", response={200: ExceptionFullOut, **ERRORS})
+@merchant_router.get("/exceptions/{exception_id}", response={200: ExceptionDetailOut, **ERRORS})
 def merchant_exception_detail(request, exception_id: int):
-    return exception_out(exception_get_for_shops(shop_ids=user_shop_ids(user=request.auth), exception_id=exception_id))
+    exception = exception_get_for_shops(shop_ids=user_shop_ids(user=request.auth), exception_id=exception_id)
+    return exception_out(exception, forms=True)
 
 
 @merchant_router.post("/orders/{order_no}/exceptions", response={201: ExceptionFullOut, **ERRORS})

@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,10 +40,6 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The shop-time day as an aware [start, end) range."""
     start = timezone.make_aware(datetime.combine(day, time.min))
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-
-
-def _sum(kind: str):
-    return Coalesce(Sum("ledger__amount", filter=Q(ledger__kind=kind)), ZERO)
 
 
 def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
@@ -74,84 +71,113 @@ def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
     return found, checked
 
 
-def _refund_sum(*, status: str | None = None, after_settlement: bool | None = None):
-    refunds = Refund.objects.filter(order_id=OuterRef("pk"))
-    if status:
-        refunds = refunds.filter(status=status)
-    if after_settlement is not None:
-        refunds = refunds.filter(after_settlement=after_settlement)
-    total = refunds.values("order_id").annotate(total=Sum("amount")).values("total")
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=12, decimal_places=2)), ZERO)
+CHUNK = 5000  # orders per round of the per-order checks: index look-ups by id, a bounded amount in memory
+
+_LEDGER_KINDS = {
+    "escrow_in": [LedgerKind.ESCROW_IN],
+    "refund_out": [LedgerKind.REFUND_OUT],
+    "settled": [LedgerKind.SETTLEMENT],
+    "commission": [LedgerKind.COMMISSION],
+    "forfeit": [LedgerKind.DEPOSIT_FORFEIT],
+    "reversed": [LedgerKind.SETTLEMENT_REVERSAL, LedgerKind.COMMISSION_REVERSAL],
+}
+
+
+def _id_set(ids: list[int]):
+    """`ids` for an `__in` filter; on PostgreSQL one array parameter, which plans in a tenth of the time of 5,000 literals."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
+
+
+def _ledger_sums(ids: list[int]) -> dict[int, dict[str, Decimal]]:
+    sums = {name: Coalesce(Sum("amount", filter=Q(kind__in=kinds)), ZERO) for name, kinds in _LEDGER_KINDS.items()}
+    rows = LedgerEntry.objects.filter(order_id__in=_id_set(ids)).values("order_id").annotate(**sums).order_by()
+    return {row.pop("order_id"): row for row in rows}
+
+
+def _refund_sums(ids: list[int]) -> dict[int, dict[str, Decimal]]:
+    ok = Q(status=RefundStatus.SUCCEEDED)
+    rows = (
+        Refund.objects.filter(order_id__in=_id_set(ids))
+        .values("order_id")
+        .annotate(
+            all=Coalesce(Sum("amount"), ZERO),
+            ok=Coalesce(Sum("amount", filter=ok), ZERO),
+            before_settlement=Coalesce(Sum("amount", filter=Q(after_settlement=False)), ZERO),
+            after_settlement_ok=Coalesce(Sum("amount", filter=ok & Q(after_settlement=True)), ZERO),
+        )
+        .order_by()
+    )
+    return {row.pop("order_id"): row for row in rows}
+
+
+def _order_ids_moved(start: datetime, end: datetime) -> list[int]:
+    """Orders with money moving that day: a ledger entry or a refund created in it."""
+    ids = set(LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end).values_list("order_id", flat=True))
+    ids.update(Refund.objects.filter(created_at__gte=start, created_at__lt=end).values_list("order_id", flat=True))
+    return sorted(ids)
 
 
 def _orders(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
     """Each order with money moving that day: what the ledger holds against the order, its refunds and its settlement."""
     found = []
+    ids = _order_ids_moved(start, end)
+    nothing = Decimal("0.00")
+    no_refunds = {"all": nothing, "ok": nothing, "before_settlement": nothing, "after_settlement_ok": nothing}
+    no_ledger = dict.fromkeys(_LEDGER_KINDS, nothing)
+    for offset in range(0, len(ids), CHUNK):
+        chunk = ids[offset : offset + CHUNK]
+        ledger, refunds = _ledger_sums(chunk), _refund_sums(chunk)
+        orders = Order.objects.filter(pk__in=_id_set(chunk)).values_list(
+            "pk", "order_no", "shop_id", "status", "paid_amount", "settlement__gross", "settlement__commission", "settlement__net"
+        )
+        for pk, order_no, shop_id, status, paid, gross, s_commission, net in orders:
+            found += _order_mismatches(
+                order_no, shop_id, status, paid, ledger.get(pk, no_ledger), refunds.get(pk, no_refunds), gross, s_commission, net
+            )
     moved = LedgerEntry.objects.filter(order_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
-    refunded = Refund.objects.filter(order_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
-    orders = (
-        Order.objects.filter(Q(Exists(moved)) | Q(Exists(refunded)))
-        .annotate(
-            escrow_in=_sum(LedgerKind.ESCROW_IN),
-            refund_out=_sum(LedgerKind.REFUND_OUT),
-            settled=_sum(LedgerKind.SETTLEMENT),
-            commission=_sum(LedgerKind.COMMISSION),
-            forfeit=_sum(LedgerKind.DEPOSIT_FORFEIT),
-            reversed=Coalesce(
-                Sum("ledger__amount", filter=Q(ledger__kind__in=[LedgerKind.SETTLEMENT_REVERSAL, LedgerKind.COMMISSION_REVERSAL])), ZERO
-            ),
-        )
-        .annotate(
-            refunds_all=_refund_sum(),
-            refunds_ok=_refund_sum(status=RefundStatus.SUCCEEDED),
-            refunds_before_settlement=_refund_sum(after_settlement=False),
-            refunds_after_settlement_ok=_refund_sum(status=RefundStatus.SUCCEEDED, after_settlement=True),
-        )
-        .values_list(
-            "order_no", "shop_id", "status", "paid_amount", "escrow_in", "refund_out", "settled", "commission", "forfeit",
-            "reversed", "refunds_all", "refunds_ok", "refunds_before_settlement", "refunds_after_settlement_ok",
-            "settlement__gross", "settlement__commission", "settlement__net",
-        )
-    )
-    checked = 0
-    for row in orders.iterator(chunk_size=2000):
-        checked += 1
-        (order_no, shop_id, status, paid, escrow_in, refund_out, settled, commission, forfeit, reversed_, refunds_all, refunds_ok,
-         refunds_before, refunds_after_ok, gross, s_commission, net) = row
-
-        def add(code: str, message: str, expected, actual) -> None:
-            found.append(Mismatch(code, order_no, shop_id, message, f"{expected:.2f}", f"{actual:.2f}"))
-
-        received = escrow_in - forfeit
-        if refund_out != refunds_ok:
-            add("refund_ledger_mismatch", _("退款成功金额与退款流水不符"), refunds_ok, refund_out)
-        if refunds_all > received:
-            add("refund_exceeds_paid", _("退款超过入账"), received, refunds_all)
-        if reversed_ != refunds_after_ok:
-            add("settlement_reversal_mismatch", _("结算后退款与结算退回流水不符"), refunds_after_ok, reversed_)
-        if status == OrderStatus.CANCELLED:
-            # A cancelled order keeps nothing: a forfeited deposit went to the merchant, anything else back to the buyer.
-            if received != refunds_all:
-                add("cancelled_order_holds_money", _("已取消订单仍有款项未退回"), received, refunds_all)
-            continue
-        if escrow_in != paid:
-            add("paid_amount_mismatch", _("订单实付与入账不符"), paid, escrow_in)
-        if status == OrderStatus.CLOSED and refunds_all != received:
-            add("closed_order_not_fully_refunded", _("已关闭订单未全额退款"), received, refunds_all)
-        if status == OrderStatus.COMPLETED:
-            if gross is None:
-                add("completed_without_settlement", _("已完成订单没有结算单"), paid - refunds_before, Decimal("0.00"))
-                continue
-            if gross != paid - refunds_before:
-                add("settlement_gross_mismatch", _("结算总额与实付减退款不符"), paid - refunds_before, gross)
-            if settled != net or commission != s_commission or net + s_commission != gross:
-                add("settlement_ledger_mismatch", _("结算单与结算流水不符"), net, settled)
     completed = Order.objects.filter(status=OrderStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end).filter(
         ~Exists(Settlement.objects.filter(order_id=OuterRef("pk")))
     ).filter(~Exists(moved))
     for order_no, shop_id, paid in completed.values_list("order_no", "shop_id", "paid_amount").iterator():
         found.append(Mismatch("completed_without_settlement", order_no, shop_id, _("已完成订单没有结算单"), f"{paid:.2f}", "0.00"))
-    return found, checked
+    return found, len(ids)
+
+
+def _order_mismatches(order_no, shop_id, status, paid, ledger, refunds, gross, s_commission, net) -> list[Mismatch]:
+    found = []
+
+    def add(code: str, message: str, expected, actual) -> None:
+        found.append(Mismatch(code, order_no, shop_id, message, f"{expected:.2f}", f"{actual:.2f}"))
+
+    escrow_in, refund_out = ledger["escrow_in"], ledger["refund_out"]
+    received = escrow_in - ledger["forfeit"]
+    if refund_out != refunds["ok"]:
+        add("refund_ledger_mismatch", _("退款成功金额与退款流水不符"), refunds["ok"], refund_out)
+    if refunds["all"] > received:
+        add("refund_exceeds_paid", _("退款超过入账"), received, refunds["all"])
+    if ledger["reversed"] != refunds["after_settlement_ok"]:
+        add("settlement_reversal_mismatch", _("结算后退款与结算退回流水不符"), refunds["after_settlement_ok"], ledger["reversed"])
+    if status == OrderStatus.CANCELLED:
+        # A cancelled order keeps nothing: a forfeited deposit went to the merchant, anything else back to the buyer.
+        if received != refunds["all"]:
+            add("cancelled_order_holds_money", _("已取消订单仍有款项未退回"), received, refunds["all"])
+        return found
+    if escrow_in != paid:
+        add("paid_amount_mismatch", _("订单实付与入账不符"), paid, escrow_in)
+    if status == OrderStatus.CLOSED and refunds["all"] != received:
+        add("closed_order_not_fully_refunded", _("已关闭订单未全额退款"), received, refunds["all"])
+    if status == OrderStatus.COMPLETED:
+        expected_gross = paid - refunds["before_settlement"]
+        if gross is None:
+            add("completed_without_settlement", _("已完成订单没有结算单"), expected_gross, Decimal("0.00"))
+        else:
+            if gross != expected_gross:
+                add("settlement_gross_mismatch", _("结算总额与实付减退款不符"), expected_gross, gross)
+            if ledger["settled"] != net or ledger["commission"] != s_commission or net + s_commission != gross:
+                add("settlement_ledger_mismatch", _("结算单与结算流水不符"), net, ledger["settled"])
+    return found
 
 
 def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
@@ -176,10 +202,15 @@ def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
 def reconcile_day(*, day: date) -> ReconciliationRun:
     """Reconcile one shop-time day and record the result (a re-run replaces the day's record)."""
     start, end = day_bounds(day)
-    payment_mismatches, payments = _payments(start, end)
-    order_mismatches, orders = _orders(start, end)
-    mismatches = payment_mismatches + order_mismatches + _refunds(start, end)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The per-order sums look expensive to the planner, which then spends seconds JIT-compiling
+            # a query that runs in milliseconds: measured 6.8 s of 7.0 s at 20,000 orders.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        payment_mismatches, payments = _payments(start, end)
+        order_mismatches, orders = _orders(start, end)
+        mismatches = payment_mismatches + order_mismatches + _refunds(start, end)
         run, _created = ReconciliationRun.objects.update_or_create(
             day=day,
             defaults={

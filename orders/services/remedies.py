@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import line_substituted_event, stock_transferred_event
@@ -223,60 +224,58 @@ def remedy_no_action(*, exception: OrderException, actor: Actor, values: dict, n
 
 def orders_remedies_register() -> None:
     """The remedies orders offers itself (called from OrdersConfig.ready)."""
-    from django.utils.translation import gettext_lazy as lazy
-
-    coupon = RemedyField("coupon_amount", lazy("补偿券金额（元）"))
+    coupon = RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"))
     stock_kinds = {ExceptionKind.OVERSELL, ExceptionKind.MERCHANT_REPORTED}
     remedy_register(
         "transfer_stock",
-        lazy("跨仓调拨"),
+        gettext_lazy("跨仓调拨"),
         stock_kinds,
-        (RemedyField("warehouse_id", lazy("调出仓库"), required=True), coupon),
+        (RemedyField("warehouse_id", gettext_lazy("调出仓库"), required=True), coupon),
         apply=remedy_transfer_stock,
         perm=Perm.STOCK_EDIT,
         position=10,
-        help=lazy("从本店另一个仓库占用库存发货"),
+        help=gettext_lazy("从本店另一个仓库占用库存发货"),
     )
     remedy_register(
         "similar_sku",
-        lazy("推荐相似商品并退差价"),
+        gettext_lazy("推荐相似商品并退差价"),
         stock_kinds,
-        (RemedyField("sku_id", lazy("改发SKU"), required=True), coupon),
+        (RemedyField("sku_id", gettext_lazy("改发SKU"), required=True), coupon),
         apply=remedy_similar_sku,
         perm=Perm.ORDER_MONEY,
         position=20,
-        help=lazy("与买家确认后改发相似SKU；更便宜则自动退差价"),
+        help=gettext_lazy("与买家确认后改发相似SKU；更便宜则自动退差价"),
     )
     remedy_register(
         "cancel_refund",
-        lazy("取消订单并退款"),
+        gettext_lazy("取消订单并退款"),
         stock_kinds
         | {ExceptionKind.PAYMENT_ANOMALY, ExceptionKind.ADDRESS_ANOMALY, ExceptionKind.PAID_NOT_SHIPPED, ExceptionKind.RISK_REVIEW},
-        (RemedyField("coupon_amount", lazy("补偿券金额（元）"), initial="5.00"),),
+        (RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), initial="5.00"),),
         apply=remedy_cancel_refund,
         perm=Perm.ORDER_MONEY,
         position=60,
         note_required=True,
-        help=lazy("全额退款并关闭订单，可附补偿券"),
+        help=gettext_lazy("全额退款并关闭订单，可附补偿券"),
     )
     every_kind_but_review = set(ExceptionKind.values) - {ExceptionKind.RISK_REVIEW}
     remedy_register(
         "compensate",
-        lazy("发放补偿券"),
+        gettext_lazy("发放补偿券"),
         every_kind_but_review,
-        (RemedyField("coupon_amount", lazy("补偿券金额（元）"), required=True, initial="5.00"),),
+        (RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), required=True, initial="5.00"),),
         apply=remedy_compensate,
         perm=Perm.ORDER_MONEY,
         position=70,
-        help=lazy("无门槛，仅限该买家在本店使用，到期自动失效"),
+        help=gettext_lazy("无门槛，仅限该买家在本店使用，到期自动失效"),
     )
     remedy_register(
         "no_action",
-        lazy("无需处理"),
+        gettext_lazy("无需处理"),
         every_kind_but_review,
         (),
         apply=remedy_no_action,
         position=90,
         note_required=True,
-        help=lazy("核实后无需处理，写明原因"),
+        help=gettext_lazy("核实后无需处理，写明原因"),
     )

@@ -9,6 +9,7 @@ from orders.constants import ExceptionKind, ExceptionStatus
 from orders.exception_selectors import (
     exception_facts,
     exception_get_for_shops,
+    KIND_COUNT_CAP,
     exception_kind_counts,
     exceptions_page,
     order_recovered_to,
@@ -61,6 +62,7 @@ def exception_list_view(request):
         "status": status,
         "kinds": [(value, label, counts.get(value, 0), round(100 * counts.get(value, 0) / top)) for value, label in ExceptionKind.choices],
         "total_open": sum(counts.values()),
+        "count_cap": KIND_COUNT_CAP,
         "now": now,
         "recover_queue": orders_payment_failed_queue(shop_id=request.shop.pk, now=now),
     }

@@ -71,7 +71,7 @@ def test_merchant_signs_in_and_sees_todo_tiles_and_charts(demo, browser_session)
     expect(page.locator("header")).to_contain_text(SHOP_1)
     tiles = page.locator(".tiles .tile")
     expect(tiles).to_have_count(len(dashboard_tiles()))  # every app's registered tile, none lost
-    for label in ("待支付", "待发货", "即将超时发货", "异常订单", "风控审核", "物流停滞", "待处理售后"):
+    for label in ("待支付", "待发货", "即将超时发货", "异常订单", "支付失败待召回", "风控审核", "物流停滞", "待处理售后"):
         expect(tiles.filter(has_text=label)).to_have_count(1)
     expect(tiles.filter(has_text="待支付").locator("strong")).to_have_text(str(to_pay))
     expect(tiles.filter(has_text="待发货").locator("strong")).to_have_text(str(to_ship))

@@ -145,3 +145,11 @@ def test_another_shop_cannot_see_or_act(sku, place_order, pay, merchant_api):
     assert other.post(f"/orders/{order.order_no}/report/", {"description": "x"}).status_code == 404
     assert other.get(f"/orders/{order.order_no}/recover/").status_code == 404
     assert OrderException.objects.get(pk=exception.pk).status == "open"
+
+
+def test_the_centre_speaks_english_when_chosen(console, sku, place_order, pay, merchant_api):
+    order, exception = oversold_order(sku=sku, place_order=place_order, pay=pay, merchant_api=merchant_api)
+    console.post("/i18n/setlang/", {"language": "en", "next": "/exceptions/"})
+    page = html(console.get(f"/exceptions/{exception.pk}/"))
+    assert "1. Confirm the facts" in page and "Similar SKU, refund the difference" in page
+    assert "Failed payments to recover (within 2 h)" in html(console.get("/exceptions/"))
