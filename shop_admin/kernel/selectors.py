@@ -35,3 +35,8 @@ def user_shop_ids(*, user) -> set[int]:
 def merchant_token_user(*, key: str):
     token = MerchantApiToken.objects.select_related("user").filter(key=key, user__is_active=True).first()
     return token.user if token else None
+
+
+def shop_ids_all() -> list[int]:
+    """Every shop's id (the platform's admin searches across shops, one index lookup per shop)."""
+    return list(Shop.objects.order_by("pk").values_list("pk", flat=True))
