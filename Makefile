@@ -55,10 +55,11 @@ check-deploy: install
 	  ALLOWED_HOSTS=shop.example.com PAYMENT_CALLBACK_SECRET=ci LOGISTICS_CALLBACK_SECRET=ci \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
-# Benchmarks (not part of make test): submissions and the sweep, then the order list at a million orders.
+# Benchmarks (not part of make test): submissions against a floor, a flash sale and the sweep; the order list and the admin at a million orders.
 perf: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) tests/perf/run.py
 	$(PY) tests/perf/order_list.py
+	$(PY) tests/perf/admin.py
 
 perf-tracking: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) tests/perf/tracking.py

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0013_reconciliation_run'),
+        ('orders', '0014_merge_aftersale_exceptions'),
     ]
 
     operations = [

@@ -40,3 +40,6 @@ def merchant_token_user(*, key: str):
 def background_jobs_of_kind(*, shop_id: int, kinds: list[str], limit: int = 20) -> list[BackgroundJob]:
     """The shop's latest jobs of these kinds (an import's history, the exports page)."""
     return list(BackgroundJob.objects.filter(shop_id=shop_id, kind__in=kinds).order_by("-created_at", "-pk")[:limit])
+def shop_ids_all() -> list[int]:
+    """Every shop's id (the platform's admin searches across shops, one index lookup per shop)."""
+    return list(Shop.objects.order_by("pk").values_list("pk", flat=True))

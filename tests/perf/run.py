@@ -784,26 +784,44 @@ DATABASE_URL only names the server, the runner drops and recreates its own
 database `shop_perf` there, migrates it and works in it, and uses Redis database
 14 (`PERF_REDIS_URL`), which it empties before and after; `shop_perf` is left
 for inspection until the next run drops it. A full run takes about four minutes
-on a quiet machine; `--requests N`, `--repeat N` and `--orders N` make it
+on a quiet machine (about fifteen on a busy one); `--requests N`, `--repeat N` and `--orders N` make it
 smaller (smaller runs print their figures but leave this file alone unless
 `--readme`).
 
+- **F, the floor**: `tests/perf/floor.py` is the WSGI application gunicorn serves in
+  this benchmark (never in production): the project itself plus one bare
+  django-ninja endpoint, `POST /perf-floor/take`, that in one transaction takes one
+  unit of its own hot stock row (`UPDATE ... SET available = available - 1 WHERE
+  id = %s AND available >= 1`, refused unless exactly one row matched) and INSERTs
+  one ledger row. Same gunicorn, workers, middleware and database as the orders:
+  what a submission costs beyond it is the order spine's own. Afterwards units
+  taken = ledger rows = answers 201.
 - **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV`
   development, so DEBUG is on; in-process it made no measurable difference) on a
   free loopback port; {args.threads} client threads (stdlib
   `http.client`, a new connection per request) send `POST /api/v1/orders` with
   one line of quantity 1, as {BUYERS} buyers in turn. (a) every order takes the
   same SKU (one stock row, plenty of stock); (b) each order takes one of
-  {WIDE_SKUS:,} SKUs at random. Each scenario is timed {args.repeat} times with
-  {args.requests:,} requests; the table gives the best run (other load on the
-  machine only ever slows a run down) and the requests/s of every run. Latency
-  is measured at the client, queueing included. A warm-up of {args.workers * 8}
-  requests per scenario is not timed. Afterwards, for every stock row: initial =
+  {WIDE_SKUS:,} SKUs at random. The runner goes {args.repeat} rounds; each round
+  runs F, Aa, Ab, C and D once with {args.requests:,} requests (C: one per flash
+  buyer), so a ratio to the floor compares runs seconds apart. The table gives
+  each scenario's best run (other load on the machine only ever slows a run
+  down), the requests/s of every run and the ratio to the floor per round.
+  Latency is measured at the client, queueing included. A warm-up of {args.workers * 8}
+  requests of F, Aa and Ab is not timed. Afterwards, for every stock row: initial =
   available + locked, locked = the quantities of the pending orders' lines,
   nothing negative.
   "New Redis connections" is Redis' `total_connections_received` over the run
   (server-wide, so other clients of that Redis count too): each submitted order
   schedules its pay-timeout job, and this shows whether that reuses a connection.
+- **C, a flash sale (直播秒杀)**: {FLASH_BUYERS:,} buyers, each asking once for one
+  unit of a SKU with {FLASH_UNITS} units, from {FLASH_THREADS} client threads; a fresh
+  SKU each round. Exactly {FLASH_UNITS} orders must be created, the rest answered 409
+  `out_of_stock`, the stock row left at available 0 / locked {FLASH_UNITS}.
+- **D, sold out**: {args.requests:,} more orders for the sold-out SKU of that round's
+  sale. Sold out is read from the stock row's committed count without a lock
+  (`orders.services.stock.stock_short_lines`), before any write, so a refusal is
+  a few reads and no transaction; every answer must be 409 `out_of_stock`.
 - **B, the deadline sweep**: {args.orders:,} `pending_payment` orders whose pay deadline
   has passed, one locked line each (quantity 1 to 3) over {DUE_SKUS} SKUs, with stock
   rows whose locked counts match, are bulk-created and `ANALYZE`d (the planner
