@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from aftersale.constants import AfterSaleStatus
 from aftersale.models import AfterSaleCase
 from logistics.constants import ShipmentStatus
 from logistics.models import Shipment
@@ -205,8 +206,12 @@ def test_every_order_tells_its_story_in_order(demo):
 def test_live_deadlines_are_still_running(demo):
     now = timezone.now()
     assert all(at > now for at in Order.objects.filter(status=OrderStatus.PENDING_PAYMENT).values_list("pay_deadline", flat=True))
-    assert all(at > now for at in Order.objects.filter(status=OrderStatus.DELIVERED).values_list("auto_confirm_at", flat=True))
-    assert all(at > now for at in AfterSaleCase.objects.values_list("reply_deadline", flat=True))
+    delivered = Order.objects.filter(status=OrderStatus.DELIVERED)
+    # Auto-confirm runs, or waits paused (with its time left) while an after-sale case is open.
+    assert all(o.auto_confirm_at > now if o.auto_confirm_at else o.auto_confirm_remaining > timedelta(0) for o in delivered)
+    assert delivered.filter(auto_confirm_at__isnull=False).exists() and delivered.filter(auto_confirm_remaining__isnull=False).exists()
+    waiting = AfterSaleCase.objects.filter(status=AfterSaleStatus.REQUESTED)
+    assert waiting.exists() and all(at > now for at in waiting.values_list("reply_deadline", flat=True))
     # The sweep of `make run` finds nothing due: the picture does not change under the merchant's eyes.
     assert set(deadlines_sweep(now=now).values()) <= {0}
 
@@ -245,3 +250,13 @@ def test_finished_orders_reach_back_over_the_month_and_young_ones_are_in_progres
     assert all(at > now - settings.ORDER_PAY_WINDOW for at in Order.objects.filter(status=OrderStatus.PENDING_PAYMENT).values_list("created_at", flat=True))
     refunds_days = {local(at).date() for at in Order.objects.filter(status=OrderStatus.CLOSED).values_list("created_at", flat=True)}
     assert len(refunds_days) >= 3  # the refund-rate chart has more than one point
+
+
+def test_cases_in_several_states_and_the_arbiter_has_only_arbitration(demo):
+    states = set(AfterSaleCase.objects.values_list("status", flat=True))
+    assert {AfterSaleStatus.REQUESTED, AfterSaleStatus.REJECTED, AfterSaleStatus.ARBITRATING} <= states
+    assert len(states) >= 4
+    arbiter = get_user_model().objects.get(username="arbiter")
+    assert arbiter.is_staff and not arbiter.is_superuser
+    assert arbiter.has_perm("aftersale.arbitrate_aftersalecase")
+    assert not arbiter.has_perm("orders.change_order")

@@ -3,11 +3,13 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 
 from orders.models import Buyer
 from shop_admin.kernel.constants import Role
 from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
 
+ARBITRATORS_GROUP = "arbitrators"
 DEMO_PASSWORD = "demo12345"
 SHOP_1 = "抖店演示旗舰店"
 SHOP_2 = "小李的杂货铺"
@@ -40,9 +42,12 @@ def demo_users() -> dict:
             hashed = hashed or make_password(DEMO_PASSWORD)
             user.password = hashed
         if username == "arbiter":
+            # Platform staff with only what arbitration needs (the group is made by aftersale's migration).
             user.is_staff = True
-            user.is_superuser = True
+            user.is_superuser = False
         user.save()
+        if username == "arbiter":
+            user.groups.add(Group.objects.get(name=ARBITRATORS_GROUP))
         users[username] = user
     return users
 

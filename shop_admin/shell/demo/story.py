@@ -13,12 +13,12 @@ from logistics.models import Shipment
 from logistics.services import shipment_create
 from logistics.services.stall import shipment_stall_timeout
 from logistics.services.tracking import TrackingReport, tracking_events_apply
-from orders.constants import ExceptionKind, OrderKind, OrderStatus, PaymentStatus
+from orders.constants import OrderKind, OrderStatus, PaymentStatus
 from orders.models import (
     Buyer,
     Order,
 )
-from orders.services.exceptions import exception_open
+from orders.services.exceptions import order_merchant_report
 from orders.services.lifecycle import (
     auto_confirm_window,
     order_cancel,
@@ -27,6 +27,7 @@ from orders.services.lifecycle import (
     order_risk_approve,
 )
 from orders.services.payments import payment_callback_apply, payment_create
+from orders.services.ship_deadlines import order_ship_timeout
 from orders.services.submit import ItemRequest, order_submit
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadlines_sweep
@@ -301,11 +302,12 @@ class MonthStory:
         elif step == "cancel":
             order_cancel(order=order, actor=Actor.for_buyer(buyer), reason=rng.choice(CANCEL_REASONS))
         elif step == "hold":
-            exception_open(order=order, kind=ExceptionKind.MERCHANT_REPORTED, actor=merchant, detail="发货前发现鞋盒破损，待补货")
-        elif step == "late":
-            exception_open(
-                order=order, kind=ExceptionKind.PAID_NOT_SHIPPED, actor=Actor.system("ship_deadline"), detail="付款后超过48小时未发货"
+            order_merchant_report(
+                order=order, actor=merchant, description="发货前发现鞋盒破损，待补货", evidence=["https://example.invalid/evidence/box.jpg"]
             )
+        elif step == "late":
+            # The ship deadline has passed by now (the gap before this step is over 48 h): the clock flags it.
+            order_ship_timeout(now=timezone.now(), ids=[order.pk])
         elif step == "close":
             order_refund_close(order=order, actor=merchant, reason="买家申请退款，商家同意")
         elif step == "approve":
