@@ -208,7 +208,7 @@ def merchant_order_feed_schema() -> type[Schema]:
 
 
 class StockIn(Schema):
-    available: int = Field(..., description="units on the shelf not yet shipped; locked and occupied units are part of it")
+    available: int = Field(..., le=2_147_483_647, description="units on the shelf not yet shipped; locked and occupied units are part of it")
     warehouse_id: int | None = Field(None, description="required when the SKU is stocked in more than one warehouse")
     force: bool = False
     request_id: str | None = Field(None, min_length=1, max_length=64, description="a repeat with the same id changes nothing")

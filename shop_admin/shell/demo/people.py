@@ -3,13 +3,12 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 
+from aftersale.roles import arbitrators_group
 from orders.models import Buyer
 from shop_admin.kernel.constants import Role
 from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
 
-ARBITRATORS_GROUP = "arbitrators"
 DEMO_PASSWORD = "demo12345"
 SHOP_1 = "抖店演示旗舰店"
 SHOP_2 = "小李的杂货铺"
@@ -47,7 +46,7 @@ def demo_users() -> dict:
             user.is_superuser = False
         user.save()
         if username == "arbiter":
-            user.groups.add(Group.objects.get(name=ARBITRATORS_GROUP))
+            user.groups.add(arbitrators_group())
         users[username] = user
     return users
 
