@@ -52,6 +52,12 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def api_rate_limits_off(settings):
+    """Tests call faster than any client may; tests/shop_admin/test_rate_limits.py turns the limits on where it checks them."""
+    settings.API_RATE_LIMITS_ENABLED = False
+
+
 @pytest.fixture
 def shop(db):
     return factories.make_shop("测试旗舰店")

@@ -80,13 +80,15 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", django_in_the_te
 
 
 @pytest.fixture
-def world(db, settings):
-    """A shop with real data in every state the fuzzed paths can reach, and the callers' tokens."""
+def world(db, settings, api_rate_limits_off):
+    """A shop with real data in every state the fuzzed paths can reach, and the callers' tokens.
+
+    Rate limits stay off (tests/conftest.py): the 429s have their own tests, here they would hide every other answer.
+    """
     from aftersale.services import aftersale_open
     from orders.models import Order
     from orders.services.exceptions import exception_open
 
-    settings.API_RATE_LIMITS_OFF = True  # the 429s have their own tests; here they would hide every other answer
     shop = factories.make_shop("模糊测试店", warehouses=(("杭州仓", "浙江省"), ("广州仓", "广东省")))
     skus = [
         factories.make_sku(shop, price="59.90", stock=500, name="蜂蜜柚子茶"),
