@@ -108,23 +108,44 @@ def test_callbacks_are_never_limited(limits, sku, buyer_api, api, place_order):
             "/callbacks/payment", raw=body, headers=factories.signed_headers(body, django_settings.PAYMENT_CALLBACK_SECRET)
         )
         assert status == 200, answer
-    callback_operations = [
-        operation
-        for prefix, router in ninja_api._routers
-        if prefix.strip("/").startswith("callbacks")
-        for path_view in router.path_operations.values()
-        for operation in path_view.operations
-    ]
-    assert callback_operations, "no callback endpoints found"
-    assert all(not operation.throttle_objects for operation in callback_operations)
 
 
-def test_the_schema_documents_429_with_retry_after_where_limits_apply(api):
+def _operations():
+    """(method, full path, scopes of its rate limits) of every endpoint mounted on the API, other apps' included."""
+    for prefix, router in ninja_api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, prefix.rstrip("/") + path, {getattr(t, "scope", type(t).__name__) for t in operation.throttle_objects}
+
+
+def test_each_endpoint_of_a_kind_has_its_limit_and_callbacks_none():
+    """Holds the endpoints other apps add to the same rules: a merchant list, a buyer's order read, a callback."""
+    operations = list(_operations())
+    assert ("POST", "/orders", {"order_submit"}) in operations
+    for method, path, scopes in operations:
+        if path.startswith("/callbacks/"):
+            assert not scopes, f"{method} {path}: callbacks are signed and must never be dropped"
+        elif method == "GET" and path.startswith("/merchant/") and "{" not in path:
+            assert scopes == {"merchant_list"}, f"{method} {path} lists for merchants: add **rate_limited('merchant_list')"
+        elif method == "GET" and path.startswith("/orders/"):
+            assert scopes == {"buyer_order_read"}, f"{method} {path} reads a buyer's order: add **rate_limited('buyer_order_read')"
+
+
+def test_the_429_is_documented_with_retry_after_and_its_body_matches(limits, api, merchant_api):
+    import jsonschema_rs
+
     schema = api.client.get("/api/v1/openapi.json").json()
     for method, path in [("post", "/api/v1/orders"), ("get", "/api/v1/orders/{order_no}"), ("get", "/api/v1/merchant/orders")]:
-        answer = schema["paths"][path][method]["responses"]["429"]
-        assert "Retry-After" in answer["headers"], path
-        assert answer["content"]["application/json"]["schema"], path
+        assert "Retry-After" in schema["paths"][path][method]["responses"]["429"]["headers"], path
+    limits["merchant_list"] = "1/m"
+    _get(merchant_api, "/merchant/orders")
+
+    status, body, headers = _get(merchant_api, "/merchant/orders")
+
+    assert status == 429
+    documented = schema["paths"]["/api/v1/merchant/orders"]["get"]["responses"]["429"]["content"]["application/json"]["schema"]
+    jsonschema_rs.validator_for({**documented, "components": schema["components"]}).validate(body)
 
 
 def test_without_redis_the_limits_let_requests_through(limits, settings, sku, buyer_api, place_order):
