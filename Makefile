@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # make test runs on PostgreSQL (as CI does) unless DATABASE_URL says otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test worker check-deploy perf browser print-tools
+.PHONY: install run test worker check-deploy perf perf-tracking browser print-tools
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,6 @@ check-deploy: install
 perf: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) tests/perf/run.py
 	$(PY) tests/perf/order_list.py
+
+perf-tracking: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) tests/perf/tracking.py

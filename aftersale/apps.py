@@ -8,16 +8,21 @@ class AftersaleConfig(AppConfig):
     verbose_name = "售后"
 
     def ready(self) -> None:
+        from aftersale import jobs
         from aftersale.constants import AfterSaleEventKind
         from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out
         from aftersale.selectors import aftersale_awaiting_merchant_count, aftersale_awaiting_merchant_nearest, cases_by_order
-        from aftersale.services import aftersale_reply_timeout
+        from aftersale.services import aftersale_inspect_timeout, aftersale_reply_timeout, aftersale_return_timeout
         from orders.events import order_event_kinds_register
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
+        from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.deadlines import deadline_register
 
         deadline_register(apply_due=aftersale_reply_timeout, label=_("售后超时未处理自动同意"))
+        background_job_kind_register(run=jobs.aftersale_export, label=_("导出售后单"))
+        deadline_register(apply_due=aftersale_return_timeout, label=_("买家超时未退货关闭售后"))
+        deadline_register(apply_due=aftersale_inspect_timeout, label=_("商家超时未验货自动退款"))
         console_nav_register(label=_("售后"), url="/aftersales/", position=40)
         dashboard_tile_register(
             DashboardTile(

@@ -1,4 +1,4 @@
-"""After-sale case types and states (the contract's names)."""
+"""After-sale case types, states, 抖店's after-sale codes and the event kinds after-sale writes on the order's timeline."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,27 +13,92 @@ class AfterSaleType(models.TextChoices):
 
 class AfterSaleStatus(models.TextChoices):
     REQUESTED = "requested", _("待商家处理")  # waiting for the merchant, reply deadline running
-    NEGOTIATING = "negotiating", _("协商中")
-    APPROVED = "approved", _("已同意")  # agreed (or approved by the clock); the refund or reship follows
-    AWAITING_RETURN = "awaiting_return", _("待买家退货")
-    RETURNING = "returning", _("退货中")
-    INSPECTING = "inspecting", _("待验货")
-    REFUNDED = "refunded", _("已退款")
-    REJECTED = "rejected", _("商家已拒绝")
+    NEGOTIATING = "negotiating", _("协商中")  # the merchant wrote to the buyer; the reply deadline still runs
+    APPROVED = "approved", _("已同意")  # agreed to reship missing items; the merchant's parcel follows
+    AWAITING_RETURN = "awaiting_return", _("待买家退货")  # agreed; the buyer ships the goods back within 7 days
+    RETURNING = "returning", _("退货中")  # the return parcel is on its way to the merchant
+    INSPECTING = "inspecting", _("待验货")  # the merchant received the return; 24 h to inspect
+    REFUNDED = "refunded", _("已退款")  # the money goes back (the refund's own status says when it arrives)
+    RESHIPPED = "reshipped", _("已补寄/换货已发出")  # the merchant sent the exchange or the missing items
+    REJECTED = "rejected", _("商家已拒绝")  # the buyer may ask the platform to arbitrate for 7 days
     ARBITRATING = "arbitrating", _("平台仲裁中")
     CLOSED = "closed", _("已关闭")
 
 
-# The merchant owes an answer in these states; the dashboard counts them.
-AWAITING_MERCHANT = [AfterSaleStatus.REQUESTED, AfterSaleStatus.INSPECTING]
+# Cases that still hold their order lines: one open case per line at a time.
+OPEN_STATUSES = [
+    AfterSaleStatus.REQUESTED,
+    AfterSaleStatus.NEGOTIATING,
+    AfterSaleStatus.APPROVED,
+    AfterSaleStatus.AWAITING_RETURN,
+    AfterSaleStatus.RETURNING,
+    AfterSaleStatus.INSPECTING,
+    AfterSaleStatus.ARBITRATING,
+]
 
+# The merchant owes an answer in these states; the dashboard counts them.
+AWAITING_MERCHANT = [AfterSaleStatus.REQUESTED, AfterSaleStatus.NEGOTIATING, AfterSaleStatus.APPROVED, AfterSaleStatus.INSPECTING]
 
 # Cases that want goods back before anything else happens.
 RETURN_TYPES = {AfterSaleType.RETURN_REFUND, AfterSaleType.EXCHANGE, AfterSaleType.REPAIR}
 
+# Cases that end in money back (the others end in goods).
+REFUND_TYPES = {AfterSaleType.RETURN_REFUND, AfterSaleType.REFUND_ONLY}
+
+
+def douyin_code(status: str, *, rejected_after_inspection: bool = False) -> int:
+    """抖店's own after-sale status code, for ERPs that already speak it (domain rules)."""
+    if status in (AfterSaleStatus.REJECTED, AfterSaleStatus.ARBITRATING):
+        return 29 if rejected_after_inspection else 27  # 商家二次拒绝 / 商家一次拒绝
+    return {
+        AfterSaleStatus.REQUESTED: 6,  # 待商家同意
+        AfterSaleStatus.NEGOTIATING: 6,
+        AfterSaleStatus.APPROVED: 6,  # agreed, but the merchant still has to send the parcel
+        AfterSaleStatus.AWAITING_RETURN: 7,  # 待买家退货
+        AfterSaleStatus.RETURNING: 7,
+        AfterSaleStatus.INSPECTING: 11,  # 待商家二次同意
+        AfterSaleStatus.REFUNDED: 12,  # 售后成功
+        AfterSaleStatus.RESHIPPED: 13,  # 换货待买家收货
+        AfterSaleStatus.CLOSED: 28,  # 售后失败 / 关闭
+    }[status]
+
+
+class MerchantAction(models.TextChoices):
+    """What the merchant can do to a case: the workbench buttons and the open API's `operate` actions."""
+
+    AGREE = "agree", _("同意")
+    REJECT = "reject", _("拒绝")
+    MESSAGE = "message", _("留言协商")
+    CONFIRM_RETURN = "confirm_return", _("确认收到退货")
+    REFUND = "refund", _("退款")
+    RESHIP = "reship", _("补寄/换货发出")
+
+
+class Ruling(models.TextChoices):
+    FOR_BUYER = "for_buyer", _("支持买家：强制退款")
+    FOR_MERCHANT = "for_merchant", _("支持商家：驳回，标记买家")
+
+
+class MessageAuthor(models.TextChoices):
+    BUYER = "buyer", _("买家")
+    MERCHANT = "merchant", _("商家")
+    PLATFORM = "platform", _("平台")
+    SYSTEM = "system", _("系统")
+
 
 class AfterSaleEventKind(models.TextChoices):
-    """What after-sale writes on the order's timeline."""
+    """What after-sale writes on the order's timeline; every `data` holds aftersale_id."""
 
-    OPENED = "aftersale_opened", _("申请售后")  # data: aftersale_id, type
+    OPENED = "aftersale_opened", _("申请售后")  # data: aftersale_id, type, amount, lines
     AUTO_APPROVED = "aftersale_auto_approved", _("售后超时自动同意")  # data: aftersale_id, type, to_status
+    AGREED = "aftersale_agreed", _("商家同意售后")  # data: aftersale_id, to_status, return_address
+    REJECTED = "aftersale_rejected", _("商家拒绝售后")  # reason; data: aftersale_id, evidence, stage
+    MESSAGE = "aftersale_message", _("售后留言")  # reason: the text; data: aftersale_id, author, evidence
+    RETURN_SHIPPED = "aftersale_return_shipped", _("买家寄回退货")  # data: aftersale_id, carrier, tracking_no
+    RETURN_RECEIVED = "aftersale_return_received", _("商家确认收到退货")  # data: aftersale_id, inspect_deadline
+    REFUNDED = "aftersale_refunded", _("售后退款")  # data: aftersale_id, refund_id, amount, deductions
+    RESHIPPED = "aftersale_reshipped", _("售后补寄/换货发出")  # data: aftersale_id, carrier, tracking_no
+    INTERCEPTED = "aftersale_intercepted", _("拦截包裹")  # data: aftersale_id, carrier, tracking_no
+    CLOSED = "aftersale_closed", _("售后关闭")  # reason; data: aftersale_id, from_status
+    ESCALATED = "aftersale_escalated", _("买家申请平台仲裁")  # reason; data: aftersale_id
+    RULED = "aftersale_ruled", _("平台仲裁结果")  # reason; data: aftersale_id, ruling, compensation, penalty_points

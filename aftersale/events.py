@@ -1,22 +1,103 @@
-"""One function per after-sale event kind; each writes to the order's timeline through orders' one writer."""
-from aftersale.constants import AfterSaleEventKind
+"""One function per after-sale event kind; each writes to the order's timeline through orders' one writer.
+
+Every event's `data` holds `aftersale_id`, which is how the case page finds its own timeline.
+"""
+from aftersale.constants import AfterSaleEventKind as Kind
 from aftersale.models import AfterSaleCase
 from orders.events import order_event_append
 from shop_admin.kernel.actors import Actor
 
 
-def aftersale_opened_event(*, case: AfterSaleCase, actor: Actor):
-    """reason: the buyer's reason. data: aftersale_id, type."""
+def _case_event(case: AfterSaleCase, kind: str, actor: Actor, *, reason: str = "", from_status: str = "", **data):
     return order_event_append(
-        order=case.order, kind=AfterSaleEventKind.OPENED, actor=actor, reason=case.reason, data={"aftersale_id": case.pk, "type": case.type}
+        order=case.order,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        from_status=from_status,
+        to_status=case.status if from_status else "",
+        data={"aftersale_id": case.pk, **data},
     )
 
 
-def aftersale_auto_approved_event(*, case: AfterSaleCase, actor: Actor):
+def aftersale_opened_event(*, case: AfterSaleCase, actor: Actor, lines: list[dict] | None = None):
+    """reason: the buyer's reason. data: aftersale_id, type, amount, lines [{line_id, sku_id, quantity}]."""
+    amount = str(case.amount) if case.amount is not None else None
+    return _case_event(case, Kind.OPENED, actor, reason=case.reason, type=case.type, amount=amount, lines=lines or [])
+
+
+def aftersale_auto_approved_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
     """No answer by the reply deadline: the claim is approved. data: aftersale_id, type, to_status."""
-    return order_event_append(
-        order=case.order,
-        kind=AfterSaleEventKind.AUTO_APPROVED,
-        actor=actor,
-        data={"aftersale_id": case.pk, "type": case.type, "to_status": case.status},
+    return _case_event(case, Kind.AUTO_APPROVED, actor, from_status=from_status, type=case.type, to_status=case.status)
+
+
+def aftersale_agreed_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+    """The merchant agreed. data: aftersale_id, return_address (for returns)."""
+    return _case_event(case, Kind.AGREED, actor, from_status=from_status, return_address=case.return_address)
+
+
+def aftersale_rejected_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+    """reason: the merchant's reason. data: aftersale_id, evidence, after_inspection."""
+    return _case_event(
+        case, Kind.REJECTED, actor, from_status=from_status, reason=case.reject_reason,
+        evidence=case.reject_evidence, after_inspection=case.rejected_after_inspection,
+    )
+
+
+def aftersale_message_event(*, case: AfterSaleCase, actor: Actor, message, from_status: str = ""):
+    """reason: the text (cut to fit). data: aftersale_id, message_id, author, evidence."""
+    return _case_event(
+        case, Kind.MESSAGE, actor, from_status=from_status, reason=message.body[:300],
+        message_id=message.pk, author=message.author, evidence=message.evidence,
+    )
+
+
+def aftersale_return_shipped_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+    """data: aftersale_id, carrier, tracking_no."""
+    return _case_event(
+        case, Kind.RETURN_SHIPPED, actor, from_status=from_status, carrier=case.return_carrier, tracking_no=case.return_tracking_no
+    )
+
+
+def aftersale_return_received_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+    """data: aftersale_id, inspect_deadline."""
+    return _case_event(case, Kind.RETURN_RECEIVED, actor, from_status=from_status, inspect_deadline=case.inspect_deadline.isoformat())
+
+
+def aftersale_refunded_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str = ""):
+    """reason: why (the clock, the merchant, the platform). data: aftersale_id, refund_id, amount, deductions."""
+    refund = case.refund
+    return _case_event(
+        case, Kind.REFUNDED, actor, from_status=from_status, reason=reason,
+        refund_id=refund.pk if refund else None, amount=str(refund.amount) if refund else "0.00", deductions=case.deductions,
+    )
+
+
+def aftersale_reshipped_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+    """data: aftersale_id, carrier, tracking_no."""
+    return _case_event(
+        case, Kind.RESHIPPED, actor, from_status=from_status, carrier=case.reship_carrier, tracking_no=case.reship_tracking_no
+    )
+
+
+def aftersale_intercepted_event(*, case: AfterSaleCase, actor: Actor, carrier: str, tracking_no: str):
+    """The unsigned parcel is called back before a refund-only claim is paid. data: aftersale_id, carrier, tracking_no."""
+    return _case_event(case, Kind.INTERCEPTED, actor, carrier=carrier, tracking_no=tracking_no)
+
+
+def aftersale_closed_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str):
+    """reason: why it closed. data: aftersale_id."""
+    return _case_event(case, Kind.CLOSED, actor, from_status=from_status, reason=reason)
+
+
+def aftersale_escalated_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str):
+    """The case goes to the platform (the buyer asked, or a flagged buyer's case timed out). reason: why. data: aftersale_id."""
+    return _case_event(case, Kind.ESCALATED, actor, from_status=from_status, reason=reason)
+
+
+def aftersale_ruled_event(*, case: AfterSaleCase, actor: Actor, from_status: str, compensation: str, points: int):
+    """reason: the arbitrator's note. data: aftersale_id, ruling, compensation, penalty_points."""
+    return _case_event(
+        case, Kind.RULED, actor, from_status=from_status, reason=case.ruling_note,
+        ruling=case.ruling, compensation=compensation, penalty_points=points,
     )

@@ -1,14 +1,21 @@
-"""Reads of after-sale cases for the dashboard and the order pages."""
+"""Reads of after-sale cases: the workbench and the open API's list, one case, the dashboard and the order pages."""
+import base64
+import binascii
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, IntegerField, Min, Value, When
+from django.db.models import Count, F, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
-from aftersale.constants import AWAITING_MERCHANT
+from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus
 from aftersale.models import AfterSaleCase
+from orders.models import OrderEvent
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
+from shop_admin.kernel.errors import Invalid, NotFound
 
 
 def aftersale_awaiting_merchant_count(*, shop_id: int, now: datetime, cap: int = DASHBOARD_COUNT_CAP) -> int:
@@ -39,13 +46,88 @@ def aftersale_daily_counts(*, shop_id: int, start: date, end: date) -> dict[date
     return {row["day"]: row["n"] for row in rows}
 
 
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str | None = None
+    type: str | None = None
+    order_no: str | None = None
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime | None, int]:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
+        moment = None if stamp == "-" else parse_datetime(stamp)
+        if stamp != "-" and moment is None:
+            raise ValueError
+        return moment, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
+
+
+def _cursor_encode(case: AfterSaleCase) -> str:
+    stamp = case.due_at.isoformat() if case.due_at else "-"
+    return base64.urlsafe_b64encode(f"{stamp}|{case.pk}".encode()).decode()
+
+
+def aftersale_page(
+    *, shop_ids: set[int], filters: CaseFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[AfterSaleCase], str | None]:
+    """The shops' cases, nearest deadline first (finished cases, which have none, last), keyset-paginated on (due_at, id)."""
+    qs = AfterSaleCase.objects.filter(shop_id__in=shop_ids).select_related("order", "refund")
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.type:
+        qs = qs.filter(type=filters.type)
+    if filters.order_no:
+        qs = qs.filter(order__order_no=filters.order_no.strip())
+    if cursor:
+        moment, pk = _cursor_decode(cursor)
+        if moment is None:
+            qs = qs.filter(due_at__isnull=True, pk__gt=pk)
+        else:
+            qs = qs.filter(Q(due_at__gt=moment) | Q(due_at=moment, pk__gt=pk) | Q(due_at__isnull=True))
+    page = list(qs.order_by(F("due_at").asc(nulls_last=True), "pk")[: limit + 1])
+    next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
 def aftersale_list(*, shop_id: int, status: str | None, limit: int = 200) -> list[AfterSaleCase]:
-    """The shop's cases, the ones the merchant owes an answer first, nearest deadline first."""
-    qs = AfterSaleCase.objects.filter(shop_id=shop_id).select_related("order")
-    if status:
-        qs = qs.filter(status=status)
-    waiting = Case(When(status__in=AWAITING_MERCHANT, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return list(qs.annotate(waiting=waiting).order_by("waiting", "reply_deadline", "-pk")[:limit])
+    """The shop's cases, nearest deadline first."""
+    return aftersale_page(shop_ids={shop_id}, filters=CaseFilters(status=status), limit=limit)[0]
+
+
+def aftersale_get_for_shops(*, shop_ids: set[int], case_id: int) -> AfterSaleCase:
+    """A case of one of these shops; any other shop's case does not exist for the caller."""
+    case = AfterSaleCase.objects.filter(pk=case_id, shop_id__in=shop_ids).select_related("order", "refund", "shop").first()
+    if case is None:
+        raise NotFound(_("售后单不存在"), code="aftersale_not_found")
+    return case
+
+
+def aftersale_get_for_buyer(*, buyer, case_id: int) -> AfterSaleCase:
+    case = AfterSaleCase.objects.filter(pk=case_id, buyer=buyer).select_related("order", "refund", "shop").first()
+    if case is None:
+        raise NotFound(_("售后单不存在"), code="aftersale_not_found")
+    return case
+
+
+def aftersale_timeline(*, case: AfterSaleCase) -> list[OrderEvent]:
+    """The case's own entries of the order's audit trail, oldest first."""
+    return list(OrderEvent.objects.filter(order_id=case.order_id, data__aftersale_id=case.pk).order_by("created_at", "pk"))
+
+
+def aftersale_detail_rows(*, case: AfterSaleCase) -> dict:
+    """What the case page and the API show with the case: its lines and its message thread."""
+    return {
+        "lines": list(case.lines.select_related("line").order_by("pk")),
+        "messages": list(case.messages.all()),
+    }
+
+
+def aftersale_status_counts(*, shop_id: int) -> dict[str, int]:
+    rows = AfterSaleCase.objects.filter(shop_id=shop_id).values("status").annotate(n=Count("pk")).order_by()
+    counts = {row["status"]: row["n"] for row in rows}
+    return {value: counts.get(value, 0) for value in AfterSaleStatus.values}
 
 
 def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:
@@ -54,3 +136,37 @@ def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:
     for case in AfterSaleCase.objects.filter(order_id__in=order_ids).order_by("created_at", "pk"):
         by_order[case.order_id].append(case)
     return by_order
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
+    """The merchant's after-sale scores over `days`: cases per paid order, median first answer, median refund time."""
+    from orders.constants import RefundStatus
+    from orders.models import Order
+
+    since = now - timedelta(days=days)
+    cases = AfterSaleCase.objects.filter(shop_id=shop_id, created_at__gte=since)
+    opened = cases.count()
+    paid = Order.objects.filter(shop_id=shop_id, paid_at__gte=since).count()
+    answers = [
+        first - created
+        for created, first in cases.filter(first_response_at__isnull=False).values_list("created_at", "first_response_at")
+    ]
+    refunds = [
+        done - created
+        for created, done in cases.filter(refund__status=RefundStatus.SUCCEEDED).values_list("created_at", "refund__succeeded_at")
+    ]
+    return {
+        "days": days,
+        "cases": opened,
+        "aftersale_rate": round(100 * opened / paid, 1) if paid else 0,
+        "median_response": _median(answers),
+        "median_refund": _median(refunds),
+    }

@@ -1,24 +1,113 @@
-"""Console pages of after-sale: the list of cases, the ones waiting for the merchant first."""
-from django.shortcuts import render
+"""Console pages of the after-sale workbench: cases by nearest deadline, one case with exactly the actions its state allows."""
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from aftersale.constants import AfterSaleStatus
-from aftersale.selectors import aftersale_list
-from shop_admin.kernel.console import shop_required
+from aftersale.constants import MerchantAction
+from aftersale.forms import CaseFilterForm, OperateForm
+from aftersale.selectors import (
+    CaseFilters,
+    aftersale_detail_rows,
+    aftersale_get_for_shops,
+    aftersale_page,
+    aftersale_timeline,
+)
+from aftersale.services import aftersale_actions_allowed, aftersale_operate
+from aftersale.services.common import case_refundable
+from aftersale.services.review import default_return_address
+from orders.events import order_event_kind_label
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.errors import DomainError
+from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.text import form_errors_text
+
+PAGE_SIZE = 50
 
 
 @shop_required
 def aftersale_list_view(request):
-    status = request.GET.get("status") or None
-    if status not in AfterSaleStatus.values:
-        status = None
+    form = CaseFilterForm(request.GET)
+    cases, next_cursor = [], None
+    if form.is_valid():  # a bad filter shows its error and an empty list, never a 500
+        data = form.cleaned_data
+        filters = CaseFilters(status=data["status"] or None, type=data["type"] or None, order_no=data["order"] or None)
+        try:
+            cases, next_cursor = aftersale_page(shop_ids={request.shop.pk}, filters=filters, cursor=data["cursor"] or None, limit=PAGE_SIZE)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    query = request.GET.copy()
+    query.pop("cursor", None)
     return render(
         request,
         "aftersale/aftersale_list.html",
+        {"form": form, "cases": cases, "next_cursor": next_cursor, "query": query.urlencode(), "now": timezone.now()},
+    )
+
+
+def _shop_case(request, case_id: int):
+    return shop_record_or_404(request, lambda shop_ids: aftersale_get_for_shops(shop_ids=shop_ids, case_id=case_id))
+
+
+@shop_required
+def aftersale_detail_view(request, case_id: int):
+    case = _shop_case(request, case_id)
+    can_operate = user_can(user=request.user, shop_id=case.shop_id, perm=Perm.AFTERSALE)
+    can_refund = user_can(user=request.user, shop_id=case.shop_id, perm=Perm.ORDER_MONEY)
+    actions = aftersale_actions_allowed(case) if can_operate else []
+    if not can_refund:
+        actions = [a for a in actions if a != MerchantAction.REFUND]
+    rows = aftersale_detail_rows(case=case)
+    timeline = [(event, order_event_kind_label(event.kind)) for event in aftersale_timeline(case=case)]
+    return render(
+        request,
+        "aftersale/aftersale_detail.html",
         {
-            "cases": aftersale_list(shop_id=request.shop.pk, status=status),
-            "status": status,
-            "statuses": AfterSaleStatus.choices,
+            "case": case,
+            "order": case.order,
+            "lines": rows["lines"],
+            "thread": rows["messages"],
+            "timeline": timeline,
+            "actions": actions,
+            "claim": case.amount if case.amount is not None else case_refundable(case),
+            "default_return_address": default_return_address(case),
+            "form": OperateForm(),
             "now": timezone.now(),
         },
     )
+
+
+@require_POST
+@shop_required
+def aftersale_operate_view(request, case_id: int):
+    case = _shop_case(request, case_id)
+    if not user_can(user=request.user, shop_id=case.shop_id, perm=Perm.AFTERSALE):
+        return forbidden(request, _("您的角色无权处理售后"))
+    form = OperateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect("aftersale:detail", case_id=case.pk)
+    data = form.cleaned_data
+    if data["action"] == MerchantAction.REFUND and not user_can(user=request.user, shop_id=case.shop_id, perm=Perm.ORDER_MONEY):
+        return forbidden(request, _("您的角色无权退款"))
+    try:
+        aftersale_operate(
+            case=case,
+            actor=Actor.for_user(request.user),
+            action=data["action"],
+            reason=data["reason"],
+            evidence=data["evidence"],
+            deductions=form.deductions(),
+            message=data["message"],
+            return_address=data["return_address"],
+            carrier=data["carrier"],
+            tracking_no=data["tracking_no"],
+        )
+        messages.success(request, _("已%(action)s") % {"action": MerchantAction(data["action"]).label})
+    except DomainError as exc:
+        fields = (exc.details or {}).get("fields") or {}
+        detail = "；".join(f"{v}" for v in fields.values()) if isinstance(fields, dict) else ""
+        messages.error(request, f"{exc.message}{'：' + detail if detail else ''}")
+    return redirect("aftersale:detail", case_id=case.pk)

@@ -1,16 +1,20 @@
-"""JSON endpoints of logistics: the merchant open API's ship action."""
+"""JSON endpoints of logistics: the merchant open API's ship action and the carriers' signed tracking push."""
+from django.conf import settings
 from ninja import Router
 
-from logistics.schemas import ShipIn
+from logistics.schemas import LogisticsCallbackIn, LogisticsCallbackOut, NotReceivedAnswerIn, ShipIn
 from logistics.services import shipment_create
+from logistics.services.not_received import not_received_answer, shipment_reship
+from logistics.services.tracking import TrackingReport, tracking_events_apply
 from orders.schemas import order_out, order_view_schema
 from orders.selectors import order_get_for_shops
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.api import ERRORS, MerchantAuth
+from shop_admin.kernel.api import ERRORS, MerchantAuth, parse_callback, signed_body
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import user_shop_ids
 
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
+callback_router = Router(tags=["callbacks"])
 
 
 @merchant_router.post("/orders/{order_no}/ship", response={200: order_view_schema(for_merchant=True), **ERRORS})
@@ -18,5 +22,58 @@ def merchant_ship(request, order_no: str, payload: ShipIn):
     shop_ids = user_shop_ids(user=request.auth)
     order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
     require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_SHIP)
-    shipment_create(order=order, actor=Actor.for_user(request.auth), carrier=payload.carrier, tracking_no=payload.tracking_no)
+    shipment_create(
+        order=order,
+        actor=Actor.for_user(request.auth),
+        carrier=payload.carrier,
+        tracking_no=payload.tracking_no,
+        door_delivery=payload.door_delivery,
+    )
     return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+
+
+@merchant_router.post("/orders/{order_no}/reship", response={200: order_view_schema(for_merchant=True), **ERRORS})
+def merchant_reship(request, order_no: str, payload: ShipIn):
+    """Signed but not received, really not delivered: a new parcel at the merchant's freight; resolves the exception."""
+    shop_ids = user_shop_ids(user=request.auth)
+    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
+    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_SHIP)
+    shipment_reship(
+        order=order,
+        actor=Actor.for_user(request.auth),
+        carrier=payload.carrier,
+        tracking_no=payload.tracking_no,
+        door_delivery=payload.door_delivery,
+    )
+    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+
+
+@merchant_router.post("/orders/{order_no}/not-received/answer", response={200: order_view_schema(for_merchant=True), **ERRORS})
+def merchant_not_received_answer(request, order_no: str, payload: NotReceivedAnswerIn):
+    """Signed but not received, delivered after all: a note and evidence urls resolve the exception."""
+    shop_ids = user_shop_ids(user=request.auth)
+    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
+    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_EDIT)
+    not_received_answer(order=order, actor=Actor.for_user(request.auth), note=payload.note, evidence=payload.evidence)
+    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+
+
+@callback_router.post(
+    "/logistics",
+    response={200: LogisticsCallbackOut, **ERRORS},
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": LogisticsCallbackIn.model_json_schema()}}, "required": True}},
+)
+def logistics_callback(request):
+    """A carrier's (or aggregator's) tracking push, signed with LOGISTICS_CALLBACK_SECRET; a repeat changes nothing."""
+    data = parse_callback(LogisticsCallbackIn, signed_body(request, settings.LOGISTICS_CALLBACK_SECRET))
+    applied = tracking_events_apply(
+        carrier=data.carrier,
+        tracking_no=data.tracking_no,
+        reports=[TrackingReport(code=e.code, occurred_at=e.time, location=e.location, description=e.description) for e in data.events],
+    )
+    return {
+        "result": "applied" if applied.applied else "duplicate",
+        "applied": applied.applied,
+        "duplicates": applied.duplicates,
+        "status": applied.status,
+    }

@@ -1,4 +1,4 @@
-"""App config of logistics: registers its job kinds with the kernel and its parcels as a part of every order view."""
+"""App config of logistics: registers its deadline, job and event kinds, its console page and tile, and its parcels as a part of every order view."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,13 +9,28 @@ class LogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from logistics import jobs
+        from logistics.constants import LogisticsEventKind
         from logistics.schemas import ShipmentOut, shipment_out
-        from logistics.selectors import order_ids_by_tracking_no, shipments_by_order
+        from logistics.selectors import order_ids_by_tracking_no, shipments_by_order, shipments_stalled_count
+        from logistics.services.not_received import not_received_evidence
+        from logistics.services.stall import shipment_stall_timeout
+        from orders.constants import ExceptionKind
+        from orders.events import order_event_kinds_register
+        from orders.evidence import exception_evidence_register
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.background import background_job_kind_register
+        from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
+        from shop_admin.kernel.deadlines import deadline_register
 
+        deadline_register(apply_due=shipment_stall_timeout, label=_("物流停滞"))
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))
+        order_event_kinds_register(LogisticsEventKind)
+        exception_evidence_register(kind=ExceptionKind.NOT_RECEIVED, gather=not_received_evidence)
+        console_nav_register(label=_("物流"), url="/logistics/", position=30)
+        dashboard_tile_register(
+            DashboardTile(label=_("物流停滞"), url="/logistics/?stalled=1", position=35, count=shipments_stalled_count)
+        )
         order_part_register(
             OrderPart(
                 name="shipments",

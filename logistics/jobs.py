@@ -50,5 +50,5 @@ def logistics_waybills_print(job_id: int) -> None:
         if not printed:  # nothing of the shop's was selected: no blank label to download
             background_job_finish(job)
             return
-        pdf.seek(0)
-        background_job_finish(job, result_name=f"waybills-{timezone.localtime():%Y%m%d-%H%M%S}.pdf", result=pdf.read())
+        pdf.seek(0)  # stored from the file in chunks, never read whole into memory
+        background_job_finish(job, result_name=f"waybills-{timezone.localtime():%Y%m%d-%H%M%S}.pdf", result=pdf)

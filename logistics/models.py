@@ -1,9 +1,10 @@
-"""Shipments: the parcel of an order with its carrier and tracking number."""
+"""Shipments (the parcel of an order with its carrier and tracking number) and their tracking events."""
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from logistics.constants import Carrier, ShipmentStatus
+from logistics.constants import SHIPMENT_MOVING, Carrier, FreightPayer, ShipmentStatus, TrackingCode
 from orders.models import Order
 from shop_admin.kernel.models import Shop
 
@@ -16,7 +17,14 @@ class Shipment(models.Model):
     status = models.CharField(_("状态"), max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.IN_TRANSIT)
     shipped_at = models.DateTimeField(_("发货时间"))
     last_event_at = models.DateTimeField(_("最近轨迹时间"), null=True, blank=True)
+    last_event_code = models.CharField(_("最近轨迹"), max_length=20, choices=TrackingCode.choices, blank=True)
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    # No event by this time (last event, or shipping, + LOGISTICS_STALL_AFTER): the parcel is stalled.
+    stall_deadline = models.DateTimeField(_("停滞判定时间"), null=True, blank=True)
+    stalled_at = models.DateTimeField(_("停滞时间"), null=True, blank=True)  # set while the parcel is stalled
+    door_delivery = models.BooleanField(_("音尊达"), default=False, help_text=_("送货上门，优先派送"))
+    is_reship = models.BooleanField(_("补发"), default=False)
+    freight_payer = models.CharField(_("运费承担"), max_length=10, choices=FreightPayer.choices, default=FreightPayer.BUYER)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -26,4 +34,34 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["shop", "tracking_no"], name="shipment_shop_tracking"),
             models.Index(fields=["tracking_no"], name="shipment_tracking"),
+            models.Index(fields=["shop", "-shipped_at", "-id"], name="shipment_shop_shipped"),
+            # The stall sweep reads only parcels still on the road and not yet stalled: a few per cent of the table.
+            models.Index(
+                fields=["stall_deadline"],
+                name="shipment_stall_due",
+                condition=Q(status__in=SHIPMENT_MOVING, stalled_at__isnull=True),
+            ),
+            models.Index(fields=["shop", "stalled_at"], name="shipment_shop_stalled", condition=Q(stalled_at__isnull=False)),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_no}"
+
+
+class TrackingEvent(models.Model):
+    """One step of a parcel as the carrier reported it; the same report twice is stored once (dedupe_key)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    code = models.CharField(_("轨迹"), max_length=20, choices=TrackingCode.choices)
+    occurred_at = models.DateTimeField(_("时间"))
+    location = models.CharField(_("地点"), max_length=100, blank=True)
+    description = models.CharField(_("描述"), max_length=300, blank=True)
+    # A digest of code, time, place and text: what makes two pushes "the same event".
+    dedupe_key = models.CharField(max_length=40)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("物流轨迹")
+        verbose_name_plural = _("物流轨迹")
+        constraints = [models.UniqueConstraint(fields=["shipment", "dedupe_key"], name="tracking_event_once")]
+        indexes = [models.Index(fields=["shipment", "occurred_at"], name="tracking_event_time")]

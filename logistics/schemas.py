@@ -1,12 +1,47 @@
-"""Shapes of the logistics API: a ship request, a parcel in the order view."""
+"""Shapes of the logistics API: a ship request, a carrier's tracking push, a parcel in the order view."""
+
 from ninja import Field
 
-from shop_admin.kernel.api import Schema, time_str
+from logistics.constants import TrackingCode
+from shop_admin.kernel.api import ApiDateTime, Schema, time_str
 
 
 class ShipIn(Schema):
     carrier: str = Field(..., max_length=20)
     tracking_no: str = Field(..., max_length=40)
+    door_delivery: bool = Field(False, description="音尊达: door delivery with priority, bought per parcel")
+
+
+class NotReceivedAnswerIn(Schema):
+    note: str = Field(..., min_length=1, max_length=300)
+    evidence: list[str] = Field(..., min_length=1, max_length=20, description="urls: locker code, signature, courier photo")
+
+
+class TrackingEventIn(Schema):
+    code: TrackingCode
+    time: ApiDateTime
+    location: str = Field("", max_length=100)
+    description: str = Field("", max_length=300)
+
+
+class LogisticsCallbackIn(Schema):
+    carrier: str = Field(..., min_length=1, max_length=20)
+    tracking_no: str = Field(..., min_length=1, max_length=40)
+    events: list[TrackingEventIn] = Field(..., max_length=500)
+
+
+class LogisticsCallbackOut(Schema):
+    result: str  # applied / duplicate
+    applied: int
+    duplicates: int
+    status: str
+
+
+class TrackingEventOut(Schema):
+    code: str
+    time: str
+    location: str
+    description: str
 
 
 class ShipmentOut(Schema):
@@ -14,12 +49,35 @@ class ShipmentOut(Schema):
     tracking_no: str
     status: str
     shipped_at: str | None
+    signed_at: str | None
+    last_event_at: str | None
+    stalled: bool
+    idle_hours: int | None = Field(None, description="hours without a new event, while the parcel is on the road")
+    door_delivery: bool = Field(..., description="音尊达")
+    is_reship: bool
+    freight_payer: str
+    events: list[TrackingEventOut] = Field(..., description="oldest first, by the time the carrier gave")
+
+
+def tracking_event_out(event) -> dict:
+    return {"code": event.code, "time": time_str(event.occurred_at), "location": event.location, "description": event.description}
 
 
 def shipment_out(shipment) -> dict:
+    from logistics.constants import SHIPMENT_MOVING
+    from logistics.services.stall import idle_hours
+
     return {
         "carrier": shipment.carrier,
         "tracking_no": shipment.tracking_no,
         "status": shipment.status,
         "shipped_at": time_str(shipment.shipped_at),
+        "signed_at": time_str(shipment.signed_at),
+        "last_event_at": time_str(shipment.last_event_at),
+        "stalled": shipment.stalled_at is not None,
+        "idle_hours": idle_hours(shipment) if shipment.status in SHIPMENT_MOVING else None,
+        "door_delivery": shipment.door_delivery,
+        "is_reship": shipment.is_reship,
+        "freight_payer": shipment.freight_payer,
+        "events": [tracking_event_out(event) for event in shipment.timeline],
     }

@@ -1,12 +1,15 @@
-"""Console pages of logistics: ship one order, ship many from a form."""
+"""Console pages of logistics: the parcel list, ship one order, ship many from a form, answer signed-but-not-received."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from logistics.constants import Carrier
-from logistics.forms import ShipForm
+from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
+from logistics.forms import NotReceivedAnswerForm, ShipForm, ShipmentFilterForm
+from logistics.selectors import ShipmentFilters, shipment_list, shipment_status_counts
 from logistics.services import shipment_create
+from logistics.services.not_received import not_received_answer, shipment_reship
 from orders.constants import OrderStatus
 from orders.selectors import order_get_for_shops, orders_in_shop
 from shop_admin.kernel.actors import Actor
@@ -15,6 +18,48 @@ from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_requir
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 from shop_admin.kernel.text import form_errors_text, join_messages
+
+PAGE_SIZE = 50
+
+
+def _domain_error_message(request, exc: DomainError) -> None:
+    fields = exc.details.get("fields", {})
+    messages.error(request, exc.message + (_("：") + join_messages(fields.values()) if fields else ""))
+
+
+@shop_required
+def shipment_list_view(request):
+    """/logistics/: the shop's parcels with filters, counts per state, stalled ones in red, a selection to print."""
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_VIEW):
+        return forbidden(request, _("您的角色无权查看"))
+    form = ShipmentFilterForm(request.GET or None)
+    cleaned = {}
+    if form.is_bound:
+        form.is_valid()
+        cleaned = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    page = cleaned.pop("page", 1)
+    filters = ShipmentFilters(**cleaned)
+    shipments = shipment_list(shop_id=request.shop.pk, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "logistics/shipment_list.html",
+        {
+            "form": form,
+            "filters": filters,
+            "shipments": shipments[:PAGE_SIZE],
+            "has_next": len(shipments) > PAGE_SIZE,
+            "page": page,
+            "query": query.urlencode(),
+            "counts": shipment_status_counts(shop_id=request.shop.pk),
+            "statuses": ShipmentStatus.choices,
+            "carriers": Carrier.choices,
+            "moving_statuses": tuple(str(s) for s in SHIPMENT_MOVING),
+            "now": timezone.now(),
+            "can_ship": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_SHIP),
+        },
+    )
 
 
 @require_POST
@@ -31,8 +76,45 @@ def order_ship_view(request, order_no: str):
         shipment_create(order=order, actor=Actor.for_user(request.user), **form.cleaned_data)
         messages.success(request, _("已发货"))
     except DomainError as exc:
-        fields = exc.details.get("fields", {})
-        messages.error(request, exc.message + (_("：") + join_messages(fields.values()) if fields else ""))
+        _domain_error_message(request, exc)
+    return redirect("orders:detail", order_no=order_no)
+
+
+@require_POST
+@shop_required
+def order_reship_view(request, order_no: str):
+    """Signed but not received, and really not delivered: a new parcel at the merchant's freight."""
+    order = shop_record_or_404(request, lambda shop_ids: order_get_for_shops(shop_ids=shop_ids, order_no=order_no))
+    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_SHIP):
+        return forbidden(request, _("您的角色无权发货"))
+    form = ShipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect("orders:detail", order_no=order_no)
+    try:
+        shipment_reship(order=order, actor=Actor.for_user(request.user), **form.cleaned_data)
+        messages.success(request, _("已补发"))
+    except DomainError as exc:
+        _domain_error_message(request, exc)
+    return redirect("orders:detail", order_no=order_no)
+
+
+@require_POST
+@shop_required
+def not_received_answer_view(request, order_no: str):
+    """Signed but not received, and delivered after all: the merchant's note and evidence resolve the exception."""
+    order = shop_record_or_404(request, lambda shop_ids: order_get_for_shops(shop_ids=shop_ids, order_no=order_no))
+    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_EDIT):
+        return forbidden(request, _("您的角色无权处理异常"))
+    form = NotReceivedAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect("orders:detail", order_no=order_no)
+    try:
+        not_received_answer(order=order, actor=Actor.for_user(request.user), note=form.cleaned_data["note"], evidence=form.evidence_urls())
+        messages.success(request, _("已提交举证"))
+    except DomainError as exc:
+        _domain_error_message(request, exc)
     return redirect("orders:detail", order_no=order_no)
 
 

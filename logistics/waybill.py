@@ -41,6 +41,7 @@ class Waybill:
     carrier: str = ""  # the carrier's name as printed; empty while the order is not shipped
     tracking_no: str = ""
     buyer_message: str = ""
+    door_delivery: bool = False  # 音尊达: the courier sees it on the label and brings it to the door first
 
 
 def waybill_for_order(*, order: Order, shipments: list[Shipment]) -> Waybill:
@@ -56,6 +57,7 @@ def waybill_for_order(*, order: Order, shipments: list[Shipment]) -> Waybill:
         carrier=shipment.get_carrier_display() if shipment else "",
         tracking_no=shipment.tracking_no if shipment else "",
         buyer_message=order.buyer_message,
+        door_delivery=bool(shipment and shipment.door_delivery),
     )
 
 
@@ -214,6 +216,8 @@ def _row(name: str, spec: str) -> tuple[Paragraph, Paragraph, float]:
 def _draw_waybill(canvas: Canvas, waybill: Waybill) -> None:
     page = _Cursor(canvas)
     page.text(waybill.carrier or _("未发货"), TITLE)
+    if waybill.door_delivery:
+        page.text(_("【音尊达】送货上门 优先派送"), BODY)
     page.gap()
     if waybill.tracking_no:
         page.barcode(waybill.tracking_no, height=18 * mm, caption=_("快递单号"))

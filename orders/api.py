@@ -17,6 +17,7 @@ from orders.schemas import (
     PaymentCallbackIn,
     PaymentCreatedOut,
     PaymentCreateIn,
+    RefundCallbackIn,
     ProductOut,
     ShopOut,
     StockIn,
@@ -46,6 +47,7 @@ from orders.services.lifecycle import (
     order_confirm_receipt,
 )
 from orders.services.payments import payment_callback_apply, payment_create
+from orders.services.refunds import refund_callback_apply
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit
 from shop_admin.kernel.actors import Actor
@@ -119,7 +121,7 @@ def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = 
             freight_insurance=payload.freight_insurance,
             buyer_message=payload.buyer_message,
         )
-        return 201, order_out(order_get_for_buyer(buyer=buyer, order_no=order.order_no))
+        return 201, order_out(order)  # built from what was just written, not read back
 
     if idempotency_key is None:
         return Status(*submit())
@@ -235,6 +237,21 @@ def payment_callback(request):
         channel_txn_id=data.channel_txn_id,
         status=data.status,
         amount=data.amount,
+        failure_reason=data.failure_reason,
+        at=data.time,
+    )
+    return {"result": result}
+
+
+@callback_router.post("/refund", response={200: CallbackOut, **ERRORS}, openapi_extra={"requestBody": {
+    "content": {"application/json": {"schema": RefundCallbackIn.model_json_schema()}}, "required": True}})
+def refund_callback(request):
+    """The payment channel reports a refund done or failed; signed with the payment secret. Replays answer `duplicate`."""
+    data = parse_callback(RefundCallbackIn, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))
+    result = refund_callback_apply(
+        refund_id=data.refund_id,
+        channel_txn_id=data.channel_txn_id,
+        status=data.status,
         failure_reason=data.failure_reason,
         at=data.time,
     )

@@ -12,6 +12,8 @@ class OrdersConfig(AppConfig):
         from orders.constants import EventKind
         from orders.events import order_event_kinds_register
         from orders.services.lifecycle import order_auto_confirm, order_pay_timeout, presale_balance_timeout
+        from orders.services.ship_deadlines import order_ship_timeout
+        from orders.services.refunds import refund_retry
         from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.deadlines import deadline_register
@@ -19,12 +21,19 @@ class OrdersConfig(AppConfig):
         deadline_register(apply_due=order_pay_timeout, label=_("超时未支付自动取消"))
         deadline_register(apply_due=presale_balance_timeout, label=_("预售尾款超时"))
         deadline_register(apply_due=order_auto_confirm, label=_("自动确认收货"))
+        deadline_register(apply_due=order_ship_timeout, label=_("超时未发货（生鲜自动退款）"))
+        deadline_register(apply_due=refund_retry, label=_("退款失败重试"))
         background_job_kind_register(run=jobs.orders_bulk_remark, label=_("批量备注"))
         background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
+        background_job_kind_register(run=jobs.orders_export, label=_("导出订单"))
+        background_job_kind_register(run=jobs.settlements_export, label=_("导出结算单"))
+        background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"))
+        background_job_kind_register(run=jobs.orders_import, label=_("导入订单"))
         order_event_kinds_register(EventKind)
 
         console_nav_register(label=_("订单"), url="/orders/", position=10)
         console_nav_register(label=_("商品库存"), url="/products/", position=20)
+        console_nav_register(label=_("导入"), url="/imports/", position=60)
         for position, (label, url, count) in enumerate(
             [
                 (_("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay_count),

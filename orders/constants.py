@@ -70,6 +70,15 @@ class LedgerKind(models.TextChoices):
     SETTLEMENT = "settlement", _("结算给商家")
     COMMISSION = "commission", _("平台佣金")
     DEPOSIT_FORFEIT = "deposit_forfeit", _("定金不退")  # presale balance not paid in time
+    SETTLEMENT_REVERSAL = "settlement_reversal", _("结算退回")  # a refund after settlement: taken back from the merchant
+    COMMISSION_REVERSAL = "commission_reversal", _("佣金退回")  # the platform's commission on a refund after settlement
+    DEPOSIT_COMPENSATION = "deposit_compensation", _("保证金赔付")  # a ruling: the merchant's deposit pays the buyer
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("退款中")  # handed to the channel, waiting for its callback
+    SUCCEEDED = "succeeded", _("退款成功")  # the money is back with the buyer; booked in the ledger
+    FAILED = "failed", _("退款失败")  # the channel refused; retried by the refund_retry deadline
 
 
 class ExceptionKind(models.TextChoices):
@@ -109,3 +118,12 @@ class EventKind(models.TextChoices):
     REMARK = "remark", _("商家备注")
     PHONE_REVEALED = "phone_revealed", _("查看完整手机号")
     AFTERSALE_OPENED = "aftersale_opened", _("申请售后")
+    IMPORTED = "imported", _("CSV导入")
+    AUTO_CONFIRM_PAUSED = "auto_confirm_paused", _("自动确认收货暂停")
+    AUTO_CONFIRM_RESUMED = "auto_confirm_resumed", _("自动确认收货恢复")
+    REFUND_CREATED = "refund_created", _("发起退款")
+    REFUND_SUCCEEDED = "refund_succeeded", _("退款成功")
+    REFUND_FAILED = "refund_failed", _("退款失败")
+    REFUND_RETRIED = "refund_retried", _("退款重试")
+    REFUND_IGNORED = "refund_ignored", _("退款回调已忽略")
+    COMPENSATION_PAID = "compensation_paid", _("保证金赔付买家")

@@ -87,6 +87,14 @@ def orders_transition_events(moved: Iterable[tuple[Order, str]], *, actor: Actor
     )
 
 
+def orders_imported_events(orders: Iterable[Order], *, actor: Actor, source: str) -> None:
+    """Orders created by a CSV import, one row each, written at once. data: source (the file's name)."""
+    OrderEvent.objects.bulk_create(
+        [_event_row(order, EventKind.IMPORTED, actor, to_status=order.status, data={"source": source}) for order in orders],
+        batch_size=2000,
+    )
+
+
 def payment_created_event(*, order: Order, actor: Actor, payment: Payment) -> OrderEvent:
     """data: payment_id, channel, amount, purpose."""
     return order_event_append(
@@ -157,6 +165,16 @@ def exception_resolved_event(*, order: Order, actor: Actor, exception) -> OrderE
     )
 
 
+def exceptions_opened_events(*, exceptions: Iterable, actor: Actor) -> None:
+    """Many exceptions raised at once (a sweep), one row each; as exception_opened_event."""
+    OrderEvent.objects.bulk_create(
+        [
+            _event_row(e.order, EventKind.EXCEPTION_OPENED, actor, reason=e.detail, data={"kind": e.kind, "exception_id": e.pk})
+            for e in exceptions
+        ]
+    )
+
+
 def risk_approved_event(*, order: Order, actor: Actor, note: str) -> OrderEvent:
     """reason: the reviewer's note."""
     return order_event_append(order=order, kind=EventKind.RISK_APPROVED, actor=actor, reason=note)
@@ -193,3 +211,62 @@ def remark_set_event(*, order: Order, actor: Actor, old: dict) -> OrderEvent:
 def phone_revealed_event(*, order: Order, actor: Actor) -> OrderEvent:
     """Someone saw the full phone number."""
     return order_event_append(order=order, kind=EventKind.PHONE_REVEALED, actor=actor)
+
+
+def _refund_data(refund) -> dict:
+    return {"refund_id": refund.pk, "amount": str(refund.amount), "channel": refund.channel, "source": refund.source}
+
+
+def refund_created_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+    """reason: why the money goes back. data: refund_id, amount, channel, source, lines [{line_id, quantity, amount}]."""
+    data = _refund_data(refund)
+    data["lines"] = [{"line_id": rl.line_id, "quantity": rl.quantity, "amount": str(rl.amount)} for rl in refund.lines.all()]
+    return order_event_append(order=order, kind=EventKind.REFUND_CREATED, actor=actor, reason=refund.reason, data=data)
+
+
+def refund_succeeded_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+    """The money is back with the buyer. data: refund_id, amount, channel, source, channel_txn_id."""
+    data = _refund_data(refund) | {"channel_txn_id": refund.channel_txn_id}
+    return order_event_append(order=order, kind=EventKind.REFUND_SUCCEEDED, actor=actor, data=data)
+
+
+def refund_failed_event(*, order: Order, actor: Actor, refund, channel_txn_id: str) -> OrderEvent:
+    """reason: the channel's failure reason. data: refund_id, amount, channel, source, channel_txn_id, attempts, retry_at."""
+    data = _refund_data(refund) | {
+        "channel_txn_id": channel_txn_id,
+        "attempts": refund.attempts,
+        "retry_at": refund.retry_at.isoformat() if refund.retry_at else None,
+    }
+    return order_event_append(order=order, kind=EventKind.REFUND_FAILED, actor=actor, reason=refund.failure_reason, data=data)
+
+
+def refund_retried_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+    """A failed refund is sent to the channel again. data: refund_id, amount, channel, source, attempts."""
+    data = _refund_data(refund) | {"attempts": refund.attempts}
+    return order_event_append(order=order, kind=EventKind.REFUND_RETRIED, actor=actor, data=data)
+
+
+def refund_ignored_event(*, order: Order, actor: Actor, refund, reason: str, channel_txn_id: str) -> OrderEvent:
+    """A refund callback that changed nothing, and why. data: refund_id, channel_txn_id."""
+    return order_event_append(
+        order=order, kind=EventKind.REFUND_IGNORED, actor=actor, reason=reason, data={"refund_id": refund.pk, "channel_txn_id": channel_txn_id}
+    )
+
+
+def auto_confirm_paused_event(*, order: Order, actor: Actor, reason: str) -> OrderEvent:
+    """The auto-confirm clock stopped (an after-sale case is open). data: remaining_seconds (None before signing)."""
+    remaining = order.auto_confirm_remaining.total_seconds() if order.auto_confirm_remaining is not None else None
+    return order_event_append(order=order, kind=EventKind.AUTO_CONFIRM_PAUSED, actor=actor, reason=reason, data={"remaining_seconds": remaining})
+
+
+def auto_confirm_resumed_event(*, order: Order, actor: Actor, reason: str) -> OrderEvent:
+    """The auto-confirm clock runs again. data: auto_confirm_at (None if the parcel is not signed yet)."""
+    at = order.auto_confirm_at.isoformat() if order.auto_confirm_at else None
+    return order_event_append(order=order, kind=EventKind.AUTO_CONFIRM_RESUMED, actor=actor, reason=reason, data={"auto_confirm_at": at})
+
+
+def compensation_paid_event(*, order: Order, actor: Actor, amount: Decimal, reason: str, source: str) -> OrderEvent:
+    """The merchant's deposit pays the buyer (a platform ruling). reason: why. data: amount, source."""
+    return order_event_append(
+        order=order, kind=EventKind.COMPENSATION_PAID, actor=actor, reason=reason, data={"amount": str(amount), "source": source}
+    )

@@ -1,44 +1,84 @@
-"""django-import-export resources: the order CSV of the contract, one row per order line, Chinese headers."""
+"""The order CSV of the contract, defined once: its columns, how each is read from the database, and the
+django-import-export resources the Django admin uses over the same definition.
+
+One row per order line; order-level values repeat on each line. Orders fills its own
+columns; 快递公司 and 快递单号 come from the part that registered them (orders.parts)
+and are empty when no part does. The fast paths (`orders.exports`, `orders.imports`)
+and the admin's resources read the same `ORDER_COLUMNS`.
+"""
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any
+
 from django.utils import timezone
 from import_export import fields, resources
 
+from orders.constants import OrderStatus
 from orders.models import OrderLine
 from orders.parts import order_part_export_columns
 
-# Every column of the contract, in its order. Orders fills its own; the rest (快递公司, 快递单号) come
-# from the part that registered them (orders.parts), and are empty when no part does.
-ORDER_COLUMNS = {
-    "订单号": lambda ln: ln.order.order_no,
-    "下单时间": lambda ln: timezone.localtime(ln.order.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-    "订单状态": lambda ln: str(ln.order.get_status_display()),
-    "SKU编码": lambda ln: ln.sku_code,
-    "商品名称": lambda ln: ln.product_name,
-    "商品规格": lambda ln: ln.spec,
-    "数量": lambda ln: ln.quantity,
-    "单价": lambda ln: f"{ln.unit_price:.2f}",
-    "运费": lambda ln: f"{ln.order.freight:.2f}",
-    "优惠金额": lambda ln: f"{ln.order.coupon_discount + ln.order.full_reduction + ln.order.subsidy:.2f}",
-    "应付金额": lambda ln: f"{ln.order.payable:.2f}",
-    "收件人": lambda ln: ln.order.recipient_name,
-    "手机号": lambda ln: ln.order.phone,
-    "省": lambda ln: ln.order.province,
-    "市": lambda ln: ln.order.city,
-    "区": lambda ln: ln.order.district,
-    "详细地址": lambda ln: ln.order.address_detail,
-    "快递公司": None,
-    "快递单号": None,
-    "买家留言": lambda ln: ln.order.buyer_message,
-    "商家备注": lambda ln: ln.order.merchant_remark,
-}
-EXPORT_HEADERS = list(ORDER_COLUMNS)
+
+def _money(*values: Decimal) -> str:
+    return f"{sum(values):.2f}"
 
 
-def _getter(header: str):
-    if ORDER_COLUMNS[header] is not None:
-        return ORDER_COLUMNS[header]
-    name, from_rows = order_part_export_columns().get(header, (None, None))
+def _shop_time(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class OrderColumn:
+    header: str
+    # ORM paths from OrderLine (values_list names); the cell is `fmt(*values)`. Empty: a part's column.
+    paths: Sequence[str]
+    fmt: Callable[..., str] = _text
+
+
+ORDER_COLUMNS: list[OrderColumn] = [
+    OrderColumn("订单号", ["order__order_no"]),
+    OrderColumn("下单时间", ["order__created_at"], _shop_time),
+    OrderColumn("订单状态", ["order__status"], lambda status: str(OrderStatus(status).label)),
+    OrderColumn("SKU编码", ["sku_code"]),
+    OrderColumn("商品名称", ["product_name"]),
+    OrderColumn("商品规格", ["spec"]),
+    OrderColumn("数量", ["quantity"]),
+    OrderColumn("单价", ["unit_price"], _money),
+    OrderColumn("运费", ["order__freight"], _money),
+    OrderColumn("优惠金额", ["order__coupon_discount", "order__full_reduction", "order__subsidy"], _money),
+    OrderColumn("应付金额", ["order__payable"], _money),
+    OrderColumn("收件人", ["order__recipient_name"]),
+    OrderColumn("手机号", ["order__phone"]),
+    OrderColumn("省", ["order__province"]),
+    OrderColumn("市", ["order__city"]),
+    OrderColumn("区", ["order__district"]),
+    OrderColumn("详细地址", ["order__address_detail"]),
+    OrderColumn("快递公司", []),
+    OrderColumn("快递单号", []),
+    OrderColumn("买家留言", ["order__buyer_message"]),
+    OrderColumn("商家备注", ["order__merchant_remark"]),
+]
+EXPORT_HEADERS = [column.header for column in ORDER_COLUMNS]
+
+
+def part_cell(header: str) -> Callable[[list], str]:
+    """The cell of a part's column from that order's rows of the part ('' when no part fills it)."""
+    _name, from_rows = order_part_export_columns().get(header, (None, None))
+    return from_rows or (lambda rows: "")
+
+
+def _instance_getter(column: OrderColumn) -> Callable[[OrderLine], str]:
+    if column.paths:
+        getters = [attrgetter(path.replace("__", ".")) for path in column.paths]
+        return lambda line: column.fmt(*(get(line) for get in getters))
+    name, from_rows = order_part_export_columns().get(column.header, (None, None))
     if from_rows is None:
-        return lambda ln: ""
+        return lambda line: ""
 
     def from_part(line: OrderLine) -> str:
         rows = next((pr.rows for pr in getattr(line.order, "part_rows", []) if pr.part.name == name), [])
@@ -57,20 +97,14 @@ class _Column(fields.Field):
 
 
 class OrderLineExportResource(resources.Resource):
-    """Columns in the contract's order; feed it lines from `order_lines_for_export` (orders with their parts' rows)."""
+    """The contract's columns over OrderLine instances (the admin's export); feed it lines whose orders carry `part_rows`."""
 
     def __init__(self):
         super().__init__()
-        self.fields = {header: _Column(header, _getter(header)) for header in EXPORT_HEADERS}
+        self.fields = {column.header: _Column(column.header, _instance_getter(column)) for column in ORDER_COLUMNS}
 
     def get_export_headers(self, selected_fields=None):
         return list(EXPORT_HEADERS)
 
     def get_export_order(self):
         return list(EXPORT_HEADERS)
-
-
-def order_lines_csv(lines) -> bytes:
-    """UTF-8 with BOM, so Excel in China opens it without mojibake."""
-    dataset = OrderLineExportResource().export(queryset=lines)
-    return "\ufeff".encode() + dataset.csv.encode("utf-8")

@@ -257,6 +257,14 @@ class PaymentCallbackIn(Schema):
     time: ApiDateTime | None = None
 
 
+class RefundCallbackIn(Schema):
+    refund_id: int
+    channel_txn_id: str = Field(..., min_length=1, max_length=64)
+    status: Literal["succeeded", "failed"]
+    failure_reason: str = Field("", max_length=200)
+    time: ApiDateTime | None = None
+
+
 class CallbackOut(Schema):
     result: str
 

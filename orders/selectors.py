@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus, OrderStatus
-from orders.parts import order_parts, order_parts_attach
+from orders.parts import PartRows, order_parts, order_parts_attach
 from orders.models import (
     Buyer,
     Order,
@@ -39,6 +39,25 @@ def _order_detail_queryset() -> QuerySet[Order]:
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")),
         Prefetch("exceptions", queryset=OrderException.objects.order_by("opened_at")),
     )
+
+
+def order_relations_known(order: Order, *, lines: list, events: list, payments: list = (), exceptions: list = ()) -> Order:
+    """Give an order just written its related rows from memory, as `_order_detail_queryset` would read them.
+
+    Order submission answers with the whole order; reading back the rows it has just
+    inserted was a third of a submission's time. A new order has no parcels or cases yet,
+    so every part has no rows.
+    """
+    cache = getattr(order, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = order._prefetched_objects_cache = {}
+    for name, rows in (("lines", lines), ("payments", payments), ("events", events), ("exceptions", exceptions)):
+        queryset = getattr(order, name).get_queryset()  # lazy: nothing is read
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    order.part_rows = [PartRows(part=part, rows=[]) for part in order_parts()]
+    return order
 
 
 def buyer_by_token(*, token: str) -> Buyer | None:
@@ -76,18 +95,6 @@ def order_get_in_shop(*, shop_id: int, order_no: str) -> Order:
 def orders_in_shop(*, shop_id: int, order_nos: list[str]) -> list[Order]:
     """The shop's orders among these numbers, newest first; numbers of other shops are simply absent."""
     return list(Order.objects.filter(shop_id=shop_id, order_no__in=[n for n in order_nos if n.isdigit()]).order_by("-created_at"))
-
-
-def order_lines_for_export(*, shop_id: int, order_nos: list[str]) -> list[OrderLine]:
-    """Lines of the shop's selected orders, in order, each order carrying its parts' rows (parcels...)."""
-    lines = list(
-        OrderLine.objects.filter(order__shop_id=shop_id, order__order_no__in=order_nos)
-        .select_related("order")
-        .order_by("order__created_at", "order_id", "pk")
-    )
-    orders = list({line.order_id: line.order for line in lines}.values())
-    order_parts_attach(orders)
-    return lines
 
 
 def _cursor_decode(cursor: str) -> tuple[datetime, int]:
@@ -226,8 +233,8 @@ def _search_filter(shop_id: int, q: str) -> Q:
     return Q(pk__in=OrderLine.objects.filter(product_name__icontains=q).values("order_id"))
 
 
-def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page: int) -> tuple[list[Order], bool]:
-    """One page of the shop's orders and whether there is a next one; never counts the whole list."""
+def orders_filtered(*, shop_id: int, filters: OrderFilters) -> tuple[QuerySet[Order], list[str]]:
+    """The shop's orders the list's filters select, and the list's ordering: the list pages it, the export streams it."""
     qs = Order.objects.filter(shop_id=shop_id)
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -248,6 +255,12 @@ def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page:
     if filters.ship_due_soon:
         qs = qs.filter(status=OrderStatus.PAID, ship_deadline__lte=timezone.now() + settings.DASHBOARD_SHIP_SOON)
         order_by = ["ship_deadline", "pk"]
+    return qs, order_by
+
+
+def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page: int) -> tuple[list[Order], bool]:
+    """One page of the shop's orders and whether there is a next one; never counts the whole list."""
+    qs, order_by = orders_filtered(shop_id=shop_id, filters=filters)
     offset = (page - 1) * per_page
     # The page's ids first, from the index alone, then only those rows: page 500 skips 10,000 index
     # entries instead of 10,000 table rows.

@@ -151,6 +151,9 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
+# Uploaded imports and the files jobs produce (exports, PDFs); point MEDIA_ROOT at shared storage when scaling out.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media/"  # never served as is: downloads go through /jobs/<id>/download/, which checks the shop
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -175,6 +178,8 @@ ORDER_MIN_PAYABLE = Decimal("0.01")
 PAYMENT_MAX_ATTEMPTS = 3  # more attempts than this freezes the order for review
 PAYMENT_RISK_REVIEW_AMOUNT = Decimal("5000.00")  # orders at or above need review before shipping
 BUYER_DAILY_REFUND_LIMIT = 5  # more refunds in a day flags the buyer
+REFUND_RETRY_AFTER = timedelta(hours=1)  # a refund the channel failed is sent again after this
+REFUND_MAX_ATTEMPTS = 3  # then it stays failed and opens a payment anomaly for a person
 SHIP_DEADLINE = timedelta(hours=48)
 FRESH_SHIP_DEADLINE = timedelta(hours=2)
 LOGISTICS_STALL_AFTER = timedelta(hours=72)
@@ -186,6 +191,11 @@ REMOTE_PROVINCES = ["新疆维吾尔自治区", "西藏自治区", "青海省", 
 AFTERSALE_WINDOW = timedelta(days=7)
 AFTERSALE_REPLY_WINDOW = timedelta(hours=24)
 AFTERSALE_REPLY_WINDOW_FRAGILE = timedelta(hours=12)
+AFTERSALE_RETURN_SHIP_WINDOW = timedelta(days=7)  # an agreed return not shipped by then closes the case
+AFTERSALE_INSPECT_WINDOW = timedelta(hours=24)  # a received return not inspected by then is refunded
+AFTERSALE_APPEAL_WINDOW = timedelta(days=7)  # a rejected case may go to arbitration until then
+AFTERSALE_ARBITRATION_TARGET = timedelta(hours=72)  # the platform's own target to rule; sorts the disputes
+AFTERSALE_PENALTY_POINTS = 2  # default points of a ruling against the merchant
 PRESALE_DEPOSIT_RATIO_MIN = Decimal("0.10")
 PRESALE_DEPOSIT_RATIO_MAX = Decimal("0.20")
 PRESALE_DEFAULT_SHIP_DAYS = 15
@@ -198,6 +208,12 @@ AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this
 SWEEP_INTERVAL_SECONDS = 60
+# A job whose worker died (SIGKILL, lost host) is run again by the sweep this many times in all, then failed visibly.
+BACKGROUND_JOB_MAX_ATTEMPTS = 3
+# The largest CSV the console takes in one upload (about 200,000 order lines).
+IMPORT_MAX_BYTES = 50 * 2**20
+# Without PostgreSQL's session locks (SQLite), a running job that has not reported for this long is taken as dead.
+BACKGROUND_JOB_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH_SIZE = 500
 
 # API rate limits per caller (shop_admin/kernel/throttling.py), counted in Redis and shared by every web process:

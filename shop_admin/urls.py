@@ -2,11 +2,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from aftersale import views as aftersale_views
 from logistics import views as logistics_views
 from logistics import views_print as logistics_print_views
-from orders.urls import product_urlpatterns
+from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.shell import views
+from shop_admin.shell import views_csv
 from shop_admin.shell.api import api
 
 urlpatterns = [
@@ -17,10 +17,15 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
     path("orders/<str:order_no>/ship/", logistics_views.order_ship_view, name="order_ship"),
+    path("orders/<str:order_no>/reship/", logistics_views.order_reship_view, name="order_reship"),
+    path("orders/<str:order_no>/not-received/answer/", logistics_views.not_received_answer_view, name="not_received_answer"),
     path("orders/<str:order_no>/waybill.pdf", logistics_print_views.order_waybill_view, name="order_waybill"),
     path("orders/", include("orders.urls")),
     path("products/", include(product_urlpatterns)),
-    path("aftersales/", aftersale_views.aftersale_list_view, name="aftersales"),
+    path("imports/", include(import_urlpatterns)),
+    path("exports/", views_csv.exports_view, name="exports"),
+    path("logistics/", logistics_views.shipment_list_view, name="logistics"),
+    path("aftersales/", include("aftersale.urls")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
     path("admin/rq/", include("django_rq.urls")),

@@ -58,6 +58,13 @@ def api_rate_limits_off(settings):
     settings.API_RATE_LIMITS_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads and job results of a test go to its own folder, not the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def shop(db):
     return factories.make_shop("测试旗舰店")

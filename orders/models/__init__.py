@@ -5,7 +5,7 @@ from orders.models.catalog import Product, Sku
 from orders.models.coupons import Coupon, CouponRedemption, FullReduction
 from orders.models.events import OrderEvent
 from orders.models.exceptions import OrderException
-from orders.models.money import LedgerEntry, Payment, Settlement
+from orders.models.money import LedgerEntry, Payment, Refund, RefundLine, Settlement
 from orders.models.order import Order, OrderLine
 from orders.models.stock import StockAdjustment, StockLevel
 
@@ -23,6 +23,8 @@ __all__ = [
     "OrderException",
     "LedgerEntry",
     "Payment",
+    "Refund",
+    "RefundLine",
     "Settlement",
     "Order",
     "OrderLine",

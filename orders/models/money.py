@@ -1,6 +1,7 @@
 """Money: payments, the escrow ledger, settlements to the merchant."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from orders.constants import (
@@ -9,9 +10,10 @@ from orders.constants import (
     PaymentFailure,
     PaymentPurpose,
     PaymentStatus,
+    RefundStatus,
 )
 from orders.models.base import MONEY
-from orders.models.order import Order
+from orders.models.order import Order, OrderLine
 from shop_admin.kernel.models import Shop
 
 
@@ -31,6 +33,66 @@ class Payment(models.Model):
         verbose_name_plural = _("支付")
 
 
+class Refund(models.Model):
+    """Money going back to the buyer by the route it came: the channel of the order's payment.
+
+    Its primary key is the `refund_id` the channel echoes in its signed callback. A
+    failed refund stays visible as `failed` and is retried at `retry_at` (the
+    `refund_retry` deadline); every refund, whatever its status, counts against what
+    can still be refunded, since a failed one is still owed.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    channel = models.CharField(_("退款渠道"), max_length=20, choices=PaymentChannel.choices, blank=True)
+    amount = models.DecimalField(_("退款金额"), **MONEY)
+    status = models.CharField(_("状态"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    channel_txn_id = models.CharField(_("渠道退款流水号"), max_length=64, null=True, blank=True, unique=True)
+    # Failed callbacks already applied, so a replay of one changes nothing.
+    failed_txn_ids = models.JSONField(default=list, blank=True)
+    failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("提交次数"), default=1)
+    source = models.CharField(_("来源"), max_length=40, blank=True, help_text=_("aftersale:<id>、exception:<id> 等"))
+    reason = models.CharField(_("退款原因"), max_length=200, blank=True)
+    actor_label = models.CharField(_("发起人"), max_length=64, blank=True)
+    # Created after the order settled: the merchant's settlement gives the money back when it succeeds.
+    after_settlement = models.BooleanField(_("结算后退款"), default=False)
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("到账时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+    retry_at = models.DateTimeField(_("重试时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+        indexes = [
+            models.Index(fields=["order", "status"], name="refund_order_status"),
+            models.Index(fields=["source"], name="refund_source"),
+            models.Index(fields=["retry_at"], name="refund_retry_due", condition=Q(status=RefundStatus.FAILED)),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.amount}"
+
+    @property
+    def refund_id(self) -> int:
+        return self.pk
+
+
+class RefundLine(models.Model):
+    """The part of one order line a refund covers: units and the money allotted to them."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refund_lines")
+    quantity = models.PositiveIntegerField(_("数量"))
+    amount = models.DecimalField(_("金额"), **MONEY)
+
+    class Meta:
+        verbose_name = _("退款商品")
+        verbose_name_plural = _("退款商品")
+
+
 class LedgerEntry(models.Model):
     """Every movement of money through the platform's escrow (监管账户); append-only."""
 
@@ -38,6 +100,7 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=20, choices=LedgerKind.choices)
     amount = models.DecimalField(**MONEY)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger")
+    refund = models.ForeignKey(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger")
     # A channel transaction is booked at most once, whatever the callback replays.
     channel_txn_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -45,6 +108,10 @@ class LedgerEntry(models.Model):
     class Meta:
         verbose_name = _("资金流水")
         verbose_name_plural = _("资金流水")
+        constraints = [
+            # A refund leaves escrow once, whatever the callback replays.
+            models.UniqueConstraint(fields=["refund"], condition=Q(kind=LedgerKind.REFUND_OUT), name="ledger_one_refund_out")
+        ]
 
 
 class Settlement(models.Model):

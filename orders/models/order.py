@@ -59,6 +59,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
     balance_deadline = models.DateTimeField(_("尾款截止"), null=True, blank=True)
     ship_deadline = models.DateTimeField(_("发货截止"), null=True, blank=True)
     auto_confirm_at = models.DateTimeField(_("自动确认收货"), null=True, blank=True)
+    # While an after-sale case is open the auto-confirm clock stops; what was left of it waits here.
+    auto_confirm_paused_at = models.DateTimeField(_("自动确认暂停于"), null=True, blank=True)
+    auto_confirm_remaining = models.DurationField(_("自动确认剩余时间"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("下单时间"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

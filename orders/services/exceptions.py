@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
 from orders.events import exception_opened_event, exception_resolved_event
+from orders.evidence import exception_evidence
 from orders.models import Order, OrderException
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict
@@ -37,7 +38,9 @@ def order_not_received_report(*, order: Order, actor: Actor, description: str) -
             code="invalid_transition",
             details={"status": order.status},
         )
-    return exception_open(order=order, kind=ExceptionKind.NOT_RECEIVED, actor=actor, detail=description)
+    # The tracking facts (last events, signed time and place) come from whoever registered them: logistics.
+    evidence = exception_evidence(order=order, kind=ExceptionKind.NOT_RECEIVED)
+    return exception_open(order=order, kind=ExceptionKind.NOT_RECEIVED, actor=actor, detail=description, data=evidence)
 
 
 def exception_resolve(*, exception: OrderException, actor: Actor, resolution: str) -> OrderException:

@@ -1,10 +1,9 @@
 """Order lifecycle after submission: cancel, expire, ship, deliver, confirm receipt, settle, change address, risk review."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +18,8 @@ from orders.constants import (
 )
 from orders.events import (
     address_changed_event,
+    auto_confirm_paused_event,
+    auto_confirm_resumed_event,
     order_settled_event,
     orders_transition_events,
     phone_revealed_event,
@@ -36,6 +37,7 @@ from orders.models import (
 from orders.selectors import order_counts_changed
 from orders.services.common import order_lock, order_transition, transition_refusal
 from orders.services.exceptions import exception_resolve
+from orders.services.refunds import order_refundable_total, order_refunds_total, refund_create
 from orders.services.stock import (
     stock_deduct_lines,
     stock_release_lines,
@@ -127,6 +129,9 @@ def order_ship(*, order: Order, actor: Actor, carrier: str, tracking_no: str) ->
         order.shipped_at = timezone.now()  # saved with the transition; discarded if it is refused
         order_transition(order, "ship", actor, data={"carrier": carrier, "tracking_no": tracking_no})
         stock_deduct_lines(list(order.lines.all()))
+        # Shipped late is still shipped: the paid-not-shipped exception the ship deadline raised is answered.
+        for exception in OrderException.objects.filter(order=order, kind=ExceptionKind.PAID_NOT_SHIPPED, status=ExceptionStatus.OPEN):
+            exception_resolve(exception=exception, actor=actor, resolution=_("已发货：%(no)s") % {"no": tracking_no})
     return order
 
 
@@ -145,16 +150,51 @@ def order_mark_delivered(*, order: Order, actor: Actor, at: datetime | None = No
     with transaction.atomic():
         order = order_lock(order.pk)
         order.delivered_at = at or timezone.now()
-        order.auto_confirm_at = order.delivered_at + auto_confirm_window(order)
+        if order.auto_confirm_paused_at:  # an after-sale case is open: the clock starts when it resumes
+            order.auto_confirm_remaining = auto_confirm_window(order)
+        else:
+            order.auto_confirm_at = order.delivered_at + auto_confirm_window(order)
         order_transition(order, "deliver", actor)
-        deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+        if order.auto_confirm_at:
+            deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+    return order
+
+
+def order_auto_confirm_pause(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Stop the auto-confirm clock, keeping the time it had left (an after-sale case opened); a no-op if stopped."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if order.auto_confirm_paused_at or order.status not in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+            return order
+        now = timezone.now()
+        order.auto_confirm_paused_at = now
+        if order.auto_confirm_at:
+            order.auto_confirm_remaining = max(order.auto_confirm_at - now, timedelta(0))
+            order.auto_confirm_at = None
+        order.save(update_fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
+        auto_confirm_paused_event(order=order, actor=actor, reason=reason)
+    return order
+
+
+def order_auto_confirm_resume(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Start the auto-confirm clock again with the time it had left when it was paused; a no-op if it runs."""
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        if not order.auto_confirm_paused_at:
+            return order
+        order.auto_confirm_paused_at = None
+        if order.auto_confirm_remaining is not None and order.status == OrderStatus.DELIVERED:
+            order.auto_confirm_at = timezone.now() + order.auto_confirm_remaining
+            order.auto_confirm_remaining = None
+            deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
+        order.save(update_fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
+        auto_confirm_resumed_event(order=order, actor=actor, reason=reason)
     return order
 
 
 def _escrow_held(order: Order) -> Decimal:
-    """What the platform still holds for the order: paid minus refunded."""
-    refunded = order.ledger.filter(kind=LedgerKind.REFUND_OUT).aggregate(total=Sum("amount"))["total"]
-    return order.paid_amount - (refunded or Decimal("0.00"))
+    """What the merchant is owed for the order: paid minus every refund, a pending or failed one included."""
+    return order.paid_amount - order_refunds_total(order=order)
 
 
 def _order_settle(order: Order, actor: Actor) -> Settlement:
@@ -257,14 +297,19 @@ def order_mark_rejected(*, order: Order, actor: Actor, reason: str = "") -> Orde
 
 
 def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
-    """Refund everything that was paid and close the order; unshipped stock goes back on sale."""
+    """Refund everything still held through the refund service, which closes the order and releases unshipped stock."""
     with transaction.atomic():
         order = order_lock(order.pk)
-        refunded = _escrow_held(order)
-        order_transition(order, "close", actor, reason=reason, data={"refund": str(refunded)})
-        stock_unoccupy_lines(list(order.lines.all()))
-        if refunded > 0:
-            LedgerEntry.objects.create(order=order, kind=LedgerKind.REFUND_OUT, amount=refunded)
+        refusal = transition_refusal(order, "close")
+        if refusal:
+            raise Conflict(refusal, code="invalid_transition", details={"status": order.status, "action": "close"})
+        left = order_refundable_total(order=order)
+        if left > 0:
+            refund_create(order=order, amount=left, actor=actor, reason=reason, source="order")
+        else:  # nothing left to give back (refunded before): the close alone
+            order_transition(order, "close", actor, reason=reason)
+            stock_unoccupy_lines(list(order.lines.all()))
+        order.refresh_from_db()
     return order
 
 

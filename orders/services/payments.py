@@ -127,6 +127,8 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
         if order.payable >= settings.PAYMENT_RISK_REVIEW_AMOUNT:
             order.needs_risk_review = True
     order_transition(order, transition, actor, data={"payment_id": payment.pk})
+    if order.ship_deadline and transition in ("pay", "pay_balance"):
+        deadline_schedule(name="order_ship_timeout", pk=order.pk, at=order.ship_deadline)
     if transition == "pay_deposit" and order.balance_deadline:
         deadline_schedule(name="presale_balance_timeout", pk=order.pk, at=order.balance_deadline)
     if transition in ("pay", "pay_deposit"):

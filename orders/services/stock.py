@@ -20,16 +20,47 @@ from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 from shop_admin.kernel.text import join_list
 
 
-def _warehouse_candidates(sku_id: int, province: str) -> list[StockLevel]:
-    levels = list(StockLevel.objects.filter(sku_id=sku_id).select_related("warehouse"))
-    # The nearest warehouse ships: same province first, then the shop's priority.
-    levels.sort(key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id))
-    return levels
+def stock_nearest_first(levels: Iterable[StockLevel], province: str) -> dict[int, list[StockLevel]]:
+    """Stock rows (with their warehouse) by SKU, the warehouse that ships first at the front."""
+    by_sku: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in levels:
+        by_sku[level.sku_id].append(level)
+    for candidates in by_sku.values():
+        # The nearest warehouse ships: same province first, then the shop's priority.
+        candidates.sort(key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id))
+    return by_sku
 
 
-def _take_available(sku_id: int, quantity: int, province: str, *, into: str) -> StockLevel | None:
+def stock_candidates(sku_ids: Iterable[int], province: str) -> dict[int, list[StockLevel]]:
+    """Each SKU's stock rows, nearest warehouse first, in one query and without a lock (counts as last committed)."""
+    return stock_nearest_first(StockLevel.objects.filter(sku_id__in=list(sku_ids)).select_related("warehouse"), province)
+
+
+def stock_short_lines(lines: Iterable[OrderLine], candidates: dict[int, list[StockLevel]]) -> list[OrderLine]:
+    """Lines that no warehouse has enough for, by the counts `candidates` read without a lock.
+
+    This is how a sold-out SKU refuses its buyers: a plain read, which never waits
+    for the row a flash sale is busy locking, instead of a conditional UPDATE that
+    would queue for that row only to match nothing. The count read is the row's own,
+    so stock that comes back (a cancellation, a pay timeout, a stock edit) is seen
+    by the next read; a buyer who read just before it came back is refused as if
+    they had asked a moment earlier.
+    """
+    return [
+        line for line in lines
+        if not any(level.available >= line.quantity for level in candidates.get(line.sku_id, []))
+    ]
+
+
+def _take_available(
+    sku_id: int, quantity: int, province: str, *, into: str, candidates: list[StockLevel] | None = None
+) -> StockLevel | None:
     """Move `quantity` units of available stock into `into` (locked or occupied) in one warehouse."""
-    for level in _warehouse_candidates(sku_id, province):
+    if candidates is None:
+        candidates = stock_candidates([sku_id], province).get(sku_id, [])
+    for level in candidates:
+        if level.available < quantity:
+            continue  # not enough as last committed: do not queue for the row lock to find the same
         moved = StockLevel.objects.filter(pk=level.pk, available__gte=quantity).update(
             available=F("available") - quantity, **{into: F(into) + quantity}
         )
@@ -38,11 +69,19 @@ def _take_available(sku_id: int, quantity: int, province: str, *, into: str) -> 
     return None
 
 
-def stock_lock_lines(lines: list[OrderLine], *, province: str) -> list[OrderLine]:
-    """Lock stock for new (unsaved) lines; return the lines that could not be locked."""
+def stock_lock_lines(
+    lines: list[OrderLine], *, province: str, candidates: dict[int, list[StockLevel]] | None = None
+) -> list[OrderLine]:
+    """Lock stock for new (unsaved) lines; return the lines that could not be locked.
+
+    `candidates` (from `stock_candidates`, read just before) saves reading the stock rows again.
+    """
     short = []
     for line in sorted(lines, key=lambda ln: ln.sku_id):
-        level = _take_available(line.sku_id, line.quantity, province, into="locked")
+        level = _take_available(
+            line.sku_id, line.quantity, province, into="locked",
+            candidates=None if candidates is None else candidates.get(line.sku_id, []),
+        )
         if level is None:
             short.append(line)
         else:
@@ -65,6 +104,23 @@ def _apply_by_level(lines: Iterable[OrderLine], **moves: int) -> None:
             *[When(pk=pk, then=Value(sign * totals[pk])) for pk in ids], output_field=IntegerField()
         )
     # Lock the rows in id order first; the UPDATE then cannot deadlock with another batch.
+    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    StockLevel.objects.filter(pk__in=ids).update(**updates)
+
+
+def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
+    """Many stock rows at once (an import): stock row id -> column -> signed count, in one locked UPDATE.
+
+    The CHECK constraints refuse a negative count, so a move the rows cannot take fails the whole transaction.
+    """
+    if not moves:
+        return
+    ids = sorted(moves)
+    columns = {column for delta in moves.values() for column in delta}
+    updates = {
+        column: F(column) + Case(*[When(pk=pk, then=Value(moves[pk].get(column, 0))) for pk in ids], default=Value(0), output_field=IntegerField())
+        for column in columns
+    }
     list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     StockLevel.objects.filter(pk__in=ids).update(**updates)
 

@@ -6,3 +6,11 @@ class KernelConfig(AppConfig):
     name = "shop_admin.kernel"
     label = "shop_admin"
     verbose_name = "店铺与账号"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from shop_admin.kernel.background import background_job_revive
+        from shop_admin.kernel.deadlines import deadline_register
+
+        deadline_register(apply_due=background_job_revive, label=_("恢复中断的后台任务"))

@@ -6,23 +6,32 @@ job page shows. A job that applies one service per row uses `background_job_each
 A job runs in the language of the user who started it, so what it records reads in theirs.
 """
 import logging
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from itertools import islice
+from typing import IO, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
+from rq import Callback
 
+from shop_admin.kernel.csvio import CsvWriter
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.models import BackgroundJob, Shop
 from shop_admin.kernel.queues import rq_queue
 from shop_admin.kernel.text import join_messages
 
 logger = logging.getLogger(__name__)
+
+CSV_PROGRESS_EVERY = 5000  # rows between two progress updates of an export
 
 
 @dataclass(frozen=True)
@@ -49,62 +58,182 @@ def background_job_kind_label(kind: str) -> str:
 
 def background_job_start(*, shop: Shop, user, kind: str, params: dict, total: int) -> BackgroundJob:
     """Record the job and enqueue its kind's function on RQ once the record is committed."""
-    run = _kinds[kind].run
+    if kind not in _kinds:
+        raise KeyError(f"unknown background job kind {kind!r}")
     params = {**params, "language": translation.get_language()}
     job = BackgroundJob.objects.create(shop=shop, created_by=user, kind=kind, params=params, total=total)
-
-    def enqueue() -> None:
-        try:
-            rq_queue("default").enqueue(
-                run, job.pk, job_id=f"background-{job.pk}", job_timeout=3600, on_failure=background_job_crashed
-            )
-        except RedisError as exc:
-            BackgroundJob.objects.filter(pk=job.pk).update(
-                status=BackgroundJob.Status.FAILED,
-                errors=[_("任务队列不可用：%(error)s") % {"error": exc}],
-                finished_at=timezone.now(),
-            )
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(partial(_enqueue, job))
     return job
+
+
+def _enqueue(job: BackgroundJob) -> None:
+    try:
+        rq_queue("default").enqueue(
+            _kinds[job.kind].run,
+            job.pk,
+            job_id=f"background-{job.pk}-{job.attempts}",
+            job_timeout=3 * 3600,
+            on_failure=Callback(background_job_crashed),
+        )
+    except RedisError as exc:
+        BackgroundJob.objects.filter(pk=job.pk).update(
+            status=BackgroundJob.Status.FAILED,
+            errors=[_("任务队列不可用：%(error)s") % {"error": exc}],
+            finished_at=timezone.now(),
+        )
 
 
 def background_job_crashed(rq_job, connection, exc_type, exc_value, traceback) -> None:
     """RQ failure callback: the page says the job failed instead of spinning forever."""
-    BackgroundJob.objects.filter(pk=rq_job.args[0]).update(
+    job_id = rq_job.args[0]
+    BackgroundJob.objects.filter(pk=job_id).update(
         status=BackgroundJob.Status.FAILED,
         errors=[f"{exc_type.__name__}: {exc_value}"],
         finished_at=timezone.now(),
     )
+    _run_lock_release(job_id)
 
 
-def background_job_begin(job_id: int) -> BackgroundJob | None:
-    """Mark a queued job running; None if it already ran (a re-delivered RQ job does nothing)."""
+# --- who is running a job: a PostgreSQL session lock held by the worker's connection ---
+# A worker killed with SIGKILL drops its connection, and PostgreSQL drops the lock with it and rolls back
+# whatever the job had not committed; the sweep then knows for certain nobody runs the job any more.
+_LOCK_CLASS = 0x6A6F62  # "job"
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _run_lock_take(job_id: int) -> bool:
+    if not _postgres():
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id])
+        return cursor.fetchone()[0]
+
+
+def _run_lock_release(job_id: int) -> None:
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
+
+
+def background_job_alive(job: BackgroundJob, *, now) -> bool:
+    """Whether some worker still runs this job: its lock is held (PostgreSQL), or it beat recently (SQLite)."""
+    if not _postgres():
+        return job.heartbeat_at is not None and job.heartbeat_at > now - settings.BACKGROUND_JOB_STALE_AFTER
+    if not _run_lock_take(job.pk):
+        return True
+    _run_lock_release(job.pk)
+    return False
+
+
+def background_job_begin(job_id: int, *, resume: bool = False) -> BackgroundJob | None:
+    """Mark a queued job running; None if it already ran or runs elsewhere (a re-delivered RQ job does nothing).
+
+    A job run again after a killed worker starts over with fresh counts, unless it can `resume`.
+    """
     with transaction.atomic():
         job = BackgroundJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != BackgroundJob.Status.QUEUED:
             return None
+        if not _run_lock_take(job_id):
+            return None
         job.status = BackgroundJob.Status.RUNNING
-        job.save(update_fields=["status"])
+        job.attempts += 1
+        job.heartbeat_at = timezone.now()
+        if not resume:
+            job.done, job.failed, job.errors = 0, 0, []
+        job.save(update_fields=["status", "attempts", "heartbeat_at", "done", "failed", "errors"])
     return job
 
 
 def background_job_step(job: BackgroundJob, *, ok: bool, error: str | None = None) -> None:
     """One item done, or failed with a message naming it."""
+    now = timezone.now()
     if ok:
-        BackgroundJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+        BackgroundJob.objects.filter(pk=job.pk).update(done=F("done") + 1, heartbeat_at=now)
     else:
         job.errors.append(error or "")
-        BackgroundJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1, errors=job.errors)
+        BackgroundJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1, errors=job.errors, heartbeat_at=now)
+
+
+def background_job_progress(job: BackgroundJob, *, done: int, total: int | None = None) -> None:
+    """Where a job that counts by itself stands (rows read, rows written)."""
+    extra = {"total": total} if total is not None else {}
+    job.done = done
+    BackgroundJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now(), **extra)
 
 
 def background_job_finish(
-    job: BackgroundJob, *, result_name: str = "", result: bytes | None = None, done: int | None = None
+    job: BackgroundJob,
+    *,
+    result_name: str = "",
+    result: bytes | IO[bytes] | None = None,
+    done: int | None = None,
+    summary: dict | None = None,
+    failed: bool = False,
 ) -> None:
-    extra = {"done": done} if done is not None else {}
+    """The job ended: its file (bytes, or an open binary file read in chunks) goes to storage, never into the row."""
+    extra: dict[str, Any] = {"done": done} if done is not None else {}
+    if summary is not None:
+        extra["summary"] = summary
+    if result is not None:
+        content = ContentFile(result) if isinstance(result, bytes) else File(result)
+        job.result_file.save(result_name, content, save=False)
+        extra["result_file"] = job.result_file.name
+    status = BackgroundJob.Status.FAILED if failed else BackgroundJob.Status.DONE
     BackgroundJob.objects.filter(pk=job.pk).update(
-        status=BackgroundJob.Status.DONE, finished_at=timezone.now(), result_name=result_name, result=result, **extra
+        status=status, finished_at=timezone.now(), result_name=result_name, errors=job.errors, **extra
     )
+    _run_lock_release(job.pk)
+
+
+def background_job_csv(job: BackgroundJob, *, result_name: str, headers: list[str], rows: Iterable[list]) -> int:
+    """Write rows as the job's CSV result: through a temporary file into storage, a chunk at a time, with progress."""
+    written = 0
+    with tempfile.TemporaryFile() as out:
+        writer = CsvWriter(out)
+        writer.header(headers)
+        rows = iter(rows)
+        while chunk := list(islice(rows, CSV_PROGRESS_EVERY)):
+            writer.rows(chunk)
+            written += len(chunk)
+            background_job_progress(job, done=written)
+        writer.close()
+        out.seek(0)
+        background_job_finish(job, result_name=result_name, result=out, done=written, summary={"rows": written})
+    return written
+
+
+def background_job_revive(*, now, ids: list[int] | None = None) -> int:
+    """Jobs left running by a killed worker: queue them again to go on where they stopped, or fail them visibly.
+
+    A deadline kind of the kernel: the sweep runs it, so nothing stays "running" for ever.
+    Each kind of job is written to be run again: per-row jobs commit each row with its
+    progress and resume after it; imports commit all or nothing; exports start over.
+    """
+    revived = 0
+    with transaction.atomic():
+        running = BackgroundJob.objects.select_for_update(skip_locked=True).filter(status=BackgroundJob.Status.RUNNING)
+        if ids is not None:
+            running = running.filter(pk__in=ids)
+        for job in running.order_by("pk")[:100]:
+            if background_job_alive(job, now=now):
+                continue
+            revived += 1
+            if job.attempts >= settings.BACKGROUND_JOB_MAX_ATTEMPTS:
+                job.errors.append(
+                    _("工作进程%(n)d次中断，任务停止；已完成 %(done)d，失败 %(failed)d")
+                    % {"n": job.attempts, "done": job.done, "failed": job.failed}
+                )
+                BackgroundJob.objects.filter(pk=job.pk).update(
+                    status=BackgroundJob.Status.FAILED, errors=job.errors, finished_at=timezone.now()
+                )
+                continue
+            BackgroundJob.objects.filter(pk=job.pk).update(status=BackgroundJob.Status.QUEUED)
+            transaction.on_commit(partial(_enqueue, job))
+    return revived
 
 
 def background_job_language(job: BackgroundJob):
@@ -119,18 +248,24 @@ def background_job_each(
     apply: Callable[[BackgroundJob, Any], None],
     row_name: Callable[[Any], str],
 ) -> None:
-    """The loop of every per-row job: apply a service to each row; a refused row is reported by name and the rest go on."""
-    job = background_job_begin(job_id)
+    """The loop of every per-row job: apply a service to each row; a refused row is reported by name and the rest go on.
+
+    Each row commits together with the step that counts it, so a run after a killed
+    worker starts exactly at the first row not yet counted: nothing is applied twice.
+    """
+    job = background_job_begin(job_id, resume=True)
     if job is None:
         return
     with background_job_language(job):
-        for row in rows(job):
+        for position, row in enumerate(rows(job)):
+            if position < job.done + job.failed:
+                continue
             try:
-                apply(job, row)
+                with transaction.atomic():
+                    apply(job, row)
+                    background_job_step(job, ok=True)
             except DomainError as exc:
                 background_job_step(job, ok=False, error=domain_error_text(exc, row=row_name(row)))
-            else:
-                background_job_step(job, ok=True)
     background_job_finish(job)
 
 

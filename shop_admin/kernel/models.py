@@ -87,8 +87,14 @@ class BackgroundJob(models.Model):
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # What the job did, by outcome (created / updated / skipped / failed ...), shown when it ends.
+    summary = models.JSONField(default=dict, blank=True)
     result_name = models.CharField(max_length=200, blank=True)
-    result = models.BinaryField(null=True, blank=True)
+    # The file it produced (an export, a PDF) lives in the storage of MEDIA_ROOT, never in this row.
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", max_length=300, blank=True)
+    # Runs begun: a worker killed mid-job leaves it running; the sweep runs it again, up to a limit.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -35,3 +35,8 @@ def user_shop_ids(*, user) -> set[int]:
 def merchant_token_user(*, key: str):
     token = MerchantApiToken.objects.select_related("user").filter(key=key, user__is_active=True).first()
     return token.user if token else None
+
+
+def background_jobs_of_kind(*, shop_id: int, kinds: list[str], limit: int = 20) -> list[BackgroundJob]:
+    """The shop's latest jobs of these kinds (an import's history, the exports page)."""
+    return list(BackgroundJob.objects.filter(shop_id=shop_id, kind__in=kinds).order_by("-created_at", "-pk")[:limit])

@@ -7,6 +7,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from logistics.api import callback_router as logistics_callback_router
+from aftersale.api import buyer_router as aftersale_buyer_router
+from aftersale.api import merchant_router as aftersale_merchant_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
 from orders.api import merchant_router as orders_merchant_router
@@ -27,7 +30,10 @@ api = NinjaAPI(
 api.add_router("/", buyer_router)
 api.add_router("/merchant", orders_merchant_router)
 api.add_router("/merchant", logistics_merchant_router)
+api.add_router("/", aftersale_buyer_router)
+api.add_router("/merchant", aftersale_merchant_router)
 api.add_router("/callbacks", callback_router)
+api.add_router("/callbacks", logistics_callback_router)
 
 
 @api.exception_handler(DomainError)

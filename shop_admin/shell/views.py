@@ -1,7 +1,7 @@
 """The console shell: sign in, pick a shop, the dashboard composed from the apps' tiles, background job progress."""
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from orders.selectors import dashboard_deadlines
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP, SESSION_KEY, dashboard_tiles, shop_record_or_404, shop_required
+from aftersale.selectors import aftersale_metrics
 from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.kernel.models import BackgroundJob
 from shop_admin.kernel.selectors import background_job_get_for_shop, user_memberships
@@ -56,6 +57,7 @@ def dashboard_view(request):
             "tiles": tiles,
             "deadlines": dashboard_deadlines(shop_id=shop_id),
             "trend": dashboard_trend_with_aftersale(shop_id=shop_id),
+            "aftersale_metrics": aftersale_metrics(shop_id=shop_id, now=now),
             "now": now,
             "count_cap": DASHBOARD_COUNT_CAP,
         },
@@ -76,9 +78,8 @@ def job_detail(request, job_id: int):
 @shop_required
 def job_download(request, job_id: int):
     job = _shop_job(request, job_id)
-    if job.result is None:
+    if not job.result_file:
         raise Http404
     content_type = "application/pdf" if job.result_name.endswith(".pdf") else "text/csv; charset=utf-8"
-    response = HttpResponse(bytes(job.result), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{job.result_name}"'
-    return response
+    # Streamed from storage in chunks: a million-line export never sits in the web process's memory.
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name, content_type=content_type)

@@ -213,3 +213,13 @@ def test_one_buyer_racing_with_a_limit_one_coupon_gets_it_once(shop):
     assert sorted(status for status, _ in answers) == [201, 422, 422, 422, 422]
     assert CouponRedemption.objects.filter(coupon=coupon, buyer=buyer).count() == 1
     assert stock_of(sku)["locked"] == 1
+
+
+def test_the_answer_to_a_submission_is_the_order_as_read_back(shop, sku, buyer_api):
+    # The 201 is built from what was just written; it must say exactly what a later read says.
+    coupon = make_coupon(shop, discount="5.00")
+    status, created = buyer_api.post("/orders", order_payload(shop, (sku, 2), coupon_codes=[coupon.code], buyer_message="请尽快发货"))
+    assert status == 201, created
+    status, read = buyer_api.get(f"/orders/{created['order_no']}")
+    assert status == 200
+    assert created == read

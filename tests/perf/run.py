@@ -37,6 +37,9 @@ README_BEGIN = "<!-- tests/perf/run.py: begin (written by the runner; what is in
 README_END = "<!-- tests/perf/run.py: end -->"
 BUYERS = 32
 WIDE_SKUS = 1000  # scenario (b) of the API benchmark
+FLASH_BUYERS = 2000  # scenario (c): this many buyers at once ...
+FLASH_UNITS = 100  # ... for this many units of one SKU
+FLASH_THREADS = 64
 DUE_SKUS = 100  # the overdue orders of the sweep benchmark spread over these
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 PERF_REDIS_URL = os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -148,10 +151,10 @@ def shop_with_skus(*, name: str, sku_count: int, stock: int, code_prefix: str):
     return shop, warehouse, skus
 
 
-def buyers_create(count: int):
+def buyers_create(count: int, prefix: str = "perf-buyer"):
     from orders.models import Buyer
 
-    return Buyer.objects.bulk_create([Buyer(name=f"perf-buyer-{n:03d}") for n in range(count)])
+    return Buyer.objects.bulk_create([Buyer(name=f"{prefix}-{n:04d}") for n in range(count)])
 
 
 # --- benchmark A: POST /api/v1/orders through gunicorn --------------------------------------------
@@ -166,12 +169,12 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn serving the project on a free loopback port; stopped (its whole process group) on exit."""
 
-    def __init__(self, *, env: dict, workers: int, log_path: Path):
+    def __init__(self, *, env: dict, workers: int, log_path: Path, app: str = "shop_admin.wsgi"):
         self.port = free_port()
         self.log_file = open(log_path, "w")
         self.process = subprocess.Popen(
             [
-                str(VENV_BIN / "gunicorn"), "shop_admin.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+                str(VENV_BIN / "gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                 "--timeout", "120", "--no-control-socket",  # no shared ~/.gunicorn socket with anyone else's gunicorn
             ],
             cwd=ROOT,
@@ -209,17 +212,15 @@ class Gunicorn:
         self.log_file.close()
 
 
-def post_order(port: int, token: str, body: bytes) -> tuple[int, float, str]:
-    """One POST /api/v1/orders on a fresh connection; returns (status, seconds, error code or '')."""
+def post_json(port: int, path: str, token: str | None, body: bytes, expect: int = 201) -> tuple[int, float, str]:
+    """One POST on a fresh connection; returns (status, seconds, error code or '')."""
     started = time.perf_counter()
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        conn.request(
-            "POST",
-            "/api/v1/orders",
-            body=body,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
+        conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         payload = response.read()
         conn.close()
@@ -228,7 +229,7 @@ def post_order(port: int, token: str, body: bytes) -> tuple[int, float, str]:
         return 0, time.perf_counter() - started, type(exc).__name__
     elapsed = time.perf_counter() - started
     code = ""
-    if status != 201:
+    if status != expect:
         try:
             code = json.loads(payload)["error"]["code"]
         except (ValueError, KeyError, TypeError):
@@ -241,25 +242,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def load_run(*, port: int, shop_id: int, tokens: list[str], sku_ids: list[int], threads: int) -> dict:
-    """Send one order per entry of `sku_ids` from `threads` threads; figures of the run."""
-    bodies = [
-        (
-            tokens[n % len(tokens)],
-            json.dumps({"shop_id": shop_id, "items": [{"sku_id": sku_id, "quantity": 1}], "address": ADDRESS}).encode(),
-        )
-        for n, sku_id in enumerate(sku_ids)
-    ]
+def order_body(shop_id: int, sku_id: int) -> bytes:
+    return json.dumps({"shop_id": shop_id, "items": [{"sku_id": sku_id, "quantity": 1}], "address": ADDRESS}).encode()
+
+
+def load_run(*, port: int, path: str, calls: list[tuple[str | None, bytes]], threads: int) -> dict:
+    """POST each (token, body) of `calls` to `path` from `threads` threads; figures of the run."""
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        results = list(pool.map(lambda tb: post_order(port, tb[0], tb[1]), bodies))
+        results = list(pool.map(lambda tb: post_json(port, path, tb[0], tb[1]), calls))
     wall = time.perf_counter() - started
     latencies = [r[1] for r in results]
-    refused: dict[str, int] = {}
+    answers: dict[str, int] = {}
     for status, _elapsed, code in results:
-        if status != 201:
-            key = f"{status} {code}".strip()
-            refused[key] = refused.get(key, 0) + 1
+        key = f"{status} {code}".strip()
+        answers[key] = answers.get(key, 0) + 1
     return {
         "requests": len(results),
         "seconds": wall,
@@ -271,7 +268,8 @@ def load_run(*, port: int, shop_id: int, tokens: list[str], sku_ids: list[int], 
         "mean_ms": statistics.fmean(latencies) * 1000,
         "created": sum(1 for r in results if r[0] == 201),
         "non_201": sum(1 for r in results if r[0] != 201),
-        "refused": refused,
+        "refused": {k: n for k, n in answers.items() if not k.startswith("201")},
+        "answers": answers,
     }
 
 
@@ -309,70 +307,165 @@ def stock_check(*, shop_id: int, initial: dict[int, int]) -> list[str]:
     return problems
 
 
+def floor_prepare() -> tuple[int, int]:
+    """The floor's hot stock row (its own shop, plenty of units) and its ledger table; returns (stock level id, units)."""
+    from django.db import connection
+
+    from tests.perf.floor import LEDGER_DDL
+
+    units = 10_000_000
+    _shop, _wh, skus = shop_with_skus(name="压测地板店", sku_count=1, stock=units, code_prefix="FLOOR")
+    with connection.cursor() as cursor:
+        cursor.execute(LEDGER_DDL)
+    return skus[0].stock_levels.get().pk, units
+
+
+def floor_check(*, level_id: int, units: int, created: int) -> list[str]:
+    """Every unit the floor took is one ledger row and one 201."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT available FROM orders_stocklevel WHERE id = %s", [level_id])
+        available = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM perf_floor_ledger WHERE stock_level_id = %s", [level_id])
+        ledger = cursor.fetchone()[0]
+    if units - available == ledger == created:
+        return []
+    return [f"floor: {units - available} units taken, {ledger} ledger rows, {created} answers 201"]
+
+
+def flash_check(*, shop_id: int, level_id: int, units: int, created: int) -> list[str]:
+    """A flash sale of `units`: exactly that many orders, each holding one locked unit, nothing left."""
+    from orders.models import Order, StockLevel
+
+    level = StockLevel.objects.get(pk=level_id)
+    orders = Order.objects.filter(shop_id=shop_id).count()
+    problems = []
+    if not (orders == created == units):
+        problems.append(f"flash sale of {units}: {orders} orders in the database, {created} answers 201")
+    if (level.available, level.locked, level.occupied) != (0, units, 0):
+        problems.append(f"flash sale stock: available {level.available}, locked {level.locked}, occupied {level.occupied}")
+    return problems
+
+
+def run_summary(runs: list[dict], label: str) -> dict:
+    """The best run of a scenario (the machine is shared: other load only ever slows a run down) and totals."""
+    figures = dict(max(runs, key=lambda r: r["rps"]))
+    figures["label"] = label
+    figures["all_rps"] = [r["rps"] for r in runs]
+    figures["requests_total"] = sum(r["requests"] for r in runs)
+    figures["non_201_total"] = sum(r["non_201"] for r in runs)
+    refused: dict[str, int] = {}
+    for r in runs:
+        for code, n in r["refused"].items():
+            refused[code] = refused.get(code, 0) + n
+    figures["refused_total"] = refused
+    return figures
+
+
 def benchmark_submit(
-    *, env: dict, requests: int, repeat: int, threads: int, workers: int, sku_count: int, buyers, log_dir: Path
+    *, env: dict, requests: int, repeat: int, threads: int, workers: int, sku_count: int, buyers, flash_buyers, log_dir: Path
 ) -> dict:
-    """Scenarios (a) and (b), `repeat` timed runs each; the figures of each scenario's best run (by requests/s)."""
+    """Rounds of: the floor, (a) one hot SKU, (b) many SKUs, (c) a flash sale, (d) refusals once sold out.
+
+    Each round runs every scenario once, so the ratios to the floor compare runs a few seconds apart;
+    the figures of each scenario are those of its best run (by requests/s), the ratios are per round.
+    """
     from orders.models import Order, StockLevel
 
     plenty = requests * repeat + workers * 8 + 1000
     hot_shop, _wh, hot_skus = shop_with_skus(name="压测热卖店", sku_count=1, stock=plenty, code_prefix="HOT")
     wide_shop, _wh, wide_skus = shop_with_skus(name="压测百货店", sku_count=sku_count, stock=plenty, code_prefix="WIDE")
     initial = {lv.pk: lv.available for lv in StockLevel.objects.filter(sku__shop__in=[hot_shop, wide_shop])}
-    tokens = [b.api_token for b in buyers]
-    rng = random.Random(20240611)
-    scenarios = [
-        ("a", "one hot SKU", hot_shop, lambda: [hot_skus[0].pk] * requests),
-        ("b", f"{sku_count} SKUs at random", wide_shop, lambda: [rng.choice(wide_skus).pk for _ in range(requests)]),
+    floor_level, floor_units = floor_prepare()
+    flash = [
+        shop_with_skus(name=f"压测秒杀店{n}", sku_count=1, stock=FLASH_UNITS, code_prefix=f"FLASH{n}")
+        for n in range(repeat)
     ]
-    results = {}
-    server = Gunicorn(env=env, workers=workers, log_path=log_dir / "gunicorn.log")
+    tokens = [b.api_token for b in buyers]
+    flash_tokens = [b.api_token for b in flash_buyers]
+    rng = random.Random(20240611)
+
+    def orders(shop, sku_ids, who=tokens):
+        return [(who[n % len(who)], order_body(shop.pk, sku_id)) for n, sku_id in enumerate(sku_ids)]
+
+    floor_body = json.dumps({"stock_level_id": floor_level}).encode()
+    scenarios = {
+        "floor": ("/perf-floor/take", lambda r: [(None, floor_body)] * requests),
+        "a": ("/api/v1/orders", lambda r: orders(hot_shop, [hot_skus[0].pk] * requests)),
+        "b": ("/api/v1/orders", lambda r: orders(wide_shop, [rng.choice(wide_skus).pk for _ in range(requests)])),
+        # 2,000 different buyers for 100 units: each buyer asks once.
+        "c": ("/api/v1/orders", lambda r: orders(flash[r][0], [flash[r][2][0].pk] * len(flash_tokens), flash_tokens)),
+        # The same sold-out SKU asked for again: nothing but refusals.
+        "d": ("/api/v1/orders", lambda r: orders(flash[r][0], [flash[r][2][0].pk] * requests, flash_tokens)),
+    }
+    labels = {
+        "floor": "floor (one conditional UPDATE of the hot stock row + one INSERT)",
+        "a": "one hot SKU",
+        "b": f"{sku_count} SKUs at random",
+        "c": f"flash sale, {len(flash_tokens):,} buyers for {FLASH_UNITS} units",
+        "d": "sold out: refusals",
+    }
+    runs: dict[str, list[dict]] = {key: [] for key in scenarios}
+    server = Gunicorn(env=env, workers=workers, log_path=log_dir / "gunicorn.log", app="tests.perf.floor:application")
+    warm_created = {"floor": 0, "a": 0, "b": 0}
     try:
         server.wait_ready()
         log(f"gunicorn -w {workers} on 127.0.0.1:{server.port} (log {server.log_file.name})")
-        for key, label, shop, sku_ids in scenarios:
-            # Warm-up outside the timing: each worker imports its views and loads the division tree once.
-            warm = load_run(port=server.port, shop_id=shop.pk, tokens=tokens, sku_ids=sku_ids()[: workers * 8], threads=threads)
-            runs = []
-            for attempt in range(repeat):
+        # Warm-up outside the timing: each worker imports its views and loads the division tree once.
+        for key in ("floor", "a", "b"):
+            path, calls = scenarios[key]
+            warm_created[key] = load_run(port=server.port, path=path, calls=calls(0)[: workers * 8], threads=threads)["created"]
+        for round_no in range(repeat):
+            for key, (path, calls) in scenarios.items():
                 load = os.getloadavg()[0]
                 redis_before = redis_connections_received(PERF_REDIS_URL)
-                run = load_run(port=server.port, shop_id=shop.pk, tokens=tokens, sku_ids=sku_ids(), threads=threads)
+                run = load_run(port=server.port, path=path, calls=calls(round_no), threads=FLASH_THREADS if key == "c" else threads)
                 redis_after = redis_connections_received(PERF_REDIS_URL)
                 run["redis_connections"] = None if redis_before is None else redis_after - redis_before - 1
                 run["load_before"] = load
-                runs.append(run)
+                runs[key].append(run)
+                answers = ", ".join(f"{k}: {n}" for k, n in sorted(run["answers"].items()))
                 log(
-                    f"A{key} {label}, run {attempt + 1}/{repeat} (1-min load {load:.2f}, this runner's included): "
-                    f"{run['rps']:.1f} req/s, "
-                    f"p50 {run['p50_ms']:.0f} ms, p95 {run['p95_ms']:.0f} ms, non-201 {run['non_201']} {run['refused'] or ''}; "
-                    f"{run['redis_connections']} new Redis connections"
+                    f"{key} {labels[key]}, round {round_no + 1}/{repeat} (1-min load {load:.2f}): {run['rps']:.1f} req/s, "
+                    f"p50 {run['p50_ms']:.0f} ms, p95 {run['p95_ms']:.0f} ms; {answers}"
                 )
-            # The best run: the machine is shared, and other load only ever slows a run down.
-            figures = dict(max(runs, key=lambda r: r["rps"]))
-            figures["label"] = label
-            figures["all_rps"] = [r["rps"] for r in runs]
-            figures["requests_total"] = sum(r["requests"] for r in runs)
-            figures["non_201_total"] = sum(r["non_201"] for r in runs)
-            refused: dict[str, int] = {}
-            for r in runs:
-                for code, n in r["refused"].items():
-                    refused[code] = refused.get(code, 0) + n
-            figures["refused_total"] = refused
-            created = warm["created"] + sum(r["created"] for r in runs)
-            orders = Order.objects.filter(shop=shop).count()
-            problems = stock_check(shop_id=shop.pk, initial=initial)
-            if orders != created:
-                problems.append(f"{orders} orders in the database but {created} answers 201")
-            figures["orders_in_db"] = orders
-            figures["problems"] = problems
-            results[key] = figures
-            log(f"A{key} {label}: {orders} orders in the database; stock {'consistent' if not problems else 'INCONSISTENT'}")
-            for problem in problems[:10]:
-                log(f"  ! {problem}")
+            floor_rps = runs["floor"][-1]["rps"]
+            log(
+                f"round {round_no + 1}: submission (a) is {runs['a'][-1]['rps'] / floor_rps:.0%} of the floor, "
+                f"sold-out refusals (d) {runs['d'][-1]['rps'] / floor_rps:.0%}"
+            )
     finally:
         server.stop()
         log("gunicorn stopped")
+
+    results = {key: run_summary(r, labels[key]) for key, r in runs.items()}
+    for key, shop in (("a", hot_shop), ("b", wide_shop)):
+        created = warm_created[key] + sum(r["created"] for r in runs[key])
+        in_db = Order.objects.filter(shop=shop).count()
+        problems = stock_check(shop_id=shop.pk, initial=initial)
+        if in_db != created:
+            problems.append(f"{in_db} orders in the database but {created} answers 201")
+        results[key]["orders_in_db"] = in_db
+        results[key]["problems"] = problems
+    results["floor"]["problems"] = floor_check(
+        level_id=floor_level, units=floor_units, created=warm_created["floor"] + sum(r["created"] for r in runs["floor"])
+    )
+    flash_problems = []
+    for round_no, (shop, _wh, skus) in enumerate(flash):
+        created = runs["c"][round_no]["created"] + runs["d"][round_no]["created"]
+        flash_problems += flash_check(shop_id=shop.pk, level_id=skus[0].stock_levels.get().pk, units=FLASH_UNITS, created=created)
+        if runs["d"][round_no]["answers"] != {"409 out_of_stock": requests}:
+            flash_problems.append(f"sold-out round {round_no + 1}: answers {runs['d'][round_no]['answers']}")
+    results["c"]["problems"] = flash_problems
+    results["c"]["orders_per_sale"] = [r["created"] for r in runs["c"]]
+    results["d"]["problems"] = []
+    results["ratios"] = {
+        key: [run["rps"] / floor["rps"] for run, floor in zip(runs[key], runs["floor"])] for key in ("a", "b", "c", "d")
+    }
+    for key, figures in results.items():
+        for problem in figures.get("problems", [])[:10] if isinstance(figures, dict) else []:
+            log(f"  ! {key}: {problem}")
     return results
 
 
@@ -600,14 +693,25 @@ def machine() -> dict:
 
 
 def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
-    rows = []
+    def runs(r):
+        return f"{r['rps']:.1f} (runs: {', '.join(f'{x:.1f}' for x in r['all_rps'])})"
+
+    def ratios(key):
+        values = a["ratios"][key]
+        return f"{max(values):.0%} (rounds: {', '.join(f'{x:.0%}' for x in values)})"
+
+    floor = a["floor"]
+    rows = [
+        ("F floor, one conditional UPDATE of the hot stock row + one INSERT: requests/s (best run)", runs(floor)),
+        ("F latency p50 / p95 / p99 (ms), best run", f"{floor['p50_ms']:.0f} / {floor['p95_ms']:.0f} / {floor['p99_ms']:.0f}"),
+        ("F non-201 answers, all runs; units taken = ledger rows = 201s", f"{floor['non_201_total']} of {floor['requests_total']}; "
+         + ("consistent" if not floor["problems"] else f"INCONSISTENT ({floor['problems'][0]})")),
+    ]
     for key in ("a", "b"):
         r = a[key]
         rows += [
-            (
-                f"A{key} submit, {r['label']}: requests/s (best run)",
-                f"{r['rps']:.1f} (runs: {', '.join(f'{x:.1f}' for x in r['all_rps'])})",
-            ),
+            (f"A{key} submit, {r['label']}: requests/s (best run)", runs(r)),
+            (f"A{key} / floor, same round (best round)", ratios(key)),
             (f"A{key} latency p50 / p95 / p99 (ms), best run", f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['p99_ms']:.0f}"),
             (
                 f"A{key} non-201 answers, all runs",
@@ -622,6 +726,16 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
                 "consistent" if not r["problems"] else f"INCONSISTENT ({len(r['problems'])})",
             ),
         ]
+    c, d = a["c"], a["d"]
+    rows += [
+        (f"C {c['label']}: orders per sale", ", ".join(str(n) for n in c["orders_per_sale"])
+         + ("; stock consistent" if not c["problems"] else f"; INCONSISTENT ({c['problems'][0]})")),
+        ("C flash sale: requests/s (best run), all answers", f"{runs(c)}; {c['answers']}"),
+        ("C latency p50 / p95 / p99 (ms), best run", f"{c['p50_ms']:.0f} / {c['p95_ms']:.0f} / {c['p99_ms']:.0f}"),
+        ("D sold out, refusals: requests/s (best run)", runs(d)),
+        ("D / floor, same round (best round)", ratios("d")),
+        ("D latency p50 / p95 / p99 (ms), best run", f"{d['p50_ms']:.0f} / {d['p95_ms']:.0f} / {d['p99_ms']:.0f}"),
+    ]
     rows += [
         (f"B setup: {b['orders']:,} overdue orders (bulk_create)", f"{b['setup_seconds']:.1f} s"),
         ("B sweep: seconds", f"{b['seconds']:.2f} ({b['batch_ms']:.0f} ms per batch of {b['batch_size']})"),
@@ -775,6 +889,7 @@ def main() -> int:
             workers=args.workers,
             sku_count=WIDE_SKUS,
             buyers=buyers,
+            flash_buyers=buyers_create(FLASH_BUYERS, prefix="perf-flash-buyer"),
             log_dir=log_dir,
         )
         b = benchmark_sweep(orders=args.orders, sku_count=DUE_SKUS, buyers=buyers)
@@ -792,7 +907,7 @@ def main() -> int:
     defaults = sizes == (DEFAULT_REQUESTS, DEFAULT_ORDERS, 3, 16, 4)
     if args.readme or (args.readme is None and defaults):
         readme_write(m=m, rows=rows, args=args)
-    consistent = not (a["a"]["problems"] or a["b"]["problems"] or b["problems"])
+    consistent = not (a["a"]["problems"] or a["b"]["problems"] or a["c"]["problems"] or a["floor"]["problems"] or b["problems"])
     return 0 if consistent else 1
 
 

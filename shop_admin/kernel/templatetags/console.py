@@ -32,3 +32,18 @@ def capped(count: int, cap: int) -> str:
 def job_kind_label(kind: str) -> str:
     """The label an app registered for its kind of background job."""
     return background_job_kind_label(kind)
+
+
+@register.filter
+def duration_short(value) -> str:
+    """A timedelta as a merchant reads it: 2天3小时, 5小时12分, 8分."""
+    from django.utils.translation import gettext as _
+
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d天%(h)d小时") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d小时%(m)d分") % {"h": hours, "m": mins}
+    return _("%(m)d分") % {"m": mins}

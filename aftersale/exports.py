@@ -1,0 +1,38 @@
+"""The after-sale cases of a shop as CSV: one row per case, streamed from a server-side cursor."""
+from collections.abc import Iterator
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from aftersale.constants import AfterSaleStatus, AfterSaleType
+from aftersale.models import AfterSaleCase
+
+AFTERSALE_HEADERS = ["售后单号", "订单号", "售后类型", "售后状态", "申请原因", "申请金额", "申请时间", "商家处理截止"]
+
+
+def aftersale_export_cases(*, shop_id: int, created_from: date | None = None, created_to: date | None = None) -> QuerySet[AfterSaleCase]:
+    cases = AfterSaleCase.objects.filter(shop_id=shop_id)
+    if created_from:
+        cases = cases.filter(created_at__date__gte=created_from)
+    if created_to:
+        cases = cases.filter(created_at__date__lte=created_to)
+    return cases
+
+
+def aftersale_export_rows(cases: QuerySet[AfterSaleCase]) -> Iterator[list[str]]:
+    tz = timezone.get_current_timezone()
+    types = {value: str(label) for value, label in AfterSaleType.choices}
+    statuses = {value: str(label) for value, label in AfterSaleStatus.choices}
+
+    def shop_time(moment) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+    rows = cases.order_by("created_at", "pk").values_list(
+        "pk", "order__order_no", "type", "status", "reason", "amount", "created_at", "reply_deadline"
+    )
+    for pk, order_no, kind, status, reason, amount, created_at, reply_deadline in rows.iterator(chunk_size=5000):
+        yield [
+            pk, order_no, types.get(kind, kind), statuses.get(status, status), reason,
+            f"{amount:.2f}" if amount is not None else "", shop_time(created_at), shop_time(reply_deadline),
+        ]

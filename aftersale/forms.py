@@ -1,0 +1,56 @@
+"""Forms of the after-sale workbench: the list's filters and one form per merchant action."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aftersale.constants import AfterSaleStatus, AfterSaleType, MerchantAction
+from logistics.constants import Carrier
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + AfterSaleStatus.choices)
+    type = forms.ChoiceField(label=_("售后类型"), required=False, choices=[("", _("全部"))] + AfterSaleType.choices)
+    order = forms.CharField(label=_("订单号"), required=False, max_length=32)
+    cursor = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+    def clean_order(self) -> str:
+        value = self.cleaned_data["order"].strip()
+        if value and not value.isdigit():
+            raise forms.ValidationError(_("订单号只含数字"))
+        return value
+
+
+def _urls(text: str) -> list[str]:
+    urls = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for url in urls:
+        if not url.startswith(("http://", "https://")) or len(url) > 500:
+            raise forms.ValidationError(_("凭证须为 http(s) 链接，每行一个"))
+    if len(urls) > 9:
+        raise forms.ValidationError(_("最多9个凭证"))
+    return urls
+
+
+class OperateForm(forms.Form):
+    """Every action posts here; the fields it does not need stay empty and the service checks the ones it does."""
+
+    action = forms.ChoiceField(choices=MerchantAction.choices)
+    reason = forms.CharField(label=_("原因"), required=False, max_length=200)
+    message = forms.CharField(label=_("留言"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    evidence = forms.CharField(label=_("凭证链接（每行一个）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    return_address = forms.CharField(label=_("退货地址"), required=False, max_length=300)
+    carrier = forms.ChoiceField(label=_("快递公司"), required=False, choices=[("", "—")] + Carrier.choices)
+    tracking_no = forms.CharField(label=_("快递单号"), required=False, max_length=40)
+    deduction_reason_1 = forms.CharField(required=False, max_length=100)
+    deduction_amount_1 = forms.CharField(required=False, max_length=20)
+    deduction_reason_2 = forms.CharField(required=False, max_length=100)
+    deduction_amount_2 = forms.CharField(required=False, max_length=20)
+
+    def clean_evidence(self) -> list[str]:
+        return _urls(self.cleaned_data["evidence"])
+
+    def deductions(self) -> list[dict]:
+        rows = []
+        for n in (1, 2):
+            reason, amount = self.cleaned_data.get(f"deduction_reason_{n}", ""), self.cleaned_data.get(f"deduction_amount_{n}", "")
+            if reason or amount:
+                rows.append({"reason": reason, "amount": amount})
+        return rows

@@ -1,0 +1,90 @@
+"""The clock of a case, through the one deadline mechanism: no answer approves the claim, no return closes the case,
+no inspection refunds.
+
+Each function locks due cases one at a time (the order first, as every after-sale action
+does; a case another process holds is skipped and the next sweep comes back), re-checks
+state and due time under the lock, and applies. Safe to run any number of times.
+"""
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from aftersale.constants import AfterSaleStatus
+from aftersale.events import aftersale_auto_approved_event, aftersale_closed_event, aftersale_escalated_event
+from aftersale.models import AfterSaleCase
+from aftersale.services.common import case_end, case_transition
+from aftersale.services.review import case_approve, case_refund_after_inspection
+from orders.models import Buyer, Order
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import DomainError
+
+logger = logging.getLogger(__name__)
+S = AfterSaleStatus
+
+
+def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None, apply: Callable) -> int:
+    queryset = AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now}).order_by(deadline)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    applied = 0
+    for case_pk, order_pk in list(queryset.values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]):
+        try:
+            with transaction.atomic():
+                order = Order.objects.select_for_update(skip_locked=True).filter(pk=order_pk).first()
+                case = AfterSaleCase.objects.select_for_update(skip_locked=True).filter(pk=case_pk).first()
+                if order is None or case is None:
+                    continue  # someone is working on it; the next sweep comes back
+                due = getattr(case, deadline)
+                if case.status not in statuses or due is None or due > now:
+                    continue
+                case.order = order
+                apply(case, now)
+                applied += 1
+        except DomainError as exc:  # one case's refusal must not stop the others; it stays due and visible
+            logger.warning("after-sale case %s: %s", case_pk, exc.message)
+    return applied
+
+
+def _reply_timeout(case: AfterSaleCase, now: datetime) -> None:
+    actor = Actor.system("aftersale_reply_timeout")
+    if Buyer.objects.filter(pk=case.buyer_id, is_flagged=True).exists():
+        # A flagged buyer's claim is never approved by the clock: the platform decides.
+        from_status = case_transition(case, "refer_to_platform", "arbitration")
+        case.arbitration_reason = _("风险买家的售后超时未处理，转平台审核")
+        case.due_at = now + settings.AFTERSALE_ARBITRATION_TARGET
+        case.save()
+        aftersale_escalated_event(case=case, actor=actor, from_status=from_status, reason=case.arbitration_reason)
+        return
+    from_status = case_approve(case, actor, now=now, reason=_("商家超时未处理，系统自动同意"))
+    aftersale_auto_approved_event(case=case, actor=actor, from_status=from_status)
+
+
+def aftersale_reply_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: the merchant did not answer in time, so the platform approves the buyer's claim (and pays a refund-only one)."""
+    return _apply_each(statuses=[S.REQUESTED, S.NEGOTIATING], deadline="reply_deadline", now=now, ids=ids, apply=_reply_timeout)
+
+
+def _return_timeout(case: AfterSaleCase, now: datetime) -> None:
+    actor = Actor.system("aftersale_return_timeout")
+    from_status = case_transition(case, "close_unreturned", "return_shipment")
+    case_end(case, actor, now)
+    aftersale_closed_event(case=case, actor=actor, from_status=from_status, reason=_("买家超时未寄回退货，售后关闭"))
+
+
+def aftersale_return_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: an agreed return not shipped within 7 days closes the case."""
+    return _apply_each(statuses=[S.AWAITING_RETURN], deadline="return_deadline", now=now, ids=ids, apply=_return_timeout)
+
+
+def _inspect_timeout(case: AfterSaleCase, now: datetime) -> None:
+    actor = Actor.system("aftersale_inspect_timeout")
+    case_refund_after_inspection(case, actor, now=now, deductions=[], reason=_("商家超时未验货，系统自动退款"))
+
+
+def aftersale_inspect_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: a received return not inspected within 24 h is refunded in full."""
+    return _apply_each(statuses=[S.INSPECTING], deadline="inspect_deadline", now=now, ids=ids, apply=_inspect_timeout)

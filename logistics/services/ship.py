@@ -1,0 +1,88 @@
+"""Shipping: an order's first parcel ships the order; further parcels of a shipped order are added beside it."""
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from logistics.constants import TRACKING_PATTERNS, Carrier, FreightPayer
+from logistics.events import parcel_added_event
+from logistics.models import Shipment
+from orders.constants import OrderStatus
+from orders.models import Order
+from orders.services.common import order_lock
+from orders.services.lifecycle import order_ship
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
+from shop_admin.kernel.errors import Conflict, Invalid
+from shop_admin.kernel.text import join_list
+
+
+def carrier_parse(value: str) -> str | None:
+    """A carrier by its code (ZTO) or its Chinese name (中通, 中通快递)."""
+    value = (value or "").strip()
+    for carrier in Carrier:
+        if value.upper() == carrier.value or value in (str(carrier.label), f"{carrier.label}快递", f"{carrier.label}速运"):
+            return carrier.value
+    return None
+
+
+def tracking_validate(*, carrier: str, tracking_no: str) -> tuple[str, str]:
+    errors = {}
+    code = carrier_parse(carrier)
+    tracking_no = (tracking_no or "").strip().upper()
+    if code is None:
+        errors["carrier"] = _("不支持的快递公司：%(c)s（可选：%(all)s）") % {
+            "c": carrier,
+            "all": join_list(f"{c.label}({c.value})" for c in Carrier),
+        }
+    elif not TRACKING_PATTERNS[code].match(tracking_no):
+        errors["tracking_no"] = _("快递单号“%(no)s”不符合%(c)s的单号格式") % {"no": tracking_no, "c": Carrier(code).label}
+    if errors:
+        raise Invalid(_("发货信息有误"), code="invalid_shipment", details={"fields": errors})
+    return code, tracking_no
+
+
+def tracking_no_free(*, code: str, tracking_no: str, order: Order) -> None:
+    if Shipment.objects.filter(carrier=code, tracking_no=tracking_no).exclude(order=order).exists():
+        raise Conflict(_("该快递单号已用于其他订单"), code="tracking_no_in_use", details={"fields": {"tracking_no": tracking_no}})
+    if Shipment.objects.filter(carrier=code, tracking_no=tracking_no, order=order).exists():
+        raise Conflict(_("该订单已有此快递单号的包裹"), code="tracking_no_in_use", details={"fields": {"tracking_no": tracking_no}})
+
+
+def shipment_record(
+    *, order: Order, actor: Actor, code: str, tracking_no: str, door_delivery: bool, is_reship: bool = False
+) -> Shipment:
+    """The parcel row with its stall deadline (inside the caller's transaction, the order already moved)."""
+    shipped_at = timezone.now()
+    shipment = Shipment.objects.create(
+        order=order,
+        shop_id=order.shop_id,
+        carrier=code,
+        tracking_no=tracking_no,
+        shipped_at=shipped_at,
+        stall_deadline=shipped_at + settings.LOGISTICS_STALL_AFTER,
+        door_delivery=door_delivery,
+        is_reship=is_reship,
+        freight_payer=FreightPayer.MERCHANT if is_reship else FreightPayer.BUYER,
+        created_by=actor.user,
+    )
+    deadline_schedule(name="shipment_stall_timeout", pk=shipment.pk, at=shipment.stall_deadline)
+    return shipment
+
+
+def shipment_create(*, order: Order, actor: Actor, carrier: str, tracking_no: str, door_delivery: bool = False) -> Shipment:
+    """Ship the order, or add a parcel to an order already shipped and not yet signed.
+
+    The first parcel moves the order to shipped and deducts its stock; a further one
+    (goods split over boxes or warehouses) is recorded beside it with its own event.
+    """
+    code, tracking_no = tracking_validate(carrier=carrier, tracking_no=tracking_no)
+    with transaction.atomic():
+        order = order_lock(order.pk)
+        tracking_no_free(code=code, tracking_no=tracking_no, order=order)
+        if order.status == OrderStatus.SHIPPED:
+            shipment = shipment_record(order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery)
+            parcel_added_event(order=order, actor=actor, shipment=shipment)
+            return shipment
+        order = order_ship(order=order, actor=actor, carrier=code, tracking_no=tracking_no)
+        return shipment_record(order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=door_delivery)

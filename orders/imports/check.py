@@ -1,0 +1,423 @@
+"""Checking an order CSV before anything is written: every bad row named by line, column and reason.
+
+The file is read by the kernel's one CSV reader, its headers mapped (the contract's, or
+the 抖店 console's export as it comes), its rows grouped into orders, and each order
+checked the way the API checks a submission (SKUs of the shop, quantities, the
+address, amounts that add up) plus what only an import can get wrong (order-level
+values that disagree between lines, an order number already taken, a status the state
+machine would not allow, encrypted contact fields). Stock is simulated on the counts
+of the moment, so a paid order that would be oversold is known in the preview.
+Everything is read in a few bulk queries: no query per row.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from orders.addresses import address_validate
+from orders.constants import OrderStatus
+from orders.models import Order, OrderLine, Sku, StockLevel
+from orders.services.submit import MAX_LINE_QUANTITY
+from shop_admin.kernel.csvio import CsvTable, csv_datetime
+from shop_admin.kernel.errors import Invalid
+
+REQUIRED = ["订单号", "下单时间", "订单状态", "SKU编码", "数量", "单价", "应付金额", "收件人", "手机号", "省", "市", "区", "详细地址"]
+OPTIONAL = ["商品名称", "商品规格", "运费", "优惠金额", "快递公司", "快递单号", "买家留言", "商家备注"]
+# The 抖店 console's order export, one row per sub-order: its header -> ours.
+DOUDIAN_HEADERS = {
+    "主订单编号": "订单号",
+    "商家编码": "SKU编码",
+    "商品数量": "数量",
+    "商品单价": "单价",
+    "订单应付金额": "应付金额",
+    "收件人手机号": "手机号",
+    "订单提交时间": "下单时间",
+    "选购商品": "商品名称",
+}
+DOUDIAN_KNOWN = {"子订单编号", "街道"}  # used, though they map to no column of ours
+# Status labels an import may carry, and what 抖店 calls some of them.
+IMPORTABLE = {
+    OrderStatus.PENDING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+    OrderStatus.CANCELLED,
+    OrderStatus.CLOSED,
+}
+STATUS_ALIASES = {"备货中": OrderStatus.PAID, "已支付": OrderStatus.PAID, "已完成": OrderStatus.COMPLETED, "已关闭": OrderStatus.CLOSED}
+# Order-level columns: every line of an order repeats them, and they must agree.
+ORDER_LEVEL = ["下单时间", "订单状态", "运费", "优惠金额", "收件人", "手机号", "省", "市", "区", "详细地址", "快递公司", "快递单号", "买家留言", "商家备注"]
+ENCRYPTED_LEADS = ("##", "$$")
+CONTACT_COLUMNS = ("收件人", "手机号", "详细地址")
+ADDRESS_COLUMNS = {"name": "收件人", "phone": "手机号", "province": "省", "city": "市", "district": "区", "detail": "详细地址"}
+MAX_ERRORS_SHOWN = 1000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+
+@dataclass
+class LineDraft:
+    line: int
+    sku: Sku
+    quantity: int
+    unit_price: Decimal
+    product_name: str
+    spec: str
+    stock_level_id: int | None = None
+    short: bool = False
+
+
+@dataclass
+class OrderDraft:
+    order_no: str
+    line: int  # its first row
+    created_at: datetime
+    status: str
+    freight: Decimal
+    discount: Decimal
+    payable: Decimal
+    values: dict[str, str]  # the order-level values of its first row
+    lines: list[LineDraft] = field(default_factory=list)
+
+    @property
+    def items_total(self) -> Decimal:
+        return sum((ln.unit_price * ln.quantity for ln in self.lines), Decimal("0.00"))
+
+
+@dataclass
+class OrderUpdate:
+    order_id: int
+    order_no: str
+    line: int
+    cancel: bool
+    remark: str | None  # the new merchant remark, or None when unchanged
+
+
+@dataclass
+class ImportPlan:
+    rows: int = 0
+    encoding: str = ""
+    doudian: bool = False
+    new: list[OrderDraft] = field(default_factory=list)
+    updates: list[OrderUpdate] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+
+    @property
+    def failed_rows(self) -> int:
+        return len({error.line for error in self.errors})
+
+    def summary(self) -> dict:
+        return {
+            "rows": self.rows,
+            "created": len(self.new),
+            "updated": len(self.updates),
+            "skipped": self.skipped,
+            "failed": self.failed_rows,
+            "oversold": sum(1 for d in self.new if any(ln.short for ln in d.lines)),
+            "unknown_columns": self.unknown_columns,
+            "encoding": self.encoding,
+        }
+
+
+def _money(value: str) -> Decimal | None:
+    try:
+        amount = Decimal(value.replace(",", "").lstrip("¥￥"))
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _status_of(label: str) -> tuple[str | None, str | None]:
+    """(status, None) or (None, why not)."""
+    status = STATUS_ALIASES.get(label) or _BY_ZH_LABEL.get(label) or (label if label in OrderStatus.values else None)
+    if status is None:
+        return None, _("未知的订单状态“%(v)s”（可用：待支付、待发货、已发货、已签收、交易完成、已取消、交易关闭）") % {"v": label}
+    if status not in IMPORTABLE:
+        return None, _("订单状态“%(v)s”不能由导入产生：状态机只允许它由平台内的操作进入") % {"v": label}
+    return status, None
+
+
+# The source-language labels, whatever language the job runs in: files carry the Chinese ones.
+_ZH_LABELS = {
+    OrderStatus.PENDING_PAYMENT: "待支付",
+    OrderStatus.DEPOSIT_PAID: "待付尾款",
+    OrderStatus.PAID: "待发货",
+    OrderStatus.SHIPPED: "已发货",
+    OrderStatus.DELIVERED: "已签收",
+    OrderStatus.COMPLETED: "交易完成",
+    OrderStatus.CANCELLED: "已取消",
+    OrderStatus.CLOSED: "交易关闭",
+    OrderStatus.REJECTED: "拒收退回",
+}
+_BY_ZH_LABEL = {label: status for status, label in _ZH_LABELS.items()}
+
+
+def _map_headers(table: CsvTable, plan: ImportPlan) -> dict[str, str] | None:
+    """Our column -> the file's header; None (with errors) when a required column is missing."""
+    plan.doudian = "主订单编号" in table.headers
+    mapping: dict[str, str] = {}
+    for header in table.headers:
+        if not header:
+            continue
+        ours = DOUDIAN_HEADERS.get(header, header) if plan.doudian else header
+        if ours in REQUIRED or ours in OPTIONAL:
+            mapping.setdefault(ours, header)
+        elif not (plan.doudian and header in DOUDIAN_KNOWN):
+            plan.unknown_columns.append(header)
+    missing = [column for column in REQUIRED if column not in mapping]
+    for column in missing:
+        plan.errors.append(RowError(line=1, column=column, reason=_("缺少必填列")))
+    return None if missing else mapping
+
+
+def _row_values(row_values: dict[str, str], mapping: dict[str, str], doudian: bool) -> dict[str, str]:
+    values = {ours: row_values.get(header, "") for ours, header in mapping.items()}
+    if doudian and row_values.get("街道"):
+        values["详细地址"] = row_values["街道"] + values.get("详细地址", "")
+    return values
+
+
+def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = False, progress=None) -> ImportPlan:
+    """Check every row of the file against the shop as it is now; with `lock_stock` (inside the apply's
+    transaction) the stock rows are locked first, so the plan is exactly what will be written."""
+    plan = ImportPlan(rows=len(table.rows), encoding=table.encoding)
+    mapping = _map_headers(table, plan)
+    if mapping is None:
+        return plan
+    rows = [(row.line, _row_values(row.values, mapping, plan.doudian)) for row in table.rows]
+    skus = {sku.code: sku for sku in Sku.objects.filter(shop_id=shop_id, code__in={v["SKU编码"] for _l, v in rows}).select_related("product")}
+    errors = plan.errors
+    drafts: dict[str, OrderDraft] = {}
+    bad_orders: set[str] = set()
+    line_payables: dict[str, Decimal] = defaultdict(Decimal)
+    for done, (line, values) in enumerate(rows, start=1):
+        if progress and done % 5000 == 0:
+            progress(done)
+        before = len(errors)
+        order_no = values["订单号"]
+        for column in REQUIRED:
+            if not values.get(column):
+                errors.append(RowError(line, column, _("必填")))
+        if order_no and not order_no.isdigit():
+            errors.append(RowError(line, "订单号", _("订单号只能是数字")))
+        for column in CONTACT_COLUMNS:
+            if values.get(column, "").startswith(ENCRYPTED_LEADS):
+                errors.append(RowError(line, column, _("联系信息仍是抖店加密的密文（##…/$$…），请导出明文后再导入")))
+        sku = skus.get(values["SKU编码"])
+        if values["SKU编码"] and sku is None:
+            errors.append(RowError(line, "SKU编码", _("本店没有SKU编码“%(v)s”") % {"v": values["SKU编码"]}))
+        quantity = None
+        raw_quantity = values["数量"]
+        if raw_quantity:
+            try:
+                quantity = int(raw_quantity)
+            except ValueError:
+                errors.append(RowError(line, "数量", _("数量须为整数")))
+            else:
+                if quantity < 0:
+                    errors.append(RowError(line, "数量", _("数量不能为负数")))
+                elif not 1 <= quantity <= MAX_LINE_QUANTITY:
+                    errors.append(RowError(line, "数量", _("数量须在1到%(max)d之间") % {"max": MAX_LINE_QUANTITY}))
+        amounts = {}
+        for column in ("单价", "应付金额", "运费", "优惠金额"):
+            raw = values.get(column, "")
+            if not raw:
+                amounts[column] = Decimal("0.00")
+                continue
+            amount = _money(raw)
+            if amount is None:
+                errors.append(RowError(line, column, _("金额格式不正确：%(v)s") % {"v": raw}))
+            elif amount < 0:
+                errors.append(RowError(line, column, _("金额不能为负数")))
+            amounts[column] = amount
+        if amounts.get("单价") is not None and values["单价"] and amounts["单价"] <= 0:
+            errors.append(RowError(line, "单价", _("单价须大于0")))
+        created_at = csv_datetime(values["下单时间"]) if values["下单时间"] else None
+        if values["下单时间"] and created_at is None:
+            errors.append(RowError(line, "下单时间", _("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
+        status, why = _status_of(values["订单状态"]) if values["订单状态"] else (None, None)
+        if why:
+            errors.append(RowError(line, "订单状态", why))
+        if len(errors) > before or not order_no:
+            if order_no:
+                bad_orders.add(order_no)
+            continue
+        draft = drafts.get(order_no)
+        if draft is None:
+            draft = drafts[order_no] = OrderDraft(
+                order_no=order_no,
+                line=line,
+                created_at=created_at,
+                status=status,
+                freight=amounts["运费"],
+                discount=amounts["优惠金额"],
+                payable=amounts["应付金额"],
+                values={column: values.get(column, "") for column in ORDER_LEVEL},
+            )
+        else:
+            for column in ORDER_LEVEL + ([] if plan.doudian else ["应付金额"]):
+                first = draft.values.get(column, "") if column != "应付金额" else str(draft.payable)
+                mine = values.get(column, "") if column != "应付金额" else str(amounts["应付金额"])
+                if first != mine:
+                    errors.append(
+                        RowError(line, column, _("同一订单各行的“%(c)s”须一致（第%(first)d行为“%(v)s”）") % {"c": column, "first": draft.line, "v": first})
+                    )
+            if any(ln.sku.pk == sku.pk for ln in draft.lines):
+                errors.append(RowError(line, "SKU编码", _("同一订单中SKU重复，请合并数量")))
+            if len(errors) > before:
+                bad_orders.add(order_no)
+                continue
+        if plan.doudian:
+            line_payables[order_no] += amounts["应付金额"]
+        draft.lines.append(
+            LineDraft(
+                line=line,
+                sku=sku,
+                quantity=quantity,
+                unit_price=amounts["单价"],
+                product_name=values.get("商品名称") or sku.product.name,
+                spec=values.get("商品规格") or sku.spec,
+            )
+        )
+    if progress:
+        progress(len(rows))
+    for order_no in bad_orders:
+        drafts.pop(order_no, None)
+    for draft in drafts.values():
+        if plan.doudian:
+            draft.payable = line_payables[draft.order_no]
+            if not draft.values.get("优惠金额"):  # the console's file leaves the discount implicit
+                draft.discount = max(draft.items_total + draft.freight - draft.payable, Decimal("0.00"))
+        _check_order(draft, errors)
+    _check_existing(shop_id, drafts, plan)
+    _simulate_stock(drafts, lock=lock_stock)
+    errors.extend(_unpaid_short(drafts.values()))
+    failed_orders = {e.line for e in errors}
+    plan.new = [d for d in drafts.values() if d.line not in failed_orders and not any(ln.line in failed_orders for ln in d.lines)]
+    plan.errors.sort(key=lambda e: (e.line, e.column))
+    return plan
+
+
+def _check_order(draft: OrderDraft, errors: list[RowError]) -> None:
+    """What only the whole order can tell: amounts adding up, and the address."""
+    expected = draft.items_total + draft.freight - draft.discount
+    if expected != draft.payable:
+        errors.append(
+            RowError(
+                draft.line,
+                "应付金额",
+                _("金额不符：商品合计%(items)s + 运费%(freight)s − 优惠%(discount)s = %(expected)s，应付金额却是%(payable)s")
+                % {"items": draft.items_total, "freight": draft.freight, "discount": draft.discount, "expected": expected, "payable": draft.payable},
+            )
+        )
+    elif draft.payable < Decimal("0.01"):
+        errors.append(RowError(draft.line, "应付金额", _("应付金额至少为0.01元")))
+    raw = {key: draft.values[column] for key, column in ADDRESS_COLUMNS.items()}
+    try:
+        clean = address_validate(raw)
+    except Invalid as exc:
+        for key, reason in exc.details["fields"].items():
+            errors.append(RowError(draft.line, ADDRESS_COLUMNS[key], str(reason)))
+    else:
+        draft.values.update({column: getattr(clean, key) for key, column in ADDRESS_COLUMNS.items()})
+
+
+def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPlan) -> None:
+    """Numbers already taken: the same order again is skipped (or updated as far as the state machine allows); anything else is refused."""
+    numbers = list(drafts)
+    existing: dict[str, Order] = {}
+    for start in range(0, len(numbers), 5000):
+        for order in Order.objects.filter(order_no__in=numbers[start : start + 5000]).only(
+            "pk", "order_no", "shop_id", "status", "payable", "merchant_remark"
+        ):
+            existing[order.order_no] = order
+    if not existing:
+        return
+    signatures: dict[int, set] = defaultdict(set)
+    ours = [o.pk for o in existing.values() if o.shop_id == shop_id]
+    for start in range(0, len(ours), 5000):
+        for order_id, code, quantity, price in OrderLine.objects.filter(order_id__in=ours[start : start + 5000]).values_list(
+            "order_id", "sku_code", "quantity", "unit_price"
+        ):
+            signatures[order_id].add((code, quantity, price))
+    for order_no, order in existing.items():
+        draft = drafts.pop(order_no)
+        same = (
+            order.shop_id == shop_id
+            and order.payable == draft.payable
+            and signatures[order.pk] == {(ln.sku.code, ln.quantity, ln.unit_price) for ln in draft.lines}
+        )
+        if not same:
+            plan.errors.append(RowError(draft.line, "订单号", _("订单号%(no)s已存在，且不是这一笔订单") % {"no": order_no}))
+            continue
+        remark = draft.values.get("商家备注", "")
+        remark_changed = bool(remark) and remark != order.merchant_remark
+        if draft.status == order.status:
+            if remark_changed:
+                plan.updates.append(OrderUpdate(order.pk, order_no, draft.line, cancel=False, remark=remark))
+            else:
+                plan.skipped += 1
+            continue
+        if order.status == OrderStatus.PENDING_PAYMENT and draft.status == OrderStatus.CANCELLED:
+            plan.updates.append(OrderUpdate(order.pk, order_no, draft.line, cancel=True, remark=remark if remark_changed else None))
+            continue
+        targets = {t.target for t in order.get_all_status_transitions() if t.source in (order.status, "*")}
+        current, wanted = _ZH_LABELS.get(order.status, order.status), _ZH_LABELS.get(draft.status, draft.status)
+        if draft.status in targets:
+            reason = _("订单已是“%(a)s”；变为“%(b)s”须在订单页操作（需要快递、签收或退款的记录）") % {"a": current, "b": wanted}
+        else:
+            reason = _("状态机不允许订单从“%(a)s”变为“%(b)s”") % {"a": current, "b": wanted}
+        plan.errors.append(RowError(draft.line, "订单状态", reason))
+
+
+def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
+    """Which warehouse each line of a new unpaid or paid order takes its units from, on today's counts.
+
+    The nearest warehouse with stock ships (same province first, then the shop's priority),
+    as for an API order. An unpaid order short of stock is refused like the API refuses it;
+    a paid one is imported and flagged oversold (it was already sold elsewhere).
+    """
+    needing = [d for d in drafts.values() if d.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)]
+    sku_ids = {ln.sku.pk for d in needing for ln in d.lines}
+    if not sku_ids:
+        return
+    levels = StockLevel.objects.filter(sku_id__in=sku_ids).select_related("warehouse").order_by("pk")
+    if lock:
+        levels = levels.select_for_update(of=("self",))
+    by_sku: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in levels:
+        by_sku[level.sku_id].append(level)
+    # Paid orders first: they are sold already; unpaid ones only lock what is left.
+    for draft in sorted(needing, key=lambda d: (d.status != OrderStatus.PAID, d.created_at, d.order_no)):
+        province = draft.values["省"]
+        for ln in draft.lines:
+            candidates = sorted(by_sku[ln.sku.pk], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id))
+            level = next((s for s in candidates if s.available >= ln.quantity), None)
+            if level is None:
+                ln.short = True
+                continue
+            level.available -= ln.quantity
+            ln.stock_level_id = level.pk
+
+
+def _unpaid_short(plan_drafts) -> list[RowError]:
+    """Unpaid orders that could not lock their stock: refused, as the API refuses them."""
+    errors = []
+    for draft in plan_drafts:
+        if draft.status == OrderStatus.PENDING_PAYMENT:
+            for ln in draft.lines:
+                if ln.short:
+                    errors.append(RowError(ln.line, "数量", _("库存不足，待支付订单无法锁定库存（可售不足%(n)d件）") % {"n": ln.quantity}))
+    return errors

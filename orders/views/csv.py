@@ -1,0 +1,71 @@
+"""Console pages of the order CSV: upload and preview an import, confirm it; export what a list's filters select."""
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orders.exports import order_filters_to_params
+from orders.forms import OrderFilterForm
+from orders.imports.service import orders_import_confirm, orders_import_start
+from shop_admin.kernel.background import background_job_start
+from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.errors import DomainError
+from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.selectors import background_job_get_for_shop, background_jobs_of_kind
+
+
+@shop_required
+def import_list_view(request):
+    """Upload a file (GET: the form and the shop's recent imports)."""
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_EDIT):
+        return forbidden(request, _("您的角色无权导入订单"))
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("请选择CSV文件"))
+            return redirect("imports")
+        try:
+            job = orders_import_start(shop=request.shop, user=request.user, filename=upload.name, content=upload.read())
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("imports")
+        return redirect("import_detail", job_id=job.pk)
+    jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=["orders_import_check"], limit=20)
+    return render(request, "orders/import_list.html", {"jobs": jobs})
+
+
+@shop_required
+def import_detail_view(request, job_id: int):
+    """The preview: progress while checking, then the summary, every bad row, and the confirm button."""
+    job = shop_record_or_404(request, lambda shop_ids: background_job_get_for_shop(shop_id=request.shop.pk, job_id=job_id))
+    if job.kind != "orders_import_check":
+        return redirect("job_detail", job_id=job.pk)
+    template = "orders/_import_preview.html" if request.headers.get("HX-Request") else "orders/import_detail.html"
+    return render(request, template, {"job": job, "summary": job.summary})
+
+
+@require_POST
+@shop_required
+def import_confirm_view(request, job_id: int):
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_EDIT):
+        return forbidden(request, _("您的角色无权导入订单"))
+    try:
+        job = orders_import_confirm(shop=request.shop, user=request.user, check_job_id=job_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("import_detail", job_id=job_id)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@require_POST
+@shop_required
+def order_export_view(request):
+    """Export every order the list's filters select (not just a page), as a job with a download at the end."""
+    form = OrderFilterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("筛选条件有误"))
+        return redirect("orders:list")
+    job = background_job_start(
+        shop=request.shop, user=request.user, kind="orders_export", total=0, params={"filters": order_filters_to_params(form.filters())}
+    )
+    return redirect("job_detail", job_id=job.pk)

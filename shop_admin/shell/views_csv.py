@@ -1,0 +1,57 @@
+"""The exports page: orders, settlements and after-sale cases as CSV jobs, composed from the apps that own them."""
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orders.constants import OrderStatus
+from orders.exports import order_filters_to_params
+from orders.selectors import OrderFilters
+from shop_admin.kernel.background import background_job_start
+from shop_admin.kernel.console import forbidden, shop_required
+from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.selectors import background_jobs_of_kind
+
+# What can be exported: the job kind each runs, and who may.
+EXPORTS = {
+    "orders": ("orders_export", Perm.ORDER_VIEW),
+    "settlements": ("settlements_export", Perm.ORDER_MONEY),
+    "aftersales": ("aftersale_export", Perm.AFTERSALE),
+}
+
+
+class ExportForm(forms.Form):
+    what = forms.ChoiceField(
+        label=gettext_lazy("导出内容"),
+        choices=[("orders", gettext_lazy("订单")), ("settlements", gettext_lazy("结算单")), ("aftersales", gettext_lazy("售后单"))],
+    )
+    status = forms.ChoiceField(label=gettext_lazy("订单状态"), required=False, choices=[("", gettext_lazy("全部"))] + OrderStatus.choices)
+    created_from = forms.DateField(label=gettext_lazy("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=gettext_lazy("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
+            self.add_error("created_to", _("结束日期不能早于开始日期"))
+        return data
+
+
+@shop_required
+def exports_view(request):
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kind, perm = EXPORTS[form.cleaned_data["what"]]
+        if not user_can(user=request.user, shop_id=request.shop.pk, perm=perm):
+            return forbidden(request, _("您的角色无权导出此内容"))
+        filters = OrderFilters(
+            status=form.cleaned_data.get("status") or None,
+            created_from=form.cleaned_data.get("created_from"),
+            created_to=form.cleaned_data.get("created_to"),
+        )
+        job = background_job_start(shop=request.shop, user=request.user, kind=kind, total=0, params={"filters": order_filters_to_params(filters)})
+        return redirect("job_detail", job_id=job.pk)
+    if request.method == "POST":
+        messages.error(request, _("导出条件有误"))
+    jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=[kind for kind, _perm in EXPORTS.values()] + ["orders_export_selected"])
+    return render(request, "shop_admin/exports.html", {"form": form, "jobs": jobs})

@@ -1,0 +1,81 @@
+"""The after-sale workbench in the console: the list by deadline, a case with exactly its actions, each action audited."""
+from datetime import timedelta
+
+from django.test import Client
+from django.utils import timezone
+
+from aftersale.models import AfterSaleCase
+from orders.models import OrderEvent
+from shop_admin.kernel.constants import Role
+from tests.factories import make_member, make_shop
+
+
+def test_the_list_sorts_by_nearest_deadline_with_a_countdown_and_filters(order_in, open_case, console, tea):
+    first = open_case(order_in("delivered"), "return_refund")
+    second = open_case(order_in("delivered"), "exchange", items=[{"sku_id": tea.pk, "quantity": 1}])
+    AfterSaleCase.objects.filter(pk=second["id"]).update(due_at=timezone.now() + timedelta(hours=2))
+    page = console.get("/aftersales/").content.decode()
+    assert page.index(f"#{second['id']}") < page.index(f"#{first['id']}")
+    assert "data-deadline=" in page and "aftersale/countdown.js" in page
+    only_exchange = console.get("/aftersales/?type=exchange").content.decode()
+    assert f"#{second['id']}" in only_exchange and f"#{first['id']}<" not in only_exchange
+    by_order = console.get(f"/aftersales/?order={first['order_no']}").content.decode()
+    assert f"#{first['id']}" in by_order and f"#{second['id']}<" not in by_order
+    assert console.get("/aftersales/?order=abc&status=nope").status_code == 200  # a bad filter is an error on the page
+
+
+def test_the_case_page_shows_evidence_thread_timeline_and_only_allowed_actions(order_in, open_case, console):
+    case = open_case(order_in("delivered"), "return_refund", description="杯子有裂纹")
+    page = console.get(f"/aftersales/{case['id']}/").content.decode()
+    assert '<img src="https://img.example.com/a.jpg"' in page
+    assert "杯子有裂纹" in page and "申请售后" in page
+    assert 'value="agree"' in page and 'value="reject"' in page and 'value="message"' in page
+    assert 'value="refund"' not in page and 'value="confirm_return"' not in page
+
+
+def test_actions_from_the_console_move_the_case_and_are_audited(order_in, open_case, console):
+    case = open_case(order_in("delivered"), "return_refund")
+    url = f"/aftersales/{case['id']}/operate/"
+    console.post(url, {"action": "message", "message": "请补充照片"})
+    response = console.post(url, {"action": "agree", "return_address": "杭州仓 退货组"}, follow=True)
+    assert "已同意" in response.content.decode()
+    assert AfterSaleCase.objects.get(pk=case["id"]).status == "awaiting_return"
+    # an action the state no longer allows is refused with the reason, not a 500
+    response = console.post(url, {"action": "refund"}, follow=True)
+    assert response.status_code == 200 and "不能退款" in response.content.decode()
+    kinds = set(OrderEvent.objects.filter(data__aftersale_id=case["id"]).values_list("kind", flat=True))
+    assert {"aftersale_opened", "aftersale_message", "aftersale_agreed"} <= kinds
+    agreed = OrderEvent.objects.get(kind="aftersale_agreed", data__aftersale_id=case["id"])
+    assert agreed.actor_label == "owner" and agreed.from_status == "negotiating" and agreed.to_status == "awaiting_return"
+
+
+def test_reject_from_the_console_needs_reason_and_evidence(order_in, open_case, console):
+    case = open_case(order_in("delivered"), "refund_only")
+    url = f"/aftersales/{case['id']}/operate/"
+    response = console.post(url, {"action": "reject", "reason": "无质量问题"}, follow=True)
+    assert "拒绝须提供凭证" in response.content.decode()
+    console.post(url, {"action": "reject", "reason": "无质量问题", "evidence": "https://img.example.com/qc.jpg"})
+    assert AfterSaleCase.objects.get(pk=case["id"]).status == "rejected"
+
+
+def test_another_shop_gets_a_404_and_a_warehouse_clerk_cannot_act(order_in, open_case, shop):
+    case = open_case(order_in("delivered"), "return_refund")
+    stranger = Client()
+    stranger.force_login(make_member(make_shop("隔壁店")))
+    assert stranger.get(f"/aftersales/{case['id']}/").status_code == 404
+    assert stranger.post(f"/aftersales/{case['id']}/operate/", {"action": "agree", "return_address": "x"}).status_code == 404
+    assert f"#{case['id']}" not in stranger.get("/aftersales/").content.decode()
+    clerk = Client()
+    clerk.force_login(make_member(shop, role=Role.WAREHOUSE))
+    assert 'value="agree"' not in clerk.get(f"/aftersales/{case['id']}/").content.decode()
+    assert clerk.post(f"/aftersales/{case['id']}/operate/", {"action": "agree", "return_address": "x"}).status_code == 403
+    assert AfterSaleCase.objects.get(pk=case["id"]).status == "requested"
+
+
+def test_the_dashboard_shows_the_after_sale_rate_and_median_times(order_in, open_case, console, merchant_api):
+    case = open_case(order_in("paid"), "refund_only")
+    merchant_api.post(f"/merchant/aftersales/{case['id']}/operate", {"action": "agree"})
+    page = console.get("/").content.decode()
+    metrics = page.split('id="aftersale-metrics"')[1].split("</dl>")[0]
+    assert "100.0%" in metrics  # one case for one paid order
+    assert "0分" in metrics  # answered and refunded within the minute
