@@ -30,6 +30,7 @@ from shop_admin.kernel.api import ERRORS, MerchantAuth
 from shop_admin.kernel.errors import Invalid
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import user_shop_ids
+from shop_admin.kernel.throttling import rate_limited
 
 buyer_router = Router(auth=BuyerAuth(), tags=["buyer"])
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
@@ -83,7 +84,7 @@ def aftersale_buyer_message_post(request, case_id: int, payload: MessageIn):
 # --- merchant open API ---
 
 
-@merchant_router.get("/aftersales", response={200: CaseListOut, **ERRORS})
+@merchant_router.get("/aftersales", response={200: CaseListOut, **ERRORS}, **rate_limited("merchant_list"))
 def merchant_aftersales(
     request,
     status: AfterSaleStatus | None = None,

@@ -9,7 +9,7 @@ from logistics.services.tracking import TrackingReport, tracking_events_apply
 from orders.schemas import order_out, order_view_schema
 from orders.selectors import order_get_for_shops
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.api import ERRORS, MerchantAuth, parse_callback, signed_body
+from shop_admin.kernel.api import ERRORS, MerchantAuth, callback_openapi, parse_callback, signed_body
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import user_shop_ids
 
@@ -61,7 +61,7 @@ def merchant_not_received_answer(request, order_no: str, payload: NotReceivedAns
 @callback_router.post(
     "/logistics",
     response={200: LogisticsCallbackOut, **ERRORS},
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": LogisticsCallbackIn.model_json_schema()}}, "required": True}},
+    openapi_extra=callback_openapi(LogisticsCallbackIn),
 )
 def logistics_callback(request):
     """A carrier's (or aggregator's) tracking push, signed with LOGISTICS_CALLBACK_SECRET; a repeat changes nothing."""

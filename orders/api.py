@@ -51,7 +51,7 @@ from orders.services.refunds import refund_callback_apply
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.api import ERRORS, ApiDateTime, MerchantAuth, money_str, parse_callback, signed_body, time_str
+from shop_admin.kernel.api import ERRORS, ApiDateTime, MerchantAuth, callback_openapi, money_str, parse_callback, signed_body, time_str
 from shop_admin.kernel.errors import (
     Invalid,
 )
@@ -228,8 +228,7 @@ def merchant_stock(request, sku_id: int, payload: StockIn):
 # --- callbacks ---
 
 
-@callback_router.post("/payment", response={200: CallbackOut, **ERRORS}, openapi_extra={"requestBody": {
-    "content": {"application/json": {"schema": PaymentCallbackIn.model_json_schema()}}, "required": True}})
+@callback_router.post("/payment", response={200: CallbackOut, **ERRORS}, openapi_extra=callback_openapi(PaymentCallbackIn))
 def payment_callback(request):
     data = parse_callback(PaymentCallbackIn, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))
     result = payment_callback_apply(
@@ -243,8 +242,7 @@ def payment_callback(request):
     return {"result": result}
 
 
-@callback_router.post("/refund", response={200: CallbackOut, **ERRORS}, openapi_extra={"requestBody": {
-    "content": {"application/json": {"schema": RefundCallbackIn.model_json_schema()}}, "required": True}})
+@callback_router.post("/refund", response={200: CallbackOut, **ERRORS}, openapi_extra=callback_openapi(RefundCallbackIn))
 def refund_callback(request):
     """The payment channel reports a refund done or failed; signed with the payment secret. Replays answer `duplicate`."""
     data = parse_callback(RefundCallbackIn, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))

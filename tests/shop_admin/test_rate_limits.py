@@ -45,7 +45,9 @@ def test_the_shipped_numbers_follow_the_risk_rules():
     assert DEFAULT_LIMITS["order_submit"] and DEFAULT_LIMITS["merchant_list"]
 
 
-def test_a_buyer_reads_an_order_five_times_a_second_then_waits_for_the_window(limits, sku, buyer_api, place_order):
+def test_a_buyer_reads_an_order_five_times_then_waits_for_the_window(limits, sku, buyer_api, place_order):
+    # Five in three seconds rather than the shipped one: six order pages take more than a second on a busy CI machine.
+    limits["buyer_order_read"] = "5/3s"
     order_no = place_order((sku, 1))["order_no"]
 
     answers = [_get(buyer_api, f"/orders/{order_no}") for _ in range(6)]
