@@ -23,6 +23,7 @@ import secrets
 import threading
 
 from django.conf import settings
+from django.core import checks
 from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
@@ -52,10 +53,22 @@ def rate_parse(rate: str) -> tuple[int, int]:
     """"5/s" -> (5, 1); "30/m" -> (30, 60); "100/10s" -> (100, 10): requests allowed and the window in seconds."""
     count, _, period = rate.partition("/")
     unit = period.lstrip("0123456789")
-    multiplier = int(period[: len(period) - len(unit)] or 1)
-    if unit not in _PERIODS or int(count) < 1:
+    multiplier = period[: len(period) - len(unit)] or "1"
+    if unit not in _PERIODS or not count.isdigit() or not multiplier.isdigit() or int(count) < 1 or int(multiplier) < 1:
         raise ValueError(f"bad rate {rate!r}: use N/s, N/m or N/h")
-    return int(count), multiplier * _PERIODS[unit]
+    return int(count), int(multiplier) * _PERIODS[unit]
+
+
+@checks.register()
+def rate_limits_check(app_configs=None, **kwargs) -> list:
+    """A typo in API_RATE_LIMIT_* is refused when the server starts (and by manage.py check), not at the first order."""
+    problems = []
+    for scope, rate in settings.API_RATE_LIMITS.items():
+        try:
+            rate and rate_parse(rate)
+        except ValueError:
+            problems.append(checks.Error(f"API_RATE_LIMITS[{scope!r}] = {rate!r}: use N/s, N/m or N/h", id="shop_admin.E101"))
+    return problems
 
 
 def rate_limit_take(*, scope: str, caller: str, limit: int, window_seconds: int) -> float:

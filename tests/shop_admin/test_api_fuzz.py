@@ -59,6 +59,7 @@ CALLBACK_SECRETS = {
     "/api/v1/callbacks/logistics": "LOGISTICS_CALLBACK_SECRET",
 }
 
+
 def django_in_the_test_transaction(environ, start_response):
     """The project's WSGI app, minus the closing of the database connection around each request.
 

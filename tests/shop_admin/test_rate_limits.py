@@ -204,3 +204,13 @@ def test_the_count_is_shared_by_every_process_through_redis(limits, shop):
 
     # then: the fourth read in a minute is refused here, whichever process served the first three
     assert_rate_limited(*_get(buyer_api, f"/orders/{order_no}"))
+
+
+def test_a_mistyped_limit_is_refused_at_startup_not_at_the_first_order(settings):
+    from shop_admin.kernel.throttling import rate_limits_check
+
+    settings.API_RATE_LIMITS = {**DEFAULT_LIMITS, "order_submit": "30 per minute"}
+
+    assert [problem.id for problem in rate_limits_check()] == ["shop_admin.E101"]
+    settings.API_RATE_LIMITS = {**DEFAULT_LIMITS, "order_submit": "100/10s", "merchant_list": ""}
+    assert rate_limits_check() == []
