@@ -10,6 +10,7 @@ class LogisticsConfig(AppConfig):
     def ready(self) -> None:
         from logistics import jobs
         from logistics.constants import LogisticsEventKind
+        from logistics.remedies import logistics_remedies_register
         from logistics.schemas import ShipmentOut, shipment_out
         from logistics.selectors import order_ids_by_tracking_no, shipments_by_order, shipments_stalled_count
         from logistics.services.not_received import not_received_evidence
@@ -23,6 +24,7 @@ class LogisticsConfig(AppConfig):
         from shop_admin.kernel.deadlines import deadline_register
 
         deadline_register(apply_due=shipment_stall_timeout, label=_("物流停滞"))
+        logistics_remedies_register()
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))
         order_event_kinds_register(LogisticsEventKind)

@@ -8,7 +8,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "订单"
 
     def ready(self) -> None:
-        from orders import jobs, selectors
+        from orders import exception_selectors, jobs, selectors
         from orders.constants import EventKind
         from orders.events import order_event_kinds_register
         from orders.services.lifecycle import order_auto_confirm, order_pay_timeout, presale_balance_timeout
@@ -30,6 +30,15 @@ class OrdersConfig(AppConfig):
         background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"))
         background_job_kind_register(run=jobs.orders_import, label=_("导入订单"))
         order_event_kinds_register(EventKind)
+        from orders.services.remedies import orders_remedies_register
+
+        orders_remedies_register()
+        console_nav_register(label=_("异常中心"), url="/exceptions/", position=30)
+        dashboard_tile_register(
+            DashboardTile(
+                label=_("支付失败待召回"), url="/exceptions/#recover", position=16, count=exception_selectors.orders_payment_failed_count
+            )
+        )
 
         console_nav_register(label=_("订单"), url="/orders/", position=10)
         console_nav_register(label=_("商品库存"), url="/products/", position=20)

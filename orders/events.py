@@ -155,13 +155,72 @@ def exception_opened_event(*, order: Order, actor: Actor, exception) -> OrderEve
 
 
 def exception_resolved_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
-    """reason: the resolution. data: kind, exception_id."""
+    """reason: the resolution. data: kind, exception_id, remedy, note, evidence, coupon_code."""
     return order_event_append(
         order=order,
         kind=EventKind.EXCEPTION_RESOLVED,
         actor=actor,
         reason=exception.resolution,
-        data={"kind": exception.kind, "exception_id": exception.pk},
+        data={
+            "kind": exception.kind,
+            "exception_id": exception.pk,
+            "remedy": exception.remedy,
+            "note": exception.note,
+            "evidence": exception.evidence,
+            "coupon_code": exception.coupon.code if exception.coupon_id else None,
+        },
+    )
+
+
+def exception_evidence_event(*, order: Order, actor: Actor, exception, urls: list[str]) -> OrderEvent:
+    """Evidence attached to an open exception. data: exception_id, urls (the ones added)."""
+    return order_event_append(
+        order=order, kind=EventKind.EXCEPTION_EVIDENCE, actor=actor, data={"exception_id": exception.pk, "urls": urls}
+    )
+
+
+def compensation_issued_event(*, order: Order, actor: Actor, coupon, exception) -> OrderEvent:
+    """A compensation coupon for the buyer. data: coupon_code, amount, valid_to, exception_id."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.COMPENSATION_ISSUED,
+        actor=actor,
+        reason=f"{coupon.code} ¥{coupon.discount}",
+        data={
+            "coupon_code": coupon.code,
+            "amount": str(coupon.discount),
+            "valid_to": coupon.valid_to.isoformat(),
+            "exception_id": exception.pk,
+        },
+    )
+
+
+def line_substituted_event(*, order: Order, actor: Actor, old: dict, new: dict, refund: Decimal) -> OrderEvent:
+    """A short line now ships a similar SKU. data: old and new (sku_id, sku_code, name, unit_price), refund (price difference)."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.LINE_SUBSTITUTED,
+        actor=actor,
+        reason=f"{old['name']} → {new['name']}",
+        data={"old": old, "new": new, "refund": str(refund)},
+    )
+
+
+def stock_transferred_event(*, order: Order, actor: Actor, warehouse_id: int, lines: list[dict]) -> OrderEvent:
+    """Short lines now take stock from another warehouse of the shop. data: warehouse_id, lines (sku_id, quantity)."""
+    return order_event_append(
+        order=order, kind=EventKind.STOCK_TRANSFERRED, actor=actor, data={"warehouse_id": warehouse_id, "lines": lines}
+    )
+
+
+def order_recovered_event(*, order: Order, actor: Actor, old: Order, new: Order) -> OrderEvent:
+    """Recovery (订单召回), written on both orders. data: recovered_from, recovered_to (order numbers), payable."""
+    return order_event_append(
+        order=order,
+        kind=EventKind.RECOVERED,
+        actor=actor,
+        reason=f"{old.order_no} → {new.order_no}",
+        data={"recovered_from": old.order_no, "recovered_to": new.order_no, "payable": str(new.payable)},
     )
 
 

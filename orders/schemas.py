@@ -185,6 +185,8 @@ class MerchantOrderOut(OrderOut):
     needs_risk_review: bool
     auto_confirm_at: str | None
     exceptions: list[ExceptionOut]
+    recovered_from: str | None = None  # order recovery (订单召回): the cancelled order this one was recovered from
+    recovered_to: str | None = None  # ... and the new order a cancelled one was recovered as
 
 
 @lru_cache(maxsize=2)
@@ -355,6 +357,8 @@ def order_out(order: Order, *, for_merchant: bool = False) -> dict:
                     {"id": e.pk, "kind": e.kind, "status": e.status, "detail": e.detail, "opened_at": time_str(e.opened_at)}
                     for e in order.exceptions.all()
                 ],
+                "recovered_from": order.recovered_from.order_no if order.recovered_from_id else None,
+                "recovered_to": getattr(getattr(order, "recovered_to", None), "order_no", None),
             }
         )
     else:

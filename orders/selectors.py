@@ -33,7 +33,7 @@ from shop_admin.kernel.errors import Invalid, NotFound
 
 
 def _order_detail_queryset() -> QuerySet[Order]:
-    return Order.objects.select_related("shop").prefetch_related(
+    return Order.objects.select_related("shop", "recovered_from", "recovered_to").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
         Prefetch("payments", queryset=Payment.objects.order_by("pk")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")),

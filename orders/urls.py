@@ -1,7 +1,7 @@
 """Console URLs of orders and products."""
 from django.urls import path
 
-from orders.views import csv, orders, products
+from orders.views import csv, exceptions, orders, products
 
 app_name = "orders"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("<str:order_no>/remark/", orders.order_remark_view, name="remark"),
     path("<str:order_no>/reveal-phone/", orders.order_phone_reveal_view, name="reveal_phone"),
     path("<str:order_no>/risk-approve/", orders.order_risk_approve_view, name="risk_approve"),
+    path("<str:order_no>/report/", exceptions.order_report_view, name="report"),
+    path("<str:order_no>/recover/", exceptions.order_recover_view, name="recover"),
 ]
 
 product_urlpatterns = [

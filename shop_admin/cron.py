@@ -5,3 +5,8 @@ from rq import cron
 from shop_admin.kernel.deadlines import QUEUE_NAME, deadlines_sweep_job
 
 cron.register(deadlines_sweep_job, QUEUE_NAME, interval=settings.SWEEP_INTERVAL_SECONDS, job_timeout=1800)
+
+# The daily reconciliation of yesterday (shop time); its result is kept for the console and `manage.py reconcile` re-runs it.
+from orders.reconcile import reconcile_yesterday_job  # noqa: E402
+
+cron.register(reconcile_yesterday_job, "default", cron=settings.RECONCILE_CRON, job_timeout=3600)

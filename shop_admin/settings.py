@@ -202,8 +202,17 @@ PRESALE_DEFAULT_SHIP_DAYS = 15
 LOW_STOCK_THRESHOLD = 10
 PLATFORM_COMMISSION_RATE = Decimal("0.05")
 COMPENSATION_COUPON_MAX = Decimal("50.00")
-ORDER_RECOVERY_WINDOW = timedelta(hours=24)
 ORDER_RECOVERY_WINDOW_MAX = timedelta(hours=72)
+# An unpaid order cancelled by the clock can be recovered this long after (24 h; a shop may extend it up to 72 h).
+ORDER_RECOVERY_WINDOW = min(timedelta(hours=int(os.environ.get("ORDER_RECOVERY_WINDOW_HOURS", "24"))), ORDER_RECOVERY_WINDOW_MAX)
+COMPENSATION_COUPON_VALID_DAYS = 30  # a compensation coupon expires on its own after this
+PAYMENT_FAILED_RECOVER_WINDOW = timedelta(hours=2)  # "recover within 2 h": a failed payment is worth a call this long
+PAID_NOT_SHIPPED_REMEDY_WINDOW = timedelta(days=7)  # paid-not-shipped: settle it within 7 days of ordering
+LOGISTICS_LOSS_APPEAL_WINDOW = timedelta(days=15)  # signed-not-received: evidence and appeal within 15 days of signing
+ADDRESS_ANOMALY_CHECK = True  # flag new orders whose address looks like a slip against the buyer's usual ones
+EXCEPTION_DEFAULT_WINDOW = timedelta(hours=24)  # payment and address anomalies: look at them within a day
+REFUND_CONFIRM_WITHIN = timedelta(days=3)  # a refund the channel has not confirmed by then is listed by the reconciliation
+RECONCILE_CRON = "30 2 * * *"  # daily reconciliation of yesterday at 02:30 shop time (Django sets the process zone to TIME_ZONE)
 AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this

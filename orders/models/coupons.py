@@ -19,9 +19,14 @@ class Coupon(models.Model):
         SHOP = "shop", _("全店")
         PRODUCT = "product", _("指定商品")
 
+    class Kind(models.TextChoices):
+        SHOP = "shop", _("店铺券")  # handed out by the shop to anyone
+        COMPENSATION = "compensation", _("补偿券")  # one buyer's compensation for one exception
+
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     code = models.CharField(_("券码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.SHOP)
     scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices, default=Scope.SHOP)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE)
     discount = models.DecimalField(_("面额"), **MONEY)

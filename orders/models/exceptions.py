@@ -1,5 +1,6 @@
 """The one exception record any app raises against an order."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,7 @@ from orders.constants import (
     ExceptionKind,
     ExceptionStatus,
 )
+from orders.models.coupons import Coupon
 from orders.models.order import Order
 from shop_admin.kernel.models import Shop
 
@@ -24,11 +26,30 @@ class OrderException(models.Model):
     opened_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
     resolution = models.TextField(_("处理结果"), blank=True)
+    # Where a rule gives one (ship-by for a held order, 7 days for paid-not-shipped, 15 days after signing for a loss).
+    deadline = models.DateTimeField(_("处理时限"), null=True, blank=True)
+    # Evidence urls: photos, chat logs, tracking screenshots, compensation proof; appended, never replaced.
+    evidence = models.JSONField(_("证据"), default=list, blank=True)
+    remedy = models.CharField(_("处理方式"), max_length=30, blank=True)
+    note = models.TextField(_("处理备注"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("处理人")
+    )
+    resolved_by_label = models.CharField(_("处理人"), max_length=64, blank=True)
+    # One compensation coupon per exception, held by the database.
+    coupon = models.OneToOneField(
+        Coupon, null=True, blank=True, on_delete=models.SET_NULL, related_name="compensated_exception", verbose_name=_("补偿券")
+    )
 
     class Meta:
         verbose_name = _("订单异常")
         verbose_name_plural = _("订单异常")
-        indexes = [models.Index(fields=["shop", "status", "kind"], name="exception_shop_status_kind")]
+        indexes = [
+            models.Index(fields=["shop", "status", "kind"], name="exception_shop_status_kind"),
+            # The exception centre: a shop's open exceptions, oldest first, with or without a kind.
+            models.Index(fields=["shop", "status", "opened_at", "id"], name="exception_shop_status_opened"),
+            models.Index(fields=["shop", "status", "kind", "opened_at", "id"], name="exception_shop_kind_opened"),
+        ]
         constraints = [
             # One open exception of a kind per order: raising it again is a no-op, not a duplicate.
             models.UniqueConstraint(

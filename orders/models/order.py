@@ -63,6 +63,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     auto_confirm_paused_at = models.DateTimeField(_("自动确认暂停于"), null=True, blank=True)
     auto_confirm_remaining = models.DurationField(_("自动确认剩余时间"), null=True, blank=True)
 
+    # Order recovery (订单召回): the cancelled order this one was recovered from; the old one reaches it as `recovered_to`.
+    recovered_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="recovered_to", verbose_name=_("召回自")
+    )
+
     created_at = models.DateTimeField(_("下单时间"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)

@@ -1,14 +1,20 @@
-"""The one exception record: any app raises it against an order, the merchant resolves it."""
+"""The one exception record: any app raises it against an order, the merchant resolves it with a remedy."""
+from datetime import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
-from orders.events import exception_opened_event, exception_resolved_event
+from orders.events import exception_evidence_event, exception_opened_event, exception_resolved_event
 from orders.evidence import exception_evidence
-from orders.models import Order, OrderException
+from orders.exception_selectors import exception_counts_changed
+from orders.models import Coupon, Order, OrderException
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.errors import Conflict
+from shop_admin.kernel.errors import Conflict, Invalid
+
+EVIDENCE_MAX = 20  # urls per exception: enough for photos, chat logs and screenshots; a bound on what one row holds
 
 
 def _set_on_hold(order: Order, on_hold: bool) -> None:
@@ -17,16 +23,70 @@ def _set_on_hold(order: Order, on_hold: bool) -> None:
     order.on_hold = on_hold
 
 
-def exception_open(*, order: Order, kind: str, actor: Actor, detail: str = "", data: dict | None = None) -> OrderException:
+def exception_deadline(*, order: Order, kind: str, now: datetime) -> datetime | None:
+    """By when the merchant should have settled an exception of this kind, where a rule says so."""
+    if kind == ExceptionKind.PAID_NOT_SHIPPED:
+        return order.created_at + settings.PAID_NOT_SHIPPED_REMEDY_WINDOW
+    if kind == ExceptionKind.NOT_RECEIVED:
+        return (order.delivered_at or now) + settings.LOGISTICS_LOSS_APPEAL_WINDOW
+    if kind in (ExceptionKind.OVERSELL, ExceptionKind.MERCHANT_REPORTED, ExceptionKind.RISK_REVIEW, ExceptionKind.ADDRESS_ANOMALY):
+        # A held order still has to ship on time: its ship-by is the exception's deadline.
+        return order.ship_deadline or now + settings.EXCEPTION_DEFAULT_WINDOW
+    if kind == ExceptionKind.PAYMENT_ANOMALY:
+        return now + settings.EXCEPTION_DEFAULT_WINDOW
+    return None
+
+
+def evidence_clean(evidence: list[str] | None, *, field: str = "evidence") -> list[str]:
+    """Evidence as http(s) urls, stripped and without repeats; anything else is refused naming the field."""
+    cleaned: list[str] = []
+    for index, url in enumerate(evidence or []):
+        url = str(url).strip()
+        if not url:
+            continue
+        if not url.startswith(("http://", "https://")) or len(url) > 500 or any(ch.isspace() for ch in url):
+            raise Invalid(
+                _("证据须为 http(s) 链接"), code="invalid_evidence", details={"fields": {f"{field}.{index}": _("不是有效的链接")}}
+            )
+        if url not in cleaned:
+            cleaned.append(url)
+    if len(cleaned) > EVIDENCE_MAX:
+        raise Invalid(
+            _("证据最多%(n)d条") % {"n": EVIDENCE_MAX}, code="invalid_evidence", details={"fields": {field: _("太多")}}
+        )
+    return cleaned
+
+
+def exception_open(
+    *,
+    order: Order,
+    kind: str,
+    actor: Actor,
+    detail: str = "",
+    data: dict | None = None,
+    evidence: list[str] | None = None,
+    deadline: datetime | None = None,
+) -> OrderException:
     """Raise an exception on the order (a no-op returning the open one if it is already raised)."""
+    evidence = evidence_clean(evidence)
     with transaction.atomic():
         existing = OrderException.objects.filter(order=order, kind=kind, status=ExceptionStatus.OPEN).first()
         if existing:
             return existing
-        exception = OrderException.objects.create(order=order, shop_id=order.shop_id, kind=kind, detail=detail, data=data or {})
+        now = timezone.now()
+        exception = OrderException.objects.create(
+            order=order,
+            shop_id=order.shop_id,
+            kind=kind,
+            detail=detail,
+            data=data or {},
+            evidence=evidence,
+            deadline=deadline or exception_deadline(order=order, kind=kind, now=now),
+        )
         if kind in SHIP_BLOCKING_EXCEPTIONS and not order.on_hold:
             _set_on_hold(order, True)
         exception_opened_event(order=order, actor=actor, exception=exception)
+        exception_counts_changed(shop_id=order.shop_id)
         return exception
 
 
@@ -43,18 +103,80 @@ def order_not_received_report(*, order: Order, actor: Actor, description: str) -
     return exception_open(order=order, kind=ExceptionKind.NOT_RECEIVED, actor=actor, detail=description, data=evidence)
 
 
-def exception_resolve(*, exception: OrderException, actor: Actor, resolution: str) -> OrderException:
+def order_merchant_report(*, order: Order, actor: Actor, description: str, evidence: list[str] | None = None) -> OrderException:
+    """The merchant found the goods damaged or missing before dispatch: the order is held until it is resolved."""
+    description = (description or "").strip()
+    if not description:
+        raise Invalid(_("请说明异常情况"), code="invalid_input", details={"fields": {"description": _("不能为空")}})
+    if order.status not in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
+        raise Conflict(
+            _("订单状态为「%(status)s」，只有待发货的订单可以报告缺货/破损") % {"status": order.get_status_display()},
+            code="invalid_transition",
+            details={"status": order.status},
+        )
     with transaction.atomic():
-        exception = OrderException.objects.select_for_update().select_related("order").get(pk=exception.pk)
-        if exception.status != ExceptionStatus.OPEN:
-            raise Conflict(_("该异常已处理"), code="exception_resolved")
+        if OrderException.objects.filter(order=order, kind=ExceptionKind.MERCHANT_REPORTED, status=ExceptionStatus.OPEN).exists():
+            raise Conflict(_("该订单已有未处理的商家报告异常"), code="exception_already_open")
+        return exception_open(
+            order=order, kind=ExceptionKind.MERCHANT_REPORTED, actor=actor, detail=description[:2000], evidence=evidence
+        )
+
+
+def exception_lock(exception_id: int) -> OrderException:
+    """The exception row, locked, refused if it is no longer open: two clerks cannot both resolve it."""
+    exception = OrderException.objects.select_for_update().select_related("order").get(pk=exception_id)
+    if exception.status != ExceptionStatus.OPEN:
+        raise Conflict(_("该异常已处理"), code="exception_resolved")
+    return exception
+
+
+def exception_evidence_add(*, exception: OrderException, actor: Actor, evidence: list[str]) -> OrderException:
+    """Attach evidence to an open exception; the timeline records what was added."""
+    added = evidence_clean(evidence)
+    if not added:
+        raise Invalid(_("请提供证据链接"), code="invalid_evidence", details={"fields": {"evidence": _("不能为空")}})
+    with transaction.atomic():
+        exception = exception_lock(exception.pk)
+        new = [url for url in added if url not in exception.evidence]
+        exception.evidence = evidence_clean(exception.evidence + new)
+        exception.save(update_fields=["evidence"])
+        exception_evidence_event(order=exception.order, actor=actor, exception=exception, urls=new)
+    return exception
+
+
+def exception_resolve(
+    *,
+    exception: OrderException,
+    actor: Actor,
+    resolution: str,
+    remedy: str = "",
+    note: str = "",
+    evidence: list[str] | None = None,
+    coupon: Coupon | None = None,
+) -> OrderException:
+    """Close the exception: who, how (remedy, note), its evidence and any compensation coupon; release the hold if it was the last."""
+    evidence = evidence_clean(evidence)
+    with transaction.atomic():
+        exception = exception_lock(exception.pk)
         exception.status = ExceptionStatus.RESOLVED
         exception.resolved_at = timezone.now()
         exception.resolution = resolution
-        exception.save(update_fields=["status", "resolved_at", "resolution"])
-        order = exception.order
+        exception.remedy = remedy
+        exception.note = note
+        exception.resolved_by = actor.user
+        exception.resolved_by_label = actor.label[:64]
+        exception.evidence = evidence_clean(exception.evidence + [url for url in evidence if url not in exception.evidence])
+        if coupon is not None:
+            exception.coupon = coupon
+        exception.save(
+            update_fields=[
+                "status", "resolved_at", "resolution", "remedy", "note", "resolved_by", "resolved_by_label", "evidence", "coupon"
+            ]
+        )
+        order = Order.objects.get(pk=exception.order_id)
         still_blocked = order.exceptions.filter(status=ExceptionStatus.OPEN, kind__in=SHIP_BLOCKING_EXCEPTIONS).exists()
         if order.on_hold != still_blocked:
             _set_on_hold(order, still_blocked)
         exception_resolved_event(order=order, actor=actor, exception=exception)
+        exception_counts_changed(shop_id=order.shop_id)
         return exception

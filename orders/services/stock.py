@@ -279,3 +279,28 @@ def stock_set(
             request_id=request_id or None,
         )
     return level
+
+
+def stock_occupy_elsewhere(*, line: OrderLine, sku_id: int, province: str, warehouse_id: int | None = None) -> StockLevel | None:
+    """A paid line takes occupied stock of `sku_id` (in `warehouse_id`, or the nearest with stock) instead of what it had.
+
+    For the exception remedies: a short line filled from another warehouse or by a similar SKU.
+    What the line occupied before goes back to available. Returns the new stock row, or None when
+    there is not enough; the caller then refuses, and its transaction puts the old occupation back.
+    """
+    if line.stock_state == LineStock.OCCUPIED:
+        stock_unoccupy_lines([line])
+    if warehouse_id is None:
+        level = _take_available(sku_id, line.quantity, province, into="occupied")
+    else:
+        level = StockLevel.objects.filter(sku_id=sku_id, warehouse_id=warehouse_id).first()
+        moved = level and StockLevel.objects.filter(pk=level.pk, available__gte=line.quantity).update(
+            available=F("available") - line.quantity, occupied=F("occupied") + line.quantity
+        )
+        level = level if moved else None
+    if level is None:
+        return None
+    line.stock_level = level
+    line.stock_state = LineStock.OCCUPIED
+    line.save(update_fields=["stock_level", "stock_state"])
+    return level

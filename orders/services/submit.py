@@ -26,6 +26,7 @@ from orders.models import (
     StockLevel,
 )
 from orders.selectors import order_counts_changed, order_relations_known
+from orders.services.address_anomaly import address_anomaly_check
 from orders.services.stock import stock_lock_lines, stock_nearest_first, stock_short_lines
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
@@ -304,6 +305,7 @@ def order_submit(
                 CouponRedemption.objects.bulk_create(
                     [CouponRedemption(coupon=c, buyer=buyer, order=order, amount=amount) for c, amount in coupons]
                 )
+            address_anomaly_check(order=order)
             deadline_schedule(name="order_pay_timeout", pk=order.pk, at=order.pay_deadline)
             order_counts_changed(shop_ids={shop.pk})
         return order, event

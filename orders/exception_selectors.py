@@ -1,0 +1,166 @@
+"""Reads of the exception centre: open exceptions by kind and age, one exception with its facts, the recovery queue, a buyer's coupons."""
+import base64
+import binascii
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from orders.constants import ExceptionStatus, OrderStatus, PaymentStatus
+from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
+from orders.parts import order_parts_attach
+from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
+from shop_admin.kernel.errors import Invalid, NotFound
+
+KIND_COUNTS_TTL = 15  # seconds; dropped whenever an exception opens or closes in the shop
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
+        moment = parse_datetime(stamp)
+        if moment is None:
+            raise ValueError
+        return moment, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
+
+
+def _cursor_encode(exception: OrderException) -> str:
+    return base64.urlsafe_b64encode(f"{exception.opened_at.isoformat()}|{exception.pk}".encode()).decode()
+
+
+def exceptions_feed(
+    *, shop_ids: set[int], kind: str | None, status: str, cursor: str | None, limit: int
+) -> tuple[list[OrderException], str | None]:
+    """Exceptions of these shops, oldest first, keyset-paginated on (opened_at, id): page 1000 costs what page 1 does."""
+    qs = OrderException.objects.filter(shop_id__in=shop_ids, status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if cursor:
+        moment, pk = _cursor_decode(cursor)
+        qs = qs.filter(Q(opened_at__gt=moment) | Q(opened_at=moment, pk__gt=pk))
+    page = list(qs.select_related("order", "coupon").order_by("opened_at", "pk")[: limit + 1])
+    next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def exceptions_page(*, shop_id: int, kind: str | None, status: str, page: int, per_page: int = 20) -> tuple[list[OrderException], bool]:
+    """One page of the console list, oldest first; the ids come from the index alone, then only those rows are read."""
+    qs = OrderException.objects.filter(shop_id=shop_id, status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    order_by = ["opened_at", "pk"] if status == ExceptionStatus.OPEN else ["-resolved_at", "-pk"]
+    offset = (page - 1) * per_page
+    ids = list(qs.order_by(*order_by).values_list("pk", flat=True)[offset : offset + per_page + 1])
+    rows = {e.pk: e for e in OrderException.objects.filter(pk__in=ids[:per_page]).select_related("order", "coupon")}
+    return [rows[pk] for pk in ids[:per_page] if pk in rows], len(ids) > per_page
+
+
+def exception_kind_counts(*, shop_id: int) -> dict[str, int]:
+    """Open exceptions per kind, cached briefly: the centre's bars and tabs."""
+    key = f"exception-kind-counts:{shop_id}"
+    counts = cache.get(key)
+    if counts is None:
+        rows = (
+            OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN)
+            .values("kind")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        counts = {row["kind"]: row["n"] for row in rows}
+        cache.set(key, counts, KIND_COUNTS_TTL)
+    return counts
+
+
+def exception_counts_changed(*, shop_id: int) -> None:
+    """An exception of the shop opened or closed: drop its cached counts once that is committed."""
+    transaction.on_commit(lambda: cache.delete(f"exception-kind-counts:{shop_id}"))
+
+
+def exception_get_for_shops(*, shop_ids: set[int], exception_id: int) -> OrderException:
+    """An exception of one of these shops; any other shop's does not exist for the caller."""
+    exception = OrderException.objects.filter(pk=exception_id, shop_id__in=shop_ids).select_related("order", "coupon").first()
+    if exception is None:
+        raise NotFound(_("异常不存在"), code="exception_not_found")
+    return exception
+
+
+def exception_facts(*, exception: OrderException) -> Order:
+    """The order behind an exception with what confirms the facts: lines as ordered (snapshot), payments, timeline, parts (tracking)."""
+    order = (
+        Order.objects.select_related("recovered_from")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+            Prefetch("payments", queryset=Payment.objects.order_by("pk")),
+            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")),
+            Prefetch("exceptions", queryset=OrderException.objects.select_related("coupon").order_by("opened_at")),
+        )
+        .get(pk=exception.order_id)
+    )
+    order_parts_attach([order])
+    return order
+
+
+def order_recovered_to(*, order: Order) -> Order | None:
+    """The order recovered from this one, if any (the reverse side of `recovered_from`)."""
+    return Order.objects.filter(recovered_from=order).only("order_no").first()
+
+
+# --- the "recover within 2 h" queue: payments that failed recently ---
+
+
+def _payment_failed_orders(*, shop_id: int, now: datetime):
+    failed = Payment.objects.filter(
+        order=OuterRef("pk"), status=PaymentStatus.FAILED, settled_at__gte=now - settings.PAYMENT_FAILED_RECOVER_WINDOW
+    )
+    return (
+        Order.objects.filter(shop_id=shop_id, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED], paid_amount=0)
+        .filter(Exists(failed), recovered_to__isnull=True)
+    )
+
+
+def orders_payment_failed_queue(*, shop_id: int, now: datetime | None = None, limit: int = 50) -> list[Order]:
+    """Orders whose payment failed within the last 2 h and that are still unpaid: a call to the buyer may save them."""
+    now = now or timezone.now()
+    rows = list(_payment_failed_orders(shop_id=shop_id, now=now).order_by("created_at")[:limit])
+    for order in rows:
+        last = order.payments.filter(status=PaymentStatus.FAILED).order_by("-settled_at").first()
+        order.failed_payment = last
+        order.recover_by = last.settled_at + settings.PAYMENT_FAILED_RECOVER_WINDOW if last and last.settled_at else None
+    return rows
+
+
+def orders_payment_failed_count(*, shop_id: int, now: datetime) -> int:
+    return _payment_failed_orders(shop_id=shop_id, now=now).values("pk")[: DASHBOARD_COUNT_CAP + 1].count()
+
+
+# --- coupons a buyer can still use ---
+
+
+def buyer_coupons(*, buyer, shop_id: int | None, now: datetime | None = None) -> list[Coupon]:
+    """The buyer's usable coupons: the shops' open coupons and the buyer's own compensation coupons, in force and not used up."""
+    now = now or timezone.now()
+    qs = Coupon.objects.filter(Q(buyer__isnull=True) | Q(buyer=buyer), valid_from__lte=now, valid_to__gt=now)
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
+    used = (
+        CouponRedemption.objects.filter(coupon=OuterRef("pk"), buyer=buyer, released_at__isnull=True)
+        .values("coupon")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = qs.annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), 0)).filter(used__lt=F("per_buyer_limit"))
+    return list(qs.order_by("valid_to", "pk")[:200])
+
+
+def reconciliation_runs_for_shop(*, shop_id: int, days: int = 14) -> list[tuple[ReconciliationRun, list[dict]]]:
+    """The latest daily runs, each with the mismatches of this shop only."""
+    runs = ReconciliationRun.objects.order_by("-day")[:days]
+    return [(run, [m for m in run.mismatches if m.get("shop_id") == shop_id]) for run in runs]

@@ -1,0 +1,13 @@
+"""Console URLs of the exception centre (/exceptions/)."""
+from django.urls import path
+
+from orders.views import exceptions
+
+app_name = "exceptions"
+urlpatterns = [
+    path("", exceptions.exception_list_view, name="list"),
+    path("reconciliation/", exceptions.reconciliation_view, name="reconciliation"),
+    path("<int:exception_id>/", exceptions.exception_detail_view, name="detail"),
+    path("<int:exception_id>/resolve/", exceptions.exception_resolve_view, name="resolve"),
+    path("<int:exception_id>/evidence/", exceptions.exception_evidence_view, name="evidence"),
+]

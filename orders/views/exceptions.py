@@ -1,0 +1,181 @@
+"""Console pages of the exception centre: open exceptions by kind and age, one exception with its facts and remedies, recovery."""
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orders.constants import ExceptionKind, ExceptionStatus
+from orders.exception_selectors import (
+    exception_facts,
+    exception_get_for_shops,
+    exception_kind_counts,
+    exceptions_page,
+    order_recovered_to,
+    orders_payment_failed_queue,
+    reconciliation_runs_for_shop,
+)
+from orders.remedies import remedies_for_kind, remedy_get
+from orders.services.exceptions import exception_evidence_add, order_merchant_report
+from orders.services.recovery import order_recover, recovery_refusal, recovery_window_ends
+from orders.services.remedies import exception_remedy_apply
+from orders.views.orders import shop_order
+from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.errors import DomainError
+from shop_admin.kernel.permissions import Perm, user_can, user_perms
+
+PER_PAGE = 20
+
+
+def _evidence_lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _error_text(exc: DomainError) -> str:
+    fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
+    if fields:
+        return f"{exc.message}（{'；'.join(f'{k}: {v}' for k, v in fields.items())}）"
+    return exc.message
+
+
+@shop_required
+def exception_list_view(request):
+    kind = request.GET.get("kind") or None
+    if kind not in ExceptionKind.values:
+        kind = None
+    status = ExceptionStatus.RESOLVED if request.GET.get("status") == ExceptionStatus.RESOLVED else ExceptionStatus.OPEN
+    try:
+        page_no = max(1, min(int(request.GET.get("page") or 1), 10000))
+    except ValueError:
+        page_no = 1
+    rows, has_next = exceptions_page(shop_id=request.shop.pk, kind=kind, status=status, page=page_no, per_page=PER_PAGE)
+    counts = exception_kind_counts(shop_id=request.shop.pk)
+    top = max(counts.values(), default=0) or 1
+    now = timezone.now()
+    context = {
+        "rows": rows,
+        "has_next": has_next,
+        "page_no": page_no,
+        "kind": kind,
+        "status": status,
+        "kinds": [(value, label, counts.get(value, 0), round(100 * counts.get(value, 0) / top)) for value, label in ExceptionKind.choices],
+        "total_open": sum(counts.values()),
+        "now": now,
+        "recover_queue": orders_payment_failed_queue(shop_id=request.shop.pk, now=now),
+    }
+    return render(request, "orders/exception_list.html", context)
+
+
+def _shop_exception(request, exception_id: int):
+    return shop_record_or_404(request, lambda shop_ids: exception_get_for_shops(shop_ids=shop_ids, exception_id=exception_id))
+
+
+@shop_required
+def exception_detail_view(request, exception_id: int):
+    exception = _shop_exception(request, exception_id)
+    perms = user_perms(user=request.user, shop_id=request.shop.pk)
+    remedies = [r for r in remedies_for_kind(exception.kind) if r.perm in perms] if exception.status == ExceptionStatus.OPEN else []
+    context = {
+        "exception": exception,
+        "order": exception_facts(exception=exception),
+        "remedies": remedies,
+        "can_money": Perm.ORDER_MONEY in perms,
+        "can_edit": Perm.ORDER_EDIT in perms,
+        "now": timezone.now(),
+    }
+    return render(request, "orders/exception_detail.html", context)
+
+
+@require_POST
+@shop_required
+def exception_resolve_view(request, exception_id: int):
+    exception = _shop_exception(request, exception_id)
+    remedy = remedy_get(request.POST.get("remedy", ""))
+    perm = remedy.perm if remedy else Perm.ORDER_EDIT
+    if not user_can(user=request.user, shop_id=exception.shop_id, perm=perm) or (
+        request.POST.get("coupon_amount", "").strip() and not user_can(user=request.user, shop_id=exception.shop_id, perm=Perm.ORDER_MONEY)
+    ):
+        return forbidden(request, _("您的角色无权执行此操作"))
+    try:
+        resolved = exception_remedy_apply(
+            exception=exception,
+            actor=Actor.for_user(request.user),
+            remedy=request.POST.get("remedy", ""),
+            note=request.POST.get("note", ""),
+            evidence=_evidence_lines(request.POST.get("evidence", "")),
+            values={name: request.POST.get(name) for name in ("coupon_amount", "sku_id", "warehouse_id", "carrier", "tracking_no")},
+        )
+        message = _("异常已处理：%(resolution)s") % {"resolution": resolved.resolution}
+        messages.success(request, message)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("exceptions:detail", exception_id=exception.pk)
+
+
+@require_POST
+@shop_required
+def exception_evidence_view(request, exception_id: int):
+    exception = _shop_exception(request, exception_id)
+    if not user_can(user=request.user, shop_id=exception.shop_id, perm=Perm.ORDER_EDIT):
+        return forbidden(request, _("您的角色无权执行此操作"))
+    try:
+        exception_evidence_add(exception=exception, actor=Actor.for_user(request.user), evidence=_evidence_lines(request.POST.get("evidence", "")))
+        messages.success(request, _("证据已添加"))
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("exceptions:detail", exception_id=exception.pk)
+
+
+@require_POST
+@shop_required
+def order_report_view(request, order_no: str):
+    """The merchant reports damaged or missing goods: the order is held until it is resolved."""
+    order = shop_order(request, order_no)
+    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_EDIT):
+        return forbidden(request, _("您的角色无权执行此操作"))
+    try:
+        exception = order_merchant_report(
+            order=order,
+            actor=Actor.for_user(request.user),
+            description=request.POST.get("description", ""),
+            evidence=_evidence_lines(request.POST.get("evidence", "")),
+        )
+        messages.success(request, _("已登记异常，订单暂停发货"))
+        return redirect("exceptions:detail", exception_id=exception.pk)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("orders:detail", order_no=order_no)
+
+
+@shop_required
+def order_recover_view(request, order_no: str):
+    """Recovery in two steps: GET shows what will happen and asks to confirm; POST with confirm=1 recovers."""
+    order = shop_order(request, order_no)
+    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_MONEY):
+        return forbidden(request, _("您的角色无权召回订单"))
+    if request.method == "POST":
+        try:
+            new = order_recover(order=order, actor=Actor.for_user(request.user), confirm=request.POST.get("confirm") == "1")
+            messages.success(request, _("已召回为新订单 %(no)s，请提醒买家在支付时限内付款") % {"no": new.order_no})
+            return redirect("orders:detail", order_no=new.order_no)
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("orders:detail", order_no=order_no)
+    recovered_to = order_recovered_to(order=order)
+    refusal = None if recovered_to else recovery_refusal(order, now=timezone.now())
+    context = {
+        "order": order,
+        "recovered_to": recovered_to,
+        "refusal": refusal.message if refusal else None,
+        "window_ends": recovery_window_ends(order),
+    }
+    return render(request, "orders/order_recover_confirm.html", context)
+
+
+@shop_required
+def reconciliation_view(request):
+    """The daily reconciliation's mismatches of this shop (money: owners only)."""
+    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_MONEY):
+        return forbidden(request, _("您的角色无权查看对账"))
+    return render(request, "orders/reconciliation.html", {"runs": reconciliation_runs_for_shop(shop_id=request.shop.pk)})

@@ -1,0 +1,101 @@
+"""Each exception kind orders raises, from its real cause; the address anomaly check; evidence and deadlines on the record."""
+from datetime import timedelta
+
+from django.conf import settings
+
+from orders.constants import ExceptionKind
+from orders.models import Order, OrderException
+from orders.services.lifecycle import order_mark_delivered
+from shop_admin.kernel.actors import Actor
+from tests.factories import ADDRESS, callback_body, order_payload
+from tests.orders.exception_helpers import deliver, oversold_order, stray_payment_order
+
+
+def _kinds(order_no: str) -> set[str]:
+    return set(OrderException.objects.filter(order__order_no=order_no, status="open").values_list("kind", flat=True))
+
+
+def test_oversell_from_stock_forced_below_occupied_holds_with_ship_by_deadline(sku, place_order, pay, merchant_api):
+    order, exception = oversold_order(sku=sku, place_order=place_order, pay=pay, merchant_api=merchant_api)
+    assert order.on_hold
+    assert exception.deadline == order.ship_deadline
+
+
+def test_payment_anomaly_from_success_after_cancellation(sku, place_order, buyer_api, api):
+    order, exception = stray_payment_order(sku=sku, place_order=place_order, buyer_api=buyer_api, api=api)
+    assert exception.kind == ExceptionKind.PAYMENT_ANOMALY and exception.deadline is not None
+
+
+def test_payment_anomaly_from_a_wrong_amount(sku, place_order, buyer_api, api):
+    placed = place_order((sku, 1))
+    _s, payment = buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
+    deliver(api, callback_body(payment, txn="WX-WRONG", amount="1.00"))
+    assert _kinds(placed["order_no"]) == {ExceptionKind.PAYMENT_ANOMALY}
+
+
+def test_risk_review_from_too_many_payment_attempts(sku, place_order, buyer_api):
+    placed = place_order((sku, 1))
+    for _ in range(settings.PAYMENT_MAX_ATTEMPTS + 1):
+        buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
+    assert ExceptionKind.RISK_REVIEW in _kinds(placed["order_no"])
+
+
+def test_not_received_from_the_buyer_after_signing_has_a_15_day_deadline(sku, place_order, pay, merchant_api, buyer_api):
+    placed = place_order((sku, 1))
+    pay(placed["order_no"])
+    merchant_api.post(f"/merchant/orders/{placed['order_no']}/ship", {"carrier": "中通", "tracking_no": "73100000000009"})
+    order = order_mark_delivered(order=Order.objects.get(order_no=placed["order_no"]), actor=Actor.channel("ZTO"))
+    status, body = buyer_api.post(f"/orders/{placed['order_no']}/not-received", {"description": "快递柜里没有"})
+    assert status == 201, body
+    exception = OrderException.objects.get(pk=body["id"])
+    assert exception.deadline == order.delivered_at + settings.LOGISTICS_LOSS_APPEAL_WINDOW
+
+
+def test_address_missing_the_unit_the_buyer_usually_gives_is_flagged(shop, sku, buyer_api):
+    # given a buyer who always writes the building and room
+    for _ in range(2):
+        assert buyer_api.post("/orders", order_payload(shop, (sku, 1)))[0] == 201
+    # when a new order leaves them out
+    slip = dict(ADDRESS, detail="文三路478号华星时代广场")
+    status, body = buyer_api.post("/orders", {**order_payload(shop, (sku, 1)), "address": slip})
+    # then it is accepted but flagged before shipping
+    assert status == 201, body
+    exception = OrderException.objects.get(order__order_no=body["order_no"])
+    assert exception.kind == ExceptionKind.ADDRESS_ANOMALY and "门牌" in exception.detail
+    assert not Order.objects.get(order_no=body["order_no"]).on_hold
+
+
+def test_usual_address_and_first_orders_are_not_flagged(shop, sku, buyer_api):
+    status, first = buyer_api.post("/orders", {**order_payload(shop, (sku, 1)), "address": dict(ADDRESS, detail="文三路478号")})
+    for _ in range(2):
+        status, body = buyer_api.post("/orders", order_payload(shop, (sku, 1)))
+    assert not OrderException.objects.exists()
+
+
+def test_district_not_of_the_city_is_flagged_on_an_order_that_skipped_the_check(shop, sku, buyer_api):
+    # Submission refuses it; an order written by another path (an import) is still looked at.
+    from orders.services.address_anomaly import address_anomaly_check
+
+    status, body = buyer_api.post("/orders", order_payload(shop, (sku, 1)))
+    Order.objects.filter(order_no=body["order_no"]).update(district="朝阳区")
+    exception = address_anomaly_check(order=Order.objects.get(order_no=body["order_no"]))
+    assert exception.kind == ExceptionKind.ADDRESS_ANOMALY and "朝阳区不属于杭州市" in exception.detail
+
+
+def test_evidence_can_be_attached_to_an_open_exception_and_is_audited(sku, place_order, pay, merchant_api, owner):
+    from orders.services.exceptions import exception_evidence_add
+
+    order, exception = oversold_order(sku=sku, place_order=place_order, pay=pay, merchant_api=merchant_api)
+    exception_evidence_add(exception=exception, actor=Actor.for_user(owner), evidence=["https://x.example/chat.png"])
+    exception.refresh_from_db()
+    assert exception.evidence == ["https://x.example/chat.png"]
+    assert order.events.filter(kind="exception_evidence").exists()
+
+
+def test_exception_deadline_for_paid_not_shipped_is_seven_days_from_ordering(sku, place_order, pay):
+    from orders.services.exceptions import exception_deadline
+
+    placed = place_order((sku, 1))
+    order = Order.objects.get(order_no=placed["order_no"])
+    due = exception_deadline(order=order, kind=ExceptionKind.PAID_NOT_SHIPPED, now=order.created_at + timedelta(days=3))
+    assert due == order.created_at + timedelta(days=7)
