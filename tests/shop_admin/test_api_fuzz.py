@@ -5,7 +5,7 @@ another app adds is fuzzed the day it lands, with no list to update here. Who ca
 decided by the path: /merchant/* with a merchant token, /callbacks/* unauthenticated but
 correctly signed (else every body would stop at the signature), everything else as a buyer.
 Each operation runs against a real shop: SKUs with stock in two warehouses, orders in several
-states, a payment, an after-sale case and an exception; positive examples are steered to
+states, payments, a refund, an after-sale case and an exception; positive examples are steered to
 those real ids and a valid address part of the time, so the fuzzer reaches the business code
 rather than only the 404s. Hypothesis is derandomized (the same examples on every run) and the
 examples per operation are capped so the whole file takes a minute or two.
@@ -14,6 +14,7 @@ import json
 import os
 import random
 import zlib
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -90,6 +91,7 @@ def world(db, settings, api_rate_limits_off):
     from aftersale.services import aftersale_open
     from orders.models import Order
     from orders.services.exceptions import exception_open
+    from orders.services.refunds import refund_create
 
     shop = factories.make_shop("模糊测试店", warehouses=(("杭州仓", "浙江省"), ("广州仓", "广东省")))
     skus = [
@@ -130,6 +132,7 @@ def world(db, settings, api_rate_limits_off):
         order=Order.objects.get(order_no=completed), actor=Actor.for_buyer(buyer), case_type="refund_only", reason="质量问题"
     )
     exception = exception_open(order=Order.objects.get(order_no=paid), kind="merchant_reported", actor=Actor.for_user(owner))
+    refund = refund_create(order=Order.objects.get(order_no=shipped), amount=Decimal("1.00"), actor=Actor.for_user(owner), reason="部分退款")
     return {
         "tokens": {"buyer": buyer.api_token, "merchant": owner.api_token.key},
         "shop_id": [shop.pk],
@@ -137,6 +140,7 @@ def world(db, settings, api_rate_limits_off):
         "warehouse_id": list(shop.warehouses.values_list("pk", flat=True)),
         "order_no": [pending, paid, shipped, completed, cancelled],
         "payment_id": [*payment_ids, unpaid_payment["payment_id"]],
+        "refund_id": [refund.pk],
         "aftersale": [case.pk],
         "exception": [exception.pk],
         "tracking_no": ["731234567890", "731234567891"],
