@@ -34,6 +34,7 @@ from shop_admin.kernel.api import ERRORS, MerchantAuth
 from shop_admin.kernel.errors import Invalid, NotFound
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import user_shop_ids
+from shop_admin.kernel.throttling import rate_limited
 
 buyer_router = Router(auth=BuyerAuth(), tags=["buyer"])
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
@@ -106,7 +107,7 @@ def aftersale_evidence_download(request, case_id: int, file_id: int):
 # --- merchant open API ---
 
 
-@merchant_router.get("/aftersales", response={200: CaseListOut, **ERRORS})
+@merchant_router.get("/aftersales", response={200: CaseListOut, **ERRORS}, **rate_limited("merchant_list"))
 def merchant_aftersales(
     request,
     status: AfterSaleStatus | None = None,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from aftersale.constants import AWAITING_MERCHANT
 from aftersale.models import AfterSaleCase
 from orders.models import OrderEvent
+from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 from shop_admin.kernel.errors import Invalid, NotFound
 
@@ -59,7 +60,8 @@ def _cursor_decode(cursor: str) -> tuple[datetime | None, int]:
         moment = None if stamp == "-" else parse_datetime(stamp)
         if stamp != "-" and moment is None:
             raise ValueError
-        return moment, int(pk)
+        # A forged cursor's +20:00 offset would reach PostgreSQL as a 500: the API's one range check first.
+        return (api_datetime_check(moment) if moment else None), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
 

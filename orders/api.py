@@ -57,6 +57,7 @@ from shop_admin.kernel.errors import (
 )
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import shop_get, shop_list, user_shop_ids
+from shop_admin.kernel.throttling import rate_limited
 
 class BuyerAuth(HttpBearer):
     """`Authorization: Bearer <buyer token>`; `request.auth` is the Buyer."""
@@ -106,7 +107,7 @@ def shop_products(request, shop_id: int):
     ]
 
 
-@buyer_router.post("/orders", response={201: order_view_schema(for_merchant=False), **ERRORS})
+@buyer_router.post("/orders", response={201: order_view_schema(for_merchant=False), **ERRORS}, **rate_limited("order_submit"))
 def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     buyer = request.auth
 
@@ -129,7 +130,7 @@ def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = 
     return Status(*idempotent_call(buyer=buyer, key=idempotency_key, payload=payload.model_dump(mode="json"), action=submit))
 
 
-@buyer_router.get("/orders/{order_no}", response={200: order_view_schema(for_merchant=False), **ERRORS})
+@buyer_router.get("/orders/{order_no}", response={200: order_view_schema(for_merchant=False), **ERRORS}, **rate_limited("buyer_order_read"))
 def order_detail(request, order_no: str):
     return order_out(order_get_for_buyer(buyer=request.auth, order_no=order_no))
 
@@ -183,7 +184,7 @@ def order_not_received(request, order_no: str, payload: NotReceivedIn):
 # --- merchant open API ---
 
 
-@merchant_router.get("/orders", response={200: merchant_order_feed_schema(), **ERRORS})
+@merchant_router.get("/orders", response={200: merchant_order_feed_schema(), **ERRORS}, **rate_limited("merchant_list"))
 def merchant_orders(
     request,
     status: OrderStatus | None = None,

@@ -16,6 +16,7 @@ from shop_admin.kernel.api import ERRORS, MerchantAuth, Schema, money_str, time_
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import shop_get, user_shop_ids
+from shop_admin.kernel.throttling import rate_limited
 
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant exceptions"])
 buyer_router = Router(auth=BuyerAuth(), tags=["buyer"])
@@ -143,7 +144,7 @@ def exception_out(exception: OrderException, *, forms: bool = False) -> dict:
     return data
 
 
-@merchant_router.get("/exceptions", response={200: ExceptionFeedOut, **ERRORS})
+@merchant_router.get("/exceptions", response={200: ExceptionFeedOut, **ERRORS}, **rate_limited("merchant_list"))
 def merchant_exceptions(
     request,
     kind: ExceptionKind | None = None,

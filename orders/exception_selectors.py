@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from orders.constants import ExceptionKind, ExceptionStatus, OrderStatus, PaymentStatus
 from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
 from orders.parts import order_parts_attach
+from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 from shop_admin.kernel.errors import Invalid, NotFound
 
@@ -27,7 +28,7 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
         moment = parse_datetime(stamp)
         if moment is None:
             raise ValueError
-        return moment, int(pk)
+        return api_datetime_check(moment), int(pk)  # a forged +20:00 offset would reach PostgreSQL as a 500
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
 

@@ -229,6 +229,17 @@ IMPORT_MAX_BYTES = 50 * 2**20
 BACKGROUND_JOB_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH_SIZE = 500
 
+# API rate limits per caller (shop_admin/kernel/throttling.py), counted in Redis and shared by every web process:
+# "N/s", "N/m", "N/h"; empty turns one off. A benchmark raises them by environment, e.g.
+# API_RATE_LIMIT_ORDER_SUBMIT=1000000/s (tests/perf/run.py does); the test suite turns them off
+# (tests/conftest.py) except where tests/shop_admin/test_rate_limits.py checks them.
+API_RATE_LIMITS_ENABLED = os.environ.get("API_RATE_LIMITS_ENABLED", "1") != "0"
+API_RATE_LIMITS = {
+    "buyer_order_read": os.environ.get("API_RATE_LIMIT_BUYER_ORDER_READ", "5/s"),  # risk rules: order pages, per buyer
+    "order_submit": os.environ.get("API_RATE_LIMIT_ORDER_SUBMIT", "30/m"),  # per buyer; a person taps far slower
+    "merchant_list": os.environ.get("API_RATE_LIMIT_MERCHANT_LIST", "10/s"),  # per merchant user, all list endpoints together
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -53,6 +53,12 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def api_rate_limits_off(settings):
+    """Tests call faster than any client may; tests/shop_admin/test_rate_limits.py turns the limits on where it checks them."""
+    settings.API_RATE_LIMITS_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploads and job results of a test go to its own folder, not the project's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"

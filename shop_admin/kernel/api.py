@@ -161,6 +161,24 @@ def signed_body(request: HttpRequest, secret: str) -> dict:
     return body
 
 
+def _inline_defs(node, defs: dict):
+    if isinstance(node, dict):
+        if "$ref" in node and node["$ref"].startswith("#/$defs/"):
+            return _inline_defs(defs[node["$ref"].removeprefix("#/$defs/")], defs)
+        return {key: _inline_defs(value, defs) for key, value in node.items() if key != "$defs"}
+    if isinstance(node, list):
+        return [_inline_defs(value, defs) for value in node]
+    return node
+
+
+def callback_openapi(schema) -> dict:
+    """`openapi_extra` documenting a signed callback's JSON body, which the view reads itself (the signature covers
+    the raw bytes). Its nested shapes are written out in place: pydantic's "#/$defs/..." would point at the root of
+    the OpenAPI document, where nothing is, and the body would be undocumented for clients and the fuzzer alike."""
+    body = schema.model_json_schema()
+    return {"requestBody": {"content": {"application/json": {"schema": _inline_defs(body, body.get("$defs", {}))}}, "required": True}}
+
+
 def parse_callback(schema, body: dict):
     try:
         return schema.model_validate(body)

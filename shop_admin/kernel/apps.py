@@ -14,3 +14,5 @@ class KernelConfig(AppConfig):
         from shop_admin.kernel.deadlines import deadline_register
 
         deadline_register(apply_due=background_job_revive, label=_("恢复中断的后台任务"))
+
+        from shop_admin.kernel import throttling  # noqa: F401  registers the check of the rate-limit settings

@@ -1,8 +1,10 @@
 """The JSON API at /api/v1/: mounts each app's routers and turns every refusal into the contract's error shape."""
+import math
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from logistics.api import callback_router as logistics_callback_router
@@ -69,6 +71,13 @@ def on_auth_error(request, exc):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return error_response(404, "not_found", _("资源不存在"))
+
+
+@api.exception_handler(Throttled)
+def on_rate_limited(request, exc: Throttled):
+    # ninja adds the Retry-After header with the same whole seconds (shop_admin/kernel/throttling.py).
+    seconds = max(1, math.ceil(exc.wait or 1))
+    return error_response(429, "rate_limited", _("请求过于频繁，请 %(seconds)s 秒后再试") % {"seconds": seconds}, {"retry_after": seconds})
 
 
 @api.exception_handler(HttpError)

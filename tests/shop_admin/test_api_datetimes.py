@@ -47,14 +47,24 @@ def test_a_time_without_an_offset_is_shop_time():
     assert api_datetime_check(datetime(2026, 11, 23, 8, 0)) == datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("stamp", ["2026-01-01T00:00:00+20:00", "0001-01-01T00:00:00+08:00"])
-def test_a_forged_cursor_with_a_time_out_of_range_is_refused(merchant_api, stamp):
-    cursor = base64.urlsafe_b64encode(f"{stamp}|1".encode()).decode()
+def test_a_forged_cursor_with_a_time_out_of_range_is_refused_by_every_feed(api, buyer_api, merchant_api):
+    """Each feed's cursor carries a time back to the database; every feed in the schema, other apps' included."""
+    schema = api.get("/openapi.json")[1]
+    feeds = [
+        path.removeprefix("/api/v1")
+        for path, methods in schema["paths"].items()
+        if any(p["name"] == "cursor" and p["in"] == "query" for p in methods.get("get", {}).get("parameters", []))
+    ]
+    assert "/merchant/orders" in feeds and "/merchant/aftersales" in feeds, feeds
+    for feed in feeds:
+        client = merchant_api if feed.startswith("/merchant/") else buyer_api
+        for stamp in ["2026-01-01T00:00:00+20:00", "0001-01-01T00:00:00+08:00"]:
+            cursor = base64.urlsafe_b64encode(f"{stamp}|1".encode()).decode()
 
-    status, answer = merchant_api.get(f"/merchant/orders?cursor={cursor}")
+            status, answer = client.get(f"{feed}?cursor={cursor}")
 
-    assert status == 422, answer
-    assert answer["error"]["code"] == "invalid_cursor"
+            assert status == 422, (feed, answer)
+            assert "cursor" in answer["error"]["details"].get("fields", {}), (feed, answer)
 
 
 def test_payment_callback_time_with_an_offset_out_of_range_is_a_422_naming_time(api, buyer_api, sku, place_order):
@@ -89,24 +99,37 @@ def _request_datetime_schemas(node, where):
             yield from _request_datetime_schemas(value, f"{where}[{index}]")
 
 
-def _resolve_refs(node, components):
+def _definitions(node, found: dict) -> dict:
+    """Every named schema: the components', and the $defs of bodies given whole (callbacks' openapi_extra)."""
+    if isinstance(node, dict):
+        found.update(node.get("$defs", {}))
+        for value in node.values():
+            _definitions(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _definitions(value, found)
+    return found
+
+
+def _resolve_refs(node, definitions, seen=()):
     if isinstance(node, dict):
         if "$ref" in node:
-            return _resolve_refs(components[node["$ref"].rsplit("/", 1)[-1]], components)
-        return {key: _resolve_refs(value, components) for key, value in node.items()}
+            name = node["$ref"].rsplit("/", 1)[-1]
+            return {} if name in seen else _resolve_refs(definitions[name], definitions, (*seen, name))
+        return {key: _resolve_refs(value, definitions, seen) for key, value in node.items()}
     if isinstance(node, list):
-        return [_resolve_refs(value, components) for value in node]
+        return [_resolve_refs(value, definitions, seen) for value in node]
     return node
 
 
 def test_every_time_the_api_takes_is_an_api_datetime(api):
     """New endpoints included: a query, path or body time typed plain `datetime` skips the range check and can be a 500."""
     schema = api.client.get("/api/v1/openapi.json").json()
-    components = schema.get("components", {}).get("schemas", {})
+    definitions = _definitions(schema, dict(schema.get("components", {}).get("schemas", {})))
     found = []
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
-            inputs = _resolve_refs({"parameters": operation.get("parameters", []), "body": operation.get("requestBody", {})}, components)
+            inputs = _resolve_refs({"parameters": operation.get("parameters", []), "body": operation.get("requestBody", {})}, definitions)
             for where, node in _request_datetime_schemas(inputs, f"{method.upper()} {path}"):
                 found.append(where)
                 assert node.get("description", "").startswith("ISO 8601 with an offset within ±14:00"), (
