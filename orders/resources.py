@@ -18,6 +18,7 @@ from import_export import fields, resources
 from orders.constants import OrderStatus
 from orders.models import OrderLine
 from orders.parts import order_part_export_columns
+from shop_admin.kernel.csvio import csv_cell
 
 
 def _money(*values: Decimal) -> str:
@@ -101,18 +102,80 @@ class _Column(fields.Field):
         self.getter = getter
 
     def get_value(self, obj):
-        return self.getter(obj)
+        return csv_cell(self.getter(obj))  # the console's Excel-safe cells, in the admin's export too
 
 
 class OrderLineExportResource(resources.Resource):
     """The contract's columns over OrderLine instances (the admin's export); feed it lines whose orders carry `part_rows`."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
         self.fields = {column.header: _Column(column.header, _instance_getter(column)) for column in ORDER_COLUMNS}
+
+    @classmethod
+    def get_display_name(cls):
+        return cls.__name__
 
     def get_export_headers(self, selected_fields=None):
         return list(EXPORT_HEADERS)
 
     def get_export_order(self):
         return list(EXPORT_HEADERS)
+
+
+class OrderImportResource(resources.Resource):
+    """The admin's import over the console's: the same checks (`orders.imports`), all or nothing, into one chosen shop.
+
+    django-import-export hands over the rows it read; they go back to CSV text and through
+    the kernel's one reader, so the admin, the console and the command refuse the same rows.
+    """
+
+    def __init__(self, shop_id: int | None = None, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.shop_id = shop_id
+        self.user = user
+
+    @classmethod
+    def get_display_name(cls):
+        return cls.__name__
+
+    def get_user_visible_fields(self):
+        return []
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, collect_failed_rows=False, **kwargs):
+        from django.core.exceptions import ValidationError
+        from import_export.results import Result, RowResult
+
+        from orders.imports.apply import orders_import_apply
+        from orders.imports.check import orders_import_plan
+        from shop_admin.kernel.actors import Actor
+        from shop_admin.kernel.csvio import csv_read
+
+        table = csv_read(dataset.csv.encode("utf-8"))
+        if dry_run:
+            plan = orders_import_plan(shop_id=self.shop_id, table=table)
+        else:
+            actor = Actor.platform(self.user) if self.user else Actor.system("admin import")
+            plan = orders_import_apply(shop_id=self.shop_id, actor=actor, table=table, source=kwargs.get("file_name") or "admin")
+        result = Result()
+        result.diff_headers = list(table.headers)
+        by_line = {row.line: row.values for row in table.rows}
+        errors: dict[int, dict[str, list[str]]] = {}
+        for error in plan.errors:
+            errors.setdefault(error.line, {}).setdefault(error.column, []).append(error.reason)
+        for line, fields_errors in errors.items():
+            result.append_invalid_row(line, by_line.get(line, {}), ValidationError(fields_errors))
+        if not plan.errors:
+            result.totals[RowResult.IMPORT_TYPE_NEW] = len(plan.new)
+            result.totals[RowResult.IMPORT_TYPE_UPDATE] = len(plan.updates)
+            result.totals[RowResult.IMPORT_TYPE_SKIP] = plan.skipped
+        return result
+
+
+def order_lines_with_parts(orders) -> list[OrderLine]:
+    """The lines of these orders (a queryset), each order carrying its parts' rows, for OrderLineExportResource."""
+    from orders.parts import order_parts_attach
+
+    lines = list(OrderLine.objects.filter(order__in=orders.values("pk")).select_related("order").order_by("order__created_at", "order_id", "pk"))
+    order_parts_attach(list({line.order_id: line.order for line in lines}.values()))
+    return lines
