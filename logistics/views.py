@@ -1,10 +1,11 @@
-"""Console pages of logistics: the parcel list, ship one order, ship many from a form, answer signed-but-not-received."""
+"""Console pages of logistics: the parcel list, ship one order, ship many from a form or a CSV upload, answer signed-but-not-received."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from logistics.bulk_ship_csv import bulk_ship_plan
 from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
 from logistics.forms import NotReceivedAnswerForm, ShipForm, ShipmentFilterForm
 from logistics.selectors import ShipmentFilters, shipment_list, shipment_status_counts
@@ -14,6 +15,7 @@ from orders.constants import OrderStatus
 from orders.selectors import order_get_for_shops, orders_in_shop
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
+from shop_admin.kernel.csvio import CsvUnreadable
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
@@ -132,13 +134,48 @@ def _bulk_ship_form(request, order_nos: list[str]):
     )
 
 
+UPLOAD_SESSION_KEY = "bulk_ship_upload"
+
+
+def _bulk_ship_upload(request):
+    """A CSV of 订单号, 快递公司, 快递单号: the preview names every bad row; the good ones wait for the confirm."""
+    upload = request.FILES["file"]
+    try:
+        plan = bulk_ship_plan(shop_id=request.shop.pk, content=upload.read())
+    except CsvUnreadable:
+        messages.error(request, _("无法读取文件：请上传 UTF-8 或 GBK 编码的 CSV 文件"))
+        return redirect("bulk_ship")
+    request.session[UPLOAD_SESSION_KEY] = {"shop_id": request.shop.pk, "rows": plan.rows, "filename": upload.name[:200]}
+    return render(request, "logistics/bulk_ship.html", {"plan": plan, "filename": upload.name, "carriers": Carrier.choices})
+
+
+def _bulk_ship_upload_apply(request):
+    """Ship the good rows of the previewed upload as one job (once: the preview is used up)."""
+    upload = request.session.pop(UPLOAD_SESSION_KEY, None)
+    if not upload or upload["shop_id"] != request.shop.pk or not upload["rows"]:
+        messages.error(request, _("没有可发货的行，请重新上传"))
+        return redirect("bulk_ship")
+    rows = [{key: row[key] for key in ("order_no", "carrier", "tracking_no")} for row in upload["rows"]]
+    job = background_job_start(
+        shop=request.shop, user=request.user, kind="logistics_bulk_ship", total=len(rows), params={"rows": rows, "filename": upload["filename"]}
+    )
+    return redirect("job_detail", job_id=job.pk)
+
+
 @shop_required
 def bulk_ship_view(request):
-    """A selection from the order list (GET, or the list's bulk bar): one row per paid order to fill in; POST: start the job."""
+    """A selection from the order list (GET, or the list's bulk bar): one row per paid order to fill in; POST: start the job.
+
+    Or a CSV upload (订单号, 快递公司, 快递单号): previewed first, its good rows shipped as one job once confirmed.
+    """
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_SHIP):
         return forbidden(request, _("您的角色无权发货"))
     if request.method != "POST":
         return _bulk_ship_form(request, request.GET.getlist("order_no")[:500])
+    if request.FILES.get("file"):
+        return _bulk_ship_upload(request)
+    if request.POST.get("action") == "apply_upload":
+        return _bulk_ship_upload_apply(request)
     order_nos = request.POST.getlist("order_no")[:500]
     if request.POST.get("action") == "ship":  # the order list's bulk bar: the selection, to fill in
         if not order_nos:

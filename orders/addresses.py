@@ -55,7 +55,15 @@ def division_tree() -> dict[str, dict[str, frozenset[str]]]:
 
 def _has_bad_characters(text: str) -> bool:
     # Control characters, private-use and unassigned code points are never part of a real address.
+    if text.isprintable():  # no "Other" character at all (C speed: an import checks 100,000 addresses)
+        return False
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cn", "Cs") for ch in text)
+
+
+def _field_label(field: str) -> str:
+    # Translated only when a message needs it: an import checks 100,000 addresses that are fine.
+    labels = {"name": _("收件人"), "phone": _("手机号"), "province": _("省"), "city": _("市"), "district": _("区"), "detail": _("详细地址")}
+    return labels[field]
 
 
 def address_validate(raw: dict) -> Address:
@@ -63,24 +71,16 @@ def address_validate(raw: dict) -> Address:
     errors: dict[str, str] = {}
     values = {}
     limits = {"name": 40, "phone": 11, "province": 30, "city": 30, "district": 30, "detail": 200}
-    labels = {
-        "name": _("收件人"),
-        "phone": _("手机号"),
-        "province": _("省"),
-        "city": _("市"),
-        "district": _("区"),
-        "detail": _("详细地址"),
-    }
     for field, limit in limits.items():
         value = raw.get(field)
         value = "" if value is None else str(value).strip()
         values[field] = value
         if not value:
-            errors[field] = _("%(field)s不能为空") % {"field": labels[field]}
+            errors[field] = _("%(field)s不能为空") % {"field": _field_label(field)}
         elif len(value) > limit:
-            errors[field] = _("%(field)s不能超过%(limit)d个字") % {"field": labels[field], "limit": limit}
+            errors[field] = _("%(field)s不能超过%(limit)d个字") % {"field": _field_label(field), "limit": limit}
         elif _has_bad_characters(value):
-            errors[field] = _("%(field)s含有无效字符") % {"field": labels[field]}
+            errors[field] = _("%(field)s含有无效字符") % {"field": _field_label(field)}
     if "phone" not in errors and not PHONE_RE.match(values["phone"]):
         errors["phone"] = _("手机号须为11位中国大陆手机号")
     if "detail" not in errors and len(values["detail"]) < 4:

@@ -1,5 +1,8 @@
 """Admin of orders for platform staff: read the whole record; act only through the services."""
+from django import forms
 from django.contrib import admin
+from import_export.admin import ImportExportMixin
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +27,9 @@ from orders.models import (
 from orders.selectors import order_search_q
 from orders.services.exceptions import exception_resolve
 from orders.services.lifecycle import order_risk_approve
+from orders.resources import OrderImportResource, OrderLineExportResource, order_lines_with_parts
 from shop_admin.kernel.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline, service_action
+from shop_admin.kernel.models import Shop
 from shop_admin.kernel.selectors import shop_ids_all
 
 
@@ -57,8 +62,22 @@ class ExceptionInline(ReadOnlyInline):
     readonly_fields = ["opened_at"]
 
 
+class OrderImportForm(ImportForm):
+    shop = forms.ModelChoiceField(queryset=Shop.objects.order_by("pk"), label=_("导入到店铺"))
+
+
+class OrderConfirmImportForm(ConfirmImportForm):
+    shop = forms.ModelChoiceField(queryset=Shop.objects.order_by("pk"), widget=forms.HiddenInput)
+
+
 @admin.register(Order)
-class OrderAdmin(LargeTableAdmin):
+class OrderAdmin(ImportExportMixin, LargeTableAdmin):
+    """Platform staff import and export the console's CSV here too: the same resource, checks and columns."""
+
+    resource_classes = [OrderImportResource]
+    import_form_class = OrderImportForm
+    confirm_form_class = OrderConfirmImportForm
+    export_form_class = ExportForm  # the contract's columns, always all of them
     list_display = ["order_no", "shop", "status", "payable", "created_at", "holds"]
     list_filter = ["status", "kind", "on_hold", "needs_risk_review", "is_frozen", "shop"]
     # Read as the console reads its search box (order_search_q); no date_hierarchy, whose year links
@@ -93,6 +112,24 @@ class OrderAdmin(LargeTableAdmin):
     def get_readonly_fields(self, request, obj=None):
         # State, money and stock change only through the services, never by editing a field here.
         return [f.name for f in Order._meta.fields]
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        shop = form.cleaned_data.get("shop") if form is not None and hasattr(form, "cleaned_data") else None
+        return {"shop_id": shop.pk if shop else None, "user": request.user}
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["shop"] = import_form.cleaned_data["shop"].pk
+        return initial
+
+    def get_export_resource_classes(self, request):
+        return [OrderLineExportResource]
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        """The lines of the orders the change list shows or selects, one row per line as in the console."""
+        return super().get_data_for_export(request, order_lines_with_parts(queryset), **kwargs)
 
     def has_add_permission(self, request):
         return False

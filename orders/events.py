@@ -13,6 +13,7 @@ from django.db import models
 from orders.constants import EventKind
 from orders.models import Order, OrderEvent, Payment
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.bulk import rows_copy
 
 _labels: dict[str, object] = {}
 
@@ -87,12 +88,16 @@ def orders_transition_events(moved: Iterable[tuple[Order, str]], *, actor: Actor
     )
 
 
-def orders_imported_events(orders: Iterable[Order], *, actor: Actor, source: str) -> None:
-    """Orders created by a CSV import, one row each, written at once. data: source (the file's name)."""
-    OrderEvent.objects.bulk_create(
-        [_event_row(order, EventKind.IMPORTED, actor, to_status=order.status, data={"source": source}) for order in orders],
-        batch_size=2000,
-    )
+def orders_imported_events(orders: Iterable[tuple[int, str]], *, actor: Actor, source: str) -> None:
+    """Orders (id, status) created by a CSV import, one row each, streamed at once. data: source (the file's name)."""
+    common = {
+        "kind": EventKind.IMPORTED,
+        "actor_kind": actor.kind,
+        "actor_user_id": actor.user.pk if actor.user else None,
+        "actor_label": actor.label[:64],
+        "data": {"source": source},
+    }
+    rows_copy(OrderEvent, ({**common, "order_id": order_id, "to_status": status} for order_id, status in orders))
 
 
 def payment_created_event(*, order: Order, actor: Actor, payment: Payment) -> OrderEvent:

@@ -49,6 +49,7 @@ def orders_export_selected(job_id: int) -> None:
         return
     with background_job_language(job):
         lines = order_export_lines(shop_id=job.shop_id, order_nos=job.params["order_nos"])
+        background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
         background_job_csv(job, result_name=f"orders-{_stamp()}.csv", headers=EXPORT_HEADERS, rows=order_export_rows(lines))
 
 
@@ -59,6 +60,7 @@ def orders_export(job_id: int) -> None:
         return
     with background_job_language(job):
         lines = order_export_lines(shop_id=job.shop_id, filters=order_filters_from_params(job.params["filters"]))
+        background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
         background_job_csv(job, result_name=f"orders-{_stamp()}.csv", headers=EXPORT_HEADERS, rows=order_export_rows(lines))
 
 

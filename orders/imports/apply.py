@@ -25,11 +25,11 @@ from orders.services.exceptions import exception_open
 from orders.services.lifecycle import order_cancel, order_remark_set
 from orders.services.stock import stock_levels_move
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.bulk import ids_allocate, rows_copy
 from shop_admin.kernel.csvio import CsvTable
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.text import join_list
 
-BATCH = 2000
 # Where an imported order's units stand, by its status: to ship, taken from stock now; otherwise gone or never taken.
 _LINE_STOCK = {
     OrderStatus.PENDING_PAYMENT: LineStock.LOCKED,
@@ -59,15 +59,16 @@ def _kind(draft: OrderDraft) -> str:
     return OrderKind.NORMAL
 
 
-def _order(draft: OrderDraft, *, shop_id: int, buyer: Buyer, now) -> Order:
+def _order_row(draft: OrderDraft, *, order_id: int, shop_id: int, buyer_id: int, now) -> dict:
+    """The order's columns; a new row's state machine starts at the file's status."""
     values, status, at = draft.values, draft.status, draft.created_at
     kind = _kind(draft)
     fields = dict(
+        id=order_id,
         order_no=draft.order_no,
         shop_id=shop_id,
-        buyer=buyer,
+        buyer_id=buyer_id,
         kind=kind,
-        # A new row: its state machine starts at the file's status (the field is protected once set).
         status=status,
         items_total=draft.items_total,
         coupon_discount=draft.discount,
@@ -83,6 +84,7 @@ def _order(draft: OrderDraft, *, shop_id: int, buyer: Buyer, now) -> Order:
         buyer_message=values.get("买家留言", "")[:200],
         merchant_remark=values.get("商家备注", "")[:500],
         created_at=at,
+        updated_at=now,
     )
     if status == OrderStatus.PENDING_PAYMENT:
         # The pay window runs from the import, not from the other channel's order time.
@@ -100,40 +102,43 @@ def _order(draft: OrderDraft, *, shop_id: int, buyer: Buyer, now) -> Order:
         fields["completed_at"] = at
     if status == OrderStatus.CANCELLED:
         fields["cancelled_at"] = at
-    return Order(**fields)
+    return fields
 
 
-def _lines(draft: OrderDraft, order: Order) -> list[OrderLine]:
+def _line_rows(draft: OrderDraft, order_id: int, snapshots: dict) -> list[dict]:
     state = _LINE_STOCK[draft.status]
-    lines = []
+    rows = []
     for ln in draft.lines:
-        product = ln.sku.product
-        lines.append(
-            OrderLine(
-                order=order,
-                sku=ln.sku,
-                stock_level_id=ln.stock_level_id if state in (LineStock.LOCKED, LineStock.OCCUPIED) else None,
-                quantity=ln.quantity,
-                unit_price=ln.unit_price,
-                line_total=ln.unit_price * ln.quantity,
-                sku_code=ln.sku.code,
-                product_name=ln.product_name[:120],
-                spec=ln.spec[:120],
-                product_snapshot={
-                    "product_id": product.pk,
-                    "name": product.name,
-                    "category": product.category,
-                    "spec": ln.sku.spec,
-                    "price": str(ln.unit_price),
-                    "is_presale": product.is_presale,
-                    "is_fresh": product.is_fresh,
-                    "is_virtual": product.is_virtual,
-                    "presale_ship_days": product.presale_ship_days,
-                },
-                stock_state=LineStock.SHORT if ln.short and state == LineStock.OCCUPIED else state,
-            )
+        key = (ln.sku.pk, ln.unit_price)
+        if key not in snapshots:  # the same SKU at the same price: one snapshot for all its lines
+            product = ln.sku.product
+            snapshots[key] = {
+                "product_id": product.pk,
+                "name": product.name,
+                "category": product.category,
+                "spec": ln.sku.spec,
+                "price": str(ln.unit_price),
+                "is_presale": product.is_presale,
+                "is_fresh": product.is_fresh,
+                "is_virtual": product.is_virtual,
+                "presale_ship_days": product.presale_ship_days,
+            }
+        rows.append(
+            {
+                "order_id": order_id,
+                "sku_id": ln.sku.pk,
+                "stock_level_id": ln.stock_level_id if state in (LineStock.LOCKED, LineStock.OCCUPIED) else None,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price,
+                "line_total": ln.unit_price * ln.quantity,
+                "sku_code": ln.sku.code,
+                "product_name": ln.product_name[:120],
+                "spec": ln.spec[:120],
+                "product_snapshot": snapshots[key],
+                "stock_state": LineStock.SHORT if ln.short and state == LineStock.OCCUPIED else state,
+            }
         )
-    return lines
+    return rows
 
 
 def _stock_moves(drafts: list[OrderDraft]) -> dict[int, dict[str, int]]:
@@ -163,13 +168,20 @@ def orders_import_apply(
         if plan.errors:
             return plan
         buyer = import_buyer(shop_id)
-        orders = [_order(draft, shop_id=shop_id, buyer=buyer, now=now) for draft in plan.new]
-        Order.objects.bulk_create(orders, batch_size=BATCH)
-        OrderLine.objects.bulk_create([ln for draft, order in zip(plan.new, orders) for ln in _lines(draft, order)], batch_size=BATCH)
+        ids = ids_allocate(Order, len(plan.new)) if plan.new else []
+        order_rows = [_order_row(d, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now) for d, pk in zip(plan.new, ids)]
+        rows_copy(Order, order_rows)
+        snapshots: dict = {}
+        rows_copy(OrderLine, (row for d, pk in zip(plan.new, ids) for row in _line_rows(d, pk, snapshots)))
         stock_levels_move(_stock_moves(plan.new))
-        orders_imported_events(orders, actor=actor, source=source)
-        for draft, order in zip(plan.new, orders):
-            _follow_up(draft, order, actor)
+        orders_imported_events([(pk, d.status) for d, pk in zip(plan.new, ids)], actor=actor, source=source)
+        for row in order_rows:
+            if row.get("pay_deadline"):
+                deadline_schedule(name="order_pay_timeout", pk=row["id"], at=row["pay_deadline"])
+        # What is rare (oversold, risk review) goes through the exception service, one order at a time.
+        flagged = {row["id"]: d for d, row in zip(plan.new, order_rows) if row.get("needs_risk_review") or any(ln.short for ln in d.lines)}
+        for order in Order.objects.filter(pk__in=list(flagged)).order_by("pk") if flagged else []:
+            _follow_up(flagged[order.pk], order, actor)
         for update in plan.updates:
             order = order_lock(update.order_id)
             if update.cancel:
@@ -184,10 +196,7 @@ def orders_import_apply(
 
 
 def _follow_up(draft: OrderDraft, order: Order, actor: Actor) -> None:
-    """The rare rows, through the services every order uses: oversold, risk review, the pay window's deadline."""
-    if draft.status == OrderStatus.PENDING_PAYMENT:
-        deadline_schedule(name="order_pay_timeout", pk=order.pk, at=order.pay_deadline)
-        return
+    """A paid order oversold or needing a risk review: the exception record, as for an API order."""
     if draft.status != OrderStatus.PAID:
         return
     short = [ln for ln in draft.lines if ln.short]

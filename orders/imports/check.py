@@ -244,9 +244,12 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
             amounts[column] = amount
         if amounts.get("单价") is not None and values["单价"] and amounts["单价"] <= 0:
             errors.append(RowError(line, "单价", _("单价须大于0")))
-        created_at = csv_datetime(values["下单时间"]) if values["下单时间"] else None
-        if values["下单时间"] and created_at is None:
-            errors.append(RowError(line, "下单时间", _("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
+        draft = drafts.get(order_no)
+        created_at = None
+        if draft is None and values["下单时间"]:  # later lines of an order only have to agree with the first
+            created_at = csv_datetime(values["下单时间"])
+            if created_at is None:
+                errors.append(RowError(line, "下单时间", _("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
         status, why = _status_of(values["订单状态"]) if values["订单状态"] else (None, None)
         if why:
             errors.append(RowError(line, "订单状态", why))
@@ -254,7 +257,6 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
             if order_no:
                 bad_orders.add(order_no)
             continue
-        draft = drafts.get(order_no)
         if draft is None:
             draft = drafts[order_no] = OrderDraft(
                 order_no=order_no,
@@ -337,44 +339,44 @@ def _check_order(draft: OrderDraft, errors: list[RowError]) -> None:
 def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPlan) -> None:
     """Numbers already taken: the same order again is skipped (or updated as far as the state machine allows); anything else is refused."""
     numbers = list(drafts)
-    existing: dict[str, Order] = {}
+    existing: dict[str, tuple] = {}
     for start in range(0, len(numbers), 5000):
-        for order in Order.objects.filter(order_no__in=numbers[start : start + 5000]).only(
+        for values in Order.objects.filter(order_no__in=numbers[start : start + 5000]).values_list(
             "pk", "order_no", "shop_id", "status", "payable", "merchant_remark"
         ):
-            existing[order.order_no] = order
+            existing[values[1]] = values
     if not existing:
         return
     signatures: dict[int, set] = defaultdict(set)
-    ours = [o.pk for o in existing.values() if o.shop_id == shop_id]
+    ours = [values[0] for values in existing.values() if values[2] == shop_id]
     for start in range(0, len(ours), 5000):
         for order_id, code, quantity, price in OrderLine.objects.filter(order_id__in=ours[start : start + 5000]).values_list(
             "order_id", "sku_code", "quantity", "unit_price"
         ):
             signatures[order_id].add((code, quantity, price))
-    for order_no, order in existing.items():
+    for order_no, (pk, _no, order_shop_id, status, payable, merchant_remark) in existing.items():
         draft = drafts.pop(order_no)
         same = (
-            order.shop_id == shop_id
-            and order.payable == draft.payable
-            and signatures[order.pk] == {(ln.sku.code, ln.quantity, ln.unit_price) for ln in draft.lines}
+            order_shop_id == shop_id
+            and payable == draft.payable
+            and signatures[pk] == {(ln.sku.code, ln.quantity, ln.unit_price) for ln in draft.lines}
         )
         if not same:
             plan.errors.append(RowError(draft.line, "订单号", _("订单号%(no)s已存在，且不是这一笔订单") % {"no": order_no}))
             continue
         remark = draft.values.get("商家备注", "")
-        remark_changed = bool(remark) and remark != order.merchant_remark
-        if draft.status == order.status:
+        remark_changed = bool(remark) and remark != merchant_remark
+        if draft.status == status:
             if remark_changed:
-                plan.updates.append(OrderUpdate(order.pk, order_no, draft.line, cancel=False, remark=remark))
+                plan.updates.append(OrderUpdate(pk, order_no, draft.line, cancel=False, remark=remark))
             else:
                 plan.skipped += 1
             continue
-        if order.status == OrderStatus.PENDING_PAYMENT and draft.status == OrderStatus.CANCELLED:
-            plan.updates.append(OrderUpdate(order.pk, order_no, draft.line, cancel=True, remark=remark if remark_changed else None))
+        if status == OrderStatus.PENDING_PAYMENT and draft.status == OrderStatus.CANCELLED:
+            plan.updates.append(OrderUpdate(pk, order_no, draft.line, cancel=True, remark=remark if remark_changed else None))
             continue
-        targets = {t.target for t in order.get_all_status_transitions() if t.source in (order.status, "*")}
-        current, wanted = _ZH_LABELS.get(order.status, order.status), _ZH_LABELS.get(draft.status, draft.status)
+        targets = {t.target for t in Order(status=status).get_all_status_transitions() if t.source in (status, "*")}
+        current, wanted = _ZH_LABELS.get(status, status), _ZH_LABELS.get(draft.status, draft.status)
         if draft.status in targets:
             reason = _("订单已是“%(a)s”；变为“%(b)s”须在订单页操作（需要快递、签收或退款的记录）") % {"a": current, "b": wanted}
         else:

@@ -9,7 +9,7 @@ spreadsheet could run as a formula neutralised.
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,10 +93,12 @@ def csv_datetime(value: str) -> datetime | None:
 
 
 def csv_cell(value) -> str:
-    """A value as an exported cell: long digit IDs as text, formula leads neutralised with a quote."""
+    """A value as an exported cell: long digit IDs as text, formula leads neutralised with a quote (idempotent)."""
     text = "" if value is None else str(value)
     if _LONG_DIGITS.match(text):
         return "\t" + text
+    if text.startswith("\t") and _LONG_DIGITS.match(text[1:]):  # already kept as text: the same cell again
+        return text
     if text.startswith(FORMULA_LEADS):
         return "'" + text
     return text
@@ -131,6 +133,3 @@ def csv_bytes(headers: list[str], rows: Iterable[Iterable]) -> bytes:
     writer.close()
     return buffer.getvalue()
 
-
-def csv_lines(rows: Iterable[CsvRow]) -> Iterator[int]:
-    return (row.line for row in rows)

@@ -161,7 +161,7 @@ def test_a_selection_prints_as_one_pdf_by_a_job(console, sku, place_order, pay, 
     assert "打印面单" in page and 'value="100"' in page and f"/jobs/{job.pk}/download/" in page
     download = console.get(f"/jobs/{job.pk}/download/")
     assert download.status_code == 200
-    path = pdf_file(b"".join(download.streaming_content), tmp_path)
+    path = pdf_file(b"".join(download.streaming_content), tmp_path)  # streamed from storage
     assert page_count(path) == 2 * len(numbers)  # a waybill and a packing slip for each order of the shop
     codes = scanned(path)
     assert {*numbers, "SF1234567890001", "SF1234567890002"} <= set(codes)
