@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, LineStock, OrderKind, OrderStatus
 from orders.events import orders_imported_events, stock_short_event
-from orders.imports.check import ImportPlan, OrderDraft, orders_import_plan
+from orders.imports.check import orders_import_plan
+from orders.imports.plan import ImportPlan, OrderDraft
 from orders.models import Buyer, Order, OrderLine
 from orders.selectors import order_counts_changed
 from orders.services.common import order_lock

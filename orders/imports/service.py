@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from orders.imports.check import MAX_ERRORS_SHOWN, ImportPlan
+from orders.imports.plan import MAX_ERRORS_SHOWN, ImportPlan
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.csvio import csv_bytes
 from shop_admin.kernel.errors import Conflict, Invalid
