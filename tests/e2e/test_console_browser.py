@@ -128,7 +128,7 @@ def test_order_list_filters_by_status_tab_and_search_without_reloading(demo, bro
     search = page.locator("input[data-search]")
     search.fill(order.order_no)
     with page.expect_response(lambda r: "/orders/?" in r.url and is_htmx(r)) as answer:
-        page.get_by_role("button", name="筛选").click()
+        page.get_by_role("button", name="筛选", exact=True).click()
     assert answer.value.status == 200
     rows = table.locator("tbody tr")
     expect(rows).to_have_count(1)
@@ -245,7 +245,7 @@ def test_keyboard_slash_focuses_search_and_tab_reaches_the_filter_button(demo, b
     expect(page.locator("input[data-search]")).to_be_focused()
     expect(page.locator("input[data-search]")).to_have_value("")  # the "/" was not typed into it
 
-    button = page.get_by_role("button", name="筛选")
+    button = page.get_by_role("button", name="筛选", exact=True)
     visited = []
     for _ in range(30):
         page.keyboard.press("Tab")

@@ -159,3 +159,15 @@ def test_the_bell_speaks_english(shop, sku, owner, place_order, pay):
     fragment = signed_in(owner, **{"Accept-Language": "en"}).get("/todos/bell/").content.decode()
 
     assert "New paid order" in fragment and "1 unread" in fragment and "Mark all read" in fragment
+
+
+def test_the_bells_poll_costs_the_same_few_queries_however_many_todos(shop, sku, owner, place_order, pay, console, django_assert_max_num_queries):
+    pay(place_order((sku, 1))["order_no"])
+    console.get("/todos/bell/")
+    for _ in range(5):
+        pay(place_order((sku, 1))["order_no"])
+
+    # session, user, membership; one query per source (5); the marker; the read rows.
+    with django_assert_max_num_queries(10):
+        response = console.get("/todos/bell/")
+    assert 'data-count="6"' in response.content.decode()
