@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOP_1 = "抖店演示旗舰店"
 BELL_WAIT_MS = 15_000  # the bell polls every 5 s
+BELL_SCREENSHOT = "/tmp/e2e-bell.png"
 
 
 def pay_in_background(shop: Shop) -> str:
@@ -63,6 +64,7 @@ def test_a_payment_in_the_background_rings_the_bell_and_opening_it_marks_it_read
     expect(item).to_contain_text("新的已支付订单")
     expect(count).to_have_text(re.compile(r"^[1-9]\d*$"))
     assert page.evaluate("window.__e2eNoReload === true"), "the bell changed by reloading the page"
+    page.screenshot(path=BELL_SCREENSHOT)
     unread_before = int(count.inner_text())
 
     with page.expect_navigation(wait_until="load"):
