@@ -34,6 +34,9 @@ class AftersaleConfig(AppConfig):
             )
         )
         order_event_kinds_register(AfterSaleEventKind)
+        from aftersale.todos import aftersale_todos_register
+
+        aftersale_todos_register()
         order_part_register(
             OrderPart(
                 name="after_sales",

@@ -220,6 +220,8 @@ RECONCILE_CRON = "30 2 * * *"  # daily reconciliation of yesterday at 02:30 shop
 AUDIT_RETENTION = timedelta(days=180)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this
+TODO_DUE_SOON = timedelta(hours=2)  # the bell: a ship or reply deadline this close is a to-do
+TODO_WINDOW = timedelta(days=3)  # the bell shows what arose in this window (older items have left it)
 SWEEP_INTERVAL_SECONDS = 60
 # A job whose worker died (SIGKILL, lost host) is run again by the sweep this many times in all, then failed visibly.
 BACKGROUND_JOB_MAX_ATTEMPTS = 3

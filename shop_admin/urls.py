@@ -7,6 +7,7 @@ from logistics import views_print as logistics_print_views
 from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.shell import views
 from shop_admin.shell import views_csv
+from shop_admin.shell import views_todos
 from shop_admin.shell.api import api
 
 urlpatterns = [
@@ -24,6 +25,9 @@ urlpatterns = [
     path("products/", include(product_urlpatterns)),
     path("imports/", include(import_urlpatterns)),
     path("exports/", views_csv.exports_view, name="exports"),
+    path("todos/bell/", views_todos.todo_bell_view, name="todo_bell"),
+    path("todos/read/", views_todos.todo_read_view, name="todo_read"),
+    path("todos/read-all/", views_todos.todo_read_all_view, name="todo_read_all"),
     path("logistics/", logistics_views.shipment_list_view, name="logistics"),
     path("aftersales/", include("aftersale.urls")),
     path("exceptions/", include("orders.urls_exceptions")),

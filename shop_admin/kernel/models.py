@@ -112,3 +112,30 @@ class BackgroundJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class TodoSeen(models.Model):
+    """The bell's "seen up to" marker of one user in one shop: every to-do that arose before it counts as read."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    seen_up_to = models.DateTimeField(_("已读至"))
+
+    class Meta:
+        verbose_name = _("待办已读标记")
+        verbose_name_plural = _("待办已读标记")
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="todo_seen_unique_user_shop")]
+
+
+class TodoRead(models.Model):
+    """One to-do read by one user since their marker; "mark all read" moves the marker and drops these rows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=80)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("已读待办")
+        verbose_name_plural = _("已读待办")
+        constraints = [models.UniqueConstraint(fields=["user", "shop", "key"], name="todo_read_unique_user_shop_key")]

@@ -1,0 +1,81 @@
+"""Orders' to-dos for the console's bell: a new paid order, an exception raised, a ship deadline close.
+
+Each source is one bounded range query on an index of its table (`order_shop_paid`, `exception_shop_status_opened`,
+`order_ship_due`), newest first, at most `limit` rows.
+"""
+from datetime import datetime
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from orders.constants import ExceptionStatus, OrderStatus
+from orders.models import Order, OrderException
+from shop_admin.kernel.todos import TodoItem, TodoSource, todo_key, todo_source_register
+
+
+def paid_order_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
+    """Orders paid since `since` that still wait to be shipped."""
+    orders = (
+        Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID, paid_at__gt=since, paid_at__lte=now)
+        .order_by("-paid_at", "-id")
+        .values("pk", "order_no", "paid_at", "payable")[:limit]
+    )
+    return [
+        TodoItem(
+            key=todo_key("order_paid", o["pk"]),
+            at=o["paid_at"],
+            title=_("新的已支付订单"),
+            detail=f"{o['order_no']} · ¥{o['payable']:,.2f}",
+            url=f"/orders/{o['order_no']}/",
+        )
+        for o in orders
+    ]
+
+
+def exception_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
+    """Exceptions raised since `since` and still open."""
+    kinds = dict(OrderException._meta.get_field("kind").choices)
+    exceptions = (
+        OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, opened_at__gt=since)
+        .order_by("-opened_at", "-id")
+        .values("pk", "kind", "opened_at", "deadline", "order__order_no")[:limit]
+    )
+    return [
+        TodoItem(
+            key=todo_key("exception", e["pk"]),
+            at=e["opened_at"],
+            title=_("新的异常"),
+            detail=f"{kinds.get(e['kind'], e['kind'])} · {e['order__order_no']}",
+            url=f"/exceptions/{e['pk']}/",
+            deadline=e["deadline"],
+        )
+        for e in exceptions
+    ]
+
+
+def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
+    """Paid orders whose ship deadline is within `TODO_DUE_SOON` (or passed, within the window) and not shipped."""
+    orders = (
+        Order.objects.filter(
+            shop_id=shop_id, status=OrderStatus.PAID, ship_deadline__gt=since, ship_deadline__lte=now + settings.TODO_DUE_SOON
+        )
+        .order_by("-ship_deadline", "-id")
+        .values("pk", "order_no", "ship_deadline")[:limit]
+    )
+    return [
+        TodoItem(
+            key=todo_key("ship_due", o["pk"]),
+            at=o["ship_deadline"] - settings.TODO_DUE_SOON,
+            title=_("发货即将超时"),
+            detail=o["order_no"],
+            url=f"/orders/{o['order_no']}/",
+            deadline=o["ship_deadline"],
+        )
+        for o in orders
+    ]
+
+
+def orders_todos_register() -> None:
+    todo_source_register(TodoSource(name="order_paid", label=_("新的已支付订单"), items=paid_order_todos))
+    todo_source_register(TodoSource(name="exception", label=_("新的异常"), items=exception_todos))
+    todo_source_register(TodoSource(name="ship_due", label=_("发货即将超时"), items=ship_due_todos))

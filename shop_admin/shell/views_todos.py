@@ -1,0 +1,58 @@
+"""The console's bell: the live to-do fragment the header polls, and marking to-dos read (one, or all)."""
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from shop_admin.kernel.console import current_membership
+from shop_admin.kernel.errors import Invalid
+from shop_admin.kernel.todos import todo_feed, todo_mark_all_read, todo_mark_read
+
+
+def _bell_membership(request):
+    if not request.user.is_authenticated:
+        return None
+    return current_membership(request)
+
+
+def _bell(request, membership):
+    feed = todo_feed(user_id=request.user.pk, shop_id=membership.shop_id, now=timezone.now())
+    return render(request, "shop_admin/_todo_bell.html", {"feed": feed})
+
+
+@require_GET
+def todo_bell_view(request):
+    """The fragment under the bell; polled, so a signed-out or shop-less tab gets 204 (htmx then swaps nothing)."""
+    membership = _bell_membership(request)
+    if membership is None:
+        return HttpResponse(status=204)
+    return _bell(request, membership)
+
+
+@require_POST
+def todo_read_view(request):
+    """Open a to-do: mark it read for this user, then go to the item (a path of this site only)."""
+    membership = _bell_membership(request)
+    if membership is None:
+        return redirect("/login/")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    try:
+        todo_mark_read(user_id=request.user.pk, shop_id=membership.shop_id, key=request.POST.get("key", ""), now=timezone.now())
+    except Invalid as error:
+        return HttpResponse(error.message, status=422, content_type="text/plain; charset=utf-8")
+    return redirect(next_url)
+
+
+@require_POST
+def todo_read_all_view(request):
+    """Mark everything up to now read; answers the fresh fragment to htmx, else goes back."""
+    membership = _bell_membership(request)
+    if membership is None:
+        return redirect("/login/")
+    todo_mark_all_read(user_id=request.user.pk, shop_id=membership.shop_id, now=timezone.now())
+    if request.headers.get("HX-Request"):
+        return _bell(request, membership)
+    return redirect("/")
