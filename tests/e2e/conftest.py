@@ -5,11 +5,9 @@ that this is fine; in tests it is (the ORM and the browser never run concurrentl
 """
 import io
 import os
-from importlib import import_module
 
 import pytest
 import redis
-from django.apps import apps as django_apps
 from django.core.management import call_command
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
@@ -133,7 +131,6 @@ def demo(transactional_db, e2e_redis, settings):
     Passwords are hashed with a fast hasher here (seeding and signing in, in both threads): the browser cannot tell.
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The flush after an earlier transactional test removed what migrations wrote (the `arbitrators` group that
-    # seed_demo gives the arbiter): write it again the way the migration does.
-    import_module("aftersale.migrations.0004_arbitrators_group").create_group(django_apps, None)
+    # The flush after an earlier transactional test removed what migrations wrote; seed_demo makes the
+    # `arbitrators` group again (aftersale.roles) before it gives it to the arbiter.
     call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
