@@ -60,6 +60,37 @@ def order_day_stats(*, shop_id: int, start: date, end: date) -> dict[date, dict]
     return stored
 
 
+def _paid_per_day(*, shop_id: int, start: date, end: date) -> dict[date, int]:
+    rows = (
+        Order.objects.filter(shop_id=shop_id, paid_at__gte=_day_start(start), paid_at__lt=_day_start(end + timedelta(days=1)))
+        .annotate(day=TruncDate("paid_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def orders_paid_since(*, shop_id: int, since: datetime, now: datetime) -> int:
+    """How many of the shop's orders were paid from `since` to now: whole past days from the rollup, the rest counted live.
+
+    Counting 30 days of a big shop's payments live reads 140,000 index entries (70-90 ms); the two partial days
+    (since's own day and today) are a day's worth each. Exactly what counting live gives when the rollup is current.
+    """
+    first_full = timezone.localdate(since) + timedelta(days=1)
+    today = timezone.localdate(now)
+    paid = Order.objects.filter(shop_id=shop_id)
+    if first_full >= today:
+        return paid.filter(paid_at__gte=since).count()
+    stored = dict(
+        OrderDayStat.objects.filter(shop_id=shop_id, day__gte=first_full, day__lt=today).values_list("day", "paid_on_day")
+    )
+    if len(stored) < (today - first_full).days:
+        return paid.filter(paid_at__gte=since).count()  # the rollup lacks a day: count live, as before
+    partial = paid.filter(paid_at__gte=since, paid_at__lt=_day_start(first_full)).count()
+    return partial + sum(stored.values()) + paid.filter(paid_at__gte=_day_start(today)).count()
+
+
 def order_day_stats_refresh(*, now: datetime) -> int:
     """Write the rollup of every shop's past days (up to TREND_DAYS back) that are missing or whose orders changed; the count of rows written."""
     today = timezone.localdate(now)
@@ -73,27 +104,25 @@ def order_day_stats_refresh(*, now: datetime) -> int:
         last = stored.aggregate(last=Max("refreshed_at"))["last"]
         if last is not None:
             # The shop's orders changed since (one range of the shop's updated_at index), by the day they were placed.
-            changed = (
-                Order.objects.filter(shop_id=shop_id, updated_at__gte=last - REFRESH_OVERLAP,
-                                     created_at__gte=_day_start(first), created_at__lt=_day_start(today))
-                .annotate(day=TruncDate("created_at", tzinfo=tz))
-                .values_list("day", flat=True)
-                .distinct()
+            changed = Order.objects.filter(shop_id=shop_id, updated_at__gte=last - REFRESH_OVERLAP).annotate(
+                placed=TruncDate("created_at", tzinfo=tz), paid=TruncDate("paid_at", tzinfo=tz)
             )
-            due |= set(changed)
+            for placed, paid in changed.values_list("placed", "paid").distinct():
+                due |= {placed, paid} & past
         if not due:
             continue
         with transaction.atomic():
             counted = order_day_rows(shop_id=shop_id, start=min(due), end=max(due))
+            paid_on = _paid_per_day(shop_id=shop_id, start=min(due), end=max(due))
             rows = []
             for day in sorted(due):
                 row = counted.get(day, {})
                 rows.append(OrderDayStat(
                     shop_id=shop_id, day=day, refreshed_at=now, orders=row.get("orders", 0), gmv=row.get("gmv") or Decimal("0.00"),
-                    paid_orders=row.get("paid_orders", 0), refunded=row.get("refunded", 0),
+                    paid_orders=row.get("paid_orders", 0), refunded=row.get("refunded", 0), paid_on_day=paid_on.get(day, 0),
                 ))
             OrderDayStat.objects.bulk_create(
-                rows, update_conflicts=True, unique_fields=["shop", "day"], update_fields=[*FIELDS, "refreshed_at"]
+                rows, update_conflicts=True, unique_fields=["shop", "day"], update_fields=[*FIELDS, "paid_on_day", "refreshed_at"]
             )
             # Days older than the dashboard shows are not read again.
             OrderDayStat.objects.filter(shop_id=shop_id, day__lt=first).delete()

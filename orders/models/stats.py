@@ -17,6 +17,8 @@ class OrderDayStat(models.Model):
     gmv = models.DecimalField(max_digits=16, decimal_places=2, default=0)  # a day of a big shop outgrows MONEY
     paid_orders = models.PositiveIntegerField(default=0)
     refunded = models.PositiveIntegerField(default=0)
+    # Orders paid on this day (by paid_at, whenever placed): the after-sale rate's "paid orders in 30 days".
+    paid_on_day = models.PositiveIntegerField(default=0)
     # When the refresh that wrote the row started: the next one re-reads orders changed since then.
     refreshed_at = models.DateTimeField()
 

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from orders.constants import OrderStatus
-from orders.daystats import order_day_stats_refresh
+from orders.daystats import order_day_stats_refresh, orders_paid_since
 from orders.models import Order, OrderDayStat
 from orders.selectors import dashboard_trend
 
@@ -16,7 +16,8 @@ def _place_days_ago(place_order, pay, sku, days_ago: int, *, paid: bool) -> Orde
         pay(body["order_no"])
     order = Order.objects.get(order_no=body["order_no"])
     created = timezone.now() - timedelta(days=days_ago)
-    Order.objects.filter(pk=order.pk).update(created_at=created, updated_at=created)  # placed (and paid) that day
+    moved = {"created_at": created, "updated_at": created} | ({"paid_at": created} if paid else {})
+    Order.objects.filter(pk=order.pk).update(**moved)  # placed (and paid) that day: only the clock is moved
     return order
 
 
@@ -35,6 +36,13 @@ def test_rollup_gives_the_trend_counting_live_gave_and_recounts_a_changed_day(sh
     assert dashboard_trend(shop_id=shop.pk) == live
     stat = OrderDayStat.objects.get(shop=shop, day=timezone.localdate(now) - timedelta(days=2))
     assert (stat.orders, stat.paid_orders, stat.gmv, stat.refunded) == (2, 1, two_days.payable, 0)
+
+    assert stat.paid_on_day == 1
+    for days in (1, 3, 30):  # the after-sale rate's paid orders: the same as counting live
+        since = now - timedelta(days=days)
+        assert orders_paid_since(shop_id=shop.pk, since=since, now=now) == Order.objects.filter(
+            shop=shop, paid_at__gte=since).count()
+    assert orders_paid_since(shop_id=shop.pk, since=now - timedelta(days=30), now=now) == 2
 
     # Nothing changed: nothing is recounted.
     assert order_day_stats_refresh(now=now + timedelta(minutes=10)) == 0
