@@ -150,12 +150,12 @@ def _median(values: list[timedelta]) -> timedelta | None:
 def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
     """The merchant's after-sale scores over `days`: cases per paid order, median first answer, median refund time."""
     from orders.constants import RefundStatus
-    from orders.models import Order
+    from orders.daystats import orders_paid_since
 
     since = now - timedelta(days=days)
     cases = AfterSaleCase.objects.filter(shop_id=shop_id, created_at__gte=since)
     opened = cases.count()
-    paid = Order.objects.filter(shop_id=shop_id, paid_at__gte=since).count()
+    paid = orders_paid_since(shop_id=shop_id, since=since, now=now)  # whole past days from orders' daily rollup
     answers = [
         first - created
         for created, first in cases.filter(first_response_at__isnull=False).values_list("created_at", "first_response_at")

@@ -144,9 +144,12 @@ def _payment_failed_orders(*, shop_id: int, now: datetime):
 def orders_payment_failed_queue(*, shop_id: int, now: datetime | None = None, limit: int = 50) -> list[Order]:
     """Orders whose payment failed within the last 2 h and that are still unpaid: a call to the buyer may save them."""
     now = now or timezone.now()
-    rows = list(_payment_failed_orders(shop_id=shop_id, now=now).order_by("created_at")[:limit])
+    # Each order's failed payments in one query for the page, not one per order (the same ordering as before).
+    failed = Prefetch("payments", queryset=Payment.objects.filter(status=PaymentStatus.FAILED).order_by("-settled_at"),
+                      to_attr="failed_payments")
+    rows = list(_payment_failed_orders(shop_id=shop_id, now=now).order_by("created_at").prefetch_related(failed)[:limit])
     for order in rows:
-        last = order.payments.filter(status=PaymentStatus.FAILED).order_by("-settled_at").first()
+        last = order.failed_payments[0] if order.failed_payments else None
         order.failed_payment = last
         order.recover_by = last.settled_at + settings.PAYMENT_FAILED_RECOVER_WINDOW if last and last.settled_at else None
     return rows

@@ -4,22 +4,27 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.constants import ExceptionKind, OrderStatus
 from orders.selectors import OrderFilters
+from shop_admin.kernel.widgets import FastDateInput, FastSelect
 
 PER_PAGE_CHOICES = [(20, "20"), (50, "50"), (100, "100")]
 
 
 class OrderFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("订单状态"), required=False, choices=[("", _("全部"))] + OrderStatus.choices)
+    status = forms.ChoiceField(label=_("订单状态"), required=False, choices=[("", _("全部"))] + OrderStatus.choices,
+                               widget=FastSelect)
     q = forms.CharField(label=_("搜索"), required=False, max_length=60,
                         widget=forms.TextInput(attrs={"placeholder": _("订单号 / 手机号 / 快递单号 / 商品名称"), "type": "search"}))
-    created_from = forms.DateField(label=_("下单起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(label=_("下单止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_from = forms.DateField(label=_("下单起"), required=False, widget=FastDateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=_("下单止"), required=False, widget=FastDateInput(attrs={"type": "date"}))
     exception = forms.ChoiceField(
-        label=_("异常"), required=False, choices=[("", _("不限")), ("any", _("有未处理异常"))] + ExceptionKind.choices
+        label=_("异常"), required=False, choices=[("", _("不限")), ("any", _("有未处理异常"))] + ExceptionKind.choices,
+        widget=FastSelect,
     )
-    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[("created", _("下单时间")), ("paid", _("支付时间"))])
-    ship_due = forms.ChoiceField(label=_("发货时效"), required=False, choices=[("", _("不限")), ("soon", _("即将超时发货"))])
-    per_page = forms.TypedChoiceField(label=_("每页"), required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=20)
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[("created", _("下单时间")), ("paid", _("支付时间"))], widget=FastSelect)
+    ship_due = forms.ChoiceField(label=_("发货时效"), required=False, choices=[("", _("不限")), ("soon", _("即将超时发货"))],
+                                 widget=FastSelect)
+    per_page = forms.TypedChoiceField(label=_("每页"), required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=20,
+                                       widget=FastSelect)
     page = forms.IntegerField(required=False, min_value=1, max_value=100000, widget=forms.HiddenInput)
 
     def clean(self):

@@ -8,13 +8,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus, OrderStatus
+from orders.daystats import order_day_rows, order_day_stats
 from orders.parts import PartRows, order_parts, order_parts_attach
 from orders.models import (
     Buyer,
@@ -356,35 +356,20 @@ def dashboard_deadlines(*, shop_id: int, limit: int = 10) -> list[tuple[datetime
     return sorted(items, key=lambda item: item[0])[:limit]
 
 
-def _trend_rows(*, shop_id: int, start: date, end: date) -> dict[date, dict]:
-    rows = (
-        Order.objects.filter(shop_id=shop_id, created_at__gte=_day_start(start), created_at__lt=_day_start(end + timedelta(days=1)))
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(
-            orders=Count("pk"),
-            gmv=Sum("paid_amount"),
-            paid_orders=Count("pk", filter=Q(paid_at__isnull=False)),
-            refunded=Count("pk", filter=Q(status=OrderStatus.CLOSED)),
-        )
-        .order_by()
-    )
-    return {row["day"]: {k: v for k, v in row.items() if k != "day"} for row in rows}
-
-
 def dashboard_trend(*, shop_id: int, days: int = 30, today: date | None = None) -> list[dict]:
     """Per day for `days` days: orders placed, GMV (paid amounts) and the refund rate.
 
-    Past days change slowly (a late refund), so they are cached for an hour; today is counted live.
+    Past days change slowly (a late refund): they come from the daily rollup, cached for an hour; today is counted live.
     """
     today = today or timezone.localdate()
     start = today - timedelta(days=days - 1)
     key = f"dashboard-trend:{shop_id}:{today.isoformat()}:{days}"
     past = cache.get(key)
     if past is None:
-        past = {d.isoformat(): row for d, row in _trend_rows(shop_id=shop_id, start=start, end=today - timedelta(days=1)).items()}
+        # The stored daily rollup (orders.daystats), counted live for a day it lacks.
+        past = {d.isoformat(): row for d, row in order_day_stats(shop_id=shop_id, start=start, end=today - timedelta(days=1)).items()}
         cache.set(key, past, 3600)
-    current = {d.isoformat(): row for d, row in _trend_rows(shop_id=shop_id, start=today, end=today).items()}
+    current = {d.isoformat(): row for d, row in order_day_rows(shop_id=shop_id, start=today, end=today).items()}
     by_day = {**past, **current}
     trend = []
     for offset in range(days):

@@ -10,3 +10,8 @@ cron.register(deadlines_sweep_job, QUEUE_NAME, interval=settings.SWEEP_INTERVAL_
 from orders.reconcile import reconcile_yesterday_job  # noqa: E402
 
 cron.register(reconcile_yesterday_job, "default", cron=settings.RECONCILE_CRON, job_timeout=3600)
+
+# The dashboard trend's daily rollup: the past days whose orders changed since the last run.
+from orders.daystats import order_day_stats_refresh_job  # noqa: E402
+
+cron.register(order_day_stats_refresh_job, "default", interval=settings.ORDER_DAY_STATS_INTERVAL_SECONDS, job_timeout=1800)

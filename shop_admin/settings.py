@@ -223,6 +223,7 @@ DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline 
 TODO_DUE_SOON = timedelta(hours=2)  # the bell: a ship or reply deadline this close is a to-do
 TODO_WINDOW = timedelta(days=3)  # the bell shows what arose in this window (older items have left it)
 SWEEP_INTERVAL_SECONDS = 60
+ORDER_DAY_STATS_INTERVAL_SECONDS = 300  # the dashboard trend's daily rollup: past days are at most this stale (plus the hour they are cached)
 # A job whose worker died (SIGKILL, lost host) is run again by the sweep this many times in all, then failed visibly.
 BACKGROUND_JOB_MAX_ATTEMPTS = 3
 # The largest CSV the console takes in one upload (about 200,000 order lines).

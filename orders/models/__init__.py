@@ -8,6 +8,7 @@ from orders.models.exceptions import OrderException
 from orders.models.money import LedgerEntry, Payment, Refund, RefundLine, Settlement
 from orders.models.order import Order, OrderLine
 from orders.models.reconciliation import ReconciliationRun
+from orders.models.stats import OrderDayStat
 from orders.models.stock import StockAdjustment, StockLevel
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "RefundLine",
     "Settlement",
     "Order",
+    "OrderDayStat",
     "OrderLine",
     "ReconciliationRun",
     "StockAdjustment",

@@ -20,6 +20,7 @@ from orders.remedies import remedies_for_kind, remedy_get
 from orders.services.exceptions import exception_evidence_add, order_merchant_report
 from orders.services.recovery import order_recover, recovery_refusal, recovery_window_ends
 from orders.services.remedies import exception_remedy_apply
+from orders.views.exception_rows import exception_rows_html
 from orders.views.orders import shop_order
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
@@ -56,6 +57,7 @@ def exception_list_view(request):
     now = timezone.now()
     context = {
         "rows": rows,
+        "rows_html": exception_rows_html(rows, status=status, now=now),
         "has_next": has_next,
         "page_no": page_no,
         "kind": kind,

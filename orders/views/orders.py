@@ -26,6 +26,7 @@ from orders.services.lifecycle import (
     order_remark_set,
     order_risk_approve,
 )
+from orders.views.order_rows import order_rows_html
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
@@ -58,6 +59,7 @@ def order_list_view(request):
     context = {
         "form": form,
         "orders": orders,
+        "rows_html": order_rows_html(orders, parts),
         "page_no": page_no,
         "has_next": has_next,
         "query": query.urlencode(),

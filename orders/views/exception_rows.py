@@ -1,0 +1,54 @@
+"""The exception centre's rows, written in one pass in Python.
+
+The same markup `templates/orders/exception_list.html` drew row by row through the template
+engine (a `truncatechars`, `timesince`, two `date` filters and a gettext per row, Django's
+`get_kind_display`): at 100,000 open exceptions the page's SQL is a millisecond and the
+rows were most of its time. Per-page constants (labels, time zone) are looked up once.
+"""
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from orders.constants import ExceptionStatus
+
+
+def _truncated(text: str, length: int = 60) -> str:
+    text = str(text or "")
+    return Truncator(text).chars(length) if len(text) > length else text
+
+
+def exception_rows_html(rows: list, *, status: str, now: datetime) -> SafeString:
+    """The `<tr>` of each exception of the page (each carries its `order`)."""
+    tz = timezone.get_current_timezone()
+    is_open = status == ExceptionStatus.OPEN
+    badge = "bad" if is_open else "ok"
+    button = escape(_("处理") if is_open else _("查看"))
+    out = []
+    for e in rows:
+        no = escape(e.order.order_no)
+        if e.deadline:
+            late = 'class="badge bad"' if e.deadline < now and is_open else ""
+            deadline = f"<span {late}>{e.deadline.astimezone(tz):%Y-%m-%d %H:%M}</span>"
+        else:
+            deadline = "—"
+        resolved = ""
+        if not is_open:
+            at = f"{e.resolved_at.astimezone(tz):%Y-%m-%d %H:%M}" if e.resolved_at else ""
+            resolved = (f"\n  <td>{escape(_truncated(e.resolution))}<br><span class=\"muted\">"
+                        f"{escape(e.resolved_by_label)} · {at}</span></td>")
+        out.append(
+            "<tr>\n"
+            f'  <td><span class="badge {badge}">{escape(e.get_kind_display())}</span></td>\n'
+            f'  <td><a href="/orders/{no}/">{no}</a></td>\n'
+            f"  <td>{escape(_truncated(e.detail))}</td>\n"
+            f"  <td>{escape(timesince(e.opened_at, now))}</td>\n"
+            f"  <td>{deadline}</td>{resolved}\n"
+            f'  <td><a class="button" href="/exceptions/{e.pk}/">{button}</a></td>\n'
+            "</tr>"
+        )
+    return mark_safe("".join(out))

@@ -1,0 +1,76 @@
+"""The order list's rows, written in one pass in Python.
+
+At a million orders the list's SQL takes a few milliseconds; drawing 20 rows through the
+template engine took 0.65 ms a row (a per-row `{% include %}` of each part's cell, the
+`date`, `masked`, `yuan` and `truncatechars` filters, a gettext per row, Django's
+`get_FOO_display` rebuilding its choices dict). Here the same markup is built with
+`format_html`/`escape` and the per-page constants (labels, time zone) are looked up once.
+A part gives its cell as `list_cell` (rows -> safe HTML); a part with only `list_template`
+still works, rendered once per row from the template loaded once.
+"""
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from orders.constants import ExceptionKind, OrderStatus
+from shop_admin.kernel.templatetags.console import yuan
+from shop_admin.kernel.text import phone_mask
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def order_rows_html(orders: list, parts: list) -> SafeString:
+    """The `<tr>` of each order of the page, as `templates/orders/_order_table.html` used to draw them."""
+    tz = timezone.get_current_timezone()
+    choose, flag_label, ship_by = _("选择"), _("旗帜"), _("发货截止")
+    cell_parts = [part for part in parts if part.list_template or part.list_cell]
+    templates = {part.name: get_template(part.list_template) for part in cell_parts if not part.list_cell}
+    out = []
+    for order in orders:
+        no = escape(order.order_no)
+        lines = "<br>".join(
+            f"{escape(line.product_name)} {escape(line.spec)} ×{line.quantity}" for line in order.lines.all()
+        )
+        status = escape(_label(OrderStatus, order.status))
+        badges = "".join(
+            f'<span class="badge bad">{escape(_label(ExceptionKind, e.kind))}</span>' for e in order.open_exceptions
+        )
+        deadline = ""
+        if order.status == OrderStatus.PAID and order.ship_deadline:
+            deadline = f'<br><span class="muted">{escape(ship_by)} {order.ship_deadline.astimezone(tz):%m-%d %H:%M}</span>'
+        cells = []
+        for pr in order.part_rows:
+            part = pr.part
+            if part.name in templates:
+                cells.append(f"<td>{templates[part.name].render({'order': order, 'rows': pr.rows})}</td>")
+            elif part.list_cell:
+                cells.append(f"<td>{conditional_escape(part.list_cell(pr.rows))}</td>")
+        flag = ""
+        if order.remark_flag:
+            flag = format_html('<span class="flag flag-{}" title="{} {}"></span>', order.remark_flag, flag_label, order.remark_flag)
+        remark = order.merchant_remark or ""
+        if len(remark) > 20:
+            remark = Truncator(remark).chars(20)
+        out.append(
+            "<tr>\n"
+            f'    <td><input type="checkbox" name="order_no" value="{no}" form="bulk-form" aria-label="{escape(choose)} {no}"></td>\n'
+            f'    <td><a href="/orders/{no}/">{no}</a></td>\n'
+            f"    <td>{order.created_at.astimezone(tz):%Y-%m-%d %H:%M}</td>\n"
+            f"    <td>{lines}</td>\n"
+            f"    <td>{escape(order.recipient_name)} {escape(phone_mask(order.phone or ''))}</td>\n"
+            f"    <td>{status}\n      {badges}\n      {deadline}</td>\n"
+            f'    <td class="num">{escape(yuan(order.payable))}</td>\n'
+            f"    {''.join(cells)}\n"
+            f"    <td>{flag} {escape(remark)}</td>\n"
+            "  </tr>\n  "
+        )
+    return mark_safe("".join(out))
+
