@@ -44,12 +44,13 @@ def test_rollup_gives_the_trend_counting_live_gave_and_recounts_a_changed_day(sh
             shop=shop, paid_at__gte=since).count()
     assert orders_paid_since(shop_id=shop.pk, since=now - timedelta(days=30), now=now) == 2
 
-    # Nothing changed: nothing is recounted.
-    assert order_day_stats_refresh(now=now + timedelta(minutes=10)) == 0
+    # Nothing changed: nothing is recounted (seconds apart, so that no run crosses midnight in shop time).
+
+    assert order_day_stats_refresh(now=now + timedelta(seconds=10)) == 0
 
     # A past order is refunded and closed later: the next refresh recounts its day only.
-    Order.objects.filter(pk=two_days.pk).update(status=OrderStatus.CLOSED, updated_at=now + timedelta(minutes=20))
-    assert order_day_stats_refresh(now=now + timedelta(minutes=30)) == 1
+    Order.objects.filter(pk=two_days.pk).update(status=OrderStatus.CLOSED, updated_at=now + timedelta(seconds=20))
+    assert order_day_stats_refresh(now=now + timedelta(seconds=30)) == 1
     cache.clear()
     day = (timezone.localdate(now) - timedelta(days=2)).isoformat()
     assert next(d for d in dashboard_trend(shop_id=shop.pk) if d["day"] == day)["refund_rate"] == 100.0
