@@ -45,7 +45,6 @@ def test_rollup_gives_the_trend_counting_live_gave_and_recounts_a_changed_day(sh
     assert orders_paid_since(shop_id=shop.pk, since=now - timedelta(days=30), now=now) == 2
 
     # Nothing changed: nothing is recounted (seconds apart, so that no run crosses midnight in shop time).
-
     assert order_day_stats_refresh(now=now + timedelta(seconds=10)) == 0
 
     # A past order is refunded and closed later: the next refresh recounts its day only.
