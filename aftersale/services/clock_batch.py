@@ -19,16 +19,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersale.constants import OPEN_STATUSES, AfterSaleEventKind, AfterSaleStatus, AfterSaleType
 from aftersale.models import AfterSaleCase, AfterSaleLine
 from orders.constants import EventKind, LedgerKind, OrderStatus, PaymentStatus, RefundStatus
-from orders.events import _event_row
-from orders.models import Buyer, LedgerEntry, Order, OrderEvent, OrderLine, Payment, Refund, RefundLine, Settlement
+from orders.events import order_events_append_many
+from orders.models import Buyer, LedgerEntry, Order, OrderLine, Payment, Refund, RefundLine, Settlement
 from orders.selectors import order_counts_changed
 from orders.services.refunds import IMMEDIATE_CHANNELS, ZERO, LineRefundable, _allocate, _line_shares
 from orders.services.stock import stock_unoccupy_lines
@@ -188,16 +188,16 @@ def _apply_fast(plans: list[_Plan], now: datetime) -> int:
         refund_lines += mine
         ledger.append(LedgerEntry(order=order, refund=refund, kind=LedgerKind.REFUND_OUT, amount=refund.amount))
         data = {"refund_id": refund.pk, "amount": str(refund.amount), "channel": refund.channel, "source": refund.source}
-        events.append(_event_row(order, EventKind.REFUND_CREATED, actor, reason=refund.reason, data={
+        events.append((order.pk, EventKind.REFUND_CREATED, actor, "", "", refund.reason, {
             **data, "lines": [{"line_id": rl.line_id, "quantity": rl.quantity, "amount": str(rl.amount)} for rl in mine]}))
-        events.append(_event_row(order, EventKind.REFUND_SUCCEEDED, Actor.channel(refund.channel or "platform"),
-                                 data={**data, "channel_txn_id": None}))
+        events.append((order.pk, EventKind.REFUND_SUCCEEDED, Actor.channel(refund.channel or "platform"), "", "", "",
+                       {**data, "channel_txn_id": None}))
         status = order.status  # the order's status after the refund (the FSM field itself is not assigned to)
         if p.amount == p.whole_left:
             status = OrderStatus.CLOSED  # every fast-path status is a source of Order.close
             closed.append(order.pk)
-            events.append(_event_row(order, EventKind.TRANSITION, actor, from_status=order.status, to_status=status,
-                                     reason=reason, data={"refund_id": refund.pk, "refund": str(refund.amount)}))
+            events.append((order.pk, EventKind.TRANSITION, actor, order.status, status, reason,
+                           {"refund_id": refund.pk, "refund": str(refund.amount)}))
             release += p.lines
         else:
             release += [lr.line for lr, q in p.covered if q >= lr.line.quantity]
@@ -210,16 +210,15 @@ def _apply_fast(plans: list[_Plan], now: datetime) -> int:
             order.updated_at = timezone.now()
             resumed.append(order)
             at = order.auto_confirm_at.isoformat() if order.auto_confirm_at else None
-            events.append(_event_row(order, EventKind.AUTO_CONFIRM_RESUMED, actor, reason=_("售后结束，恢复自动确认收货"),
-                                     data={"auto_confirm_at": at}))
+            events.append((order.pk, EventKind.AUTO_CONFIRM_RESUMED, actor, "", "", _("售后结束，恢复自动确认收货"), {"auto_confirm_at": at}))
         case_data = {"aftersale_id": case.pk}
-        events.append(_event_row(order, AfterSaleEventKind.REFUNDED, actor, from_status=case.status, to_status=S.REFUNDED, reason=reason,
-                                 data={**case_data, "refund_id": refund.pk, "amount": str(refund.amount), "deductions": case.deductions}))
-        events.append(_event_row(order, AfterSaleEventKind.AUTO_APPROVED, actor, from_status=case.status, to_status=S.REFUNDED,
-                                 data={**case_data, "type": case.type, "to_status": S.REFUNDED}))
+        events.append((order.pk, AfterSaleEventKind.REFUNDED, actor, case.status, S.REFUNDED, reason,
+                       {**case_data, "refund_id": refund.pk, "amount": str(refund.amount), "deductions": case.deductions}))
+        events.append((order.pk, AfterSaleEventKind.AUTO_APPROVED, actor, case.status, S.REFUNDED, "",
+                       {**case_data, "type": case.type, "to_status": S.REFUNDED}))
     RefundLine.objects.bulk_create(refund_lines)
     LedgerEntry.objects.bulk_create(ledger)
-    OrderEvent.objects.bulk_create(events)
+    order_events_append_many(events)
     if closed:
         Order.objects.filter(pk__in=closed).update(status=OrderStatus.CLOSED, updated_at=timezone.now())
         order_counts_changed(shop_ids={p.case.shop_id for p in plans})
@@ -228,11 +227,11 @@ def _apply_fast(plans: list[_Plan], now: datetime) -> int:
         Order.objects.bulk_update(resumed, ["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
     for order in resume_schedule:
         deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
-    AfterSaleCase.objects.filter(pk__in=[p.case.pk for p in plans]).update(
-        status=S.REFUNDED,
-        refund_id=Case(*[When(pk=p.case.pk, then=Value(r.pk)) for p, r in zip(plans, refunds, strict=True)], output_field=IntegerField()),
-        closed_at=now,
-        due_at=None,
-        updated_at=timezone.now(),
-    )
+    # One UPDATE joined to the (case, refund) pairs: a CASE of 500 branches took half a second to compile.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AfterSaleCase._meta.db_table} AS c SET status = %s, refund_id = v.refund_id, closed_at = %s, due_at = NULL,"
+            " updated_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(case_id, refund_id) WHERE c.id = v.case_id",
+            [S.REFUNDED, now, timezone.now(), [p.case.pk for p in plans], [r.pk for r in refunds]],
+        )
     return len(plans)
