@@ -173,20 +173,21 @@ def _apply_fast(plans: list[_Plan], now: datetime) -> int:
     succeeded_at = timezone.now()
     refunds = Refund.objects.bulk_create([
         Refund(
-            order=p.case.order, payment=p.payment, channel=p.payment.channel if p.payment else "", amount=p.amount,
+            order_id=p.case.order_id, payment_id=p.payment.pk if p.payment else None, channel=p.payment.channel if p.payment else "", amount=p.amount,
             source=f"aftersale:{p.case.pk}"[:40], reason=reason[:200], actor_label=actor.label[:64], after_settlement=False,
             status=RefundStatus.SUCCEEDED, channel_txn_id=None, succeeded_at=succeeded_at, retry_at=None, failure_reason="",
         )
         for p in plans
     ])
+    # Rows built by ids: assigning model instances to foreign keys cost a third of a millisecond a row.
     refund_lines, ledger, events = [], [], []
     closed, release, resumed, resume_schedule = [], [], [], []
     for p, refund in zip(plans, refunds, strict=True):
         case, order = p.case, p.case.order
         parts = _allocate(p.amount, [lr.cap(q) for lr, q in p.covered])
-        mine = [RefundLine(refund=refund, line=lr.line, quantity=q, amount=part) for (lr, q), part in zip(p.covered, parts, strict=True)]
+        mine = [RefundLine(refund_id=refund.pk, line_id=lr.line.pk, quantity=q, amount=part) for (lr, q), part in zip(p.covered, parts, strict=True)]
         refund_lines += mine
-        ledger.append(LedgerEntry(order=order, refund=refund, kind=LedgerKind.REFUND_OUT, amount=refund.amount))
+        ledger.append(LedgerEntry(order_id=order.pk, refund_id=refund.pk, kind=LedgerKind.REFUND_OUT, amount=refund.amount))
         data = {"refund_id": refund.pk, "amount": str(refund.amount), "channel": refund.channel, "source": refund.source}
         events.append((order.pk, EventKind.REFUND_CREATED, actor, "", "", refund.reason, {
             **data, "lines": [{"line_id": rl.line_id, "quantity": rl.quantity, "amount": str(rl.amount)} for rl in mine]}))
