@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from aftersale.constants import AWAITING_MERCHANT
+from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus, AfterSaleType, douyin_code
 from aftersale.models import AfterSaleCase
 from orders.models import OrderEvent
 from shop_admin.kernel.api import api_datetime_check
@@ -71,11 +71,8 @@ def _cursor_encode(case: AfterSaleCase) -> str:
     return base64.urlsafe_b64encode(f"{stamp}|{case.pk}".encode()).decode()
 
 
-def aftersale_page(
-    *, shop_ids: set[int], filters: CaseFilters, cursor: str | None = None, limit: int = 50
-) -> tuple[list[AfterSaleCase], str | None]:
-    """The shops' cases, nearest deadline first (finished cases, which have none, last), keyset-paginated on (due_at, id)."""
-    qs = AfterSaleCase.objects.filter(shop_id__in=shop_ids).select_related("order", "refund")
+def _page_queryset(*, shop_ids: set[int], filters: CaseFilters, cursor: str | None):
+    qs = AfterSaleCase.objects.filter(shop_id__in=shop_ids)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.type:
@@ -88,9 +85,56 @@ def aftersale_page(
             qs = qs.filter(due_at__isnull=True, pk__gt=pk)
         else:
             qs = qs.filter(Q(due_at__gt=moment) | Q(due_at=moment, pk__gt=pk) | Q(due_at__isnull=True))
-    page = list(qs.order_by(F("due_at").asc(nulls_last=True), "pk")[: limit + 1])
+    return qs.order_by(F("due_at").asc(nulls_last=True), "pk")
+
+
+def aftersale_page(
+    *, shop_ids: set[int], filters: CaseFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[AfterSaleCase], str | None]:
+    """The shops' cases, nearest deadline first (finished cases, which have none, last), keyset-paginated on (due_at, id)."""
+    qs = _page_queryset(shop_ids=shop_ids, filters=filters, cursor=cursor).select_related("order", "refund")
+    page = list(qs[: limit + 1])
     next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
     return page[:limit], next_cursor
+
+
+LIST_COLUMNS = ("pk", "is_fragile", "order__order_no", "type", "reason", "amount", "status", "rejected_after_inspection", "due_at", "created_at")
+
+
+def aftersale_list_rows(
+    *, shop_ids: set[int], filters: CaseFilters, now: datetime, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict], str | None]:
+    """The workbench's page as ready-to-print strings: one query of the columns shown, no model instances.
+
+    The template then only prints (a row of labels, money and local dates through template
+    filters cost about 1 ms; this is a few microseconds), so the page's time stays the query's.
+    """
+    rows = list(_page_queryset(shop_ids=shop_ids, filters=filters, cursor=cursor).values_list(*LIST_COLUMNS)[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        pk, due_at = rows[limit - 1][0], rows[limit - 1][8]
+        next_cursor = base64.urlsafe_b64encode(f"{due_at.isoformat() if due_at else '-'}|{pk}".encode()).decode()
+    types = {value: str(label) for value, label in AfterSaleType.choices}
+    statuses = {value: str(label) for value, label in AfterSaleStatus.choices}
+    zone = timezone.get_current_timezone()
+    page = []
+    for pk, fragile, order_no, type_, reason, amount, status, after_inspection, due_at, created_at in rows[:limit]:
+        due = due_at.astimezone(zone) if due_at else None
+        page.append({
+            "pk": pk,
+            "fragile": fragile,
+            "order_no": order_no,
+            "type": types.get(type_, type_),
+            "reason": reason,
+            "amount": f"¥{amount:,.2f}" if amount is not None else "—",
+            "status": statuses.get(status, status),
+            "code": douyin_code(status, rejected_after_inspection=after_inspection),
+            "due": due.strftime("%m-%d %H:%M") if due else "",
+            "due_iso": due.isoformat() if due else "",
+            "late": bool(due_at and due_at < now),
+            "created": created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        })
+    return page, next_cursor
 
 
 def aftersale_get_for_shops(*, shop_ids: set[int], case_id: int) -> AfterSaleCase:

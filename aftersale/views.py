@@ -12,7 +12,7 @@ from aftersale.selectors import (
     CaseFilters,
     aftersale_detail_rows,
     aftersale_get_for_shops,
-    aftersale_page,
+    aftersale_list_rows,
     aftersale_timeline,
     evidence_file_get,
 )
@@ -39,7 +39,9 @@ def aftersale_list_view(request):
         data = form.cleaned_data
         filters = CaseFilters(status=data["status"] or None, type=data["type"] or None, order_no=data["order"] or None)
         try:
-            cases, next_cursor = aftersale_page(shop_ids={request.shop.pk}, filters=filters, cursor=data["cursor"] or None, limit=PAGE_SIZE)
+            cases, next_cursor = aftersale_list_rows(
+                shop_ids={request.shop.pk}, filters=filters, now=timezone.now(), cursor=data["cursor"] or None, limit=PAGE_SIZE
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
     query = request.GET.copy()
@@ -47,7 +49,7 @@ def aftersale_list_view(request):
     return render(
         request,
         "aftersale/aftersale_list.html",
-        {"form": form, "cases": cases, "next_cursor": next_cursor, "query": query.urlencode(), "now": timezone.now()},
+        {"form": form, "cases": cases, "next_cursor": next_cursor, "query": query.urlencode()},
     )
 
 

@@ -1,9 +1,11 @@
 """The clock of a case, through the one deadline mechanism: no answer approves the claim, no return closes the case,
 no inspection refunds.
 
-Each function locks due cases one at a time (the order first, as every after-sale action
-does; a case another process holds is skipped and the next sweep comes back), re-checks
-state and due time under the lock, and applies. Safe to run any number of times.
+Each function locks the due cases (the order first, as every after-sale action does; a case
+another process holds is skipped and the next sweep comes back), re-checks state and due
+time under the lock, and applies. A wake-up for one case (ids) locks and commits that case
+alone; the sweep locks a batch and applies it in one transaction, each case in a savepoint,
+and the reply timeout's common shape set-wise (`clock_batch`). Safe to run any number of times.
 """
 import logging
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from aftersale.constants import AfterSaleStatus
 from aftersale.events import aftersale_auto_approved_event, aftersale_closed_event, aftersale_escalated_event
 from aftersale.models import AfterSaleCase
+from aftersale.services.clock_batch import aftersale_reply_timeout_batch
 from aftersale.services.common import case_end, case_transition
 from aftersale.services.review import case_approve, case_refund_after_inspection
 from orders.models import Buyer, Order
@@ -27,6 +30,8 @@ S = AfterSaleStatus
 
 
 def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None, apply: Callable) -> int:
+    if ids is None:
+        return _apply_batch(statuses=statuses, deadline=deadline, now=now, apply=apply)
     queryset = AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now}).order_by(deadline)
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
@@ -49,6 +54,43 @@ def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[
     return applied
 
 
+def _apply_batch(*, statuses: list[str], deadline: str, now: datetime, apply: Callable) -> int:
+    """The sweep: one transaction per batch (orders then cases locked at once, SKIP LOCKED), each case in a savepoint."""
+    due = list(
+        AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now})
+        .order_by(deadline, "pk")
+        .values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]
+    )
+    if not due:
+        return 0
+    applied = 0
+    with transaction.atomic():
+        orders = {
+            o.pk: o for o in Order.objects.select_for_update(skip_locked=True).filter(pk__in={oid for _pk, oid in due}).order_by("pk")
+        }
+        cases = {
+            c.pk: c
+            for c in AfterSaleCase.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[pk for pk, oid in due if oid in orders])
+            .order_by("pk")
+        }
+        for case_pk, order_pk in due:
+            case = cases.get(case_pk)
+            if case is None:
+                continue  # someone is working on it; the next sweep comes back
+            due_at = getattr(case, deadline)
+            if case.status not in statuses or due_at is None or due_at > now:
+                continue
+            case.order = orders[order_pk]
+            try:
+                with transaction.atomic():
+                    apply(case, now)
+                applied += 1
+            except DomainError as exc:
+                logger.warning("after-sale case %s: %s", case_pk, exc.message)
+    return applied
+
+
 def _reply_timeout(case: AfterSaleCase, now: datetime) -> None:
     actor = Actor.system("aftersale_reply_timeout")
     if Buyer.objects.filter(pk=case.buyer_id, is_flagged=True).exists():
@@ -64,7 +106,12 @@ def _reply_timeout(case: AfterSaleCase, now: datetime) -> None:
 
 
 def aftersale_reply_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
-    """Deadline: the merchant did not answer in time, so the platform approves the buyer's claim (and pays a refund-only one)."""
+    """Deadline: the merchant did not answer in time, so the platform approves the buyer's claim (and pays a refund-only one).
+
+    The sweep (no ids) goes batch-wise through `clock_batch`; an RQ wake-up for one case takes the per-case path.
+    """
+    if ids is None:
+        return aftersale_reply_timeout_batch(now=now, apply_one=_reply_timeout)
     return _apply_each(statuses=[S.REQUESTED, S.NEGOTIATING], deadline="reply_deadline", now=now, ids=ids, apply=_reply_timeout)
 
 

@@ -79,3 +79,22 @@ def test_the_dashboard_shows_the_after_sale_rate_and_median_times(order_in, open
     metrics = page.split('id="aftersale-metrics"')[1].split("</dl>")[0]
     assert "100.0%" in metrics  # one case for one paid order
     assert "0分" in metrics  # answered and refunded within the minute
+
+
+def test_the_list_prints_each_row_and_its_queries_do_not_grow_with_the_rows(order_in, open_case, console):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    late = open_case(order_in("delivered"), "refund_only", amount="12.50")
+    AfterSaleCase.objects.filter(pk=late["id"]).update(due_at=timezone.now() - timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as one_row_queries:
+        page = console.get("/aftersales/?type=refund_only").content.decode()
+    due = timezone.localtime(AfterSaleCase.objects.get(pk=late["id"]).due_at)
+    assert "¥12.50" in page and "仅退款" in page and "(6)" in page  # label, money, 抖店 status code
+    assert due.strftime("%m-%d %H:%M") in page and f'data-deadline="{due.isoformat()}"' in page and "已超时</span>" in page
+    for _ in range(4):
+        open_case(order_in("paid"), "refund_only")
+    with CaptureQueriesContext(connection) as five_row_queries:
+        page = console.get("/aftersales/?type=refund_only").content.decode()
+    assert page.count('<tr><td><a href="/aftersales/') == 5
+    assert len(five_row_queries) == len(one_row_queries)
