@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import django_rq
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -87,6 +88,30 @@ def revived_once_the_database_notices() -> int:
     return 0
 
 
+def stock_rows_held(sku) -> psycopg.Connection:
+    """A second session on the test database holding the SKU's stock rows until it rolls back."""
+    db = connection.settings_dict
+    holder = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None, host=db["HOST"] or None,
+        port=db["PORT"] or None,
+    )
+    holder.execute("SELECT id FROM orders_stocklevel WHERE sku_id = %s FOR UPDATE", [sku.pk])
+    return holder
+
+
+def wait_until_a_session_waits_on_a_lock(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the import never reached the held stock rows")
+
+
 def run_queued_jobs() -> None:
     django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
 
@@ -100,13 +125,17 @@ def test_an_import_killed_mid_write_leaves_nothing_then_runs_again_once(worker):
     run_queued_jobs()  # the preview, in-process
     check.refresh_from_db()
     assert check.summary["created"] == 4000
+    # when the worker is killed while it writes: another session holds the SKU's stock row, so the import's
+    # transaction is open and waiting on it (however fast the machine) when the kill comes
+    holder = stock_rows_held(tea)
     job = orders_import_confirm(shop=shop, user=owner, check_job_id=check.pk)
-    # when the worker is killed while it writes
     wait_for(job, lambda j: j.status == "running")
-    time.sleep(1.0)
+    wait_until_a_session_waits_on_a_lock()
     worker()
+    holder.rollback()
+    holder.close()
     job.refresh_from_db()
-    assert job.status == "running", "the import finished before the kill: make the file bigger"
+    assert job.status == "running"
     # then nothing of it was kept
     assert not Order.objects.filter(shop=shop).exists() and not OrderEvent.objects.exists()
     assert stock_of(tea)["occupied"] == 0
