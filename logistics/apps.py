@@ -14,9 +14,10 @@ class LogisticsConfig(AppConfig):
         from logistics.schemas import ShipmentOut, shipment_out
         from logistics.selectors import order_ids_by_tracking_no, shipments_by_order, shipments_list_cell, shipments_stalled_count
         from logistics.services.not_received import not_received_evidence
-        from logistics.services.stall import shipment_stall_timeout
+        from logistics.services.stall import shipment_stall_timeout, stalled_flag_clear_on_resolve
         from orders.constants import ExceptionKind
         from orders.events import order_event_kinds_register
+        from orders.exception_hooks import exception_resolved_register
         from orders.evidence import exception_evidence_register
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.background import background_job_kind_register
@@ -29,6 +30,7 @@ class LogisticsConfig(AppConfig):
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))
         order_event_kinds_register(LogisticsEventKind)
         exception_evidence_register(kind=ExceptionKind.NOT_RECEIVED, gather=not_received_evidence)
+        exception_resolved_register(kind=ExceptionKind.STALLED_LOGISTICS, on_resolved=stalled_flag_clear_on_resolve)
         console_nav_register(label=_("物流"), url="/logistics/", position=30)
         dashboard_tile_register(
             DashboardTile(label=_("物流停滞"), url="/logistics/?stalled=1", position=35, count=shipments_stalled_count)

@@ -91,6 +91,27 @@ def logistics_exception_clear(*, shipment: Shipment, actor: Actor) -> None:
         exception_resolve(exception=exception, actor=actor, resolution=_("物流已恢复：%(no)s 有新轨迹") % {"no": shipment.tracking_no})
 
 
+def stalled_flag_clear_on_resolve(*, exception: OrderException, actor: Actor) -> None:
+    """The merchant resolved the order's logistics exception: its parcels stop showing as stalled and their stall clock restarts.
+
+    A parcel that stays quiet for another LOGISTICS_STALL_AFTER from now stalls again
+    and raises a new exception; one that tracking already cleared has nothing to clear.
+    """
+    now = timezone.now()
+    restart = now + settings.LOGISTICS_STALL_AFTER
+    parcels = list(
+        Shipment.objects.select_for_update()
+        .filter(order_id=exception.order_id, stalled_at__isnull=False, status__in=SHIPMENT_MOVING)
+        .values_list("pk", flat=True)
+    )
+    if not parcels:
+        return
+    Shipment.objects.filter(pk__in=parcels).update(stalled_at=None, stall_deadline=restart)
+    for pk in parcels:
+        # The parcel's wake-up chain ended when it stalled: a new one starts.
+        deadline_schedule(name="shipment_stall_timeout", pk=pk, at=restart)
+
+
 def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: parcels on the road with no event past their stall deadline are marked stalled and raise the exception.
 

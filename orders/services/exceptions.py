@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
 from orders.events import exception_evidence_event, exception_opened_event, exception_resolved_event
 from orders.evidence import exception_evidence
+from orders.exception_hooks import exception_resolved_hooks_run
 from orders.exception_selectors import exception_counts_changed
 from orders.models import Coupon, Order, OrderException
 from shop_admin.kernel.actors import Actor
@@ -177,6 +178,7 @@ def exception_resolve(
         still_blocked = order.exceptions.filter(status=ExceptionStatus.OPEN, kind__in=SHIP_BLOCKING_EXCEPTIONS).exists()
         if order.on_hold != still_blocked:
             _set_on_hold(order, still_blocked)
+        exception_resolved_hooks_run(exception=exception, actor=actor)
         exception_resolved_event(order=order, actor=actor, exception=exception)
         exception_counts_changed(shop_id=order.shop_id)
         return exception

@@ -60,6 +60,33 @@ def test_a_parcel_without_events_for_72_hours_stalls_and_a_new_event_clears_it(s
     assert view["shipments"][0]["stalled"] is False
 
 
+def test_resolving_the_stall_by_hand_clears_the_flag_and_a_new_silence_stalls_again(shipped, push, merchant_api):
+    # given: a stalled parcel with its open exception
+    collected_at = timezone.now().replace(microsecond=0)
+    push(TRACKING_NO, ("collected", collected_at, "杭州转运中心", "已揽收"))
+    assert "shipment_stall_timeout: 1" in sweep(collected_at + timedelta(hours=73))
+    exception = stalled_exception(shipped["order_no"])
+    # when: the merchant urges the carrier and resolves it, tracking still quiet
+    status, body = merchant_api.post(f"/merchant/exceptions/{exception.pk}/resolve", {"remedy": "urge_carrier", "note": "已催"})
+    assert status == 200, body
+    # then: the parcel no longer shows as stalled, anywhere
+    shipment = Shipment.objects.get(tracking_no=TRACKING_NO)
+    assert shipment.stalled_at is None
+    status, view = merchant_api.get(f"/merchant/orders/{shipped['order_no']}")
+    assert view["shipments"][0]["stalled"] is False
+    status, listed = merchant_api.get("/merchant/exceptions")
+    assert not [e for e in listed["exceptions"] if e["kind"] == "stalled_logistics"]
+    # and the sweep does not raise it again at once, but after another 72 h of silence it does
+    resolved_at = shipment.stall_deadline - timedelta(hours=72)
+    assert "shipment_stall_timeout: 0" in sweep(resolved_at + timedelta(hours=71))
+    assert "shipment_stall_timeout: 1" in sweep(resolved_at + timedelta(hours=72, minutes=1))
+    shipment.refresh_from_db()
+    assert shipment.stalled_at is not None
+    assert OrderException.objects.filter(
+        order__order_no=shipped["order_no"], kind=ExceptionKind.STALLED_LOGISTICS, status=ExceptionStatus.OPEN
+    ).exclude(pk=exception.pk).exists()
+
+
 def test_a_parcel_never_scanned_stalls_72_hours_after_shipping(shipped):
     shipment = Shipment.objects.get(tracking_no=TRACKING_NO)
     assert shipment.stall_deadline == shipment.shipped_at + timedelta(hours=72)
