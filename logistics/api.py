@@ -2,7 +2,7 @@
 from django.conf import settings
 from ninja import Router
 
-from logistics.schemas import LogisticsCallbackIn, LogisticsCallbackOut, NotReceivedAnswerIn, ShipIn
+from logistics.schemas import LogisticsCallbackIn, LogisticsCallbackOut, NotReceivedAnswerIn, ReshipIn, ShipIn
 from logistics.services import shipment_create
 from logistics.services.not_received import not_received_answer, shipment_reship
 from logistics.services.tracking import TrackingReport, tracking_events_apply
@@ -34,7 +34,7 @@ def merchant_ship(request, order_no: str, payload: ShipIn):
 
 
 @merchant_router.post("/orders/{order_no}/reship", response={200: order_view_schema(for_merchant=True), **ERRORS})
-def merchant_reship(request, order_no: str, payload: ShipIn):
+def merchant_reship(request, order_no: str, payload: ReshipIn):
     """Signed but not received, really not delivered: a new parcel at the merchant's freight; resolves the exception."""
     shop_ids = user_shop_ids(user=request.auth)
     order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)

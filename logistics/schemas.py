@@ -14,6 +14,14 @@ class ShipIn(Schema):
     add_parcel: bool = Field(False, description="a further parcel of an order already shipped (not yet signed)")
 
 
+class ReshipIn(Schema):
+    """A new parcel for a signed order the buyer did not receive; its freight is the merchant's."""
+
+    carrier: str = Field(..., max_length=20)
+    tracking_no: str = Field(..., max_length=40)
+    door_delivery: bool = Field(False, description="音尊达: door delivery with priority, bought per parcel")
+
+
 class NotReceivedAnswerIn(Schema):
     note: str = Field(..., min_length=1, max_length=300)
     evidence: list[str] = Field(..., min_length=1, max_length=20, description="urls: locker code, signature, courier photo")

@@ -129,6 +129,16 @@ def test_the_merchant_api_reships_or_answers_and_refuses_without_an_open_excepti
     assert [(e["kind"], e["status"]) for e in view["exceptions"]] == [("not_received", "resolved")]
 
 
+def test_the_reship_endpoint_documents_only_the_fields_it_uses(api, db):
+    # given the API's OpenAPI schema
+    status, schema = api.get("/openapi.json")
+    assert status == 200
+    # then the reship body names the new parcel and nothing of a first shipment (no add_parcel)
+    body = schema["paths"]["/api/v1/merchant/orders/{order_no}/reship"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    fields = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert set(fields) == {"carrier", "tracking_no", "door_delivery"}
+
+
 def test_the_order_page_adds_a_parcel_to_a_shipped_order(shipped, console):
     page = console.get(f"/orders/{shipped['order_no']}/").content.decode()
     assert "追加包裹" in page and 'name="add_parcel"' in page
