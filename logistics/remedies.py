@@ -1,11 +1,10 @@
 """The remedies logistics adds to the exception centre: urge the carrier (with a coupon), reship at the merchant's freight."""
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from logistics.models import Shipment
-from logistics.services import tracking_validate
+from logistics.services.ship import shipment_record, tracking_validate
 from orders.constants import ExceptionKind
 from orders.events import order_event_append, order_event_kinds_register
 from orders.models import Order, OrderException
@@ -42,9 +41,8 @@ def remedy_reship(*, exception: OrderException, actor: Actor, values: dict, note
     code, tracking_no = tracking_validate(carrier=values["carrier"], tracking_no=values["tracking_no"])
     if Shipment.objects.filter(carrier=code, tracking_no=tracking_no).exists():
         raise Invalid(_("该快递单号已被使用"), code="tracking_no_in_use", details={"fields": {"tracking_no": _("已被使用")}})
-    parcel = Shipment.objects.create(
-        order=order, shop_id=order.shop_id, carrier=code, tracking_no=tracking_no, shipped_at=timezone.now(), created_by=actor.user
-    )
+    # The same parcel row as any shipment: a stall deadline, and marked as a reship at the merchant's freight.
+    parcel = shipment_record(order=order, actor=actor, code=code, tracking_no=tracking_no, door_delivery=False, is_reship=True)
     order_event_append(
         order=order,
         kind=LogisticsRemedyEventKind.RESHIPPED,

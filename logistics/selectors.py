@@ -3,14 +3,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
 from logistics.models import Shipment, TrackingEvent
+from orders.selectors import TAB_COUNT_CAP
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
+
+SHIPMENT_COUNTS_TTL = 15  # seconds, as the order list's tabs: a change commits a drop of the key, the TTL bounds anything missed
 
 
 def _with_timeline(queryset: QuerySet) -> QuerySet:
@@ -90,13 +95,41 @@ def shipment_list(*, shop_id: int, filters: ShipmentFilters, limit: int = 100, o
     return list(_with_timeline(queryset))
 
 
+def _shipment_counts_key(shop_id: int) -> str:
+    return f"shipment-status-counts:{shop_id}"
+
+
 def shipment_status_counts(*, shop_id: int) -> dict[str, int]:
-    """Parcels of the shop per status, and how many are stalled."""
-    counts = dict.fromkeys(ShipmentStatus.values, 0)
-    for row in Shipment.objects.filter(shop_id=shop_id).values("status").annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
-    counts["stalled"] = shipments_stalled_count(shop_id=shop_id)
+    """Parcels of the shop per status, and how many are stalled, each capped at TAB_COUNT_CAP + 1 ("1000+"); cached.
+
+    Every status is counted by its own LIMITed index scan, in one statement; the result is
+    cached until a parcel of the shop is added, changes status or stalls (`shipment_counts_changed`).
+    """
+    key = _shipment_counts_key(shop_id)
+    counts = cache.get(key)
+    if counts is None:
+        table = Shipment._meta.db_table
+        statuses = list(ShipmentStatus.values)
+        parts, params = [], []
+        for i, status in enumerate(statuses):
+            parts.append(f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s LIMIT %s) AS t{i}")
+            params += [status, shop_id, status, TAB_COUNT_CAP + 1]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            counts = dict.fromkeys(statuses, 0) | dict(cursor.fetchall())
+        counts["stalled"] = min(shipments_stalled_count(shop_id=shop_id), TAB_COUNT_CAP + 1)
+        cache.set(key, counts, SHIPMENT_COUNTS_TTL)
     return counts
+
+
+def shipment_counts_changed(*, shop_ids: set[int]) -> None:
+    """Parcels of these shops were added, changed status or stalled: drop their cached counts once that is committed."""
+
+    def forget() -> None:
+        for shop_id in shop_ids:
+            cache.delete(_shipment_counts_key(shop_id))
+
+    transaction.on_commit(forget)
 
 
 def shipments_stalled_count(*, shop_id: int, now: datetime | None = None) -> int:

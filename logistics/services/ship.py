@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from logistics.constants import TRACKING_PATTERNS, Carrier, FreightPayer
 from logistics.events import parcel_added_event
 from logistics.models import Shipment
+from logistics.selectors import shipment_counts_changed
 from orders.constants import OrderStatus
 from orders.models import Order
 from orders.services.common import order_lock
@@ -67,6 +68,7 @@ def shipment_record(
         created_by=actor.user,
     )
     deadline_schedule(name="shipment_stall_timeout", pk=shipment.pk, at=shipment.stall_deadline)
+    shipment_counts_changed(shop_ids={order.shop_id})
     return shipment
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from logistics.constants import SHIPMENT_MOVING, Carrier, TrackingCode
 from logistics.models import Shipment, TrackingEvent
+from logistics.selectors import shipment_counts_changed
 from orders.constants import ExceptionKind, ExceptionStatus
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_open, exception_resolve
@@ -107,6 +108,7 @@ def stalled_flag_clear_on_resolve(*, exception: OrderException, actor: Actor) ->
     if not parcels:
         return
     Shipment.objects.filter(pk__in=parcels).update(stalled_at=None, stall_deadline=restart)
+    shipment_counts_changed(shop_ids={exception.shop_id})
     for pk in parcels:
         # The parcel's wake-up chain ended when it stalled: a new one starts.
         deadline_schedule(name="shipment_stall_timeout", pk=pk, at=restart)
@@ -132,8 +134,9 @@ def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> in
         if not shipments:
             return 0
         Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(stalled_at=now)
-        last_events = _last_events([s.pk for s in shipments])
         orders = Order.objects.only("pk", "shop_id", "status").in_bulk({s.order_id for s in shipments})
+        shipment_counts_changed(shop_ids={order.shop_id for order in orders.values()})
+        last_events = _last_events([s.pk for s in shipments])
         template, carriers = _("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹"), {c.value: str(c.label) for c in Carrier}
         raises = []
         for shipment in shipments:

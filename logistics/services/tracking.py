@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from logistics.constants import CODE_RANK, SHIPMENT_MOVING, STATUS_AFTER_EVENT, ShipmentStatus, TrackingCode
 from logistics.models import Shipment, TrackingEvent
+from logistics.selectors import shipment_counts_changed
 from logistics.services.ship import carrier_parse
 from logistics.services.stall import logistics_exception_clear, logistics_exception_raise
 from orders.constants import OrderStatus
@@ -140,7 +141,8 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
         known = (shipment.last_event_at, CODE_RANK.get(shipment.last_event_code, -1)) if shipment.last_event_at else None
         if known is not None and latest.order_key <= known:
             return result  # late arrivals from the parcel's past: stored for the timeline, the state stays
-        before, was_flagged = shipment.status, shipment.stalled_at is not None or shipment.last_event_code == TrackingCode.PROBLEM
+        before, was_stalled = shipment.status, shipment.stalled_at is not None
+        was_flagged = was_stalled or shipment.last_event_code == TrackingCode.PROBLEM
         shipment.status = _status_after(before, latest.code)
         shipment.last_event_at, shipment.last_event_code = latest.occurred_at, latest.code
         if shipment.status == ShipmentStatus.SIGNED and shipment.signed_at is None:
@@ -155,6 +157,8 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
             shipment.stall_deadline = None
         shipment.stalled_at = None
         shipment.save(update_fields=["status", "last_event_at", "last_event_code", "signed_at", "stalled_at", "stall_deadline"])
+        if shipment.status != before or was_stalled:
+            shipment_counts_changed(shop_ids={shipment.shop_id})
         if latest.code == TrackingCode.PROBLEM:
             logistics_exception_raise(shipment=shipment, actor=actor, reason="problem", note=latest.description)
         elif was_flagged:

@@ -1,7 +1,11 @@
 """/logistics/: parcels with filters and counts, stalled ones in red, a selection printed as one PDF; only the shop's own."""
 from datetime import timedelta
+from io import StringIO
 
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from logistics.models import Shipment
@@ -44,6 +48,34 @@ def test_the_page_lists_parcels_with_counts_per_state_and_filters(console, sku, 
     assert "YT1000000000001" in console.get(f"/logistics/?shipped_from={today}&shipped_to={today}").content.decode()
     assert "YT1000000000001" not in console.get(f"/logistics/?shipped_to={today - timedelta(days=1)}").content.decode()
     assert "/logistics/bulk-ship/" in page
+
+
+def test_the_counts_are_cached_and_follow_a_ship_a_signature_and_a_stall_at_once(
+    console, sku, place_order, pay, ship, push, django_capture_on_commit_callbacks
+):
+    # given: one parcel on the road, and the page seen once (the counts now cached)
+    ship_orders(place_order, pay, ship, sku, [("SF", "SF1000000000001")])
+    page = console.get("/logistics/").content.decode()
+    assert 'data-status="in_transit">1<' in page
+    # when: another order ships, committed as a request would
+    order = place_order((sku, 1))
+    pay(order["order_no"])
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order["order_no"], tracking_no="731000000001", carrier="ZTO")
+    # then: the next page view counts it
+    page = console.get("/logistics/").content.decode()
+    assert 'data-status="in_transit">2<' in page
+    # when: one is signed, the other stalls through the sweep
+    with django_capture_on_commit_callbacks(execute=True):
+        push("SF1000000000001", ("signed", timezone.now(), "西湖区"))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sweep_deadlines", "--at", (timezone.now() + timedelta(hours=73)).isoformat(), stdout=StringIO())
+    page = console.get("/logistics/").content.decode()
+    assert 'data-status="in_transit">1<' in page and 'data-status="signed">1<' in page and 'data-status="stalled">1<' in page
+    # and: nothing changed, the counts come from the cache, not from the parcels table
+    with CaptureQueriesContext(connection) as queries:
+        console.get("/logistics/")
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"] and "logistics_shipment" in q["sql"]]
 
 
 def test_a_bad_filter_value_is_ignored_not_a_500(console):

@@ -45,6 +45,8 @@ def test_reship_creates_a_new_parcel_at_the_merchants_freight(sku, place_order, 
     status, body = merchant_api.post(url, {"remedy": "reship", "carrier": "顺丰", "tracking_no": "SF1234567890123"})
     assert status == 200, body
     assert Shipment.objects.filter(order=exception.order).count() == 2
+    parcel = Shipment.objects.get(tracking_no="SF1234567890123")
+    assert parcel.is_reship and parcel.freight_payer == "merchant" and parcel.stall_deadline is not None
     event = exception.order.events.get(kind="reshipped")
     assert event.data["freight_paid_by"] == "merchant"
 
