@@ -178,6 +178,10 @@ def exception_resolve(
         still_blocked = order.exceptions.filter(status=ExceptionStatus.OPEN, kind__in=SHIP_BLOCKING_EXCEPTIONS).exists()
         if order.on_hold != still_blocked:
             _set_on_hold(order, still_blocked)
+        if order.is_frozen and exception.kind == ExceptionKind.PAYMENT_ANOMALY:
+            # Frozen for too many payment attempts: settling the anomaly is the review that lifts the freeze.
+            Order.objects.filter(pk=order.pk).update(is_frozen=False, updated_at=timezone.now())
+            order.is_frozen = False
         exception_resolved_hooks_run(exception=exception, actor=actor)
         exception_resolved_event(order=order, actor=actor, exception=exception)
         exception_counts_changed(shop_id=order.shop_id)

@@ -277,10 +277,12 @@ def order_risk_approve(*, order: Order, actor: Actor, note: str = "") -> Order:
         order = order_lock(order.pk)
         if not (order.needs_risk_review or order.is_frozen):
             raise Conflict(_("该订单不需要风控审核"), code="no_review_needed")
+        # A freeze for too many payment attempts is recorded as a payment anomaly; approving settles it too.
+        reviewed = [ExceptionKind.RISK_REVIEW] + ([ExceptionKind.PAYMENT_ANOMALY] if order.is_frozen else [])
         order.needs_risk_review = False
         order.is_frozen = False
         order.save(update_fields=["needs_risk_review", "is_frozen", "updated_at"])
-        for exception in OrderException.objects.filter(order=order, kind=ExceptionKind.RISK_REVIEW, status=ExceptionStatus.OPEN):
+        for exception in OrderException.objects.filter(order=order, kind__in=reviewed, status=ExceptionStatus.OPEN):
             exception_resolve(exception=exception, actor=actor, resolution=note or _("风控审核通过"))
         risk_approved_event(order=order, actor=actor, note=note)
         order.refresh_from_db()

@@ -70,11 +70,13 @@ def payment_create(*, order: Order, actor: Actor, channel: str) -> Payment:
         if order.payment_attempts > settings.PAYMENT_MAX_ATTEMPTS:
             order.is_frozen = True
             order.save(update_fields=["payment_attempts", "is_frozen", "updated_at"])
+            # A payment anomaly (the exception centre's kind for it); the freeze is the review the rule asks for.
             exception_open(
                 order=order,
-                kind=ExceptionKind.RISK_REVIEW,
+                kind=ExceptionKind.PAYMENT_ANOMALY,
                 actor=actor,
                 detail=_("支付尝试超过%(n)d次，订单冻结待审核") % {"n": settings.PAYMENT_MAX_ATTEMPTS},
+                data={"reason": "too_many_attempts", "attempts": order.payment_attempts},
             )
             order_frozen_event(order=order, actor=actor, reason=_("支付尝试次数过多"))
             frozen = True

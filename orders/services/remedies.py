@@ -25,7 +25,7 @@ from orders.services.stock import stock_occupy_elsewhere
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid
 from shop_admin.kernel.models import Warehouse
-from shop_admin.kernel.permissions import Perm
+from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.text import join_list
 
 
@@ -86,8 +86,11 @@ def exception_remedy_apply(
     evidence = evidence_clean(evidence)
     with transaction.atomic():
         # Order first, then exception: the lock order of every order service, so two actions cannot deadlock.
-        order_lock(exception.order_id)
+        order = order_lock(exception.order_id)
         exception = exception_lock(exception.pk)
+        if order.is_frozen and exception.kind == ExceptionKind.PAYMENT_ANOMALY and actor.user is not None:
+            # Settling it lifts the freeze for too many payment attempts: that is a risk reviewer's call.
+            require_perm(user=actor.user, shop_id=order.shop_id, perm=Perm.RISK_REVIEW)
         resolution = chosen.apply(exception=exception, actor=actor, values=cleaned, note=note)
         coupon = None
         if "coupon_amount" in cleaned:

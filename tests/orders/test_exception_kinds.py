@@ -5,7 +5,7 @@ from django.conf import settings
 
 from orders.constants import ExceptionKind
 from orders.models import Order, OrderException
-from orders.services.lifecycle import order_mark_delivered
+from orders.services.lifecycle import order_mark_delivered, order_risk_approve
 from shop_admin.kernel.actors import Actor
 from tests.factories import ADDRESS, callback_body, order_payload
 from tests.orders.exception_helpers import deliver, oversold_order, stray_payment_order
@@ -33,11 +33,31 @@ def test_payment_anomaly_from_a_wrong_amount(sku, place_order, buyer_api, api):
     assert _kinds(placed["order_no"]) == {ExceptionKind.PAYMENT_ANOMALY}
 
 
-def test_risk_review_from_too_many_payment_attempts(sku, place_order, buyer_api):
+def test_payment_anomaly_from_too_many_payment_attempts_freezes_the_order(sku, place_order, buyer_api, merchant_api):
+    # given: one attempt more than the setting allows
     placed = place_order((sku, 1))
     for _ in range(settings.PAYMENT_MAX_ATTEMPTS + 1):
         buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
-    assert ExceptionKind.RISK_REVIEW in _kinds(placed["order_no"])
+    # then: a payment anomaly (not a risk review) says why, and the order is frozen
+    assert _kinds(placed["order_no"]) == {ExceptionKind.PAYMENT_ANOMALY}
+    exception = OrderException.objects.get(order__order_no=placed["order_no"])
+    assert exception.data == {"reason": "too_many_attempts", "attempts": settings.PAYMENT_MAX_ATTEMPTS + 1}
+    assert Order.objects.get(order_no=placed["order_no"]).is_frozen
+    status, body = buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
+    assert (status, body["error"]["code"]) == (409, "order_frozen")
+    # when: the merchant settles the anomaly after looking at the payments
+    status, body = merchant_api.post(f"/merchant/exceptions/{exception.pk}/resolve", {"remedy": "no_action", "note": "买家本人操作"})
+    assert status == 200, body
+    # then: the freeze is lifted with it
+    assert not Order.objects.get(order_no=placed["order_no"]).is_frozen
+
+
+def test_approving_a_frozen_order_settles_its_payment_anomaly(sku, place_order, buyer_api):
+    placed = place_order((sku, 1))
+    for _ in range(settings.PAYMENT_MAX_ATTEMPTS + 1):
+        buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
+    order = order_risk_approve(order=Order.objects.get(order_no=placed["order_no"]), actor=Actor.system("test"))
+    assert not order.is_frozen and _kinds(placed["order_no"]) == set()
 
 
 def test_not_received_from_the_buyer_after_signing_has_a_15_day_deadline(sku, place_order, pay, merchant_api, buyer_api):

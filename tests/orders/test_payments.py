@@ -130,7 +130,7 @@ def test_fourth_payment_attempt_freezes_the_order(sku, buyer_api, place_order):
     assert body["error"]["code"] == "order_frozen"
     frozen = Order.objects.get(order_no=order["order_no"])
     assert frozen.is_frozen
-    assert OrderException.objects.filter(order=frozen, kind=ExceptionKind.RISK_REVIEW).exists()
+    assert OrderException.objects.filter(order=frozen, kind=ExceptionKind.PAYMENT_ANOMALY, data__reason="too_many_attempts").exists()
 
 
 def test_payment_on_a_paid_order_is_refused(sku, buyer_api, place_order, pay):
