@@ -1,6 +1,4 @@
 """Reads of the exception centre: open exceptions by kind and age, one exception with its facts, the recovery queue, a buyer's coupons."""
-import base64
-import binascii
 from datetime import datetime
 
 from django.conf import settings
@@ -9,32 +7,16 @@ from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, ExceptionStatus, OrderStatus, PaymentStatus
 from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
 from orders.parts import order_parts_attach
-from shop_admin.kernel.api import api_datetime_check
+from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
-from shop_admin.kernel.errors import Invalid, NotFound
+from shop_admin.kernel.errors import NotFound
 
 KIND_COUNTS_TTL = 15  # seconds; dropped whenever an exception opens or closes in the shop
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
-        moment = parse_datetime(stamp)
-        if moment is None:
-            raise ValueError
-        return api_datetime_check(moment), int(pk)  # a forged +20:00 offset would reach PostgreSQL as a 500
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
-
-
-def _cursor_encode(exception: OrderException) -> str:
-    return base64.urlsafe_b64encode(f"{exception.opened_at.isoformat()}|{exception.pk}".encode()).decode()
 
 
 def exceptions_feed(
@@ -45,12 +27,12 @@ def exceptions_feed(
     if kind:
         qs = qs.filter(kind=kind)
     if cursor:
-        moment, pk = _cursor_decode(cursor)
+        moment, pk = feed_cursor_decode(cursor)
         # The redundant `opened_at >= moment` lets the index start at the cursor instead of filtering every row before it.
         qs = qs.filter(Q(opened_at__gte=moment), Q(opened_at__gt=moment) | Q(opened_at=moment, pk__gt=pk))
     # The order number is the only column of the order a row shows: annotate it rather than load every order.
     page = list(qs.annotate(order_no=F("order__order_no")).select_related("coupon").order_by("opened_at", "pk")[: limit + 1])
-    next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
+    next_cursor = feed_cursor_encode(page[limit - 1].opened_at, page[limit - 1].pk) if len(page) > limit else None
     return page[:limit], next_cursor
 
 

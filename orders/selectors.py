@@ -1,6 +1,4 @@
 """Every read of orders, products and stock that the API, console, exports and jobs need."""
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -10,7 +8,6 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus, OrderStatus
@@ -27,9 +24,9 @@ from orders.models import (
     Sku,
     StockLevel,
 )
-from shop_admin.kernel.api import api_datetime_check
+from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
-from shop_admin.kernel.errors import Invalid, NotFound
+from shop_admin.kernel.errors import NotFound
 
 
 def _order_detail_queryset() -> QuerySet[Order]:
@@ -97,21 +94,6 @@ def orders_in_shop(*, shop_id: int, order_nos: list[str]) -> list[Order]:
     return list(Order.objects.filter(shop_id=shop_id, order_no__in=[n for n in order_nos if n.isdigit()]).order_by("-created_at"))
 
 
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
-        moment = parse_datetime(stamp)
-        if moment is None:
-            raise ValueError
-        return api_datetime_check(moment), int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
-
-
-def _cursor_encode(order: Order) -> str:
-    return base64.urlsafe_b64encode(f"{order.updated_at.isoformat()}|{order.pk}".encode()).decode()
-
-
 def order_feed_for_shops(
     *, shop_ids: set[int], status: str | None, updated_since: datetime | None, cursor: str | None, limit: int
 ) -> tuple[list[Order], str | None]:
@@ -122,10 +104,10 @@ def order_feed_for_shops(
     if updated_since:
         qs = qs.filter(updated_at__gte=updated_since)
     if cursor:
-        moment, pk = _cursor_decode(cursor)
+        moment, pk = feed_cursor_decode(cursor)
         qs = qs.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
     page = list(qs.order_by("-updated_at", "-pk")[: limit + 1])
-    next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
+    next_cursor = feed_cursor_encode(page[limit - 1].updated_at, page[limit - 1].pk) if len(page) > limit else None
     page = page[:limit]
     order_parts_attach(page)  # the page's parcels and cases in one query per part, not one per order
     return page, next_cursor

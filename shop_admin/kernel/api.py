@@ -1,4 +1,6 @@
 """What every app's JSON API shares: the base schema, money and time as the contract writes them, the error shape, merchant auth."""
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import Schema as NinjaSchema
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo, WithJsonSchema, field_validator
@@ -72,6 +75,34 @@ def api_datetime_check(value: datetime) -> datetime:
     if instant is None or not API_DATETIME_EARLIEST <= instant <= API_DATETIME_LATEST:
         raise ValueError(_("时间超出范围（须在 0001-01-02 与 9999-12-30 之间）"))
     return value
+
+
+# --- feed cursors (keyset pagination of the merchant API's lists) ---
+
+CURSOR_PK_MAX = 2**63 - 1  # bigint: a forged larger id would reach PostgreSQL as a 500
+
+
+def feed_cursor_encode(moment: datetime | None, pk: int) -> str:
+    """The opaque `next_cursor` of a feed ordered by (a time, id); a missing time (sorted last) is written "-"."""
+    stamp = moment.isoformat() if moment is not None else "-"
+    return base64.urlsafe_b64encode(f"{stamp}|{pk}".encode()).decode()
+
+
+def feed_cursor_decode(cursor: str, *, nullable: bool = False) -> tuple[datetime | None, int]:
+    """(time, id) back from a `next_cursor`; anything else, a forged time or id included, is a 422 naming `cursor`."""
+    try:
+        stamp, raw_pk = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
+        pk = int(raw_pk)
+        if not 0 < pk <= CURSOR_PK_MAX:
+            raise ValueError
+        if stamp == "-" and nullable:
+            return None, pk
+        moment = parse_datetime(stamp)
+        if moment is None:
+            raise ValueError
+        return api_datetime_check(moment), pk  # a forged +20:00 offset would reach PostgreSQL as a 500
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
 
 
 # The one datetime type of the API's inputs: ISO 8601, offset within ±14:00, years the database can hold.
