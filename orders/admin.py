@@ -138,16 +138,33 @@ class OrderAdmin(ImportExportMixin, LargeTableAdmin):
         return False
 
 
+class EscalatedFilter(admin.SimpleListFilter):
+    """Open exceptions past their deadline: what the platform steps in on."""
+
+    title = _("升级平台")
+    parameter_name = "escalated"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("已升级平台")), ("no", _("未升级"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(escalated_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(escalated_at__isnull=True)
+        return queryset
+
+
 @admin.register(OrderException)
 class OrderExceptionAdmin(LargeTableAdmin):
-    list_display = ["order", "kind", "status", "opened_at", "deadline", "resolved_at", "remedy"]
-    list_filter = ["kind", "status"]
+    list_display = ["order", "kind", "status", "opened_at", "deadline", "escalated_at", "resolved_at", "remedy"]
+    list_filter = ["kind", "status", EscalatedFilter]
     search_fields = ["=order__order_no"]
     list_select_related = ["order"]
     raw_id_fields = ["order"]
     readonly_fields = [
         "order", "shop", "kind", "status", "detail", "data", "opened_at", "resolved_at", "resolution",
-        "deadline", "evidence", "remedy", "note", "resolved_by", "resolved_by_label", "coupon",
+        "deadline", "escalated_at", "evidence", "remedy", "note", "resolved_by", "resolved_by_label", "coupon",
     ]
     actions = [
         service_action(

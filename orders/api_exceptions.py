@@ -48,6 +48,7 @@ class ExceptionFullOut(Schema):
     status: str
     opened_at: str
     deadline: str | None
+    escalated_at: str | None = Field(None, description="set when the exception was still open at its deadline: the platform steps in")
     detail: str
     evidence: list[str]
     remedies: list[str] = Field(..., description="the remedies this kind allows (names for POST .../resolve)")
@@ -129,6 +130,7 @@ def exception_out(exception: OrderException, *, forms: bool = False) -> dict:
         "status": exception.status,
         "opened_at": time_str(exception.opened_at),
         "deadline": time_str(exception.deadline),
+        "escalated_at": time_str(exception.escalated_at),
         "detail": exception.detail,
         "evidence": exception.evidence,
         "remedies": [r.name for r in allowed],

@@ -112,6 +112,7 @@ class EventKind(models.TextChoices):
     STOCK_SHORT = "stock_short", _("库存不足")
     EXCEPTION_OPENED = "exception_opened", _("异常登记")
     EXCEPTION_RESOLVED = "exception_resolved", _("异常解决")
+    EXCEPTION_ESCALATED = "exception_escalated", _("异常超时升级平台")
     FROZEN = "frozen", _("冻结待审")
     RISK_APPROVED = "risk_approved", _("风控审核通过")
     SETTLED = "settled", _("结算")

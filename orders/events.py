@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orders.constants import EventKind
 from orders.models import Order, OrderEvent, Payment
@@ -204,6 +205,26 @@ def exception_resolved_event(*, order: Order, actor: Actor, exception) -> OrderE
             "evidence": exception.evidence,
             "coupon_code": exception.coupon.code if exception.coupon_id else None,
         },
+    )
+
+
+def exception_escalated_events(*, exceptions: list, actor: Actor) -> None:
+    """Open exceptions past their deadline, escalated to the platform (one event each, one INSERT).
+    reason: the kind and deadline in words. data: kind, exception_id, deadline."""
+    order_events_append_many(
+        [
+            (
+                exception.order_id,
+                EventKind.EXCEPTION_ESCALATED,
+                actor,
+                "",
+                "",
+                _("%(kind)s超过处理时限（%(deadline)s），已升级平台处理")
+                % {"kind": exception.get_kind_display(), "deadline": timezone.localtime(exception.deadline).strftime("%Y-%m-%d %H:%M")},
+                {"kind": exception.kind, "exception_id": exception.pk, "deadline": exception.deadline.isoformat()},
+            )
+            for exception in exceptions
+        ]
     )
 
 

@@ -53,6 +53,27 @@ def exception_todos(*, shop_id: int, since: datetime, now: datetime, limit: int)
     ]
 
 
+def exception_escalated_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
+    """Exceptions still open past their deadline, escalated to the platform since `since`: the merchant is told."""
+    kinds = dict(OrderException._meta.get_field("kind").choices)
+    exceptions = (
+        OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, escalated_at__gt=since, escalated_at__lte=now)
+        .order_by("-escalated_at", "-id")
+        .values("pk", "kind", "escalated_at", "deadline", "order__order_no")[:limit]
+    )
+    return [
+        TodoItem(
+            key=todo_key("exception_escalated", e["pk"]),
+            at=e["escalated_at"],
+            title=_("异常超时，已升级平台"),
+            detail=f"{kinds.get(e['kind'], e['kind'])} · {e['order__order_no']}",
+            url=f"/exceptions/{e['pk']}/",
+            deadline=e["deadline"],
+        )
+        for e in exceptions
+    ]
+
+
 def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
     """Paid orders whose ship deadline is within `TODO_DUE_SOON` (or passed, within the window) and not shipped."""
     orders = (
@@ -78,4 +99,5 @@ def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) 
 def orders_todos_register() -> None:
     todo_source_register(TodoSource(name="order_paid", label=_("新的已支付订单"), items=paid_order_todos))
     todo_source_register(TodoSource(name="exception", label=_("新的异常"), items=exception_todos))
+    todo_source_register(TodoSource(name="exception_escalated", label=_("异常超时升级平台"), items=exception_escalated_todos))
     todo_source_register(TodoSource(name="ship_due", label=_("发货即将超时"), items=ship_due_todos))

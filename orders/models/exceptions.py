@@ -28,6 +28,8 @@ class OrderException(models.Model):
     resolution = models.TextField(_("处理结果"), blank=True)
     # Where a rule gives one (ship-by for a held order, 7 days for paid-not-shipped, 15 days after signing for a loss).
     deadline = models.DateTimeField(_("处理时限"), null=True, blank=True)
+    # Still open when its deadline passed: escalated to the platform (arbitrators see it in the admin), the merchant told.
+    escalated_at = models.DateTimeField(_("升级平台时间"), null=True, blank=True)
     # Evidence urls: photos, chat logs, tracking screenshots, compensation proof; appended, never replaced.
     evidence = models.JSONField(_("证据"), default=list, blank=True)
     remedy = models.CharField(_("处理方式"), max_length=30, blank=True)
@@ -49,6 +51,14 @@ class OrderException(models.Model):
             # The exception centre: a shop's open exceptions, oldest first, with or without a kind.
             models.Index(fields=["shop", "status", "opened_at", "id"], name="exception_shop_status_opened"),
             models.Index(fields=["shop", "status", "kind", "opened_at", "id"], name="exception_shop_kind_opened"),
+            # The deadline sweep reads only open exceptions not yet escalated: a few per cent of the table.
+            models.Index(
+                fields=["deadline"],
+                name="exception_deadline_due",
+                condition=Q(status=ExceptionStatus.OPEN, escalated_at__isnull=True, deadline__isnull=False),
+            ),
+            # The bell's "escalated" to-dos: a shop's newest escalations.
+            models.Index(fields=["shop", "escalated_at"], name="exception_shop_escalated", condition=Q(escalated_at__isnull=False)),
         ]
         constraints = [
             # One open exception of a kind per order: raising it again is a no-op, not a duplicate.

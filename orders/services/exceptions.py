@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
-from orders.events import exception_evidence_event, exception_opened_event, exception_resolved_event
+from orders.events import exception_escalated_events, exception_evidence_event, exception_opened_event, exception_resolved_event
 from orders.evidence import exception_evidence
 from orders.exception_hooks import exception_resolved_hooks_run
 from orders.exception_selectors import exception_counts_changed
 from orders.models import Coupon, Order, OrderException
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
 
 EVIDENCE_MAX = 20  # urls per exception: enough for photos, chat logs and screenshots; a bound on what one row holds
@@ -86,6 +87,8 @@ def exception_open(
         )
         if kind in SHIP_BLOCKING_EXCEPTIONS and not order.on_hold:
             _set_on_hold(order, True)
+        if exception.deadline is not None:
+            deadline_schedule(name="exception_deadline_passed", pk=exception.pk, at=exception.deadline)
         exception_opened_event(order=order, actor=actor, exception=exception)
         exception_counts_changed(shop_id=order.shop_id)
         return exception
@@ -186,3 +189,26 @@ def exception_resolve(
         exception_resolved_event(order=order, actor=actor, exception=exception)
         exception_counts_changed(shop_id=order.shop_id)
         return exception
+
+
+def exception_deadline_passed(*, now: datetime, ids: list[int] | None = None) -> int:
+    """Deadline: an exception still open past its deadline is escalated to the platform, once.
+
+    The platform's arbitrators find it in the admin (filter 升级平台), the merchant's bell
+    and exception centre show it as escalated, and the order's timeline records it. The
+    exception stays open for the merchant to settle; escalating again changes nothing.
+    """
+    with transaction.atomic():
+        due = OrderException.objects.filter(status=ExceptionStatus.OPEN, escalated_at__isnull=True, deadline__lte=now)
+        if ids is not None:
+            due = due.filter(pk__in=ids)
+        batch = list(due.select_for_update(skip_locked=True).order_by("deadline", "pk")[: settings.SWEEP_BATCH_SIZE])
+        if not batch:
+            return 0
+        OrderException.objects.filter(pk__in=[e.pk for e in batch]).update(escalated_at=now)
+        for exception in batch:
+            exception.escalated_at = now
+        exception_escalated_events(exceptions=batch, actor=Actor.system("exception_deadline_passed"))
+        for shop_id in {e.shop_id for e in batch}:
+            exception_counts_changed(shop_id=shop_id)
+        return len(batch)

@@ -28,12 +28,15 @@ def exception_rows_html(rows: list, *, status: str, now: datetime) -> SafeString
     is_open = status == ExceptionStatus.OPEN
     badge = "bad" if is_open else "ok"
     button = escape(_("处理") if is_open else _("查看"))
+    escalated = f' <span class="badge bad" data-escalated>{escape(_("已升级平台"))}</span>'
     out = []
     for e in rows:
         no = escape(e.order.order_no)
         if e.deadline:
             late = 'class="badge bad"' if e.deadline < now and is_open else ""
             deadline = f"<span {late}>{e.deadline.astimezone(tz):%Y-%m-%d %H:%M}</span>"
+            if e.escalated_at and is_open:
+                deadline += escalated
         else:
             deadline = "—"
         resolved = ""
