@@ -1,7 +1,10 @@
 """Shipping: an order's first parcel ships the order; further parcels of a shipped order are added beside it."""
+import functools
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from logistics.constants import TRACKING_PATTERNS, Carrier, FreightPayer
@@ -18,13 +21,29 @@ from shop_admin.kernel.errors import Conflict, Invalid
 from shop_admin.kernel.text import join_list
 
 
-def carrier_parse(value: str) -> str | None:
-    """A carrier by its code (ZTO) or its Chinese name (中通, 中通快递)."""
-    value = (value or "").strip()
+@functools.cache
+def _carrier_names(language: str | None) -> dict[str, str]:
+    """Every name a carrier goes by (its code, its Chinese name with or without 快递/速运, its label in `language`) -> code.
+
+    Built once per language: every tracking push parses a carrier, and translating the labels each time cost a millisecond.
+    """
+    names: dict[str, str] = {}
+    for lang in ("zh-hans", language):
+        with translation.override(lang):
+            for carrier in Carrier:
+                label = str(carrier.label)
+                for name in (label, f"{label}快递", f"{label}速运"):
+                    names.setdefault(name, carrier.value)
     for carrier in Carrier:
-        if value.upper() == carrier.value or value in (str(carrier.label), f"{carrier.label}快递", f"{carrier.label}速运"):
-            return carrier.value
-    return None
+        names[carrier.value] = carrier.value
+    return names
+
+
+def carrier_parse(value: str) -> str | None:
+    """A carrier by its code (ZTO, any case) or its name (中通, 中通快递)."""
+    value = (value or "").strip()
+    names = _carrier_names(translation.get_language())
+    return names.get(value.upper()) or names.get(value)
 
 
 def tracking_validate(*, carrier: str, tracking_no: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,34 +55,79 @@ class TrackingApplied:
     status: str  # the parcel's status afterwards
 
 
+_SHIPMENT_COLUMNS = [field.column for field in Shipment._meta.concrete_fields]
+_SHIPMENT_ATTNAMES = [field.attname for field in Shipment._meta.concrete_fields]
+
+
+def _lock_and_insert_sql() -> str:
+    """The one statement of a push (fixed text: the driver parses it once and caches it, whatever the push's size)."""
+    shipments, events = Shipment._meta.db_table, TrackingEvent._meta.db_table
+    columns = ", ".join(_SHIPMENT_COLUMNS)
+    return (
+        f"WITH s AS (SELECT {columns} FROM {shipments} WHERE carrier = %s AND tracking_no = %s FOR UPDATE), "
+        f"v AS (SELECT * FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], %s::varchar[], %s::varchar[]) "
+        f"AS v (code, occurred_at, location, description, dedupe_key)), "
+        f"ins AS (INSERT INTO {events} (shipment_id, order_id, code, occurred_at, location, description, dedupe_key, received_at) "
+        f"SELECT s.id, s.order_id, v.code, v.occurred_at, v.location, v.description, v.dedupe_key, %s FROM s CROSS JOIN v "
+        f"ON CONFLICT (shipment_id, dedupe_key) DO NOTHING RETURNING dedupe_key) "
+        f"SELECT {columns}, ARRAY(SELECT dedupe_key FROM ins) FROM s"
+    )
+
+
+_LOCK_AND_INSERT_SQL = _lock_and_insert_sql()
+_STATE_WRITE_SQL = (
+    f"UPDATE {Shipment._meta.db_table} SET status = %s, last_event_at = %s, last_event_code = %s, signed_at = %s, "
+    f"stalled_at = %s, stall_deadline = %s WHERE id = %s"
+)
+
+
 def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[TrackingReport]) -> tuple[Shipment | None, list[TrackingReport]]:
     """Lock the parcel and store the reports it does not have yet, in one statement; return it and the reports that were new.
 
-    One round trip instead of two on the hottest path: a data-modifying CTE locks the
-    parcel row, inserts the events with ON CONFLICT DO NOTHING on (shipment, dedupe_key)
-    and returns the row with the keys actually inserted.
+    One round trip on the hottest path: a data-modifying CTE locks the parcel row, inserts
+    the events (passed as five arrays, so the statement's text never changes) with ON
+    CONFLICT DO NOTHING on (shipment, dedupe_key) and returns the row with the keys
+    actually inserted. Read through the cursor: a raw queryset's per-parameter adaptation
+    and per-row model set-up were a third of a push's CPU.
     """
     unique = {report.dedupe_key: report for report in reports}
     if not unique:
         return Shipment.objects.select_for_update().filter(carrier=carrier, tracking_no=tracking_no).first(), []
-    rows, params = [], [carrier, tracking_no]
-    for key, report in unique.items():
-        rows.append("(%s::varchar, %s::timestamptz, %s::varchar, %s::varchar, %s::varchar)")
-        params += [report.code, report.occurred_at, report.location[:100], report.description[:300], key]
-    params.append(timezone.now())
-    shipments, events = Shipment._meta.db_table, TrackingEvent._meta.db_table
-    sql = (
-        f"WITH s AS (SELECT * FROM {shipments} WHERE carrier = %s AND tracking_no = %s FOR UPDATE), "
-        f"v (code, occurred_at, location, description, dedupe_key) AS (VALUES {', '.join(rows)}), "
-        f"ins AS (INSERT INTO {events} (shipment_id, order_id, code, occurred_at, location, description, dedupe_key, received_at) "
-        f"SELECT s.id, s.order_id, v.code, v.occurred_at, v.location, v.description, v.dedupe_key, %s FROM s CROSS JOIN v "
-        f"ON CONFLICT (shipment_id, dedupe_key) DO NOTHING RETURNING dedupe_key) "
-        f"SELECT s.*, ARRAY(SELECT dedupe_key FROM ins) AS inserted_keys FROM s"
-    )
-    found = list(Shipment.objects.raw(sql, params))
-    if not found:
+    values = list(unique.values())
+    params = [
+        carrier,
+        tracking_no,
+        [r.code for r in values],
+        [r.occurred_at for r in values],
+        [r.location[:100] for r in values],
+        [r.description[:300] for r in values],
+        list(unique),
+        timezone.now(),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_AND_INSERT_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
         return None, []
-    return found[0], [unique[key] for key in found[0].inserted_keys]
+    shipment = Shipment.from_db(connection.alias, _SHIPMENT_ATTNAMES, row[:-1])
+    return shipment, [unique[key] for key in row[-1]]
+
+
+def _shipment_state_write(shipment: Shipment) -> None:
+    """The parcel's new state after its latest event, in one fixed UPDATE (a model save() cost twice as much CPU)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATE_WRITE_SQL,
+            [
+                shipment.status,
+                shipment.last_event_at,
+                shipment.last_event_code,
+                shipment.signed_at,
+                shipment.stalled_at,
+                shipment.stall_deadline,
+                shipment.pk,
+            ],
+        )
 
 
 def _status_after(current: str, code: str) -> str:
@@ -156,7 +201,7 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
         else:
             shipment.stall_deadline = None
         shipment.stalled_at = None
-        shipment.save(update_fields=["status", "last_event_at", "last_event_code", "signed_at", "stalled_at", "stall_deadline"])
+        _shipment_state_write(shipment)
         if shipment.status != before or was_stalled:
             shipment_counts_changed(shop_ids={shipment.shop_id})
         if latest.code == TrackingCode.PROBLEM:

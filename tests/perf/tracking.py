@@ -6,7 +6,7 @@ Run from the project root (what `make perf-tracking` does):
 
 DATABASE_URL only names the server: the runner drops and recreates its own
 database (`perf_tracking` unless `--db`), migrates it and works there. Redis is
-database 12 (`PERF_TRACKING_REDIS_URL`), emptied before and after: every push
+database 10 (`PERF_TRACKING_REDIS_URL`), emptied before and after: every push
 schedules its parcel's stall wake-up there, as in production.
 
 A. Ingest: `--parcels` shipped orders, each parcel getting `2 * --per-push` distinct
@@ -59,7 +59,7 @@ README = Path(__file__).resolve().parent / "README.md"
 README_BEGIN = "<!-- tests/perf/tracking.py: begin (written by the runner; what is inside is replaced) -->"
 README_END = "<!-- tests/perf/tracking.py: end -->"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
-REDIS_URL = os.environ.get("PERF_TRACKING_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_URL = os.environ.get("PERF_TRACKING_REDIS_URL", "redis://127.0.0.1:6379/10")
 SECRET = "perf-logistics-secret"
 DEFAULTS = {"events": 100_000, "per_push": 20, "shipments": 1_000_000, "stalled_ratio": 0.01}
 CODES_ON_THE_ROAD = ["collected", "in_transit", "in_transit", "in_transit", "out_for_delivery"]
@@ -375,7 +375,7 @@ def readme_write(*, m: dict, rows: list[tuple[str, str]], args) -> None:
 nothing about time and exits 1 only if a consistency check fails). It drops and
 recreates its own database `{args.db}` on the server of `DATABASE_URL`, migrates it
 (and drops it at the end unless `--keep`),
-and uses Redis database 12, emptied before and after.
+and uses Redis database 10, emptied before and after.
 
 - **A, ingest through the real callback path**: signed HTTP requests
   (`POST /api/v1/callbacks/logistics`, X-Timestamp and HMAC X-Signature) to gunicorn
