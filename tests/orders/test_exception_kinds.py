@@ -7,7 +7,9 @@ from orders.constants import ExceptionKind
 from orders.models import Order, OrderException
 from orders.services.lifecycle import order_mark_delivered, order_risk_approve
 from shop_admin.kernel.actors import Actor
-from tests.factories import ADDRESS, callback_body, order_payload
+from shop_admin.kernel.constants import Role
+from tests.conftest import ApiClient
+from tests.factories import ADDRESS, callback_body, make_member, order_payload
 from tests.orders.exception_helpers import deliver, oversold_order, stray_payment_order
 
 
@@ -50,6 +52,21 @@ def test_payment_anomaly_from_too_many_payment_attempts_freezes_the_order(sku, p
     assert status == 200, body
     # then: the freeze is lifted with it
     assert not Order.objects.get(order_no=placed["order_no"]).is_frozen
+
+
+def test_only_a_risk_reviewer_lifts_a_freeze_by_settling_the_anomaly(shop, sku, place_order, buyer_api):
+    # given: a frozen order and customer service, who may resolve other exceptions but not review risk
+    placed = place_order((sku, 1))
+    for _ in range(settings.PAYMENT_MAX_ATTEMPTS + 1):
+        buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
+    exception = OrderException.objects.get(order__order_no=placed["order_no"])
+    service = ApiClient(make_member(shop, role=Role.SERVICE).api_token.key)
+    # when
+    status, body = service.post(f"/merchant/exceptions/{exception.pk}/resolve", {"remedy": "no_action", "note": "看过了"})
+    # then: refused, the order still frozen and the anomaly open
+    assert (status, body["error"]["code"]) == (403, "role_forbidden")
+    assert Order.objects.get(order_no=placed["order_no"]).is_frozen
+    assert _kinds(placed["order_no"]) == {ExceptionKind.PAYMENT_ANOMALY}
 
 
 def test_approving_a_frozen_order_settles_its_payment_anomaly(sku, place_order, buyer_api):
