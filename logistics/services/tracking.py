@@ -156,7 +156,8 @@ def _order_follow(shipment: Shipment, before: str, new: list[TrackingReport], la
     rejected = before not in (ShipmentStatus.SIGNED, ShipmentStatus.REJECTED) and shipment.status != ShipmentStatus.SIGNED and refusal
     if not (signed or rejected):
         return
-    order = Order.objects.get(pk=shipment.order_id)
+    # Its state only: the order services lock and read the whole row themselves.
+    order = Order.objects.only("pk", "status").get(pk=shipment.order_id)
     if order.status != OrderStatus.SHIPPED:  # a reship, or an order that moved on (refunded, confirmed by the buyer)
         return
     if signed:
