@@ -383,8 +383,9 @@ and uses Redis database 10, emptied before and after.
   connection per request; {args.per_push} events per push, two pushes per parcel with the
   parcel's events shuffled across them (out of order), one parcel in five ending
   signed (which delivers its order through `order_mark_delivered`). Each push is one
-  locked read of the parcel, one `INSERT ... ON CONFLICT DO NOTHING RETURNING` of its
-  events, one update of the parcel and the stall wake-up scheduled in Redis.
+  statement that locks the parcel and inserts its events (one JSON array, through
+  `jsonb_to_recordset`) with `ON CONFLICT DO NOTHING RETURNING`, then one update of the
+  parcel, in one transaction; Redis is called only when a stalled parcel wakes up.
 - **B, the stalled sweep**: {args.shipments:,} parcels loaded with COPY, {args.stalled_ratio:.0%} of them past
   their stall deadline (each on its own order), 40 % moving and not yet due, the rest
   signed; ANALYZE; then `deadlines_sweep(now)` in-process. The due parcels are found by
