@@ -59,6 +59,15 @@ def api_rate_limits_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users made by tests get a fast hash (PBKDF2 costs a third of a second of CPU per user, hundreds of times a run).
+
+    Hashes made the production way still check: its hashers follow. The deploy check runs the real settings.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploads and job results of a test go to its own folder, not the project's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -5,6 +5,7 @@ that this is fine; in tests it is (the ORM and the browser never run concurrentl
 """
 import io
 import os
+import time
 
 import pytest
 import redis
@@ -124,13 +125,104 @@ def page(browser_session):
     return browser_session.page
 
 
+# seed_demo takes 20-60 s; the browser tests get its outcome back from a copy instead (DemoSnapshot below). A copy
+# older than this is made afresh: the demo's live deadlines keep at least 10 minutes in hand when it is seeded
+# (shop_admin/shell/demo/story.py), so every test sees a month that ends "now" with nothing overdue.
+DEMO_SNAPSHOT_MAX_AGE_S = 5 * 60
+DEMO_SNAPSHOT_SCHEMA = "e2e_demo_snapshot"
+
+
+class DemoSnapshot:
+    """What seed_demo left in the database (every table, every sequence) and in the e2e Redis, copied once and put
+    back before each browser test that asks for the demo: the test sees exactly what a fresh seed_demo would have
+    left (the same rows, ids, hashes and scheduled jobs), in a fraction of a second.
+
+    The rows are kept in a schema of their own in the test database, off the search path, so the flush that ends
+    every transactional test leaves them alone. PostgreSQL only; elsewhere each test seeds as before.
+    """
+
+    def __init__(self):
+        self.taken_at: float | None = None
+        self.columns: dict[str, str] = {}  # table -> its quoted column list (generated columns left out)
+        self.sequences: list[tuple[str, int | None]] = []
+        self.redis: list[tuple[bytes, int, bytes]] = []
+
+    def fresh(self) -> bool:
+        return self.taken_at is not None and time.monotonic() - self.taken_at < DEMO_SNAPSHOT_MAX_AGE_S
+
+    def take(self, redis_connection) -> None:
+        from django.db import connection
+
+        qn = connection.ops.quote_name
+        tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {DEMO_SNAPSHOT_SCHEMA} CASCADE")
+            cursor.execute(f"CREATE SCHEMA {DEMO_SNAPSHOT_SCHEMA}")
+            columns = {}
+            for table in tables:
+                cursor.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = %s AND is_generated = 'NEVER' ORDER BY ordinal_position",
+                    [table],
+                )
+                columns[table] = ", ".join(qn(name) for (name,) in cursor.fetchall())
+                cursor.execute(f"CREATE TABLE {DEMO_SNAPSHOT_SCHEMA}.{qn(table)} AS SELECT {columns[table]} FROM {qn(table)}")
+            cursor.execute("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()")
+            self.sequences = cursor.fetchall()
+        self.columns = columns
+        self.redis = [(key, redis_connection.pttl(key), redis_connection.dump(key)) for key in redis_connection.scan_iter()]
+        self.taken_at = time.monotonic()
+
+    def restore(self, redis_connection) -> None:
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connection, transaction
+
+        qn = connection.ops.quote_name
+        with transaction.atomic(), connection.cursor() as cursor:
+            # What the flush after the last test left (content types, permissions made again by post_migrate) goes
+            # too: the copy has them, with the ids the demo's rows point to.
+            cursor.execute("TRUNCATE " + ", ".join(qn(table) for table in self.columns))
+            for table, columns in self.columns.items():
+                cursor.execute(f"INSERT INTO {qn(table)} ({columns}) SELECT {columns} FROM {DEMO_SNAPSHOT_SCHEMA}.{qn(table)}")
+            for name, last_value in self.sequences:
+                cursor.execute("SELECT setval(%s, %s, %s)", [qn(name), last_value or 1, last_value is not None])
+        ContentType.objects.clear_cache()  # ids cached by the flush's post_migrate are not the copy's
+        redis_connection.flushdb()
+        for key, ttl_ms, value in self.redis:
+            if ttl_ms != -2:  # -2: gone since the copy was made
+                redis_connection.restore(key, max(ttl_ms, 0), value, replace=True)
+
+    def drop(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {DEMO_SNAPSHOT_SCHEMA} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker):
+    snapshot = DemoSnapshot()
+    yield snapshot
+    if snapshot.taken_at is not None:
+        with django_db_blocker.unblock():
+            snapshot.drop()
+
+
 @pytest.fixture
-def demo(transactional_db, e2e_redis, settings):
+def demo(transactional_db, e2e_redis, settings, demo_snapshot):
     """The demo data of `make run`: two shops, their staff (password demo12345), and orders in every state.
 
     Passwords are hashed with a fast hasher here (seeding and signing in, in both threads): the browser cannot tell.
+    The first test seeds and the snapshot keeps the outcome; the next ones get it back (see DemoSnapshot).
     """
+    from django.db import connection
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if connection.vendor == "postgresql" and demo_snapshot.fresh():
+        demo_snapshot.restore(e2e_redis)
+        return
     # The flush after an earlier transactional test removed what migrations wrote; seed_demo makes the
     # `arbitrators` group again (aftersale.roles) before it gives it to the arbiter.
     call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+    if connection.vendor == "postgresql":
+        demo_snapshot.take(e2e_redis)

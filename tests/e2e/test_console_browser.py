@@ -1,8 +1,9 @@
 """The console in a real browser, as a merchant uses it: sign in, the dashboard, filter, ship, reveal a phone, other
 shops' orders, the keyboard, the language.
 
-Each test builds its own data (`demo` runs seed_demo; the database is flushed after every test) before the browser
-acts, and checks what the page shows; the ORM is only used to pick an order and to confirm what the page claims.
+Each test starts from the demo's data (`demo`: what seed_demo made, put back before every test; the database is
+flushed after every test) before the browser acts, and checks what the page shows; the ORM is only used to pick an
+order and to confirm what the page claims.
 """
 import re
 

@@ -16,10 +16,20 @@ from tests.factories import make_buyer, make_sku, order_payload, stock_of
 
 
 def _submit(buyer: Buyer, shop, sku) -> tuple[int, dict]:
-    try:
-        return ApiClient(buyer.api_token).post("/orders", order_payload(shop, (sku, 1)))
-    finally:
-        connection.close()  # each pool thread has its own connection; do not leave them open
+    return ApiClient(buyer.api_token).post("/orders", order_payload(shop, (sku, 1)))
+
+
+def _close_thread_connections(pool: ThreadPoolExecutor, workers: int) -> None:
+    """Each pool thread has its own connection, kept from one request to its next (as a server's worker keeps it):
+    opening one per request cost more than the requests. Close them all now, each in its own thread: the barrier
+    holds every close until all `workers` run at once, so each thread gets exactly one."""
+    barrier = threading.Barrier(workers)
+
+    def close(_) -> None:
+        barrier.wait(timeout=60)
+        connection.close()
+
+    list(pool.map(close, range(workers)))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,7 +40,10 @@ def test_two_thousand_buyers_for_one_hundred_units_get_exactly_one_hundred_order
 
     # when
     with ThreadPoolExecutor(max_workers=16) as pool:
-        answers = list(pool.map(lambda b: _submit(b, shop, sku), buyers))
+        try:
+            answers = list(pool.map(lambda b: _submit(b, shop, sku), buyers))
+        finally:
+            _close_thread_connections(pool, 16)
 
     # then: 100 orders, every other buyer told it is sold out, no unit sold twice
     statuses = [status for status, _ in answers]

@@ -21,7 +21,8 @@ import schemathesis
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -82,12 +83,30 @@ APPLICATION = get_wsgi_application()
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", django_in_the_test_transaction)
 
 
-@pytest.fixture
-def world(db, settings, api_rate_limits_off):
-    """A shop with real data in every state the fuzzed paths can reach, and the callers' tokens.
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    """The world, made once for the module in a transaction rolled back at the end (as tests/shop_admin/test_seed_demo.py
+    does); each operation runs in its own savepoint on top of it (`world`), so each starts from the same untouched rows.
 
     Rate limits stay off (tests/conftest.py): the 429s have their own tests, here they would hide every other answer.
     """
+    fast_hash = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(API_RATE_LIMITS_ENABLED=False, PASSWORD_HASHERS=fast_hash),
+        transaction.atomic(),
+    ):
+        yield _make_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(world_once, db, api_rate_limits_off):
+    """A shop with real data in every state the fuzzed paths can reach, and the callers' tokens (see `world_once`)."""
+    return world_once
+
+
+def _make_world() -> dict:
     from aftersale.services import aftersale_open
     from orders.models import Order
     from orders.services.exceptions import exception_open
