@@ -42,7 +42,8 @@ class _AfterCommit:
         self.steps: list[tuple[Callable, Callable | None]] = []
 
     def __call__(self) -> None:
-        pipe = redis_connection(self.url).pipeline()
+        # Sent in one write, run in order; no MULTI/EXEC: nothing here needs another client kept out between them.
+        pipe = redis_connection(self.url).pipeline(transaction=False)
         try:
             for add, _on_error in self.steps:
                 add(pipe)

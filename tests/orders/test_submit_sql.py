@@ -97,16 +97,15 @@ def test_after_commit_the_wake_up_and_the_tab_count_invalidation_share_one_round
     cache.set(f"order-tab-counts:{shop.pk}", {"all": 1})
     at = timezone.now() + timezone.timedelta(minutes=30)
     # when one transaction schedules a wake-up and drops the counts, and a rolled-back savepoint schedules another
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            deadline_schedule(name="order_pay_timeout", pk=101, at=at)
-            order_counts_changed(shop_ids={shop.pk})
-            try:
-                with transaction.atomic():
-                    deadline_schedule(name="order_pay_timeout", pk=102, at=at)
-                    raise RuntimeError("rolled back")
-            except RuntimeError:
-                pass
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        deadline_schedule(name="order_pay_timeout", pk=101, at=at)
+        order_counts_changed(shop_ids={shop.pk})
+        try:
+            with transaction.atomic():
+                deadline_schedule(name="order_pay_timeout", pk=102, at=at)
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
     # then one callback sent both, and nothing of the rolled-back savepoint
     assert len(callbacks) == 1
     job_ids = ScheduledJobRegistry(queue=rq_queue("deadlines")).get_job_ids()
