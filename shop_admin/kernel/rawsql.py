@@ -52,11 +52,27 @@ def related_set(obj: models.Model, field_name: str, value: models.Model) -> None
     obj._meta.get_field(field_name).set_cached_value(obj, value)
 
 
+# Fields whose preparation for the database returns a value of their own Python type as it is, when the methods
+# doing it are Django's own (not a subclass's): text, integers, booleans, foreign keys to an integer id.
+_PLAIN = ((models.CharField, str), (models.TextField, str), (models.BooleanField, bool), (models.IntegerField, int), (models.AutoField, int))
+_PREP = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+
+
+def _plain_type(field: models.Field) -> type | None:
+    if isinstance(field, models.ForeignKey):
+        own = all(getattr(type(field), name) is getattr(models.ForeignKey, name) for name in _PREP)
+        return _plain_type(field.target_field) if own else None
+    for base, python_type in _PLAIN:
+        if isinstance(field, base) and all(getattr(type(field), name) is getattr(base, name) for name in _PREP):
+            return python_type
+    return None
+
+
 @cache
-def _write_plan(model: type[models.Model]) -> tuple[tuple[models.Field, ...], str]:
+def _write_plan(model: type[models.Model]) -> tuple[tuple[tuple[models.Field, type | None], ...], str]:
     pk = model._meta.pk
     fields = tuple(f for f in model._meta.concrete_fields if not (f is pk and isinstance(f, models.AutoField | models.BigAutoField)))
-    return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return tuple((f, _plain_type(f)) for f in fields), ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
 def _values_sql(model: type[models.Model], objs: Sequence[models.Model], fk: str | None, parent_cte: str | None) -> tuple[str, list]:
@@ -64,11 +80,16 @@ def _values_sql(model: type[models.Model], objs: Sequence[models.Model], fk: str
     rows, params = [], []
     for obj in objs:
         marks = []
-        for field in fields:
+        for field, plain_type in fields:
             if parent_cte is not None and field.attname == fk:
                 marks.append(f"(SELECT id FROM {parent_cte})")
                 continue
             marks.append("%s")
+            if plain_type is not None:
+                value = getattr(obj, field.attname)
+                if value is None or type(value) is plain_type:  # what the field's methods would return unchanged
+                    params.append(value)
+                    continue
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
         rows.append(f"({', '.join(marks)})")
     return ", ".join(rows), params

@@ -864,9 +864,10 @@ smaller (smaller runs print their figures but leave this file alone unless
   one ledger row. Same gunicorn, workers, middleware and database as the orders:
   what a submission costs beyond it is the order spine's own. Afterwards units
   taken = ledger rows = answers 201.
-- **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV`
-  development, so DEBUG is on; in-process it made no measurable difference) on a
-  free loopback port; {args.threads} client threads (stdlib
+- **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV=production`
+  as deployed: DEBUG off, so no query log, behind a TLS proxy, which the client's
+  `X-Forwarded-Proto: https` stands for; the floor runs in the same application under the same
+  settings) on a free loopback port; {args.threads} client threads (stdlib
   `http.client`, a new connection per request) send `POST /api/v1/orders` with
   one line of quantity 1, as {BUYERS} buyers in turn. (a) every order takes the
   same SKU (one stock row, plenty of stock); (b) each order takes one of
@@ -879,6 +880,10 @@ smaller (smaller runs print their figures but leave this file alone unless
   requests of F, Aa and Ab is not timed. Afterwards, for every stock row: initial =
   available + locked, locked = the quantities of the pending orders' lines,
   nothing negative.
+  "Server CPU per request" is the user + system CPU of gunicorn (master and workers) and of
+  the PostgreSQL backends serving the runner's database over the run (/proc), divided by its
+  requests; "floor CPU / its CPU" is the rate the scenario would reach against the floor if CPU
+  were all that limited both. On a shared machine it varies far less than requests/s.
   "New Redis connections" is Redis' `total_connections_received` over the run
   (server-wide, so other clients of that Redis count too): each submitted order
   schedules its pay-timeout job, and this shows whether that reuses a connection.
@@ -889,7 +894,8 @@ smaller (smaller runs print their figures but leave this file alone unless
 - **D, sold out**: {args.requests:,} more orders for the sold-out SKU of that round's
   sale. Sold out is read from the stock row's committed count without a lock
   (`orders.services.stock.stock_short_lines`), before any write, so a refusal is
-  a few reads and no transaction; every answer must be 409 `out_of_stock`.
+  the buyer's token read, the rate-limit script in Redis and one read, and no
+  transaction; every answer must be 409 `out_of_stock`.
 - **B, the deadline sweep**: {args.orders:,} `pending_payment` orders whose pay deadline
   has passed, one locked line each (quantity 1 to 3) over {DUE_SKUS} SKUs, with stock
   rows whose locked counts match, are bulk-created and `ANALYZE`d (the planner
