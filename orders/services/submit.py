@@ -80,7 +80,8 @@ def _load_sql() -> str:
         f"FROM {q(level.db_table)} l JOIN {q(sku.db_table)} s ON s.id = l.sku_id "
         f"JOIN {q(product.db_table)} p ON p.id = s.product_id JOIN {q(Shop._meta.db_table)} sh ON sh.id = s.shop_id "
         f"JOIN {q(Warehouse._meta.db_table)} w ON w.id = l.warehouse_id "
-        "WHERE s.shop_id = %(shop)s AND l.sku_id = ANY(%(ids)s) AND s.is_active AND p.is_active"
+        # s.id as well as l.sku_id: each SKU is then found by its key, never by walking the shop's SKUs.
+        "WHERE s.shop_id = %(shop)s AND l.sku_id = ANY(%(ids)s) AND s.id = ANY(%(ids)s) AND s.is_active AND p.is_active"
     )
 
 
