@@ -100,6 +100,11 @@ def order_submitted_event(*, order: Order, actor: Actor) -> OrderEvent:
     return order_event_append(order=order, kind=EventKind.SUBMITTED, actor=actor, data={"payable": str(order.payable)})
 
 
+def order_submitted_event_unsaved(*, order: Order, actor: Actor) -> OrderEvent:
+    """The same row as `order_submitted_event`, not yet written: submission writes it in one statement with the order."""
+    return _event_row(order, EventKind.SUBMITTED, actor, data={"payable": str(order.payable)})
+
+
 def order_transition_event(
     *, order: Order, actor: Actor, from_status: str, reason: str = "", data: dict | None = None
 ) -> OrderEvent:

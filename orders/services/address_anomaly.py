@@ -20,30 +20,37 @@ def address_has_unit(detail: str) -> bool:
     return bool(UNIT_RE.search(detail or ""))
 
 
-def address_slips(*, order: Order) -> list[str]:
-    """What looks wrong with the order's address, in words; empty when it looks like the buyer's usual."""
+def address_slips(*, order: Order, past: list[str] | None = None) -> list[str]:
+    """What looks wrong with the order's address, in words; empty when it looks like the buyer's usual.
+
+    `past`: the address details of the buyer's latest USUAL_ADDRESSES orders before this one, newest
+    first, if the caller has read them already (submission reads them with its SKUs); else read here.
+    """
     slips = []
     cities = division_tree().get(order.province, {})
     if order.city in cities and order.district not in cities[order.city]:
         # Orders that did not pass the submission check (imports) can carry this.
         slips.append(_("%(d)s不属于%(c)s") % {"d": order.district, "c": order.city})
-    past = list(
-        Order.objects.filter(buyer_id=order.buyer_id, created_at__lt=order.created_at)
-        .exclude(pk=order.pk)
-        .order_by("-created_at")
-        .values_list("address_detail", flat=True)[:USUAL_ADDRESSES]
-    )
+    if past is None:
+        past = list(
+            Order.objects.filter(buyer_id=order.buyer_id, created_at__lt=order.created_at)
+            .exclude(pk=order.pk)
+            .order_by("-created_at")
+            .values_list("address_detail", flat=True)[:USUAL_ADDRESSES]
+        )
     with_unit = sum(1 for detail in past if address_has_unit(detail))
     if len(past) >= USUAL_MIN and with_unit * 2 > len(past) and not address_has_unit(order.address_detail):
         slips.append(_("缺少门牌/楼栋/单元号，而该买家的常用地址通常都有"))
     return slips
 
 
-def address_anomaly_check(*, order: Order, actor: Actor | None = None) -> OrderException | None:
-    """Raise the address_anomaly exception on a new order whose address looks like a slip (not a hold: a look before shipping)."""
+def address_anomaly_check(*, order: Order, actor: Actor | None = None, past: list[str] | None = None) -> OrderException | None:
+    """Raise the address_anomaly exception on a new order whose address looks like a slip (not a hold: a look before shipping).
+
+    `past`: as `address_slips` takes it."""
     if not settings.ADDRESS_ANOMALY_CHECK:
         return None
-    slips = address_slips(order=order)
+    slips = address_slips(order=order, past=past)
     if not slips:
         return None
     return exception_open(

@@ -7,8 +7,9 @@ in id order so concurrent multi-line orders do not deadlock.
 """
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
@@ -61,12 +62,25 @@ def _take_available(
     for level in candidates:
         if level.available < quantity:
             continue  # not enough as last committed: do not queue for the row lock to find the same
-        moved = StockLevel.objects.filter(pk=level.pk, available__gte=quantity).update(
-            available=F("available") - quantity, **{into: F(into) + quantity}
-        )
+        # The conditional UPDATE by hand: it runs on every submission, and compiling it cost more than running it.
+        with connection.cursor() as cursor:
+            cursor.execute(_take_sql(into), [quantity, quantity, level.pk, quantity])
+            moved = cursor.rowcount
         if moved:
             return level
     return None
+
+
+@cache
+def _take_sql(into: str) -> str:
+    """`available` -= n, `into` += n on one stock row if it has n available (params: n, n, id, n)."""
+    q = connection.ops.quote_name
+    column = q(StockLevel._meta.get_field(into).column)
+    available = q(StockLevel._meta.get_field("available").column)
+    return (
+        f"UPDATE {q(StockLevel._meta.db_table)} SET {available} = {available} - %s, {column} = {column} + %s "
+        f"WHERE {q(StockLevel._meta.pk.column)} = %s AND {available} >= %s"
+    )
 
 
 def stock_lock_lines(
@@ -87,6 +101,25 @@ def stock_lock_lines(
         else:
             line.stock_level = level
             line.stock_state = LineStock.LOCKED
+    return short
+
+
+def stock_lock_written_lines(lines: list[OrderLine], *, candidates: dict[int, list[StockLevel]]) -> list[OrderLine]:
+    """Lock stock for lines already written (in this transaction) with their first choice of stock row; return those short.
+
+    Submission writes its lines before it takes the units, so that the hot stock row stays locked
+    only from its UPDATE to the commit. A line whose first choice ran out since it was read takes
+    the next warehouse that has enough and is pointed at it.
+    """
+    short = []
+    for line in sorted(lines, key=lambda ln: ln.sku_id):
+        chosen = line.stock_level_id
+        level = _take_available(line.sku_id, line.quantity, "", into="locked", candidates=candidates.get(line.sku_id, []))
+        if level is None:
+            short.append(line)
+        elif level.pk != chosen:
+            line.stock_level = level
+            OrderLine.objects.filter(pk=line.pk).update(stock_level=level)
     return short
 
 

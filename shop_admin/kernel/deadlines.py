@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from shop_admin.kernel.queues import rq_queue
+from shop_admin.kernel.queues import redis_after_commit, rq_queue
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +62,16 @@ def deadline_schedule(*, name: str, pk: int, at: datetime) -> None:
     if name not in _kinds:
         raise KeyError(f"unknown deadline kind {name!r}")
 
-    def enqueue() -> None:
-        try:
-            rq_queue(QUEUE_NAME).enqueue_at(
-                at, deadline_run, name, pk, job_id=f"deadline-{name}-{pk}-{int(at.timestamp())}"
-            )
-        except RedisError as exc:  # the sweep covers it
-            _warn_once_a_minute(f"deadlines not scheduled in Redis ({exc}); the sweep will apply them")
+    def enqueue(pipe) -> None:
+        rq_queue(QUEUE_NAME).enqueue_at(
+            at, deadline_run, name, pk, job_id=f"deadline-{name}-{pk}-{int(at.timestamp())}", pipeline=pipe
+        )
 
-    transaction.on_commit(enqueue)
+    def lost(exc: RedisError) -> None:  # the sweep covers it
+        _warn_once_a_minute(f"deadlines not scheduled in Redis ({exc}); the sweep will apply them")
+
+    # With whatever else the transaction sends Redis after its commit (an order's tab-count invalidation): one round trip.
+    redis_after_commit(settings.RQ_QUEUES[QUEUE_NAME]["URL"], enqueue, on_error=lost)
 
 
 def deadline_run(name: str, pk: int) -> int:

@@ -71,6 +71,16 @@ def rate_limits_check(app_configs=None, **kwargs) -> list:
     return problems
 
 
+_script = []
+
+
+def _sliding_window_script(client):
+    """The script with its SHA1, made once; any client of any Redis may run it."""
+    if not _script:
+        _script.append(client.register_script(_SLIDING_WINDOW))
+    return _script[0]
+
+
 def rate_limit_take(*, scope: str, caller: str, limit: int, window_seconds: int) -> float:
     """Count one request of `caller` in `scope`: 0 if it is within the limit, else the seconds until one is.
 
@@ -79,7 +89,8 @@ def rate_limit_take(*, scope: str, caller: str, limit: int, window_seconds: int)
     key = cache.make_key(f"ratelimit:{scope}:{caller}")
     try:
         client = cache._cache.get_client(key, write=True)
-        waited = client.eval(_SLIDING_WINDOW, 1, key, limit, window_seconds * 1_000_000, secrets.token_hex(8))
+        # EVALSHA: the script's text is sent once per Redis (redis-py loads it again if Redis forgot it).
+        waited = _sliding_window_script(client)(keys=[key], args=[limit, window_seconds * 1_000_000, secrets.token_hex(8)], client=client)
     except RedisError as exc:
         logger.warning("rate limit not checked: %s", exc)
         return 0

@@ -43,6 +43,17 @@ FLASH_THREADS = 64
 DUE_SKUS = 100  # the overdue orders of the sweep benchmark spread over these
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 PERF_REDIS_URL = os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/14")
+# gunicorn serves the project as deployed: DJANGO_ENV=production (DEBUG off: no query log, no debug cursor)
+# behind a proxy that terminates TLS and says so (production redirects plain HTTP). The floor and the orders
+# are the same WSGI application under the same settings, so whatever the settings cost, both pay it.
+SERVER_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "perf-" + "x" * 60,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "PAYMENT_CALLBACK_SECRET": "perf-payment-secret",
+    "LOGISTICS_CALLBACK_SECRET": "perf-logistics-secret",
+}
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 ADDRESS = {
     "name": "张三",
     "phone": "13800138000",
@@ -109,6 +120,45 @@ def redis_connections_received(url: str) -> int | None:
         return int(redis.Redis.from_url(url).info("stats")["total_connections_received"])
     except (redis.RedisError, KeyError, ValueError):
         return None
+
+
+def cpu_by_pid(pids) -> dict[int, float]:
+    """User + system CPU seconds each process has used (/proc/<pid>/stat); a process gone is left out."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+def server_cpu_snapshot(master: int) -> dict[int, float]:
+    """CPU so far of gunicorn (master and workers) and of the PostgreSQL backends serving the runner's database.
+
+    Measured around each run, its difference is the server's CPU for that run's requests: unlike requests/s,
+    it hardly depends on what else the machine is doing (contention inflates it a little, never by the wait).
+    """
+    from django.db import connection
+
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        pids += [row[0] for row in cursor.fetchall()]
+    return cpu_by_pid(pids)
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two snapshots (a backend that appeared in between counts from zero)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
 
 
 def migrate(env: dict) -> float:
@@ -191,7 +241,7 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_file.name}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/api/v1/openapi.json")
+                conn.request("GET", "/api/v1/openapi.json", headers=PROXY_HEADERS)
                 status = conn.getresponse().status
                 conn.close()
                 if status == 200:
@@ -215,7 +265,7 @@ class Gunicorn:
 def post_json(port: int, path: str, token: str | None, body: bytes, expect: int = 201) -> tuple[int, float, str]:
     """One POST on a fresh connection; returns (status, seconds, error code or '')."""
     started = time.perf_counter()
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **PROXY_HEADERS}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
@@ -353,6 +403,7 @@ def run_summary(runs: list[dict], label: str) -> dict:
     figures = dict(max(runs, key=lambda r: r["rps"]))
     figures["label"] = label
     figures["all_rps"] = [r["rps"] for r in runs]
+    figures["all_cpu_ms"] = [r["cpu_ms"] for r in runs]
     figures["requests_total"] = sum(r["requests"] for r in runs)
     figures["non_201_total"] = sum(r["non_201"] for r in runs)
     refused: dict[str, int] = {}
@@ -407,7 +458,7 @@ def benchmark_submit(
         "d": "sold out: refusals",
     }
     runs: dict[str, list[dict]] = {key: [] for key in scenarios}
-    server = Gunicorn(env=env, workers=workers, log_path=log_dir / "gunicorn.log", app="tests.perf.floor:application")
+    server = Gunicorn(env={**env, **SERVER_ENV}, workers=workers, log_path=log_dir / "gunicorn.log", app="tests.perf.floor:application")
     warm_created = {"floor": 0, "a": 0, "b": 0}
     try:
         server.wait_ready()
@@ -420,7 +471,9 @@ def benchmark_submit(
             for key, (path, calls) in scenarios.items():
                 load = os.getloadavg()[0]
                 redis_before = redis_connections_received(PERF_REDIS_URL)
+                cpu_before = server_cpu_snapshot(server.process.pid)
                 run = load_run(port=server.port, path=path, calls=calls(round_no), threads=FLASH_THREADS if key == "c" else threads)
+                run["cpu_ms"] = cpu_between(cpu_before, server_cpu_snapshot(server.process.pid)) * 1000 / run["requests"]
                 redis_after = redis_connections_received(PERF_REDIS_URL)
                 run["redis_connections"] = None if redis_before is None else redis_after - redis_before - 1
                 run["load_before"] = load
@@ -428,12 +481,15 @@ def benchmark_submit(
                 answers = ", ".join(f"{k}: {n}" for k, n in sorted(run["answers"].items()))
                 log(
                     f"{key} {labels[key]}, round {round_no + 1}/{repeat} (1-min load {load:.2f}): {run['rps']:.1f} req/s, "
-                    f"p50 {run['p50_ms']:.0f} ms, p95 {run['p95_ms']:.0f} ms; {answers}"
+                    f"p50 {run['p50_ms']:.0f} ms, p95 {run['p95_ms']:.0f} ms, server CPU {run['cpu_ms']:.2f} ms/request; {answers}"
                 )
             floor_rps = runs["floor"][-1]["rps"]
+            floor_cpu = runs["floor"][-1]["cpu_ms"]
             log(
                 f"round {round_no + 1}: submission (a) is {runs['a'][-1]['rps'] / floor_rps:.0%} of the floor, "
-                f"sold-out refusals (d) {runs['d'][-1]['rps'] / floor_rps:.0%}"
+                f"sold-out refusals (d) {runs['d'][-1]['rps'] / floor_rps:.0%}; by server CPU per request, "
+                f"(a) {floor_cpu / runs['a'][-1]['cpu_ms']:.0%}, (b) {floor_cpu / runs['b'][-1]['cpu_ms']:.0%}, "
+                f"(d) {floor_cpu / runs['d'][-1]['cpu_ms']:.0%}"
             )
     finally:
         server.stop()
@@ -462,6 +518,10 @@ def benchmark_submit(
     results["d"]["problems"] = []
     results["ratios"] = {
         key: [run["rps"] / floor["rps"] for run, floor in zip(runs[key], runs["floor"])] for key in ("a", "b", "c", "d")
+    }
+    # The floor's server CPU per request over the scenario's, per round: the rate each would reach if CPU were all.
+    results["cpu_ratios"] = {
+        key: [floor["cpu_ms"] / run["cpu_ms"] for run, floor in zip(runs[key], runs["floor"])] for key in ("a", "b", "d")
     }
     for key, figures in results.items():
         for problem in figures.get("problems", [])[:10] if isinstance(figures, dict) else []:
@@ -696,14 +756,18 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
     def runs(r):
         return f"{r['rps']:.1f} (runs: {', '.join(f'{x:.1f}' for x in r['all_rps'])})"
 
-    def ratios(key):
-        values = a["ratios"][key]
+    def ratios(key, which="ratios"):
+        values = a[which][key]
         return f"{max(values):.0%} (rounds: {', '.join(f'{x:.0%}' for x in values)})"
+
+    def cpu(r):
+        return f"{min(r['all_cpu_ms']):.2f} (runs: {', '.join(f'{x:.2f}' for x in r['all_cpu_ms'])})"
 
     floor = a["floor"]
     rows = [
         ("F floor, one conditional UPDATE of the hot stock row + one INSERT: requests/s (best run)", runs(floor)),
         ("F latency p50 / p95 / p99 (ms), best run", f"{floor['p50_ms']:.0f} / {floor['p95_ms']:.0f} / {floor['p99_ms']:.0f}"),
+        ("F server CPU per request (ms; gunicorn + PostgreSQL backends)", cpu(floor)),
         ("F non-201 answers, all runs; units taken = ledger rows = 201s", f"{floor['non_201_total']} of {floor['requests_total']}; "
          + ("consistent" if not floor["problems"] else f"INCONSISTENT ({floor['problems'][0]})")),
     ]
@@ -712,6 +776,8 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
         rows += [
             (f"A{key} submit, {r['label']}: requests/s (best run)", runs(r)),
             (f"A{key} / floor, same round (best round)", ratios(key)),
+            (f"A{key} server CPU per request (ms)", cpu(r)),
+            (f"A{key}: floor CPU / its CPU, same round", ratios(key, "cpu_ratios")),
             (f"A{key} latency p50 / p95 / p99 (ms), best run", f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['p99_ms']:.0f}"),
             (
                 f"A{key} non-201 answers, all runs",
@@ -734,6 +800,8 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
         ("C latency p50 / p95 / p99 (ms), best run", f"{c['p50_ms']:.0f} / {c['p95_ms']:.0f} / {c['p99_ms']:.0f}"),
         ("D sold out, refusals: requests/s (best run)", runs(d)),
         ("D / floor, same round (best round)", ratios("d")),
+        ("D server CPU per request (ms)", cpu(d)),
+        ("D: floor CPU / its CPU, same round", ratios("d", "cpu_ratios")),
         ("D latency p50 / p95 / p99 (ms), best run", f"{d['p50_ms']:.0f} / {d['p95_ms']:.0f} / {d['p99_ms']:.0f}"),
     ]
     rows += [
@@ -796,9 +864,10 @@ smaller (smaller runs print their figures but leave this file alone unless
   one ledger row. Same gunicorn, workers, middleware and database as the orders:
   what a submission costs beyond it is the order spine's own. Afterwards units
   taken = ledger rows = answers 201.
-- **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV`
-  development, so DEBUG is on; in-process it made no measurable difference) on a
-  free loopback port; {args.threads} client threads (stdlib
+- **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV=production`
+  as deployed: DEBUG off, so no query log, behind a TLS proxy, which the client's
+  `X-Forwarded-Proto: https` stands for; the floor runs in the same application under the same
+  settings) on a free loopback port; {args.threads} client threads (stdlib
   `http.client`, a new connection per request) send `POST /api/v1/orders` with
   one line of quantity 1, as {BUYERS} buyers in turn. (a) every order takes the
   same SKU (one stock row, plenty of stock); (b) each order takes one of
@@ -811,6 +880,10 @@ smaller (smaller runs print their figures but leave this file alone unless
   requests of F, Aa and Ab is not timed. Afterwards, for every stock row: initial =
   available + locked, locked = the quantities of the pending orders' lines,
   nothing negative.
+  "Server CPU per request" is the user + system CPU of gunicorn (master and workers) and of
+  the PostgreSQL backends serving the runner's database over the run (/proc), divided by its
+  requests; "floor CPU / its CPU" is the rate the scenario would reach against the floor if CPU
+  were all that limited both. On a shared machine it varies far less than requests/s.
   "New Redis connections" is Redis' `total_connections_received` over the run
   (server-wide, so other clients of that Redis count too): each submitted order
   schedules its pay-timeout job, and this shows whether that reuses a connection.
@@ -821,7 +894,8 @@ smaller (smaller runs print their figures but leave this file alone unless
 - **D, sold out**: {args.requests:,} more orders for the sold-out SKU of that round's
   sale. Sold out is read from the stock row's committed count without a lock
   (`orders.services.stock.stock_short_lines`), before any write, so a refusal is
-  a few reads and no transaction; every answer must be 409 `out_of_stock`.
+  the buyer's token read, the rate-limit script in Redis and one read, and no
+  transaction; every answer must be 409 `out_of_stock`.
 - **B, the deadline sweep**: {args.orders:,} `pending_payment` orders whose pay deadline
   has passed, one locked line each (quantity 1 to 3) over {DUE_SKUS} SKUs, with stock
   rows whose locked counts match, are bulk-created and `ANALYZE`d (the planner
