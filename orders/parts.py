@@ -28,6 +28,8 @@ class OrderPart:
     bulk_template: str = ""
     # the CSV export: contract header -> its value from the order's rows
     export_columns: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
+    # the same columns in SQL, for PostgreSQL's COPY export (orders.exports); called once per export, in its language
+    export_sql: Callable[[], "PartExportSql"] | None = None
     # the order search: (shop_id, q) -> ids of orders whose rows match q, or None when q is not this part's kind of text
     search: Callable[[int, str], list[int] | None] | None = None
     # the JSON API's order view: the field, its schema (an item's shape), and a row as JSON; merchant_only hides it from buyers
@@ -35,6 +37,17 @@ class OrderPart:
     api_item_schema: Any = None
     api_item: Callable[[Any], dict] | None = None
     merchant_only: bool = False
+
+
+@dataclass(frozen=True)
+class PartExportSql:
+    """A part's CSV columns in SQL: a join over the order `o` under the part's name as alias (at most one row an
+    order, e.g. a LEFT JOIN LATERAL ... LIMIT 1), and per header an expression over that alias giving the same
+    text as the part's `export_columns` getter (NULL for empty); the export neutralises the cells itself."""
+
+    join: str
+    columns: dict[str, tuple[str, list]]  # header -> (SQL expression, its params)
+    params: list = field(default_factory=list)  # the join's params
 
 
 _parts: dict[str, OrderPart] = {}

@@ -39,8 +39,9 @@ class OrderColumn:
     # ORM paths from OrderLine (values_list names); the cell is `fmt(*values)`. Empty: a part's column.
     paths: Sequence[str]
     fmt: Callable[..., str] = _text
-    # The same cell in SQL over `l` (the line) and `o` (its order), for PostgreSQL's COPY (orders.exports);
-    # "{text}" marks a value a spreadsheet could run, "{status}" and "{tz}" are filled in there.
+    # The same cell in SQL over `l` (the line) and `o` (its order), for PostgreSQL's COPY (orders.exports):
+    # "{text}(x)" a text csv_cell neutralises, "{num}(x)" a number (a negative one gets the quote too),
+    # "{status}" and "{tz}" are filled in there.
     sql: str = ""
 
 
@@ -51,16 +52,16 @@ ORDER_COLUMNS: list[OrderColumn] = [
     OrderColumn("SKU编码", ["sku_code"], sql="{text}(l.sku_code)"),
     OrderColumn("商品名称", ["product_name"], sql="{text}(l.product_name)"),
     OrderColumn("商品规格", ["spec"], sql="{text}(l.spec)"),
-    OrderColumn("数量", ["quantity"], sql="l.quantity::text"),
-    OrderColumn("单价", ["unit_price"], _money, sql="l.unit_price::text"),
-    OrderColumn("运费", ["order__freight"], _money, sql="o.freight::text"),
+    OrderColumn("数量", ["quantity"], sql="{num}(l.quantity)"),
+    OrderColumn("单价", ["unit_price"], _money, sql="{num}(l.unit_price)"),
+    OrderColumn("运费", ["order__freight"], _money, sql="{num}(o.freight)"),
     OrderColumn(
         "优惠金额",
         ["order__coupon_discount", "order__full_reduction", "order__subsidy"],
         _money,
-        sql="(o.coupon_discount + o.full_reduction + o.subsidy)::text",
+        sql="{num}(o.coupon_discount + o.full_reduction + o.subsidy)",
     ),
-    OrderColumn("应付金额", ["order__payable"], _money, sql="o.payable::text"),
+    OrderColumn("应付金额", ["order__payable"], _money, sql="{num}(o.payable)"),
     OrderColumn("收件人", ["order__recipient_name"], sql="{text}(o.recipient_name)"),
     OrderColumn("手机号", ["order__phone"], sql="{text}(o.phone)"),
     OrderColumn("省", ["order__province"], sql="{text}(o.province)"),

@@ -19,7 +19,9 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 # What a spreadsheet may run as a formula when a cell starts with it (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 # Excel shows digits-only cells of 12 and more as 6.9E+18 and loses the tail: such IDs get 抖店's leading tab.
-_LONG_DIGITS = re.compile(r"^\d{12,}$")
+# ASCII digits, the whole cell (no "\d", no "$" before a trailing newline): PostgreSQL's COPY export
+# (orders.exports) applies the same rule in SQL and must give the same bytes.
+_LONG_DIGITS = re.compile(r"[0-9]{12,}")
 _DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
@@ -95,9 +97,9 @@ def csv_datetime(value: str) -> datetime | None:
 def csv_cell(value) -> str:
     """A value as an exported cell: long digit IDs as text, formula leads neutralised with a quote (idempotent)."""
     text = "" if value is None else str(value)
-    if _LONG_DIGITS.match(text):
+    if _LONG_DIGITS.fullmatch(text):
         return "\t" + text
-    if text.startswith("\t") and _LONG_DIGITS.match(text[1:]):  # already kept as text: the same cell again
+    if text.startswith("\t") and _LONG_DIGITS.fullmatch(text[1:]):  # already kept as text: the same cell again
         return text
     if text.startswith(FORMULA_LEADS):
         return "'" + text

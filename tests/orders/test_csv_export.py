@@ -148,3 +148,78 @@ def test_export_memory_stays_flat_as_rows_grow(shop, tea):
     small = peak(3000, 1_000_000)
     large = peak(9000, 2_000_000)  # 12,000 lines in all
     assert large < small * 1.5, (small, large)
+
+
+def _python_export(lines) -> bytes:
+    """The reference: the rows formatted in Python through the kernel's CsvWriter (the path off PostgreSQL)."""
+    import io
+
+    from shop_admin.kernel.csvio import CsvWriter
+
+    out = io.BytesIO()
+    writer = CsvWriter(out)
+    writer.header(EXPORT_HEADERS)
+    writer.rows(order_export_rows(lines))
+    writer.close()
+    return out.getvalue()
+
+
+@pytest.mark.skipif("os.environ.get('DATABASE_URL', '').split(':')[0] not in ('postgres', 'postgresql')")
+def test_the_copy_export_is_byte_for_byte_the_python_one(shop, tea):
+    """PostgreSQL writes the CSV (COPY): the same bytes as the Python path, whatever the cells hold, in both languages."""
+    import io
+
+    from django.utils import translation
+
+    from logistics.models import Shipment
+    from orders.exports import order_export_write
+
+    make_sku(shop, price="12.50", stock=1000, code="=MUG-2", name="杯子, \"大号\"")
+    imported(
+        shop,
+        [
+            # an order of two lines with a parcel; odd characters in every text column
+            row(订单号="20261122000000000001", 订单状态="已发货", 收件人='王"五"', 买家留言="第一行\n第二行, 逗号", 商家备注=" 前后空格 ", 应付金额="132.30"),
+            row(订单号="20261122000000000001", 订单状态="已发货", 收件人='王"五"', 买家留言="第一行\n第二行, 逗号", 商家备注=" 前后空格 ",
+                SKU编码="=MUG-2", 商品名称="杯子, \"大号\"", 商品规格="", 数量="1", 单价="12.50", 应付金额="132.30"),
+            row(订单号="2", 订单状态="待支付", 收件人="=cmd|' /C calc'!A0", 买家留言="+1+1", 商家备注="@SUM(A1)", 商品规格="-5℃ 😀"),
+            row(订单号="3", 订单状态="交易完成", 下单时间="2026/1/2 3:04", 商品名称="\\.", 买家留言="a\r\nb"),
+            row(订单号="123456789012", 订单状态="已取消", 详细地址="123456789012345"),
+        ],
+    )
+    Order.objects.filter(order_no="2").update(buyer_message="\t=1+1", merchant_remark="\r=1+1", address_detail="-2+3 文三路")
+    Order.objects.filter(order_no="3").update(buyer_message="\t123456789012", merchant_remark="١٢٣٤٥٦٧٨٩٠١٢", recipient_name="\t")
+    first = Order.objects.get(order_no="20261122000000000001")
+    at = timezone.now()
+    Shipment.objects.create(order=first, shop=shop, carrier="ZTO", tracking_no="731000000001", shipped_at=at)
+    Shipment.objects.create(order=first, shop=shop, carrier="SF", tracking_no="SF0000000000002", shipped_at=at + timezone.timedelta(hours=1))
+    Shipment.objects.create(order=Order.objects.get(order_no="3"), shop=shop, carrier="JD", tracking_no="=JD1", shipped_at=at)
+    lines = order_export_lines(shop_id=shop.pk)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            expected = _python_export(lines)
+            out = io.BytesIO()
+            assert order_export_write(lines, out) == 5
+            assert out.getvalue() == expected, language
+    rows = read_csv(expected)  # the English one
+    assert [r["订单号"] for r in rows] == ["3", "\t20261122000000000001", "\t20261122000000000001", "2", "\t123456789012"]
+    assert (rows[0]["快递公司"], rows[0]["快递单号"], rows[0]["订单状态"]) == ("JD Logistics", "'=JD1", "Completed")
+    assert rows[1]["快递单号"] == rows[2]["快递单号"] == "\t731000000001"  # the order's first parcel, its number kept as text
+    assert rows[2]["SKU编码"] == "'=MUG-2" and rows[2]["商品名称"] == '杯子, "大号"' and rows[1]["买家留言"] == "第一行\n第二行, 逗号"
+    assert rows[0]["买家留言"] == "\t123456789012" and rows[0]["商家备注"] == "١٢٣٤٥٦٧٨٩٠١٢" and rows[0]["收件人"] == "'\t"
+
+
+def test_the_export_reports_progress_while_it_streams(shop, tea, settings):
+    import io
+
+    from orders import exports
+
+    StockLevel.objects.filter(sku=tea).update(available=10**6)
+    imported(shop, [row(订单号=str(5000 + i), 数量="1", 应付金额="59.90") for i in range(12)])
+    seen = []
+    old, exports.PROGRESS_EVERY = exports.PROGRESS_EVERY, 5
+    try:
+        assert exports.order_export_write(order_export_lines(shop_id=shop.pk), io.BytesIO(), progress=seen.append) == 12
+    finally:
+        exports.PROGRESS_EVERY = old
+    assert seen[:2] == [5, 10]

@@ -13,7 +13,8 @@ its peak memory (ru_maxrss) is its own. Scenarios:
 - import, django-import-export tuned bulk: a ModelResource of Order over the same file
   with `use_bulk`, `skip_diff`, `force_init_instance` (it validates nothing, writes
   neither lines nor stock nor events);
-- export, ours: `order_export_rows` through `CsvWriter` to a file (what the job does);
+- export, ours: `order_export_write` to a file (what the job and the command do: PostgreSQL's COPY of the
+  contract's cells computed in SQL, streamed);
 - export, django-import-export default: `modelresource_factory(OrderLine)().export()`
   then `.csv`, written to a file.
 
@@ -135,21 +136,10 @@ def measure(scenario: str, shop_id: int, lines: int) -> dict:
         rows = lines
         assert not result.has_errors()
     elif scenario == "export_ours":
-        from itertools import islice
+        from orders.exports import order_export_lines, order_export_write
 
-        from orders.exports import order_export_lines, order_export_rows
-        from orders.resources import EXPORT_HEADERS
-        from shop_admin.kernel.csvio import CsvWriter
-
-        rows = 0
         with open("/tmp/csv_bench_export_ours.csv", "wb") as out:
-            writer = CsvWriter(out)
-            writer.header(EXPORT_HEADERS)
-            source = order_export_rows(order_export_lines(shop_id=shop_id))
-            while chunk := list(islice(source, 5000)):
-                writer.rows(chunk)
-                rows += len(chunk)
-            writer.close()
+            rows = order_export_write(order_export_lines(shop_id=shop_id), out)
     elif scenario == "export_die":
         from import_export.resources import modelresource_factory
 
