@@ -14,11 +14,12 @@ from typing import Any
 
 from django.utils import timezone
 from import_export import fields, resources
+from import_export.formats import base_formats
 
 from orders.constants import OrderStatus
 from orders.models import OrderLine
 from orders.parts import order_part_export_columns
-from shop_admin.kernel.csvio import csv_cell
+from shop_admin.kernel.csvio import CsvUnreadable, csv_cell, csv_decode
 
 
 def _money(*values: Decimal) -> str:
@@ -122,6 +123,27 @@ class OrderLineExportResource(resources.Resource):
 
     def get_export_order(self):
         return list(EXPORT_HEADERS)
+
+
+class ConsoleCsv(base_formats.CSV):
+    """The admin's CSV import format, reading what the console reads: UTF-8, UTF-8 with BOM, GB18030/GBK.
+
+    django-import-export decodes a text format with one encoding (utf-8-sig); this one takes
+    the upload as bytes and decodes it with the kernel's reader's rule instead.
+    """
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream, _encoding = csv_decode(in_stream)
+            if "\x00" in in_stream:
+                raise CsvUnreadable("binary")
+        return super().create_dataset(in_stream, **kwargs)
 
 
 class OrderImportResource(resources.Resource):
