@@ -10,6 +10,7 @@ class LogisticsConfig(AppConfig):
     def ready(self) -> None:
         from logistics import jobs
         from logistics.constants import LogisticsEventKind
+        from logistics.imports import shipments_import_check, shipments_import_write
         from logistics.remedies import logistics_remedies_register
         from logistics.schemas import ShipmentOut, shipment_out
         from logistics.selectors import (
@@ -54,6 +55,8 @@ class LogisticsConfig(AppConfig):
                     "快递单号": lambda shipments: shipments[0].tracking_no if shipments else "",
                 },
                 export_sql=shipments_export_sql,
+                import_check=shipments_import_check,
+                import_write=shipments_import_write,
                 search=order_ids_by_tracking_no,
                 api_field="shipments",
                 api_item_schema=ShipmentOut,

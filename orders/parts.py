@@ -30,6 +30,10 @@ class OrderPart:
     export_columns: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
     # the same columns in SQL, for PostgreSQL's COPY export (orders.exports); called once per export, in its language
     export_sql: Callable[[], "PartExportSql"] | None = None
+    # the CSV import (orders.imports): the part's columns of the new orders checked in one go (-> bad cells), then,
+    # inside the import's transaction, its rows written for them in bulk
+    import_check: Callable[[int, list["ImportedOrder"]], list[tuple[int, str, str]]] | None = None
+    import_write: Callable[[list["ImportedOrder"]], None] | None = None
     # the order search: (shop_id, q) -> ids of orders whose rows match q, or None when q is not this part's kind of text
     search: Callable[[int, str], list[int] | None] | None = None
     # the JSON API's order view: the field, its schema (an item's shape), and a row as JSON; merchant_only hides it from buyers
@@ -48,6 +52,20 @@ class PartExportSql:
     join: str
     columns: dict[str, tuple[str, list]]  # header -> (SQL expression, its params)
     params: list = field(default_factory=list)  # the join's params
+
+
+@dataclass(frozen=True)
+class ImportedOrder:
+    """A new order of a CSV import as a part sees it: `line` is its first row in the file, `values` the file's
+    order-level columns by contract header (快递公司, 快递单号, ...); `order_id` is 0 while it is only checked."""
+
+    order_id: int
+    order_no: str
+    shop_id: int
+    line: int
+    status: str
+    created_at: Any
+    values: dict[str, str]
 
 
 _parts: dict[str, OrderPart] = {}

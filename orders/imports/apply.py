@@ -9,17 +9,28 @@ are skipped, so the same file applied twice creates nothing twice.
 """
 from collections import defaultdict
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.constants import ExceptionKind, LineStock, OrderKind, OrderStatus
+from orders.constants import (
+    ExceptionKind,
+    LedgerKind,
+    LineStock,
+    OrderKind,
+    OrderStatus,
+    PaymentChannel,
+    PaymentPurpose,
+    PaymentStatus,
+)
 from orders.events import orders_imported_events, stock_short_event
-from orders.imports.check import orders_import_plan
+from orders.imports.check import imported_orders, orders_import_plan
 from orders.imports.plan import ImportPlan, OrderDraft
-from orders.models import Buyer, Order, OrderLine
+from orders.models import Buyer, LedgerEntry, Order, OrderLine, Payment, Settlement
+from orders.parts import order_parts
 from orders.selectors import order_counts_changed
 from orders.services.common import order_lock
 from orders.services.exceptions import exception_open
@@ -30,6 +41,8 @@ from shop_admin.kernel.bulk import ids_allocate, rows_copy
 from shop_admin.kernel.csvio import CsvTable
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.text import join_list
+
+CENT = Decimal("0.01")
 
 # Where an imported order's units stand, by its status: to ship, taken from stock now; otherwise gone or never taken.
 _LINE_STOCK = {
@@ -142,6 +155,47 @@ def _line_rows(draft: OrderDraft, order_id: int, snapshots: dict) -> list[dict]:
     return rows
 
 
+# What the buyer paid went through escrow, as for an API order: paid, shipped, signed and completed orders.
+_PAID = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def _money_booked(drafts: list[OrderDraft], order_rows: list[dict], now) -> None:
+    """The money of the new orders as the API books it, in bulk, so reconciliation finds what it finds for API orders:
+    a succeeded payment and its escrow entry for each paid order (the channel's transaction id names the import,
+    so it is booked once), and for a completed one its settlement with the commission and settlement entries."""
+    paid = [(d, row) for d, row in zip(drafts, order_rows) if d.status in _PAID]
+    if not paid:
+        return
+    payment_ids = ids_allocate(Payment, len(paid))
+    payments, ledger, settlements = [], [], []
+    for (draft, row), payment_id in zip(paid, payment_ids):
+        txn = f"csv-import-{draft.order_no}"
+        payments.append(
+            {
+                "id": payment_id,
+                "order_id": row["id"],
+                "channel": PaymentChannel.DOUYIN_PAY,  # orders of the 抖店 console and other channels: paid outside our channels
+                "purpose": PaymentPurpose.FULL,
+                "amount": row["paid_amount"],
+                "status": PaymentStatus.SUCCEEDED,
+                "channel_txn_id": txn,
+                "settled_at": row["paid_at"],
+            }
+        )
+        ledger.append(
+            {"order_id": row["id"], "kind": LedgerKind.ESCROW_IN, "amount": row["paid_amount"], "payment_id": payment_id, "channel_txn_id": txn}
+        )
+        if draft.status == OrderStatus.COMPLETED:
+            gross = row["paid_amount"]
+            commission = (gross * settings.PLATFORM_COMMISSION_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+            settlements.append({"order_id": row["id"], "shop_id": row["shop_id"], "gross": gross, "commission": commission, "net": gross - commission})
+            ledger.append({"order_id": row["id"], "kind": LedgerKind.COMMISSION, "amount": commission, "channel_txn_id": None})
+            ledger.append({"order_id": row["id"], "kind": LedgerKind.SETTLEMENT, "amount": gross - commission, "channel_txn_id": None})
+    rows_copy(Payment, payments)
+    rows_copy(LedgerEntry, ledger)
+    rows_copy(Settlement, settlements)
+
+
 def _stock_moves(drafts: list[OrderDraft]) -> dict[int, dict[str, int]]:
     moves: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for draft in drafts:
@@ -175,6 +229,11 @@ def orders_import_apply(
         snapshots: dict = {}
         rows_copy(OrderLine, (row for d, pk in zip(plan.new, ids) for row in _line_rows(d, pk, snapshots)))
         stock_levels_move(_stock_moves(plan.new))
+        _money_booked(plan.new, order_rows, now)
+        imported = imported_orders(shop_id, plan.new, ids)
+        for part in order_parts():
+            if part.import_write:
+                part.import_write(imported)
         orders_imported_events([(pk, d.status) for d, pk in zip(plan.new, ids)], actor=actor, source=source)
         for row in order_rows:
             if row.get("pay_deadline"):

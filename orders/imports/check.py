@@ -34,6 +34,7 @@ from orders.imports.plan import (
     RowError,
 )
 from orders.models import Order, OrderLine, Sku, StockLevel
+from orders.parts import ImportedOrder, order_parts
 from orders.services.submit import MAX_LINE_QUANTITY
 from shop_admin.kernel.csvio import CsvTable, csv_datetime
 from shop_admin.kernel.errors import Invalid
@@ -214,6 +215,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                 draft.discount = max(draft.items_total + draft.freight - draft.payable, Decimal("0.00"))
         _check_order(draft, errors)
     _check_existing(shop_id, drafts, plan)
+    _check_parts(shop_id, drafts, errors)
     _simulate_stock(drafts, lock=lock_stock)
     errors.extend(_unpaid_short(drafts.values()))
     failed_orders = {e.line for e in errors}
@@ -292,6 +294,25 @@ def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPla
         else:
             reason = _("状态机不允许订单从“%(a)s”变为“%(b)s”") % {"a": current, "b": wanted}
         plan.errors.append(RowError(draft.line, "订单状态", reason))
+
+
+def imported_orders(shop_id: int, drafts, ids=None) -> list[ImportedOrder]:
+    """The new orders as the parts see them (with their ids once allocated)."""
+    ids = ids or [0] * len(drafts)
+    return [
+        ImportedOrder(order_id=pk, order_no=d.order_no, shop_id=shop_id, line=d.line, status=d.status, created_at=d.created_at, values=d.values)
+        for d, pk in zip(drafts, ids)
+    ]
+
+
+def _check_parts(shop_id: int, drafts: dict[str, OrderDraft], errors: list[RowError]) -> None:
+    """The columns an upper app reads (the parcel's carrier and number), checked by that app for all new orders at once."""
+    checks = [part.import_check for part in order_parts() if part.import_check]
+    if not checks or not drafts:
+        return
+    orders = imported_orders(shop_id, list(drafts.values()))
+    for check in checks:
+        errors.extend(RowError(line, column, reason) for line, column, reason in check(shop_id, orders))
 
 
 def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
