@@ -50,7 +50,7 @@ def orders_export_selected(job_id: int) -> None:
     with background_job_language(job):
         lines = order_export_lines(shop_id=job.shop_id, order_nos=job.params["order_nos"])
         background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
-        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, progress=progress))
+        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress))
 
 
 def orders_export(job_id: int) -> None:
@@ -61,7 +61,7 @@ def orders_export(job_id: int) -> None:
     with background_job_language(job):
         lines = order_export_lines(shop_id=job.shop_id, filters=order_filters_from_params(job.params["filters"]))
         background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
-        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, progress=progress))
+        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress))
 
 
 def settlements_export(job_id: int) -> None:

@@ -28,8 +28,9 @@ class OrderPart:
     bulk_template: str = ""
     # the CSV export: contract header -> its value from the order's rows
     export_columns: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
-    # the same columns in SQL, for PostgreSQL's COPY export (orders.exports); called once per export, in its language
-    export_sql: Callable[[], "PartExportSql"] | None = None
+    # the same columns in SQL, for PostgreSQL's COPY export (orders.exports): (shop id) -> the SQL, called once per
+    # export, in its language
+    export_sql: Callable[[int], "PartExportSql"] | None = None
     # the CSV import (orders.imports): the part's columns of the new orders checked in one go (-> bad cells), then,
     # inside the import's transaction, its rows written for them in bulk
     import_check: Callable[[int, list["ImportedOrder"]], list[tuple[int, str, str]]] | None = None
@@ -45,8 +46,9 @@ class OrderPart:
 
 @dataclass(frozen=True)
 class PartExportSql:
-    """A part's CSV columns in SQL: a join over the order `o` under the part's name as alias (at most one row an
-    order, e.g. a LEFT JOIN LATERAL ... LIMIT 1), and per header an expression over that alias giving the same
+    """A part's CSV columns in SQL: a join to the order `o` under the part's name as alias (at most one row an
+    order, e.g. a LEFT JOIN of a DISTINCT ON (order_id) of the shop's rows), and per header an expression over that
+    alias giving the same
     text as the part's `export_columns` getter (NULL for empty); the export neutralises the cells itself."""
 
     join: str

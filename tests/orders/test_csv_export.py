@@ -110,14 +110,17 @@ def test_export_orders_command_filters_by_status_and_day(shop, tea, tmp_path, ca
 def test_settlements_and_after_sale_cases_export_from_the_exports_page(console, run_jobs, shop, tea):
     imported(shop, [row(订单号="1", 订单状态="交易完成")])
     order = Order.objects.get(order_no="1")
-    Settlement.objects.create(order=order, shop=shop, gross=Decimal("119.80"), commission=Decimal("5.99"), net=Decimal("113.81"))
+    settlement = Settlement.objects.get(order=order)  # an imported completed order is settled as the import writes it
+    assert settlement.gross == Decimal("119.80") and settlement.commission + settlement.net == settlement.gross
     from aftersale.models import AfterSaleCase
 
     AfterSaleCase.objects.create(
         order=order, shop=shop, buyer=order.buyer, type="refund_only", reason="=不想要了", reply_deadline=timezone.now()
     )
     settlements = read_csv(download(console, start_export(console, run_jobs, "/exports/", {"what": "settlements"}).pk))
-    assert settlements == [{"订单号": "1", "结算时间": settlements[0]["结算时间"], "订单金额": "119.80", "平台佣金": "5.99", "结算金额": "113.81"}]
+    assert settlements == [
+        {"订单号": "1", "结算时间": settlements[0]["结算时间"], "订单金额": "119.80", "平台佣金": f"{settlement.commission}", "结算金额": f"{settlement.net}"}
+    ]
     cases = read_csv(download(console, start_export(console, run_jobs, "/exports/", {"what": "aftersales"}).pk))
     assert cases[0]["订单号"] == "1" and cases[0]["售后类型"] == "仅退款" and cases[0]["申请原因"] == "'=不想要了"
     page = console.get("/exports/").content.decode()
@@ -199,7 +202,7 @@ def test_the_copy_export_is_byte_for_byte_the_python_one(shop, tea):
         with translation.override(language):
             expected = _python_export(lines)
             out = io.BytesIO()
-            assert order_export_write(lines, out) == 5
+            assert order_export_write(lines, out, shop_id=shop.pk) == 5
             assert out.getvalue() == expected, language
     rows = read_csv(expected)  # the English one
     assert [r["订单号"] for r in rows] == ["3", "\t20261122000000000001", "\t20261122000000000001", "2", "\t123456789012"]
@@ -219,7 +222,7 @@ def test_the_export_reports_progress_while_it_streams(shop, tea, settings):
     seen = []
     old, exports.PROGRESS_EVERY = exports.PROGRESS_EVERY, 5
     try:
-        assert exports.order_export_write(order_export_lines(shop_id=shop.pk), io.BytesIO(), progress=seen.append) == 12
+        assert exports.order_export_write(order_export_lines(shop_id=shop.pk), io.BytesIO(), shop_id=shop.pk, progress=seen.append) == 12
     finally:
         exports.PROGRESS_EVERY = old
     assert seen[:2] == [5, 10]

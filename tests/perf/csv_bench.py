@@ -139,7 +139,7 @@ def measure(scenario: str, shop_id: int, lines: int) -> dict:
         from orders.exports import order_export_lines, order_export_write
 
         with open("/tmp/csv_bench_export_ours.csv", "wb") as out:
-            rows = order_export_write(order_export_lines(shop_id=shop_id), out)
+            rows = order_export_write(order_export_lines(shop_id=shop_id), out, shop_id=shop_id)
     elif scenario == "export_die":
         from import_export.resources import modelresource_factory
 

@@ -39,5 +39,5 @@ class Command(BaseCommand):
         )
         lines = order_export_lines(shop_id=shop_obj.pk, filters=filters)
         with open(file, "wb") as out:
-            written = order_export_write(lines, out)
+            written = order_export_write(lines, out, shop_id=shop_obj.pk)
         self.stdout.write(f"{written} lines written to {file}")
