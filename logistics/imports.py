@@ -25,16 +25,24 @@ SHIPPED = {OrderStatus.SHIPPED: ShipmentStatus.IN_TRANSIT, OrderStatus.DELIVERED
 CARRIER, NUMBER = "快递公司", "快递单号"
 
 
-def _parcel(order: ImportedOrder) -> tuple[str, str, str]:
+def _carrier_codes(orders: list[ImportedOrder]) -> dict[str, str]:
+    """`carrier_parse` of each distinct carrier cell of the file, once (a file repeats a handful of them)."""
+    texts = {order.values.get(CARRIER, "").strip() for order in orders}
+    return {text: carrier_parse(text) or "" for text in texts}
+
+
+def _parcel(order: ImportedOrder, codes: dict[str, str]) -> tuple[str, str, str]:
     """(what the file says of the carrier, its code or '', the number upper-cased)."""
     text = order.values.get(CARRIER, "").strip()
-    return text, carrier_parse(text) or "", order.values.get(NUMBER, "").strip().upper()
+    return text, codes[text], order.values.get(NUMBER, "").strip().upper()
 
 
 def shipments_import_check(shop_id: int, orders: list[ImportedOrder]) -> list[tuple[int, str, str]]:
     """Bad parcel cells of the new shipped orders, as (line, column, reason); numbers already used looked up at once."""
     errors: list[tuple[int, str, str]] = []
-    parsed = [(order, *_parcel(order)) for order in orders if order.status in SHIPPED]
+    shipped = [order for order in orders if order.status in SHIPPED]
+    codes = _carrier_codes(shipped)
+    parsed = [(order, *_parcel(order, codes)) for order in shipped]
     numbers = [number for _o, _t, _c, number in parsed if number]
     used = set(Shipment.objects.filter(tracking_no__in=numbers).values_list("carrier", "tracking_no")) if numbers else set()
     seen: dict[tuple[str, str], int] = {}
@@ -66,9 +74,11 @@ def shipments_import_write(orders: list[ImportedOrder]) -> None:
     """The parcels of the new shipped orders, in bulk (inside the import's transaction), their stall clocks set."""
     now = timezone.now()
     rows = []
-    for order in orders:
-        _text, code, number = _parcel(order)
-        if order.status not in SHIPPED or not (code and number):
+    shipped = [order for order in orders if order.status in SHIPPED]
+    codes = _carrier_codes(shipped)
+    for order in shipped:
+        _text, code, number = _parcel(order, codes)
+        if not (code and number):
             continue
         moving = SHIPPED[order.status] == ShipmentStatus.IN_TRANSIT
         rows.append(

@@ -40,6 +40,9 @@ from shop_admin.kernel.csvio import CsvTable, csv_datetime
 from shop_admin.kernel.errors import Invalid
 
 
+ZERO = Decimal("0.00")
+
+
 def _money(value: str) -> Decimal | None:
     try:
         amount = Decimal(value.replace(",", "").lstrip("¥￥"))
@@ -93,6 +96,18 @@ def _map_headers(table: CsvTable, plan: ImportPlan) -> dict[str, str] | None:
     return None if missing else mapping
 
 
+class _Memo(dict):
+    """f(text) computed once per distinct text (for one check: times depend on the zone of the moment)."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def __missing__(self, text):
+        value = self[text] = self.f(text)
+        return value
+
+
 def _row_values(row_values: dict[str, str], mapping: dict[str, str], doudian: bool) -> dict[str, str]:
     values = {ours: row_values.get(header, "") for ours, header in mapping.items()}
     if doudian and row_values.get("街道"):
@@ -107,7 +122,12 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
     mapping = _map_headers(table, plan)
     if mapping is None:
         return plan
-    rows = [(row.line, _row_values(row.values, mapping, plan.doudian)) for row in table.rows]
+    if not plan.doudian and all(ours == header for ours, header in mapping.items()):
+        rows = [(row.line, row.values) for row in table.rows]  # the contract's own headers: the rows as read
+    else:
+        rows = [(row.line, _row_values(row.values, mapping, plan.doudian)) for row in table.rows]
+    # A file repeats its amounts, times and statuses: each distinct text is parsed once.
+    money_of, time_of, status_of = _Memo(_money), _Memo(csv_datetime), _Memo(_status_of)
     skus = {sku.code: sku for sku in Sku.objects.filter(shop_id=shop_id, code__in={v["SKU编码"] for _l, v in rows}).select_related("product")}
     errors = plan.errors
     drafts: dict[str, OrderDraft] = {}
@@ -145,9 +165,9 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         for column in ("单价", "应付金额", "运费", "优惠金额"):
             raw = values.get(column, "")
             if not raw:
-                amounts[column] = Decimal("0.00")
+                amounts[column] = ZERO
                 continue
-            amount = _money(raw)
+            amount = money_of[raw]
             if amount is None:
                 errors.append(RowError(line, column, _("金额格式不正确：%(v)s") % {"v": raw}))
             elif amount < 0:
@@ -158,10 +178,10 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         draft = drafts.get(order_no)
         created_at = None
         if draft is None and values["下单时间"]:  # later lines of an order only have to agree with the first
-            created_at = csv_datetime(values["下单时间"])
+            created_at = time_of[values["下单时间"]]
             if created_at is None:
                 errors.append(RowError(line, "下单时间", _("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
-        status, why = _status_of(values["订单状态"]) if values["订单状态"] else (None, None)
+        status, why = status_of[values["订单状态"]] if values["订单状态"] else (None, None)
         if why:
             errors.append(RowError(line, "订单状态", why))
         if len(errors) > before or not order_no:
@@ -332,11 +352,17 @@ def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
     by_sku: dict[int, list[StockLevel]] = defaultdict(list)
     for level in levels:
         by_sku[level.sku_id].append(level)
+    ordered: dict[tuple[int, str], list[StockLevel]] = {}  # the warehouses in shipping order, per SKU and province
     # Paid orders first: they are sold already; unpaid ones only lock what is left.
     for draft in sorted(needing, key=lambda d: (d.status != OrderStatus.PAID, d.created_at, d.order_no)):
         province = draft.values["省"]
         for ln in draft.lines:
-            candidates = sorted(by_sku[ln.sku.pk], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id))
+            key = (ln.sku.pk, province)
+            candidates = ordered.get(key)
+            if candidates is None:
+                candidates = ordered[key] = sorted(
+                    by_sku[ln.sku.pk], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id)
+                )
             level = next((s for s in candidates if s.available >= ln.quantity), None)
             if level is None:
                 ln.short = True

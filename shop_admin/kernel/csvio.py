@@ -54,7 +54,7 @@ def csv_decode(content: bytes) -> tuple[str, str]:
 
 def csv_value(raw: str | None) -> str:
     """A cell as the user meant it: 抖店's leading tab (IDs as text) and surrounding blanks gone, `-` for empty."""
-    value = (raw or "").lstrip("\t").strip()
+    value = (raw or "").strip()  # blanks include the tab
     return "" if value == "-" else value
 
 
@@ -71,8 +71,17 @@ def csv_read(content: bytes) -> CsvTable:
     except csv.Error as exc:
         raise CsvUnreadable(str(exc)) from None
     rows = []
+    width, named = len(headers), all(headers)
     try:
         for cells in reader:
+            if named and len(cells) == width:  # the usual row: every cell under a header, cleaned in one pass
+                cleaned = [c.strip() for c in cells]
+                if not any(cleaned):
+                    continue
+                if "-" in cleaned:
+                    cleaned = ["" if c == "-" else c for c in cleaned]
+                rows.append(CsvRow(line=reader.line_num, values=dict(zip(headers, cleaned))))
+                continue
             if not any(c.strip() for c in cells):
                 continue
             values = {h: csv_value(cells[i]) if i < len(cells) else "" for i, h in enumerate(headers) if h}
