@@ -37,7 +37,7 @@ from orders.services.exceptions import exception_open
 from orders.services.lifecycle import order_cancel, order_remark_set
 from orders.services.stock import stock_levels_move
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.bulk import ids_allocate, rows_copy
+from shop_admin.kernel.bulk import constraints_checked_as_written, ids_allocate, rows_copy
 from shop_admin.kernel.csvio import CsvTable
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.text import join_list
@@ -62,8 +62,17 @@ def import_buyer(shop_id: int) -> Buyer:
     return buyer
 
 
-def _kind(draft: OrderDraft) -> str:
-    products = [ln.sku.product for ln in draft.lines]
+def _kind(draft: OrderDraft, kinds: dict[int, str]) -> str:
+    if len(draft.lines) == 1:  # most orders: the kind of its one product, worked out once per product (kinds)
+        product = draft.lines[0].sku.product
+        kind = kinds.get(product.pk)
+        if kind is None:
+            kind = kinds[product.pk] = _kind_of([product])
+        return kind
+    return _kind_of([ln.sku.product for ln in draft.lines])
+
+
+def _kind_of(products: list) -> str:
     if any(p.is_presale for p in products):
         return OrderKind.PRESALE
     if any(p.is_fresh for p in products):
@@ -73,10 +82,10 @@ def _kind(draft: OrderDraft) -> str:
     return OrderKind.NORMAL
 
 
-def _order_row(draft: OrderDraft, *, order_id: int, shop_id: int, buyer_id: int, now) -> dict:
+def _order_row(draft: OrderDraft, *, order_id: int, shop_id: int, buyer_id: int, now, kinds: dict[int, str]) -> dict:
     """The order's columns; a new row's state machine starts at the file's status."""
     values, status, at = draft.values, draft.status, draft.created_at
-    kind = _kind(draft)
+    kind = _kind(draft, kinds)
     fields = dict(
         id=order_id,
         order_no=draft.order_no,
@@ -224,17 +233,19 @@ def orders_import_apply(
             return plan
         buyer = import_buyer(shop_id)
         ids = ids_allocate(Order, len(plan.new)) if plan.new else []
-        order_rows = [_order_row(d, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now) for d, pk in zip(plan.new, ids)]
-        rows_copy(Order, order_rows)
-        snapshots: dict = {}
-        rows_copy(OrderLine, (row for d, pk in zip(plan.new, ids) for row in _line_rows(d, pk, snapshots)))
-        stock_levels_move(_stock_moves(plan.new))
-        _money_booked(plan.new, order_rows, now)
-        imported = imported_orders(shop_id, plan.new, ids)
-        for part in order_parts():
-            if part.import_write:
-                part.import_write(imported)
-        orders_imported_events([(pk, d.status) for d, pk in zip(plan.new, ids)], actor=actor, source=source)
+        kinds: dict[int, str] = {}
+        order_rows = [_order_row(d, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now, kinds=kinds) for d, pk in zip(plan.new, ids)]
+        with constraints_checked_as_written():  # orders, then what refers to them
+            rows_copy(Order, order_rows)
+            snapshots: dict = {}
+            rows_copy(OrderLine, (row for d, pk in zip(plan.new, ids) for row in _line_rows(d, pk, snapshots)))
+            stock_levels_move(_stock_moves(plan.new))
+            _money_booked(plan.new, order_rows, now)
+            imported = imported_orders(shop_id, plan.new, ids)
+            for part in order_parts():
+                if part.import_write:
+                    part.import_write(imported)
+            orders_imported_events([(pk, d.status) for d, pk in zip(plan.new, ids)], actor=actor, source=source)
         for row in order_rows:
             if row.get("pay_deadline"):
                 deadline_schedule(name="order_pay_timeout", pk=row["id"], at=row["pay_deadline"])

@@ -12,6 +12,7 @@ Everything is read in a few bulk queries: no query per row.
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from orders.addresses import address_validate
@@ -41,6 +42,7 @@ from shop_admin.kernel.errors import Invalid
 
 
 ZERO = Decimal("0.00")
+_EMPTIES = [""] * len(ORDER_LEVEL)
 
 
 def _money(value: str) -> Decimal | None:
@@ -138,9 +140,8 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
             progress(done)
         before = len(errors)
         order_no = values["订单号"]
-        for column in REQUIRED:
-            if not values.get(column):
-                errors.append(RowError(line, column, _("必填")))
+        if not all(map(values.get, REQUIRED)):
+            errors.extend(RowError(line, column, _("必填")) for column in REQUIRED if not values.get(column))
         if order_no and not order_no.isdigit():
             errors.append(RowError(line, "订单号", _("订单号只能是数字")))
         for column in CONTACT_COLUMNS:
@@ -197,7 +198,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                 freight=amounts["运费"],
                 discount=amounts["优惠金额"],
                 payable=amounts["应付金额"],
-                values={column: values.get(column, "") for column in ORDER_LEVEL},
+                values=dict(zip(ORDER_LEVEL, map(values.get, ORDER_LEVEL, _EMPTIES))),
             )
         else:
             for column in ORDER_LEVEL + ([] if plan.doudian else ["应付金额"]):
@@ -228,12 +229,13 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         progress(len(rows))
     for order_no in bad_orders:
         drafts.pop(order_no, None)
+    addresses: dict = {}
     for draft in drafts.values():
         if plan.doudian:
             draft.payable = line_payables[draft.order_no]
             if not draft.values.get("优惠金额"):  # the console's file leaves the discount implicit
                 draft.discount = max(draft.items_total + draft.freight - draft.payable, Decimal("0.00"))
-        _check_order(draft, errors)
+        _check_order(draft, errors, addresses)
     _check_existing(shop_id, drafts, plan)
     _check_parts(shop_id, drafts, errors)
     _simulate_stock(drafts, lock=lock_stock)
@@ -244,7 +246,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
     return plan
 
 
-def _check_order(draft: OrderDraft, errors: list[RowError]) -> None:
+def _check_order(draft: OrderDraft, errors: list[RowError], addresses: dict | None = None) -> None:
     """What only the whole order can tell: amounts adding up, and the address."""
     expected = draft.items_total + draft.freight - draft.discount
     if expected != draft.payable:
@@ -258,25 +260,39 @@ def _check_order(draft: OrderDraft, errors: list[RowError]) -> None:
         )
     elif draft.payable < Decimal("0.01"):
         errors.append(RowError(draft.line, "应付金额", _("应付金额至少为0.01元")))
-    raw = {key: draft.values[column] for key, column in ADDRESS_COLUMNS.items()}
-    try:
-        clean = address_validate(raw)
-    except Invalid as exc:
-        for key, reason in exc.details["fields"].items():
-            errors.append(RowError(draft.line, ADDRESS_COLUMNS[key], str(reason)))
+    raw = tuple(draft.values[column] for column in ADDRESS_COLUMNS.values())
+    outcome = addresses.get(raw) if addresses is not None else None
+    if outcome is None:  # each distinct address of the file is checked once (a buyer orders again)
+        try:
+            clean = address_validate(dict(zip(ADDRESS_COLUMNS, raw)))
+        except Invalid as exc:
+            outcome = [(ADDRESS_COLUMNS[key], str(reason)) for key, reason in exc.details["fields"].items()]
+        else:
+            outcome = {column: getattr(clean, key) for key, column in ADDRESS_COLUMNS.items()}
+        if addresses is not None:
+            addresses[raw] = outcome
+    if isinstance(outcome, list):
+        errors.extend(RowError(draft.line, column, reason) for column, reason in outcome)
     else:
-        draft.values.update({column: getattr(clean, key) for key, column in ADDRESS_COLUMNS.items()})
+        draft.values.update(outcome)
+
+
+def _orders_numbered(numbers: list[str]) -> list[tuple]:
+    """(pk, order_no, shop_id, status, payable, merchant_remark) of the orders with these numbers, any shop."""
+    columns = ("id", "order_no", "shop_id", "status", "payable", "merchant_remark")
+    if connection.vendor == "postgresql":  # one array parameter: no statement with 100,000 placeholders to build
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {Order._meta.db_table} WHERE order_no = ANY(%s)", [numbers])
+            return cursor.fetchall()
+    found = []
+    for start in range(0, len(numbers), 5000):
+        found += Order.objects.filter(order_no__in=numbers[start : start + 5000]).values_list("pk", *columns[1:])
+    return found
 
 
 def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPlan) -> None:
     """Numbers already taken: the same order again is skipped (or updated as far as the state machine allows); anything else is refused."""
-    numbers = list(drafts)
-    existing: dict[str, tuple] = {}
-    for start in range(0, len(numbers), 5000):
-        for values in Order.objects.filter(order_no__in=numbers[start : start + 5000]).values_list(
-            "pk", "order_no", "shop_id", "status", "payable", "merchant_remark"
-        ):
-            existing[values[1]] = values
+    existing = {values[1]: values for values in _orders_numbered(list(drafts))}
     if not existing:
         return
     signatures: dict[int, set] = defaultdict(set)

@@ -8,6 +8,7 @@ runs: callers are services that build complete rows themselves.
 """
 import json
 from collections.abc import Iterable
+from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -20,6 +21,21 @@ from django.utils import timezone
 def json_text(value: Any) -> str:
     """A JSON column's value as COPY takes it."""
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+@contextmanager
+def constraints_checked_as_written():
+    """Inside it, PostgreSQL checks foreign keys row by row as COPY writes them, while the client is still sending,
+    instead of all at once at the commit while everyone waits; every row written inside must refer only to rows
+    already written. Outside (and if the block fails: its transaction is done for) the usual deferred checks."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def ids_allocate(model: type[models.Model], count: int) -> list[int]:
