@@ -37,7 +37,12 @@ from orders.services.exceptions import exception_open
 from orders.services.lifecycle import order_cancel, order_remark_set
 from orders.services.stock import stock_levels_move
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.bulk import constraints_checked_as_written, ids_allocate, rows_copy
+from shop_admin.kernel.bulk import (
+    constraints_checked_as_written,
+    gc_paused,
+    ids_allocate,
+    rows_copy,
+)
 from shop_admin.kernel.csvio import CsvTable
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.text import join_list
@@ -218,6 +223,7 @@ def _stock_moves(drafts: list[OrderDraft]) -> dict[int, dict[str, int]]:
     return {pk: dict(delta) for pk, delta in moves.items()}
 
 
+@gc_paused()
 def orders_import_apply(
     *, shop_id: int, actor: Actor, table: CsvTable, source: str, on_written: Callable[[ImportPlan], None] | None = None
 ) -> ImportPlan:

@@ -37,9 +37,9 @@ from orders.imports.plan import (
 from orders.models import Order, OrderLine, Sku, StockLevel
 from orders.parts import ImportedOrder, order_parts
 from orders.services.submit import MAX_LINE_QUANTITY
+from shop_admin.kernel.bulk import gc_paused
 from shop_admin.kernel.csvio import CsvTable, csv_datetime
 from shop_admin.kernel.errors import Invalid
-
 
 ZERO = Decimal("0.00")
 _EMPTIES = [""] * len(ORDER_LEVEL)
@@ -117,6 +117,7 @@ def _row_values(row_values: dict[str, str], mapping: dict[str, str], doudian: bo
     return values
 
 
+@gc_paused()
 def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = False, progress=None) -> ImportPlan:
     """Check every row of the file against the shop as it is now; with `lock_stock` (inside the apply's
     transaction) the stock rows are locked first, so the plan is exactly what will be written."""

@@ -15,6 +15,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from shop_admin.kernel.bulk import gc_paused
+
 ENCODINGS = ("utf-8-sig", "gb18030")
 # What a spreadsheet may run as a formula when a cell starts with it (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +60,7 @@ def csv_value(raw: str | None) -> str:
     return "" if value == "-" else value
 
 
+@gc_paused()
 def csv_read(content: bytes) -> CsvTable:
     """Every row of the file with its line number; headers cleaned like values, empty lines skipped."""
     text, encoding = csv_decode(content)
