@@ -226,3 +226,39 @@ def test_the_export_reports_progress_while_it_streams(shop, tea, settings):
     finally:
         exports.PROGRESS_EVERY = old
     assert seen[:2] == [5, 10]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("os.environ.get('DATABASE_URL', '').split(':')[0] not in ('postgres', 'postgresql')")
+def test_the_job_page_sees_rows_done_while_copy_holds_the_connection():
+    """The COPY keeps the job's connection busy to the end: progress goes through a connection of its own."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from orders import exports
+    from shop_admin.kernel.background import background_job_file
+
+    shop = make_shop("进度店")
+    make_sku(shop, price="59.90", stock=10**6, code="TEA-1", name="蜂蜜柚子茶")
+    imported(shop, [row(订单号=str(7000 + i), 数量="1", 应付金额="59.90") for i in range(6)])
+    job = BackgroundJob.objects.create(shop=shop, kind="orders_export", status=BackgroundJob.Status.RUNNING, total=6)
+    seen_by_page = []
+    page = connections.create_connection(DEFAULT_DB_ALIAS)  # what the job page reads, meanwhile
+
+    def write(out, progress):
+        def report(done):
+            progress(done)
+            with page.cursor() as cursor:
+                cursor.execute("SELECT done FROM shop_admin_backgroundjob WHERE id = %s", [job.pk])
+                seen_by_page.append(cursor.fetchone()[0])
+
+        return exports.order_export_write(exports.order_export_lines(shop_id=shop.pk), out, shop_id=shop.pk, progress=report)
+
+    old, exports.PROGRESS_EVERY = exports.PROGRESS_EVERY, 2
+    try:
+        assert background_job_file(job, result_name="o.csv", write=write) == 6
+    finally:
+        exports.PROGRESS_EVERY = old
+        page.close()
+    assert seen_by_page == [2, 4, 6]
+    job.refresh_from_db()
+    assert (job.status, job.done, job.summary) == ("done", 6, {"rows": 6})
