@@ -70,9 +70,9 @@ def import_buyer(shop_id: int) -> Buyer:
 def _kind(draft: OrderDraft, kinds: dict[int, str]) -> str:
     if len(draft.lines) == 1:  # most orders: the kind of its one product, worked out once per product (kinds)
         product = draft.lines[0].sku.product
-        kind = kinds.get(product.pk)
+        kind = kinds.get(product.id)
         if kind is None:
-            kind = kinds[product.pk] = _kind_of([product])
+            kind = kinds[product.id] = _kind_of([product])
         return kind
     return _kind_of([ln.sku.product for ln in draft.lines])
 
@@ -137,7 +137,7 @@ def _line_rows(draft: OrderDraft, order_id: int, snapshots: dict) -> list[dict]:
     state = _LINE_STOCK[draft.status]
     rows = []
     for ln in draft.lines:
-        key = (ln.sku.pk, ln.unit_price)
+        key = (ln.sku.id, ln.unit_price)
         if key not in snapshots:  # the same SKU at the same price: one snapshot for all its lines
             product = ln.sku.product
             snapshots[key] = {
@@ -154,7 +154,7 @@ def _line_rows(draft: OrderDraft, order_id: int, snapshots: dict) -> list[dict]:
         rows.append(
             {
                 "order_id": order_id,
-                "sku_id": ln.sku.pk,
+                "sku_id": ln.sku.id,
                 "stock_level_id": ln.stock_level_id if state in (LineStock.LOCKED, LineStock.OCCUPIED) else None,
                 "quantity": ln.quantity,
                 "unit_price": ln.unit_price,

@@ -11,6 +11,7 @@ Everything is read in a few bulk queries: no query per row.
 """
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ from shop_admin.kernel.errors import Invalid
 
 ZERO = Decimal("0.00")
 _EMPTIES = [""] * len(ORDER_LEVEL)
+_address_cells = itemgetter(*ADDRESS_COLUMNS.values())
 
 
 def _money(value: str) -> Decimal | None:
@@ -209,7 +211,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                     errors.append(
                         RowError(line, column, _("同一订单各行的“%(c)s”须一致（第%(first)d行为“%(v)s”）") % {"c": column, "first": draft.line, "v": first})
                     )
-            if any(ln.sku.pk == sku.pk for ln in draft.lines):
+            if any(ln.sku.id == sku.id for ln in draft.lines):
                 errors.append(RowError(line, "SKU编码", _("同一订单中SKU重复，请合并数量")))
             if len(errors) > before:
                 bad_orders.add(order_no)
@@ -261,7 +263,7 @@ def _check_order(draft: OrderDraft, errors: list[RowError], addresses: dict | No
         )
     elif draft.payable < Decimal("0.01"):
         errors.append(RowError(draft.line, "应付金额", _("应付金额至少为0.01元")))
-    raw = tuple(draft.values[column] for column in ADDRESS_COLUMNS.values())
+    raw = _address_cells(draft.values)
     outcome = addresses.get(raw) if addresses is not None else None
     if outcome is None:  # each distinct address of the file is checked once (a buyer orders again)
         try:
@@ -360,7 +362,7 @@ def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
     a paid one is imported and flagged oversold (it was already sold elsewhere).
     """
     needing = [d for d in drafts.values() if d.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)]
-    sku_ids = {ln.sku.pk for d in needing for ln in d.lines}
+    sku_ids = {ln.sku.id for d in needing for ln in d.lines}
     if not sku_ids:
         return
     levels = StockLevel.objects.filter(sku_id__in=sku_ids).select_related("warehouse").order_by("pk")
@@ -374,18 +376,18 @@ def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
     for draft in sorted(needing, key=lambda d: (d.status != OrderStatus.PAID, d.created_at, d.order_no)):
         province = draft.values["省"]
         for ln in draft.lines:
-            key = (ln.sku.pk, province)
+            key = (ln.sku.id, province)
             candidates = ordered.get(key)
             if candidates is None:
                 candidates = ordered[key] = sorted(
-                    by_sku[ln.sku.pk], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id)
+                    by_sku[ln.sku.id], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id)
                 )
             level = next((s for s in candidates if s.available >= ln.quantity), None)
             if level is None:
                 ln.short = True
                 continue
             level.available -= ln.quantity
-            ln.stock_level_id = level.pk
+            ln.stock_level_id = level.id
 
 
 def _unpaid_short(plan_drafts) -> list[RowError]:
