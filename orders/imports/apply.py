@@ -2,10 +2,12 @@
 
 The file is checked again inside the transaction with the stock rows locked, so what
 is written is exactly what the check found, whatever changed since the preview. New
-orders are written in bulk (orders, lines, one event each) and stock moves in one
-UPDATE per stock row; what is rare (an oversold paid order, a risk review, a
-cancellation) goes through the same services the API uses. Orders already imported
-are skipped, so the same file applied twice creates nothing twice.
+orders are written in bulk with COPY (orders, lines, one event each; for paid ones a
+payment and its escrow entry, for completed ones their settlement; the parcels of
+shipped ones through the part logistics registers), foreign keys checked as the rows
+stream, and stock moves in one UPDATE from arrays; what is rare (an oversold paid
+order, a risk review, a cancellation) goes through the same services the API uses.
+Orders already imported are skipped, so the same file applied twice creates nothing twice.
 """
 from collections import defaultdict
 from collections.abc import Callable
@@ -173,7 +175,7 @@ def _line_rows(draft: OrderDraft, order_id: int, snapshots: dict) -> list[dict]:
 _PAID = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
-def _money_booked(drafts: list[OrderDraft], order_rows: list[dict], now) -> None:
+def _money_booked(drafts: list[OrderDraft], order_rows: list[dict]) -> None:
     """The money of the new orders as the API books it, in bulk, so reconciliation finds what it finds for API orders:
     a succeeded payment and its escrow entry for each paid order (the channel's transaction id names the import,
     so it is booked once), and for a completed one its settlement with the commission and settlement entries."""
@@ -188,7 +190,7 @@ def _money_booked(drafts: list[OrderDraft], order_rows: list[dict], now) -> None
             {
                 "id": payment_id,
                 "order_id": row["id"],
-                "channel": PaymentChannel.DOUYIN_PAY,  # orders of the 抖店 console and other channels: paid outside our channels
+                "channel": PaymentChannel.DOUYIN_PAY,  # what 抖店 orders are paid with; the transaction id says "imported"
                 "purpose": PaymentPurpose.FULL,
                 "amount": row["paid_amount"],
                 "status": PaymentStatus.SUCCEEDED,
@@ -246,7 +248,7 @@ def orders_import_apply(
             snapshots: dict = {}
             rows_copy(OrderLine, (row for d, pk in zip(plan.new, ids) for row in _line_rows(d, pk, snapshots)))
             stock_levels_move(_stock_moves(plan.new))
-            _money_booked(plan.new, order_rows, now)
+            _money_booked(plan.new, order_rows)
             imported = imported_orders(shop_id, plan.new, ids)
             for part in order_parts():
                 if part.import_write:
