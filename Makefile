@@ -58,8 +58,8 @@ check-deploy: install
 # Benchmarks (not part of make test; each prints its figures, tests/perf/README.md records them). `make perf` runs them
 # all (about an hour on a quiet 2-core machine); each also has its own target.
 PERF_DB = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)}
-.PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions
-perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions
+.PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv
+perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv
 
 perf-spine: install  ## submissions against a floor that takes the hot row, the flash sale, the deadline sweep
 	$(PERF_DB) $(PY) tests/perf/run.py
@@ -78,3 +78,6 @@ perf-aftersale: install  ## the workbench list at 200,000 cases, the sweep appro
 
 perf-exceptions: install  ## the exception list at 100,000 open exceptions, the daily reconciliation over a million orders
 	$(PERF_DB) $(PY) tests/perf/exceptions.py
+
+perf-csv: install  ## CSV import of 100,000 lines and export of 1,000,000, side by side with django-import-export
+	$(PERF_DB) $(PY) tests/perf/csv_bench.py

@@ -10,9 +10,16 @@ class LogisticsConfig(AppConfig):
     def ready(self) -> None:
         from logistics import jobs
         from logistics.constants import LogisticsEventKind
+        from logistics.imports import shipments_import_check, shipments_import_write
         from logistics.remedies import logistics_remedies_register
         from logistics.schemas import ShipmentOut, shipment_out
-        from logistics.selectors import order_ids_by_tracking_no, shipments_by_order, shipments_list_cell, shipments_stalled_count
+        from logistics.selectors import (
+            order_ids_by_tracking_no,
+            shipments_by_order,
+            shipments_export_sql,
+            shipments_list_cell,
+            shipments_stalled_count,
+        )
         from logistics.services.not_received import not_received_evidence
         from logistics.services.stall import shipment_stall_timeout, stalled_flag_clear_on_resolve
         from orders.constants import ExceptionKind
@@ -49,6 +56,9 @@ class LogisticsConfig(AppConfig):
                     "快递公司": lambda shipments: str(shipments[0].get_carrier_display()) if shipments else "",
                     "快递单号": lambda shipments: shipments[0].tracking_no if shipments else "",
                 },
+                export_sql=shipments_export_sql,
+                import_check=shipments_import_check,
+                import_write=shipments_import_write,
                 search=order_ids_by_tracking_no,
                 api_field="shipments",
                 api_item_schema=ShipmentOut,

@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,7 @@ from orders.models import (
 from orders.selectors import order_search_q
 from orders.services.exceptions import exception_resolve
 from orders.services.lifecycle import order_risk_approve
-from orders.resources import OrderImportResource, OrderLineExportResource, order_lines_with_parts
+from orders.resources import ConsoleCsv, OrderImportResource, OrderLineExportResource, order_lines_with_parts
 from shop_admin.kernel.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline, service_action
 from shop_admin.kernel.models import Shop
 from shop_admin.kernel.selectors import shop_ids_all
@@ -123,6 +124,10 @@ class OrderAdmin(ImportExportMixin, LargeTableAdmin):
         if import_form is not None:
             initial["shop"] = import_form.cleaned_data["shop"].pk
         return initial
+
+    def get_import_formats(self):
+        # Its CSV reads GBK/GB18030 and UTF-8 with or without BOM, as the console does.
+        return [ConsoleCsv if f is base_formats.CSV else f for f in super().get_import_formats()]
 
     def get_export_resource_classes(self, request):
         return [OrderLineExportResource]

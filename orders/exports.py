@@ -1,15 +1,20 @@
-"""Order and settlement exports at the speed of the database: rows streamed from a server-side cursor, memory flat.
+"""Order and settlement exports at the speed of the database: streamed to the file as they come, memory flat.
 
-The lines are read as plain tuples in chunks (no model instances), formatted by the
-contract's column definition (`orders.resources.ORDER_COLUMNS`), and handed on as
-they come; the parts' columns (parcels) are loaded once per chunk of orders. Whoever
-writes the file (`shop_admin.kernel.background.background_job_csv`, the command)
-never holds more than a chunk.
+`order_export_write` writes the whole order CSV. On PostgreSQL the database writes it:
+one `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)` whose SELECT computes every cell
+as the contract's column definition (`orders.resources.ORDER_COLUMNS`) formats it
+(money, shop time, status labels in the reader's language, the kernel's `csv_cell`
+neutralisation) with the parts' columns (parcels) joined in through the SQL they
+register; its rows go to the file as the server sends them. Elsewhere (SQLite, `make
+run`) `order_export_rows` reads the lines as plain tuples in chunks from a cursor and
+formats them in Python; it is the reference the COPY output is tested against, byte
+for byte.
 """
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from itertools import islice
+from typing import IO
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -18,11 +23,12 @@ from django.utils import timezone
 from orders.constants import OrderStatus
 from orders.models import Order, OrderLine, Settlement
 from orders.parts import order_part_export_columns, order_parts
-from orders.resources import ORDER_COLUMNS
+from orders.resources import EXPORT_HEADERS, ORDER_COLUMNS
 from orders.selectors import OrderFilters, orders_filtered
-from shop_admin.kernel.csvio import csv_cell
+from shop_admin.kernel.csvio import CsvWriter, csv_cell
 
 CHUNK = 2000
+PROGRESS_EVERY = 5000  # rows between two progress reports of `order_export_write`
 
 
 def order_filters_to_params(filters: OrderFilters) -> dict:
@@ -49,74 +55,133 @@ def order_export_lines(*, shop_id: int, filters: OrderFilters | None = None, ord
     return lines
 
 
-# A cell a spreadsheet could run gets a quote, a long digit ID a tab: the kernel's `csv_cell`, in SQL.
-_NEUTRAL_SQL = (
-    r"CASE WHEN {x} ~ '^[0-9]{{12,}}$' THEN E'\t' || {x} "
-    r"WHEN left({x}, 1) IN ('=', '+', '-', '@', E'\t', E'\r') THEN '''' || {x} ELSE {x} END"
+# The kernel's `csv_cell` in SQL, case for case: a long digit ID gets a tab (one that has it already keeps it), a
+# cell a spreadsheet could run gets a quote. An empty cell is NULL, which COPY writes as nothing, as Python's csv
+# writer does ('' would be written "").
+_CELL_SQL = (
+    "CASE WHEN {x} = '' THEN NULL "
+    "WHEN ascii({x}) IN (61, 43, 45, 64, 13) THEN '''' || {x} "  # = + - @ CR
+    r"WHEN ascii({x}) = 9 THEN CASE WHEN {x} ~ '^\t[0-9]{{12,}}$' THEN {x} ELSE '''' || {x} END "  # a tab
+    r"WHEN ascii({x}) BETWEEN 48 AND 57 AND {x} ~ '^[0-9]{{12,}}$' THEN E'\t' || {x} "  # a digit: the regex only then
+    "ELSE {x} END"
+)
+_CELL_SQL_USES = _CELL_SQL.count("{x}")
+# A number: as text, and quoted like any cell starting with "-" if it ever were negative.
+_NUMBER_SQL = "CASE WHEN {x} < 0 THEN '''' || ({x})::text ELSE ({x})::text END"
+
+
+def _cell_sql(expression: str) -> str:
+    return _CELL_SQL.format(x=f"coalesce({expression}, '')")
+
+
+def _inside(sql: str, mark: str) -> str | None:
+    """x of `{mark}(x)`, or None."""
+    if sql.startswith(mark + "(") and sql.endswith(")"):
+        return sql[len(mark) + 1 : -1]
+    return None
+
+
+# How Django writes the lines' query (order_export_lines); its WHERE is reused over the aliases `l` and `o`.
+_LINES_FROM = (
+    f'SELECT "{OrderLine._meta.db_table}"."id" AS "pk" FROM "{OrderLine._meta.db_table}" INNER JOIN "{Order._meta.db_table}" '
+    f'ON ("{OrderLine._meta.db_table}"."order_id" = "{Order._meta.db_table}"."id") WHERE '
 )
 
 
-def _column_sql(column) -> str:
-    sql = column.sql
-    if sql.startswith("{text}(") and sql.endswith(")"):
-        return _NEUTRAL_SQL.format(x=sql[len("{text}(") : -1])
-    return sql
+def _lines_where(lines: QuerySet[OrderLine]) -> tuple[str, list]:
+    """The lines' filter as a condition over `l` and `o`: Django's own WHERE when the query has the expected shape
+    (cheaper than `l.id IN (...)`, a second pass over every line), else that IN."""
+    sql, params = lines.values("pk").query.sql_with_params()
+    line_table, order_table = f'"{OrderLine._meta.db_table}"', f'"{Order._meta.db_table}"'
+    if sql.startswith(_LINES_FROM):
+        where = sql[len(_LINES_FROM) :].replace(f"{line_table}.", "l.").replace(f"{order_table}.", "o.")
+        if line_table not in where and order_table not in where:
+            return where, list(params)
+    return f"l.id IN ({sql})", list(params)
+
+
+def order_export_sql(lines: QuerySet[OrderLine], *, shop_id: int) -> tuple[str, list]:
+    """One SELECT of every row of the export as its text cells, as `order_export_rows` and `CsvWriter` write them:
+    status labels in the current language, times in the current zone, the parts' columns joined in (PostgreSQL)."""
+    part_sql = {part.name: part.export_sql(shop_id) for part in order_parts() if part.export_sql}
+    by_header = {header: column for parts_sql in part_sql.values() for header, column in parts_sql.columns.items()}
+    selects, params = [], []
+    for column in ORDER_COLUMNS:
+        sql = column.sql
+        if not sql:
+            if column.header not in by_header:
+                selects.append("NULL")
+                continue
+            expression, expression_params = by_header[column.header]
+            selects.append(_cell_sql(expression))
+            params += expression_params * _CELL_SQL_USES  # the expression appears that many times
+        elif sql == "{status}":
+            selects.append("CASE o.status " + " ".join("WHEN %s THEN %s" for _choice in OrderStatus.choices) + " ELSE o.status END")
+            for value, label in OrderStatus.choices:
+                params += [value, csv_cell(str(label))]  # in the job's language
+        elif "{tz}" in sql:
+            selects.append(sql.replace("{tz}", "%s"))
+            params.append(timezone.get_current_timezone_name())
+        elif (inner := _inside(sql, "{text}")) is not None:
+            selects.append(_cell_sql(inner))
+        elif (inner := _inside(sql, "{num}")) is not None:
+            selects.append(_NUMBER_SQL.format(x=inner))
+        else:
+            selects.append(sql)
+    joins, join_params = [], []
+    for parts_sql in part_sql.values():
+        joins.append(parts_sql.join)
+        join_params += parts_sql.params
+    where, where_params = _lines_where(lines)
+    sql = (
+        f"SELECT {', '.join(selects)} FROM {OrderLine._meta.db_table} l JOIN {Order._meta.db_table} o ON o.id = l.order_id "
+        f"{' '.join(joins)} WHERE {where} ORDER BY o.created_at, o.id, l.id"
+    )
+    return sql, [*params, *join_params, *where_params]
+
+
+def order_export_write(
+    lines: QuerySet[OrderLine], out: IO[bytes], *, shop_id: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """The whole CSV (BOM, header, a row per line) written to a binary file as it is produced; returns the rows.
+
+    On PostgreSQL: `COPY (order_export_sql) TO STDOUT WITH (FORMAT csv)`. The server sends a
+    protocol message per row, ending in a newline (a cell's own newlines sit inside its quotes);
+    each goes to `out` with the CRLF Python's csv writer ends rows with, so the bytes are those
+    of the Python path. `progress(rows written)` every PROGRESS_EVERY rows.
+    """
+    writer = CsvWriter(out)
+    writer.header(EXPORT_HEADERS)
+    if connection.vendor != "postgresql":
+        written = 0
+        rows = order_export_rows(lines)
+        while chunk := list(islice(rows, PROGRESS_EVERY)):
+            writer.rows(chunk)
+            written += len(chunk)
+            if progress:
+                progress(written)
+        writer.close()
+        return written
+    writer.close()
+    sql, params = order_export_sql(lines, shop_id=shop_id)
+    written = 0
+    write = out.write
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's, under Django's wrapper
+        copy_sql = raw.mogrify(sql, params)  # COPY takes no parameters: they are quoted into the statement
+        with raw.copy(f"COPY ({copy_sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for data in copy:
+                write(data[:-1])
+                write(b"\r\n")
+                written += 1
+                if progress is not None and written % PROGRESS_EVERY == 0:
+                    progress(written)
+    return written
 
 
 def order_export_rows(lines: QuerySet[OrderLine]) -> Iterator[list[str]]:
-    """Each line as the contract's row, in the order of EXPORT_HEADERS.
-
-    On PostgreSQL the database formats every cell (what COPY would send, a chunk per
-    round trip of a server-side cursor); parts' columns (parcels) are filled per chunk
-    of orders. Elsewhere rows are read in chunks from a cursor and formatted here.
-    """
-    if connection.vendor == "postgresql":
-        yield from _order_export_rows_copy(lines)
-        return
-    yield from _order_export_rows_python(lines)
-
-
-def _order_export_rows_copy(lines: QuerySet[OrderLine]) -> Iterator[list[str]]:
-    part_columns = order_part_export_columns()
-    parts = {part.name: part for part in order_parts() if any(name == part.name for name, _g in part_columns.values())}
-    selects, params, fills = ["l.order_id::text"], [], []
-    for position, column in enumerate(ORDER_COLUMNS):
-        if not column.sql:
-            fills.append((position, *part_columns.get(column.header, (None, None))))
-            selects.append("''")
-        elif column.sql == "{status}":
-            selects.append("CASE o.status " + " ".join("WHEN %s THEN %s" for _choice in OrderStatus.choices) + " ELSE o.status END")
-            for value, label in OrderStatus.choices:
-                params += [value, str(label)]  # in the job's language
-        elif "{tz}" in column.sql:
-            selects.append(column.sql.replace("{tz}", "%s"))
-            params.append(timezone.get_current_timezone_name())
-        else:
-            selects.append(_column_sql(column))
-    ids_sql, ids_params = lines.values("pk").query.sql_with_params()
-    sql = (
-        f"SELECT {', '.join(selects)} FROM {OrderLine._meta.db_table} l JOIN {Order._meta.db_table} o ON o.id = l.order_id "
-        f"WHERE l.id IN ({ids_sql}) ORDER BY o.created_at, o.id, l.id"
-    )
-    # A server-side cursor: the database formats every cell as text and hands them over a chunk per round
-    # trip; between two chunks the parts' queries (parcels) use the same connection.
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [*params, *ids_params])
-        while chunk := cursor.fetchmany(CHUNK):
-            loaded = {}
-            if parts:
-                order_ids = list({int(record[0]) for record in chunk})
-                loaded = {name: part.load(order_ids) for name, part in parts.items()}
-            for record in chunk:
-                row = list(record[1:])
-                for position, name, getter in fills:
-                    if getter is not None:
-                        row[position] = csv_cell(getter(loaded[name].get(int(record[0]), [])))
-                yield row
-
-
-def _order_export_rows_python(lines: QuerySet[OrderLine]) -> Iterator[list[str]]:
-    """Each line as the contract's row, read in chunks from a server-side cursor and formatted here."""
+    """Each line as the contract's row in the order of EXPORT_HEADERS, read in chunks from a cursor and formatted here,
+    the parts' columns (parcels) loaded once per chunk of orders: the path off PostgreSQL, and the reference."""
     paths = ["order_id"]
     plan = []  # per column: ("own", fmt, slice of the tuple) or ("part", part name, getter)
     part_columns = order_part_export_columns()

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from orders.exports import (
     order_export_lines,
-    order_export_rows,
+    order_export_write,
     order_filters_from_params,
     settlement_export_lines,
     settlement_export_rows,
@@ -13,13 +13,13 @@ from orders.exports import (
 from orders.imports.apply import orders_import_apply
 from orders.imports.check import orders_import_plan
 from orders.imports.service import import_error_texts, import_errors_csv, import_file_read, import_summary
-from orders.resources import EXPORT_HEADERS
 from orders.selectors import order_get_in_shop
 from orders.services.lifecycle import order_remark_set
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import (
     background_job_begin,
     background_job_csv,
+    background_job_file,
     background_job_each,
     background_job_finish,
     background_job_language,
@@ -50,7 +50,7 @@ def orders_export_selected(job_id: int) -> None:
     with background_job_language(job):
         lines = order_export_lines(shop_id=job.shop_id, order_nos=job.params["order_nos"])
         background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
-        background_job_csv(job, result_name=f"orders-{_stamp()}.csv", headers=EXPORT_HEADERS, rows=order_export_rows(lines))
+        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress))
 
 
 def orders_export(job_id: int) -> None:
@@ -61,7 +61,7 @@ def orders_export(job_id: int) -> None:
     with background_job_language(job):
         lines = order_export_lines(shop_id=job.shop_id, filters=order_filters_from_params(job.params["filters"]))
         background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
-        background_job_csv(job, result_name=f"orders-{_stamp()}.csv", headers=EXPORT_HEADERS, rows=order_export_rows(lines))
+        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress))
 
 
 def settlements_export(job_id: int) -> None:

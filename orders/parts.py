@@ -28,6 +28,13 @@ class OrderPart:
     bulk_template: str = ""
     # the CSV export: contract header -> its value from the order's rows
     export_columns: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
+    # the same columns in SQL, for PostgreSQL's COPY export (orders.exports): (shop id) -> the SQL, called once per
+    # export, in its language
+    export_sql: Callable[[int], "PartExportSql"] | None = None
+    # the CSV import (orders.imports): the part's columns of the new orders checked in one go (-> bad cells), then,
+    # inside the import's transaction, its rows written for them in bulk
+    import_check: Callable[[int, list["ImportedOrder"]], list[tuple[int, str, str]]] | None = None
+    import_write: Callable[[list["ImportedOrder"]], None] | None = None
     # the order search: (shop_id, q) -> ids of orders whose rows match q, or None when q is not this part's kind of text
     search: Callable[[int, str], list[int] | None] | None = None
     # the JSON API's order view: the field, its schema (an item's shape), and a row as JSON; merchant_only hides it from buyers
@@ -35,6 +42,32 @@ class OrderPart:
     api_item_schema: Any = None
     api_item: Callable[[Any], dict] | None = None
     merchant_only: bool = False
+
+
+@dataclass(frozen=True)
+class PartExportSql:
+    """A part's CSV columns in SQL: a join to the order `o` under the part's name as alias (at most one row an
+    order, e.g. a LEFT JOIN of a DISTINCT ON (order_id) of the shop's rows), and per header an expression over that
+    alias giving the same
+    text as the part's `export_columns` getter (NULL for empty); the export neutralises the cells itself."""
+
+    join: str
+    columns: dict[str, tuple[str, list]]  # header -> (SQL expression, its params)
+    params: list = field(default_factory=list)  # the join's params
+
+
+@dataclass(frozen=True)
+class ImportedOrder:
+    """A new order of a CSV import as a part sees it: `line` is its first row in the file, `values` the file's
+    order-level columns by contract header (快递公司, 快递单号, ...); `order_id` is 0 while it is only checked."""
+
+    order_id: int
+    order_no: str
+    shop_id: int
+    line: int
+    status: str
+    created_at: Any
+    values: dict[str, str]
 
 
 _parts: dict[str, OrderPart] = {}

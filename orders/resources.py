@@ -14,11 +14,12 @@ from typing import Any
 
 from django.utils import timezone
 from import_export import fields, resources
+from import_export.formats import base_formats
 
 from orders.constants import OrderStatus
 from orders.models import OrderLine
 from orders.parts import order_part_export_columns
-from shop_admin.kernel.csvio import csv_cell
+from shop_admin.kernel.csvio import CsvUnreadable, csv_cell, csv_decode
 
 
 def _money(*values: Decimal) -> str:
@@ -39,8 +40,9 @@ class OrderColumn:
     # ORM paths from OrderLine (values_list names); the cell is `fmt(*values)`. Empty: a part's column.
     paths: Sequence[str]
     fmt: Callable[..., str] = _text
-    # The same cell in SQL over `l` (the line) and `o` (its order), for PostgreSQL's COPY (orders.exports);
-    # "{text}" marks a value a spreadsheet could run, "{status}" and "{tz}" are filled in there.
+    # The same cell in SQL over `l` (the line) and `o` (its order), for PostgreSQL's COPY (orders.exports):
+    # "{text}(x)" a text csv_cell neutralises, "{num}(x)" a number (a negative one gets the quote too),
+    # "{status}" and "{tz}" are filled in there.
     sql: str = ""
 
 
@@ -51,16 +53,16 @@ ORDER_COLUMNS: list[OrderColumn] = [
     OrderColumn("SKU编码", ["sku_code"], sql="{text}(l.sku_code)"),
     OrderColumn("商品名称", ["product_name"], sql="{text}(l.product_name)"),
     OrderColumn("商品规格", ["spec"], sql="{text}(l.spec)"),
-    OrderColumn("数量", ["quantity"], sql="l.quantity::text"),
-    OrderColumn("单价", ["unit_price"], _money, sql="l.unit_price::text"),
-    OrderColumn("运费", ["order__freight"], _money, sql="o.freight::text"),
+    OrderColumn("数量", ["quantity"], sql="{num}(l.quantity)"),
+    OrderColumn("单价", ["unit_price"], _money, sql="{num}(l.unit_price)"),
+    OrderColumn("运费", ["order__freight"], _money, sql="{num}(o.freight)"),
     OrderColumn(
         "优惠金额",
         ["order__coupon_discount", "order__full_reduction", "order__subsidy"],
         _money,
-        sql="(o.coupon_discount + o.full_reduction + o.subsidy)::text",
+        sql="{num}(o.coupon_discount + o.full_reduction + o.subsidy)",
     ),
-    OrderColumn("应付金额", ["order__payable"], _money, sql="o.payable::text"),
+    OrderColumn("应付金额", ["order__payable"], _money, sql="{num}(o.payable)"),
     OrderColumn("收件人", ["order__recipient_name"], sql="{text}(o.recipient_name)"),
     OrderColumn("手机号", ["order__phone"], sql="{text}(o.phone)"),
     OrderColumn("省", ["order__province"], sql="{text}(o.province)"),
@@ -121,6 +123,27 @@ class OrderLineExportResource(resources.Resource):
 
     def get_export_order(self):
         return list(EXPORT_HEADERS)
+
+
+class ConsoleCsv(base_formats.CSV):
+    """The admin's CSV import format, reading what the console reads: UTF-8, UTF-8 with BOM, GB18030/GBK.
+
+    django-import-export decodes a text format with one encoding (utf-8-sig); this one takes
+    the upload as bytes and decodes it with the kernel's reader's rule instead.
+    """
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream, _encoding = csv_decode(in_stream)
+            if "\x00" in in_stream:
+                raise CsvUnreadable("binary")
+        return super().create_dataset(in_stream, **kwargs)
 
 
 class OrderImportResource(resources.Resource):

@@ -11,7 +11,9 @@ Everything is read in a few bulk queries: no query per row.
 """
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from orders.addresses import address_validate
@@ -34,9 +36,15 @@ from orders.imports.plan import (
     RowError,
 )
 from orders.models import Order, OrderLine, Sku, StockLevel
+from orders.parts import ImportedOrder, order_parts
 from orders.services.submit import MAX_LINE_QUANTITY
+from shop_admin.kernel.bulk import gc_paused
 from shop_admin.kernel.csvio import CsvTable, csv_datetime
 from shop_admin.kernel.errors import Invalid
+
+ZERO = Decimal("0.00")
+_EMPTIES = [""] * len(ORDER_LEVEL)
+_address_cells = itemgetter(*ADDRESS_COLUMNS.values())
 
 
 def _money(value: str) -> Decimal | None:
@@ -92,6 +100,18 @@ def _map_headers(table: CsvTable, plan: ImportPlan) -> dict[str, str] | None:
     return None if missing else mapping
 
 
+class _Memo(dict):
+    """f(text) computed once per distinct text (for one check: times depend on the zone of the moment)."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def __missing__(self, text):
+        value = self[text] = self.f(text)
+        return value
+
+
 def _row_values(row_values: dict[str, str], mapping: dict[str, str], doudian: bool) -> dict[str, str]:
     values = {ours: row_values.get(header, "") for ours, header in mapping.items()}
     if doudian and row_values.get("街道"):
@@ -99,6 +119,7 @@ def _row_values(row_values: dict[str, str], mapping: dict[str, str], doudian: bo
     return values
 
 
+@gc_paused()
 def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = False, progress=None) -> ImportPlan:
     """Check every row of the file against the shop as it is now; with `lock_stock` (inside the apply's
     transaction) the stock rows are locked first, so the plan is exactly what will be written."""
@@ -106,7 +127,12 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
     mapping = _map_headers(table, plan)
     if mapping is None:
         return plan
-    rows = [(row.line, _row_values(row.values, mapping, plan.doudian)) for row in table.rows]
+    if not plan.doudian and all(ours == header for ours, header in mapping.items()):
+        rows = [(row.line, row.values) for row in table.rows]  # the contract's own headers: the rows as read
+    else:
+        rows = [(row.line, _row_values(row.values, mapping, plan.doudian)) for row in table.rows]
+    # A file repeats its amounts, times and statuses: each distinct text is parsed once.
+    money_of, time_of, status_of = _Memo(_money), _Memo(csv_datetime), _Memo(_status_of)
     skus = {sku.code: sku for sku in Sku.objects.filter(shop_id=shop_id, code__in={v["SKU编码"] for _l, v in rows}).select_related("product")}
     errors = plan.errors
     drafts: dict[str, OrderDraft] = {}
@@ -117,9 +143,8 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
             progress(done)
         before = len(errors)
         order_no = values["订单号"]
-        for column in REQUIRED:
-            if not values.get(column):
-                errors.append(RowError(line, column, _("必填")))
+        if not all(map(values.get, REQUIRED)):
+            errors.extend(RowError(line, column, _("必填")) for column in REQUIRED if not values.get(column))
         if order_no and not order_no.isdigit():
             errors.append(RowError(line, "订单号", _("订单号只能是数字")))
         for column in CONTACT_COLUMNS:
@@ -144,9 +169,9 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         for column in ("单价", "应付金额", "运费", "优惠金额"):
             raw = values.get(column, "")
             if not raw:
-                amounts[column] = Decimal("0.00")
+                amounts[column] = ZERO
                 continue
-            amount = _money(raw)
+            amount = money_of[raw]
             if amount is None:
                 errors.append(RowError(line, column, _("金额格式不正确：%(v)s") % {"v": raw}))
             elif amount < 0:
@@ -157,10 +182,10 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         draft = drafts.get(order_no)
         created_at = None
         if draft is None and values["下单时间"]:  # later lines of an order only have to agree with the first
-            created_at = csv_datetime(values["下单时间"])
+            created_at = time_of[values["下单时间"]]
             if created_at is None:
                 errors.append(RowError(line, "下单时间", _("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
-        status, why = _status_of(values["订单状态"]) if values["订单状态"] else (None, None)
+        status, why = status_of[values["订单状态"]] if values["订单状态"] else (None, None)
         if why:
             errors.append(RowError(line, "订单状态", why))
         if len(errors) > before or not order_no:
@@ -176,7 +201,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                 freight=amounts["运费"],
                 discount=amounts["优惠金额"],
                 payable=amounts["应付金额"],
-                values={column: values.get(column, "") for column in ORDER_LEVEL},
+                values=dict(zip(ORDER_LEVEL, map(values.get, ORDER_LEVEL, _EMPTIES))),
             )
         else:
             for column in ORDER_LEVEL + ([] if plan.doudian else ["应付金额"]):
@@ -186,7 +211,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                     errors.append(
                         RowError(line, column, _("同一订单各行的“%(c)s”须一致（第%(first)d行为“%(v)s”）") % {"c": column, "first": draft.line, "v": first})
                     )
-            if any(ln.sku.pk == sku.pk for ln in draft.lines):
+            if any(ln.sku.id == sku.id for ln in draft.lines):
                 errors.append(RowError(line, "SKU编码", _("同一订单中SKU重复，请合并数量")))
             if len(errors) > before:
                 bad_orders.add(order_no)
@@ -207,13 +232,15 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         progress(len(rows))
     for order_no in bad_orders:
         drafts.pop(order_no, None)
+    addresses: dict = {}
     for draft in drafts.values():
         if plan.doudian:
             draft.payable = line_payables[draft.order_no]
             if not draft.values.get("优惠金额"):  # the console's file leaves the discount implicit
                 draft.discount = max(draft.items_total + draft.freight - draft.payable, Decimal("0.00"))
-        _check_order(draft, errors)
+        _check_order(draft, errors, addresses)
     _check_existing(shop_id, drafts, plan)
+    _check_parts(shop_id, drafts, errors)
     _simulate_stock(drafts, lock=lock_stock)
     errors.extend(_unpaid_short(drafts.values()))
     failed_orders = {e.line for e in errors}
@@ -222,7 +249,7 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
     return plan
 
 
-def _check_order(draft: OrderDraft, errors: list[RowError]) -> None:
+def _check_order(draft: OrderDraft, errors: list[RowError], addresses: dict | None = None) -> None:
     """What only the whole order can tell: amounts adding up, and the address."""
     expected = draft.items_total + draft.freight - draft.discount
     if expected != draft.payable:
@@ -236,25 +263,39 @@ def _check_order(draft: OrderDraft, errors: list[RowError]) -> None:
         )
     elif draft.payable < Decimal("0.01"):
         errors.append(RowError(draft.line, "应付金额", _("应付金额至少为0.01元")))
-    raw = {key: draft.values[column] for key, column in ADDRESS_COLUMNS.items()}
-    try:
-        clean = address_validate(raw)
-    except Invalid as exc:
-        for key, reason in exc.details["fields"].items():
-            errors.append(RowError(draft.line, ADDRESS_COLUMNS[key], str(reason)))
+    raw = _address_cells(draft.values)
+    outcome = addresses.get(raw) if addresses is not None else None
+    if outcome is None:  # each distinct address of the file is checked once (a buyer orders again)
+        try:
+            clean = address_validate(dict(zip(ADDRESS_COLUMNS, raw)))
+        except Invalid as exc:
+            outcome = [(ADDRESS_COLUMNS[key], str(reason)) for key, reason in exc.details["fields"].items()]
+        else:
+            outcome = {column: getattr(clean, key) for key, column in ADDRESS_COLUMNS.items()}
+        if addresses is not None:
+            addresses[raw] = outcome
+    if isinstance(outcome, list):
+        errors.extend(RowError(draft.line, column, reason) for column, reason in outcome)
     else:
-        draft.values.update({column: getattr(clean, key) for key, column in ADDRESS_COLUMNS.items()})
+        draft.values.update(outcome)
+
+
+def _orders_numbered(numbers: list[str]) -> list[tuple]:
+    """(pk, order_no, shop_id, status, payable, merchant_remark) of the orders with these numbers, any shop."""
+    columns = ("id", "order_no", "shop_id", "status", "payable", "merchant_remark")
+    if connection.vendor == "postgresql":  # one array parameter: no statement with 100,000 placeholders to build
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {Order._meta.db_table} WHERE order_no = ANY(%s)", [numbers])
+            return cursor.fetchall()
+    found = []
+    for start in range(0, len(numbers), 5000):
+        found += Order.objects.filter(order_no__in=numbers[start : start + 5000]).values_list("pk", *columns[1:])
+    return found
 
 
 def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPlan) -> None:
     """Numbers already taken: the same order again is skipped (or updated as far as the state machine allows); anything else is refused."""
-    numbers = list(drafts)
-    existing: dict[str, tuple] = {}
-    for start in range(0, len(numbers), 5000):
-        for values in Order.objects.filter(order_no__in=numbers[start : start + 5000]).values_list(
-            "pk", "order_no", "shop_id", "status", "payable", "merchant_remark"
-        ):
-            existing[values[1]] = values
+    existing = {values[1]: values for values in _orders_numbered(list(drafts))}
     if not existing:
         return
     signatures: dict[int, set] = defaultdict(set)
@@ -294,6 +335,25 @@ def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPla
         plan.errors.append(RowError(draft.line, "订单状态", reason))
 
 
+def imported_orders(shop_id: int, drafts, ids=None) -> list[ImportedOrder]:
+    """The new orders as the parts see them (with their ids once allocated)."""
+    ids = ids or [0] * len(drafts)
+    return [
+        ImportedOrder(order_id=pk, order_no=d.order_no, shop_id=shop_id, line=d.line, status=d.status, created_at=d.created_at, values=d.values)
+        for d, pk in zip(drafts, ids)
+    ]
+
+
+def _check_parts(shop_id: int, drafts: dict[str, OrderDraft], errors: list[RowError]) -> None:
+    """The columns an upper app reads (the parcel's carrier and number), checked by that app for all new orders at once."""
+    checks = [part.import_check for part in order_parts() if part.import_check]
+    if not checks or not drafts:
+        return
+    orders = imported_orders(shop_id, list(drafts.values()))
+    for check in checks:
+        errors.extend(RowError(line, column, reason) for line, column, reason in check(shop_id, orders))
+
+
 def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
     """Which warehouse each line of a new unpaid or paid order takes its units from, on today's counts.
 
@@ -302,7 +362,7 @@ def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
     a paid one is imported and flagged oversold (it was already sold elsewhere).
     """
     needing = [d for d in drafts.values() if d.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)]
-    sku_ids = {ln.sku.pk for d in needing for ln in d.lines}
+    sku_ids = {ln.sku.id for d in needing for ln in d.lines}
     if not sku_ids:
         return
     levels = StockLevel.objects.filter(sku_id__in=sku_ids).select_related("warehouse").order_by("pk")
@@ -311,17 +371,23 @@ def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
     by_sku: dict[int, list[StockLevel]] = defaultdict(list)
     for level in levels:
         by_sku[level.sku_id].append(level)
+    ordered: dict[tuple[int, str], list[StockLevel]] = {}  # the warehouses in shipping order, per SKU and province
     # Paid orders first: they are sold already; unpaid ones only lock what is left.
     for draft in sorted(needing, key=lambda d: (d.status != OrderStatus.PAID, d.created_at, d.order_no)):
         province = draft.values["省"]
         for ln in draft.lines:
-            candidates = sorted(by_sku[ln.sku.pk], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id))
+            key = (ln.sku.id, province)
+            candidates = ordered.get(key)
+            if candidates is None:
+                candidates = ordered[key] = sorted(
+                    by_sku[ln.sku.id], key=lambda s: (s.warehouse.province != province, s.warehouse.priority, s.warehouse_id)
+                )
             level = next((s for s in candidates if s.available >= ln.quantity), None)
             if level is None:
                 ln.short = True
                 continue
             level.available -= ln.quantity
-            ln.stock_level_id = level.pk
+            ln.stock_level_id = level.id
 
 
 def _unpaid_short(plan_drafts) -> list[RowError]:

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils import translation
@@ -187,6 +187,39 @@ def background_job_finish(
         status=status, finished_at=timezone.now(), result_name=result_name, errors=job.errors, **extra
     )
     _run_lock_release(job.pk)
+
+
+def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable[[IO[bytes], Callable[[int], None]], int]) -> int:
+    """The job's result written by `write(file, progress)` (which returns its row count) to a temporary file, then
+    to storage; `progress(rows done)` shows on the job page while it writes.
+
+    The progress goes through a connection of its own, opened at the first report: the
+    writer may hold the job's connection in a COPY the whole time (orders.exports).
+    """
+    side = None
+
+    def progress(done: int) -> None:
+        nonlocal side
+        job.done = done
+        if not _postgres():
+            background_job_progress(job, done=done)
+            return
+        if side is None:
+            side = connections.create_connection(DEFAULT_DB_ALIAS)
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {BackgroundJob._meta.db_table} SET done = %s, heartbeat_at = %s WHERE id = %s", [done, timezone.now(), job.pk]
+            )
+
+    try:
+        with tempfile.TemporaryFile() as out:
+            written = write(out, progress)
+            out.seek(0)
+            background_job_finish(job, result_name=result_name, result=out, done=written, summary={"rows": written})
+    finally:
+        if side is not None:
+            side.close()
+    return written
 
 
 def background_job_csv(job: BackgroundJob, *, result_name: str, headers: list[str], rows: Iterable[list]) -> int:

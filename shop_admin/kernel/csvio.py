@@ -15,11 +15,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from shop_admin.kernel.bulk import gc_paused
+
 ENCODINGS = ("utf-8-sig", "gb18030")
 # What a spreadsheet may run as a formula when a cell starts with it (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 # Excel shows digits-only cells of 12 and more as 6.9E+18 and loses the tail: such IDs get 抖店's leading tab.
-_LONG_DIGITS = re.compile(r"^\d{12,}$")
+# ASCII digits, the whole cell (no "\d", no "$" before a trailing newline): PostgreSQL's COPY export
+# (orders.exports) applies the same rule in SQL and must give the same bytes.
+_LONG_DIGITS = re.compile(r"[0-9]{12,}")
 _DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
@@ -52,10 +56,11 @@ def csv_decode(content: bytes) -> tuple[str, str]:
 
 def csv_value(raw: str | None) -> str:
     """A cell as the user meant it: 抖店's leading tab (IDs as text) and surrounding blanks gone, `-` for empty."""
-    value = (raw or "").lstrip("\t").strip()
+    value = (raw or "").strip()  # blanks include the tab
     return "" if value == "-" else value
 
 
+@gc_paused()
 def csv_read(content: bytes) -> CsvTable:
     """Every row of the file with its line number; headers cleaned like values, empty lines skipped."""
     text, encoding = csv_decode(content)
@@ -69,8 +74,17 @@ def csv_read(content: bytes) -> CsvTable:
     except csv.Error as exc:
         raise CsvUnreadable(str(exc)) from None
     rows = []
+    width, named = len(headers), all(headers)
     try:
         for cells in reader:
+            if named and len(cells) == width:  # the usual row: every cell under a header, cleaned in one pass
+                cleaned = [c.strip() for c in cells]
+                if not any(cleaned):
+                    continue
+                if "-" in cleaned:
+                    cleaned = ["" if c == "-" else c for c in cleaned]
+                rows.append(CsvRow(line=reader.line_num, values=dict(zip(headers, cleaned))))
+                continue
             if not any(c.strip() for c in cells):
                 continue
             values = {h: csv_value(cells[i]) if i < len(cells) else "" for i, h in enumerate(headers) if h}
@@ -95,9 +109,9 @@ def csv_datetime(value: str) -> datetime | None:
 def csv_cell(value) -> str:
     """A value as an exported cell: long digit IDs as text, formula leads neutralised with a quote (idempotent)."""
     text = "" if value is None else str(value)
-    if _LONG_DIGITS.match(text):
+    if _LONG_DIGITS.fullmatch(text):
         return "\t" + text
-    if text.startswith("\t") and _LONG_DIGITS.match(text[1:]):  # already kept as text: the same cell again
+    if text.startswith("\t") and _LONG_DIGITS.fullmatch(text[1:]):  # already kept as text: the same cell again
         return text
     if text.startswith(FORMULA_LEADS):
         return "'" + text

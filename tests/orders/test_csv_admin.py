@@ -44,3 +44,15 @@ def test_admin_export_gives_the_contract_columns_one_row_per_line(staff, shop):
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("订单号,下单时间,订单状态,SKU编码")
     assert "\t20261122000000000001" in text and "'=1+1" in text
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-8-sig", "utf-8"])
+def test_admin_import_reads_the_encodings_excel_writes(staff, shop, encoding):
+    make_sku(shop, code="TEA-1", stock=10)
+    content = csv_file([row(订单号="1", 收件人="张三丰", 详细地址="文三路478号华星时代广场A座")], encoding=encoding)
+    page = staff.post("/admin/orders/order/import/", {"shop": shop.pk, "format": "0", "import_file": SimpleUploadedFile("o.csv", content)})
+    assert page.status_code == 200
+    confirm = page.context["confirm_form"]
+    assert staff.post("/admin/orders/order/process_import/", {**confirm.initial}).status_code == 302
+    order = Order.objects.get()
+    assert (order.order_no, order.recipient_name, order.address_detail) == ("1", "张三丰", "文三路478号华星时代广场A座")

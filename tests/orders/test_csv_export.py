@@ -110,14 +110,17 @@ def test_export_orders_command_filters_by_status_and_day(shop, tea, tmp_path, ca
 def test_settlements_and_after_sale_cases_export_from_the_exports_page(console, run_jobs, shop, tea):
     imported(shop, [row(订单号="1", 订单状态="交易完成")])
     order = Order.objects.get(order_no="1")
-    Settlement.objects.create(order=order, shop=shop, gross=Decimal("119.80"), commission=Decimal("5.99"), net=Decimal("113.81"))
+    settlement = Settlement.objects.get(order=order)  # an imported completed order is settled as the import writes it
+    assert settlement.gross == Decimal("119.80") and settlement.commission + settlement.net == settlement.gross
     from aftersale.models import AfterSaleCase
 
     AfterSaleCase.objects.create(
         order=order, shop=shop, buyer=order.buyer, type="refund_only", reason="=不想要了", reply_deadline=timezone.now()
     )
     settlements = read_csv(download(console, start_export(console, run_jobs, "/exports/", {"what": "settlements"}).pk))
-    assert settlements == [{"订单号": "1", "结算时间": settlements[0]["结算时间"], "订单金额": "119.80", "平台佣金": "5.99", "结算金额": "113.81"}]
+    assert settlements == [
+        {"订单号": "1", "结算时间": settlements[0]["结算时间"], "订单金额": "119.80", "平台佣金": f"{settlement.commission}", "结算金额": f"{settlement.net}"}
+    ]
     cases = read_csv(download(console, start_export(console, run_jobs, "/exports/", {"what": "aftersales"}).pk))
     assert cases[0]["订单号"] == "1" and cases[0]["售后类型"] == "仅退款" and cases[0]["申请原因"] == "'=不想要了"
     page = console.get("/exports/").content.decode()
@@ -148,3 +151,114 @@ def test_export_memory_stays_flat_as_rows_grow(shop, tea):
     small = peak(3000, 1_000_000)
     large = peak(9000, 2_000_000)  # 12,000 lines in all
     assert large < small * 1.5, (small, large)
+
+
+def _python_export(lines) -> bytes:
+    """The reference: the rows formatted in Python through the kernel's CsvWriter (the path off PostgreSQL)."""
+    import io
+
+    from shop_admin.kernel.csvio import CsvWriter
+
+    out = io.BytesIO()
+    writer = CsvWriter(out)
+    writer.header(EXPORT_HEADERS)
+    writer.rows(order_export_rows(lines))
+    writer.close()
+    return out.getvalue()
+
+
+@pytest.mark.skipif("os.environ.get('DATABASE_URL', '').split(':')[0] not in ('postgres', 'postgresql')")
+def test_the_copy_export_is_byte_for_byte_the_python_one(shop, tea):
+    """PostgreSQL writes the CSV (COPY): the same bytes as the Python path, whatever the cells hold, in both languages."""
+    import io
+
+    from django.utils import translation
+
+    from logistics.models import Shipment
+    from orders.exports import order_export_write
+
+    make_sku(shop, price="12.50", stock=1000, code="=MUG-2", name="杯子, \"大号\"")
+    imported(
+        shop,
+        [
+            # an order of two lines with a parcel; odd characters in every text column
+            row(订单号="20261122000000000001", 订单状态="已发货", 收件人='王"五"', 买家留言="第一行\n第二行, 逗号", 商家备注=" 前后空格 ", 应付金额="132.30"),
+            row(订单号="20261122000000000001", 订单状态="已发货", 收件人='王"五"', 买家留言="第一行\n第二行, 逗号", 商家备注=" 前后空格 ",
+                SKU编码="=MUG-2", 商品名称="杯子, \"大号\"", 商品规格="", 数量="1", 单价="12.50", 应付金额="132.30"),
+            row(订单号="2", 订单状态="待支付", 收件人="=cmd|' /C calc'!A0", 买家留言="+1+1", 商家备注="@SUM(A1)", 商品规格="-5℃ 😀"),
+            row(订单号="3", 订单状态="交易完成", 下单时间="2026/1/2 3:04", 商品名称="\\.", 买家留言="a\r\nb"),
+            row(订单号="123456789012", 订单状态="已取消", 详细地址="123456789012345"),
+        ],
+    )
+    Order.objects.filter(order_no="2").update(buyer_message="\t=1+1", merchant_remark="\r=1+1", address_detail="-2+3 文三路")
+    Order.objects.filter(order_no="3").update(buyer_message="\t123456789012", merchant_remark="١٢٣٤٥٦٧٨٩٠١٢", recipient_name="\t")
+    first = Order.objects.get(order_no="20261122000000000001")
+    at = timezone.now()
+    Shipment.objects.create(order=first, shop=shop, carrier="ZTO", tracking_no="731000000001", shipped_at=at)
+    Shipment.objects.create(order=first, shop=shop, carrier="SF", tracking_no="SF0000000000002", shipped_at=at + timezone.timedelta(hours=1))
+    Shipment.objects.create(order=Order.objects.get(order_no="3"), shop=shop, carrier="JD", tracking_no="=JD1", shipped_at=at)
+    lines = order_export_lines(shop_id=shop.pk)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            expected = _python_export(lines)
+            out = io.BytesIO()
+            assert order_export_write(lines, out, shop_id=shop.pk) == 5
+            assert out.getvalue() == expected, language
+    rows = read_csv(expected)  # the English one
+    assert [r["订单号"] for r in rows] == ["3", "\t20261122000000000001", "\t20261122000000000001", "2", "\t123456789012"]
+    assert (rows[0]["快递公司"], rows[0]["快递单号"], rows[0]["订单状态"]) == ("JD Logistics", "'=JD1", "Completed")
+    assert rows[1]["快递单号"] == rows[2]["快递单号"] == "\t731000000001"  # the order's first parcel, its number kept as text
+    assert rows[2]["SKU编码"] == "'=MUG-2" and rows[2]["商品名称"] == '杯子, "大号"' and rows[1]["买家留言"] == "第一行\n第二行, 逗号"
+    assert rows[0]["买家留言"] == "\t123456789012" and rows[0]["商家备注"] == "١٢٣٤٥٦٧٨٩٠١٢" and rows[0]["收件人"] == "'\t"
+
+
+def test_the_export_reports_progress_while_it_streams(shop, tea, settings):
+    import io
+
+    from orders import exports
+
+    StockLevel.objects.filter(sku=tea).update(available=10**6)
+    imported(shop, [row(订单号=str(5000 + i), 数量="1", 应付金额="59.90") for i in range(12)])
+    seen = []
+    old, exports.PROGRESS_EVERY = exports.PROGRESS_EVERY, 5
+    try:
+        assert exports.order_export_write(order_export_lines(shop_id=shop.pk), io.BytesIO(), shop_id=shop.pk, progress=seen.append) == 12
+    finally:
+        exports.PROGRESS_EVERY = old
+    assert seen[:2] == [5, 10]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("os.environ.get('DATABASE_URL', '').split(':')[0] not in ('postgres', 'postgresql')")
+def test_the_job_page_sees_rows_done_while_copy_holds_the_connection():
+    """The COPY keeps the job's connection busy to the end: progress goes through a connection of its own."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from orders import exports
+    from shop_admin.kernel.background import background_job_file
+
+    shop = make_shop("进度店")
+    make_sku(shop, price="59.90", stock=10**6, code="TEA-1", name="蜂蜜柚子茶")
+    imported(shop, [row(订单号=str(7000 + i), 数量="1", 应付金额="59.90") for i in range(6)])
+    job = BackgroundJob.objects.create(shop=shop, kind="orders_export", status=BackgroundJob.Status.RUNNING, total=6)
+    seen_by_page = []
+    page = connections.create_connection(DEFAULT_DB_ALIAS)  # what the job page reads, meanwhile
+
+    def write(out, progress):
+        def report(done):
+            progress(done)
+            with page.cursor() as cursor:
+                cursor.execute("SELECT done FROM shop_admin_backgroundjob WHERE id = %s", [job.pk])
+                seen_by_page.append(cursor.fetchone()[0])
+
+        return exports.order_export_write(exports.order_export_lines(shop_id=shop.pk), out, shop_id=shop.pk, progress=report)
+
+    old, exports.PROGRESS_EVERY = exports.PROGRESS_EVERY, 2
+    try:
+        assert background_job_file(job, result_name="o.csv", write=write) == 6
+    finally:
+        exports.PROGRESS_EVERY = old
+        page.close()
+    assert seen_by_page == [2, 4, 6]
+    job.refresh_from_db()
+    assert (job.status, job.done, job.summary) == ("done", 6, {"rows": 6})

@@ -1,14 +1,11 @@
 """The console's CSV order export for ops: the contract's columns, one row per order line, streamed to FILE."""
 from datetime import date
-from itertools import islice
 
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.constants import OrderStatus
-from orders.exports import order_export_lines, order_export_rows
-from orders.resources import EXPORT_HEADERS
+from orders.exports import order_export_lines, order_export_write
 from orders.selectors import OrderFilters
-from shop_admin.kernel.csvio import CsvWriter
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.selectors import shop_get
 
@@ -41,13 +38,6 @@ class Command(BaseCommand):
             created_to=_day(created_to, "--created-to") if created_to else None,
         )
         lines = order_export_lines(shop_id=shop_obj.pk, filters=filters)
-        written = 0
         with open(file, "wb") as out:
-            writer = CsvWriter(out)
-            writer.header(EXPORT_HEADERS)
-            rows = order_export_rows(lines)
-            while chunk := list(islice(rows, 5000)):
-                writer.rows(chunk)
-                written += len(chunk)
-            writer.close()
+            written = order_export_write(lines, out, shop_id=shop_obj.pk)
         self.stdout.write(f"{written} lines written to {file}")
