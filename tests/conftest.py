@@ -53,6 +53,17 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the console's default language (zh-hans): a request or job of an earlier test in English
+    leaves English active in the thread, and a message checked in Chinese would then depend on test order."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def api_rate_limits_off(settings):
     """Tests call faster than any client may; tests/shop_admin/test_rate_limits.py turns the limits on where it checks them."""
     settings.API_RATE_LIMITS_ENABLED = False
