@@ -12,7 +12,13 @@ class LogisticsConfig(AppConfig):
         from logistics.constants import LogisticsEventKind
         from logistics.remedies import logistics_remedies_register
         from logistics.schemas import ShipmentOut, shipment_out
-        from logistics.selectors import order_ids_by_tracking_no, shipments_by_order, shipments_list_cell, shipments_stalled_count
+        from logistics.selectors import (
+            order_ids_by_tracking_no,
+            shipments_brief_by_order,
+            shipments_by_order,
+            shipments_list_cell,
+            shipments_stalled_count,
+        )
         from logistics.services.not_received import not_received_evidence
         from logistics.services.stall import shipment_stall_timeout
         from orders.constants import ExceptionKind
@@ -42,6 +48,7 @@ class LogisticsConfig(AppConfig):
                 list_header=_("快递单号"),
                 list_template="logistics/_order_cell.html",
                 list_cell=shipments_list_cell,
+                list_load=shipments_brief_by_order,
                 bulk_template="logistics/_order_bulk.html",
                 export_columns={
                     "快递公司": lambda shipments: str(shipments[0].get_carrier_display()) if shipments else "",

@@ -28,7 +28,7 @@ def _label(choices, value: str) -> str:
 
 
 def order_rows_html(orders: list, parts: list) -> SafeString:
-    """The `<tr>` of each order of the page, as `templates/orders/_order_table.html` used to draw them."""
+    """The `<tr>` of each row of the page (`orders.selectors.OrderListRow`), as `templates/orders/_order_table.html` used to draw them."""
     tz = timezone.get_current_timezone()
     choose, flag_label, ship_by = _("选择"), _("旗帜"), _("发货截止")
     cell_parts = [part for part in parts if part.list_template or part.list_cell]
@@ -36,12 +36,10 @@ def order_rows_html(orders: list, parts: list) -> SafeString:
     out = []
     for order in orders:
         no = escape(order.order_no)
-        lines = "<br>".join(
-            f"{escape(line.product_name)} {escape(line.spec)} ×{line.quantity}" for line in order.lines.all()
-        )
+        lines = "<br>".join(f"{escape(name)} {escape(spec)} ×{quantity}" for name, spec, quantity in order.lines)
         status = escape(_label(OrderStatus, order.status))
         badges = "".join(
-            f'<span class="badge bad">{escape(_label(ExceptionKind, e.kind))}</span>' for e in order.open_exceptions
+            f'<span class="badge bad">{escape(_label(ExceptionKind, kind))}</span>' for kind in order.open_exception_kinds
         )
         deadline = ""
         if order.status == OrderStatus.PAID and order.ship_deadline:
