@@ -52,31 +52,37 @@ def admin_rows_add() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM orders_orderevent)")
-        if cursor.fetchone()[0]:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM orders_orderevent), EXISTS (SELECT 1 FROM aftersale_aftersalecase)")
+        have_events, have_cases = cursor.fetchone()
+        if have_events and have_cases:
             return
         t = time.monotonic()
-        cursor.execute(
-            "INSERT INTO orders_orderevent (order_id, kind, actor_kind, actor_label, from_status, to_status, reason, data, created_at) "
-            "SELECT id, 'submitted', 'buyer', 'buyer', '', '', '', jsonb_build_object('payable', payable::text), created_at "
-            "FROM orders_order ORDER BY id"
-        )
-        cursor.execute(
-            "INSERT INTO orders_orderevent (order_id, kind, actor_kind, actor_label, from_status, to_status, reason, data, created_at) "
-            "SELECT id, 'transition', 'system', 'payment_callback', 'pending_payment', 'paid', '', '{}'::jsonb, paid_at "
-            "FROM orders_order WHERE paid_at IS NOT NULL ORDER BY paid_at, id"
-        )
-        cursor.execute(
-            "INSERT INTO orders_payment (order_id, channel, purpose, amount, status, channel_txn_id, failure_reason, created_at, settled_at) "
-            "SELECT id, (ARRAY['douyin_pay','wechat','alipay','bank_card'])[1 + id % 4], 'full', payable, 'succeeded', "
-            "'TXN' || lpad(id::text, 12, '0'), '', paid_at, paid_at FROM orders_order WHERE paid_at IS NOT NULL ORDER BY paid_at, id"
-        )
+        if not have_events:  # else an earlier run stopped after the events and payments
+            cursor.execute(
+                "INSERT INTO orders_orderevent (order_id, kind, actor_kind, actor_label, from_status, to_status, reason, data, created_at) "
+                "SELECT id, 'submitted', 'buyer', 'buyer', '', '', '', jsonb_build_object('payable', payable::text), created_at "
+                "FROM orders_order ORDER BY id"
+            )
+            cursor.execute(
+                "INSERT INTO orders_orderevent (order_id, kind, actor_kind, actor_label, from_status, to_status, reason, data, created_at) "
+                "SELECT id, 'transition', 'system', 'payment_callback', 'pending_payment', 'paid', '', '{}'::jsonb, paid_at "
+                "FROM orders_order WHERE paid_at IS NOT NULL ORDER BY paid_at, id"
+            )
+            cursor.execute(
+                "INSERT INTO orders_payment (order_id, channel, purpose, amount, status, channel_txn_id, failure_reason, created_at, settled_at) "
+                "SELECT id, (ARRAY['douyin_pay','wechat','alipay','bank_card'])[1 + id % 4], 'full', payable, 'succeeded', "
+                "'TXN' || lpad(id::text, 12, '0'), '', paid_at, paid_at FROM orders_order WHERE paid_at IS NOT NULL ORDER BY paid_at, id"
+            )
         cursor.execute(
             "INSERT INTO aftersale_aftersalecase (order_id, shop_id, buyer_id, type, status, reason, description, amount, evidence, "
-            "reply_deadline, created_at, updated_at) "
+            "reply_deadline, due_at, created_at, updated_at, is_fragile, rejected_after_inspection, reject_evidence, deductions, "
+            "ruling, ruling_note, arbitration_reason, reject_reason, reship_carrier, reship_tracking_no, return_address, "
+            "return_carrier, return_tracking_no) "
             "SELECT id, shop_id, buyer_id, (ARRAY['return_refund','refund_only','exchange'])[1 + id % 3], "
             "(ARRAY['requested','negotiating','approved'])[1 + id % 3], '质量问题', '性能测试', payable, '[]'::jsonb, "
-            "coalesce(delivered_at, created_at) + interval '3 days', coalesce(delivered_at, created_at), coalesce(delivered_at, created_at) "
+            "coalesce(delivered_at, created_at) + interval '3 days', coalesce(delivered_at, created_at) + interval '3 days', "
+            "coalesce(delivered_at, created_at), coalesce(delivered_at, created_at), false, false, '[]'::jsonb, '[]'::jsonb, "
+            "'', '', '', '', '', '', '', '', '' "
             "FROM orders_order WHERE status IN ('completed', 'delivered') AND id % 20 = 0 ORDER BY id"
         )
         log(f"events, payments and after-sale cases added ({time.monotonic() - t:.1f} s)")
