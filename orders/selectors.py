@@ -309,12 +309,20 @@ def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page:
     # entries instead of 10,000 table rows.
     ids = list(qs.order_by(*order_by).values_list("pk", flat=True)[offset : offset + per_page + 1])
     page_ids = ids[:per_page]
-    by_id = {row[0]: OrderListRow(*row) for row in Order.objects.filter(pk__in=page_ids).values_list(*_LIST_COLUMNS)}
+    by_id: dict[int, OrderListRow] = {}
+    # The orders with their lines joined (one row per line, in line order): one statement for both.
+    with_lines = (
+        Order.objects.filter(pk__in=page_ids)
+        .values_list(*_LIST_COLUMNS, "lines__pk", "lines__product_name", "lines__spec", "lines__quantity")
+        .order_by("pk", "lines__pk")
+    )
+    for *columns, line_pk, name, spec, quantity in with_lines:
+        row = by_id.get(columns[0])
+        if row is None:
+            row = by_id[columns[0]] = OrderListRow(*columns)
+        if line_pk is not None:
+            row.lines.append((name, spec, quantity))
     if by_id:
-        for order_id, name, spec, quantity in (
-            OrderLine.objects.filter(order_id__in=by_id).order_by("pk").values_list("order_id", "product_name", "spec", "quantity")
-        ):
-            by_id[order_id].lines.append((name, spec, quantity))
         for order_id, kind in (
             OrderException.objects.filter(order_id__in=by_id, status=ExceptionStatus.OPEN).order_by("pk").values_list("order_id", "kind")
         ):
