@@ -86,3 +86,23 @@ def order_rows_html(orders: list, parts: list) -> SafeString:
         )
     return mark_safe("".join(out))
 
+
+
+def order_filter_fields_html(form) -> SafeString:
+    """The filter bar's labelled fields, as `templates/orders/order_list.html` drew them with a loop over the form.
+
+    The loop's tags (an `if` per field, the label, the error, the search box's attributes) were a tenth of the page.
+    """
+    search_title = conditional_escape(_("按 / 键快速搜索"))
+    out = []
+    for field in form.visible_fields():
+        if field.name == "q":
+            title = f' title="{search_title}"'
+            value = conditional_escape(field.value() or "")
+            placeholder = conditional_escape(field.field.widget.attrs.get("placeholder", ""))
+            control = f'<input type="search" name="q" value="{value}" placeholder="{placeholder}" data-search maxlength="60">'
+        else:
+            title, control = "", conditional_escape(str(field))
+        error = f'<span class="error" role="alert">{conditional_escape(field.errors[0])}</span>' if field.errors else ""
+        out.append(f"\n  <label{title}>{conditional_escape(field.label)}\n    {control}\n    {error}\n  </label>\n  ")
+    return mark_safe("".join(out))
