@@ -1,19 +1,28 @@
 """Reads of after-sale cases: the workbench and the open API's list, one case, the dashboard and the order pages."""
+import base64
+import binascii
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus, AfterSaleType, douyin_code
+from aftersale.constants import (
+    AWAITING_MERCHANT,
+    AfterSaleStatus,
+    AfterSaleType,
+    douyin_code,
+)
 from aftersale.models import AfterSaleCase
 from orders.models import OrderEvent
-from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
+from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
-from shop_admin.kernel.errors import NotFound
+from shop_admin.kernel.errors import Invalid, NotFound
+from shop_admin.kernel.models import Shop
 
 
 def aftersale_awaiting_merchant_count(*, shop_id: int, now: datetime, cap: int = DASHBOARD_COUNT_CAP) -> int:
@@ -23,8 +32,16 @@ def aftersale_awaiting_merchant_count(*, shop_id: int, now: datetime, cap: int =
 
 def aftersale_awaiting_merchant_nearest(*, shop_id: int) -> datetime | None:
     """The nearest reply deadline of the cases the merchant must answer."""
-    waiting = AfterSaleCase.objects.filter(shop_id=shop_id, status__in=AWAITING_MERCHANT)
-    return waiting.aggregate(nearest=Min("reply_deadline"))["nearest"]
+    # The first entry of each status in the (shop, status, reply_deadline) index, in one statement: MIN over
+    # the status list read every waiting case (tens of thousands in a big shop).
+    firsts = {
+        status: Subquery(
+            AfterSaleCase.objects.filter(shop_id=shop_id, status=status).order_by("reply_deadline").values("reply_deadline")[:1]
+        )
+        for status in AWAITING_MERCHANT
+    }
+    row = Shop.objects.filter(pk=shop_id).annotate(**firsts).values_list(*firsts).first()
+    return min((at for at in row or () if at is not None), default=None)
 
 
 def aftersale_daily_counts(*, shop_id: int, start: date, end: date) -> dict[date, int]:
@@ -38,7 +55,7 @@ def aftersale_daily_counts(*, shop_id: int, start: date, end: date) -> dict[date
         )
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not Count("pk"): COUNT(*) is answered from the (shop, created_at) index alone
         .order_by()
     )
     return {row["day"]: row["n"] for row in rows}
@@ -51,6 +68,23 @@ class CaseFilters:
     order_no: str | None = None
 
 
+def _cursor_decode(cursor: str) -> tuple[datetime | None, int]:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
+        moment = None if stamp == "-" else parse_datetime(stamp)
+        if stamp != "-" and moment is None:
+            raise ValueError
+        # A forged cursor's +20:00 offset would reach PostgreSQL as a 500: the API's one range check first.
+        return (api_datetime_check(moment) if moment else None), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid(_("cursor 无效"), code="invalid_cursor", details={"fields": {"cursor": _("请使用上一页返回的 next_cursor")}}) from None
+
+
+def _cursor_encode(case: AfterSaleCase) -> str:
+    stamp = case.due_at.isoformat() if case.due_at else "-"
+    return base64.urlsafe_b64encode(f"{stamp}|{case.pk}".encode()).decode()
+
+
 def _page_queryset(*, shop_ids: set[int], filters: CaseFilters, cursor: str | None):
     qs = AfterSaleCase.objects.filter(shop_id__in=shop_ids)
     if filters.status:
@@ -60,7 +94,7 @@ def _page_queryset(*, shop_ids: set[int], filters: CaseFilters, cursor: str | No
     if filters.order_no:
         qs = qs.filter(order__order_no=filters.order_no.strip())
     if cursor:
-        moment, pk = feed_cursor_decode(cursor, nullable=True)
+        moment, pk = _cursor_decode(cursor)
         if moment is None:
             qs = qs.filter(due_at__isnull=True, pk__gt=pk)
         else:
@@ -74,7 +108,7 @@ def aftersale_page(
     """The shops' cases, nearest deadline first (finished cases, which have none, last), keyset-paginated on (due_at, id)."""
     qs = _page_queryset(shop_ids=shop_ids, filters=filters, cursor=cursor).select_related("order", "refund")
     page = list(qs[: limit + 1])
-    next_cursor = feed_cursor_encode(page[limit - 1].due_at, page[limit - 1].pk) if len(page) > limit else None
+    next_cursor = _cursor_encode(page[limit - 1]) if len(page) > limit else None
     return page[:limit], next_cursor
 
 
@@ -93,7 +127,7 @@ def aftersale_list_rows(
     next_cursor = None
     if len(rows) > limit:
         pk, due_at = rows[limit - 1][0], rows[limit - 1][8]
-        next_cursor = feed_cursor_encode(due_at, pk)
+        next_cursor = base64.urlsafe_b64encode(f"{due_at.isoformat() if due_at else '-'}|{pk}".encode()).decode()
     types = {value: str(label) for value, label in AfterSaleType.choices}
     statuses = {value: str(label) for value, label in AfterSaleStatus.choices}
     zone = timezone.get_current_timezone()

@@ -15,20 +15,28 @@ class LogisticsConfig(AppConfig):
         from logistics.schemas import ShipmentOut, shipment_out
         from logistics.selectors import (
             order_ids_by_tracking_no,
+            shipments_brief_by_order,
             shipments_by_order,
             shipments_export_sql,
             shipments_list_cell,
             shipments_stalled_count,
         )
         from logistics.services.not_received import not_received_evidence
-        from logistics.services.stall import shipment_stall_timeout, stalled_flag_clear_on_resolve
+        from logistics.services.stall import (
+            shipment_stall_timeout,
+            stalled_flag_clear_on_resolve,
+        )
         from orders.constants import ExceptionKind
         from orders.events import order_event_kinds_register
-        from orders.exception_hooks import exception_resolved_register
         from orders.evidence import exception_evidence_register
+        from orders.exception_hooks import exception_resolved_register
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.background import background_job_kind_register
-        from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
+        from shop_admin.kernel.console import (
+            DashboardTile,
+            console_nav_register,
+            dashboard_tile_register,
+        )
         from shop_admin.kernel.deadlines import deadline_register
 
         deadline_register(apply_due=shipment_stall_timeout, label=_("物流停滞"))
@@ -51,6 +59,7 @@ class LogisticsConfig(AppConfig):
                 list_header=_("快递单号"),
                 list_template="logistics/_order_cell.html",
                 list_cell=shipments_list_cell,
+                list_load=shipments_brief_by_order,
                 bulk_template="logistics/_order_bulk.html",
                 export_columns={
                     "快递公司": lambda shipments: str(shipments[0].get_carrier_display()) if shipments else "",

@@ -2,6 +2,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -52,7 +53,23 @@ def shipments_export_sql(shop_id: int) -> PartExportSql:
     )
 
 
-def shipments_list_cell(shipments: list[Shipment]) -> str:
+class ParcelBrief(NamedTuple):
+    """A parcel as the order list's cell shows it."""
+
+    carrier: str
+    tracking_no: str
+
+
+def shipments_brief_by_order(order_ids: list[int]) -> dict[int, list[ParcelBrief]]:
+    """The carrier and tracking number of these orders' parcels, oldest parcel first, in one query (no timelines)."""
+    by_order: dict[int, list[ParcelBrief]] = defaultdict(list)
+    rows = Shipment.objects.filter(order_id__in=order_ids).order_by("shipped_at", "pk").values_list("order_id", "carrier", "tracking_no")
+    for order_id, carrier, tracking_no in rows:
+        by_order[order_id].append(ParcelBrief(carrier, tracking_no))
+    return by_order
+
+
+def shipments_list_cell(shipments: list[Shipment | ParcelBrief]) -> str:
     """The order list's parcels cell (as `logistics/_order_cell.html` draws it), written without the template engine."""
     return mark_safe("<br>".join(f"{escape(_carrier_label(s.carrier))} {escape(s.tracking_no)}" for s in shipments))
 

@@ -32,17 +32,21 @@ def _day_start(day: date) -> datetime:
 
 def order_day_rows(*, shop_id: int, start: date, end: date) -> dict[date, dict]:
     """Counted live: per day from start to end (inclusive) with orders, their count, GMV paid, paid and closed ones."""
+    orders = Order.objects.filter(
+        shop_id=shop_id, created_at__gte=_day_start(start), created_at__lt=_day_start(end + timedelta(days=1))
+    )
+    sums = {
+        "orders": Count("pk"),
+        "gmv": Sum("paid_amount"),
+        "paid_orders": Count("pk", filter=Q(paid_at__isnull=False)),
+        "refunded": Count("pk", filter=Q(status=OrderStatus.CLOSED)),
+    }
+    if start == end:
+        # One day (the dashboard's today): a plain aggregate, without converting and hashing every order's local day.
+        row = orders.aggregate(**sums)
+        return {start: row} if row["orders"] else {}
     rows = (
-        Order.objects.filter(shop_id=shop_id, created_at__gte=_day_start(start), created_at__lt=_day_start(end + timedelta(days=1)))
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(
-            orders=Count("pk"),
-            gmv=Sum("paid_amount"),
-            paid_orders=Count("pk", filter=Q(paid_at__isnull=False)),
-            refunded=Count("pk", filter=Q(status=OrderStatus.CLOSED)),
-        )
-        .order_by()
+        orders.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone())).values("day").annotate(**sums).order_by()
     )
     return {row["day"]: {k: v for k, v in row.items() if k != "day"} for row in rows}
 

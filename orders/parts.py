@@ -19,12 +19,16 @@ class OrderPart:
     # the order page: a panel (gets `order`, `rows`) and form controls inside the actions card (also `actions`)
     panel_template: str = ""
     actions_template: str = ""
-    # the order list: a column header and its cell (gets `order`, `rows`), and buttons of the bulk bar (gets `perms`)
+    # the order list: a column header and its cell (gets `order`, the list's row, and `rows`), and buttons of the bulk
+    # bar (gets `perms`)
     list_header: Any = ""
     list_template: str = ""
     # or the cell as a function (the order's rows -> HTML marked safe, anything else is escaped): the list draws
     # it without a template per row, which at 20-100 rows a page is most of the list's time
     list_cell: Callable[[list[Any]], Any] | None = None
+    # the rows `list_cell` gets, if it needs less than `load` reads (order ids -> rows, one query): a list page
+    # needs a parcel's carrier and number, not its timeline
+    list_load: Callable[[list[int]], dict[int, list[Any]]] | None = None
     bulk_template: str = ""
     # the CSV export: contract header -> its value from the order's rows
     export_columns: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
@@ -93,6 +97,20 @@ def order_parts_attach(orders: list) -> None:
     loaded = {part.name: part.load(ids) if ids else {} for part in order_parts()}
     for order in orders:
         order.part_rows = [PartRows(part=part, rows=loaded[part.name].get(order.pk, [])) for part in order_parts()]
+
+
+def order_parts_attach_for_list(rows: list) -> None:
+    """Give each row of the order list `part_rows`: the parts with a list column and the rows their cell draws.
+
+    A part without a column in the list is not read at all; one with `list_load` reads only what its cell shows.
+    """
+    ids = [row.pk for row in rows]
+    shown = [part for part in order_parts() if part.list_cell or part.list_template]
+    loaded = {
+        part.name: ((part.list_load if part.list_cell and part.list_load else part.load)(ids) if ids else {}) for part in shown
+    }
+    for row in rows:
+        row.part_rows = [PartRows(part=part, rows=loaded[part.name].get(row.pk, [])) for part in shown]
 
 
 def order_part_export_columns() -> dict[str, Callable[[list[Any]], str]]:

@@ -30,7 +30,7 @@ DEBUG = not PRODUCTION
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shop_admin.kernel.admin_site.PlatformAdminConfig",  # django.contrib.admin, its site remembering the navigation
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

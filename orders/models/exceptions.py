@@ -59,6 +59,12 @@ class OrderException(models.Model):
             ),
             # The bell's "escalated" to-dos: a shop's newest escalations.
             models.Index(fields=["shop", "escalated_at"], name="exception_shop_escalated", condition=Q(escalated_at__isnull=False)),
+            # The dashboard tile's nearest deadline of the open ones (it read every open exception's row).
+            models.Index(
+                fields=["shop", "deadline"],
+                name="exception_open_deadline",
+                condition=Q(status=ExceptionStatus.OPEN, deadline__isnull=False),
+            ),
         ]
         constraints = [
             # One open exception of a kind per order: raising it again is a no-op, not a duplicate.

@@ -88,6 +88,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "phone"], name="order_shop_phone"),
             models.Index(fields=["shop", "-paid_at", "-id"], name="order_shop_paid"),
             models.Index(fields=["shop", "ship_deadline"], name="order_ship_due", condition=Q(status=OrderStatus.PAID)),
+            # The dashboard's risk-review tile: the few paid orders held for review (it read every paid order's row).
+            models.Index(
+                fields=["shop", "id"],
+                name="order_risk_review",
+                condition=Q(status=OrderStatus.PAID) & (Q(needs_risk_review=True) | Q(is_frozen=True)),
+            ),
             # Deadline look-ups of the sweep: only rows still waiting are indexed.
             models.Index(
                 fields=["pay_deadline"], name="order_pay_due", condition=Q(status=OrderStatus.PENDING_PAYMENT)

@@ -26,7 +26,7 @@ from orders.services.lifecycle import (
     order_remark_set,
     order_risk_approve,
 )
-from orders.views.order_rows import order_rows_html
+from orders.views.order_rows import order_filter_fields_html, order_rows_html
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
@@ -60,6 +60,7 @@ def order_list_view(request):
         "form": form,
         "orders": orders,
         "rows_html": order_rows_html(orders, parts),
+        "filter_fields": "" if request.headers.get("HX-Request") else order_filter_fields_html(form),
         "page_no": page_no,
         "has_next": has_next,
         "query": query.urlencode(),

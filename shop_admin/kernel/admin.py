@@ -124,6 +124,8 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     ordering = ["-pk"]
     paginator = EstimatedCountPaginator
+    # Django's changelist with its rows written by `large_admin.large_result_list` (the same markup, per-column facts found once).
+    change_list_template = "admin/large_table_change_list.html"
     show_full_result_count = False
     list_per_page = 50
 

@@ -17,15 +17,16 @@ SESSION_KEY = "current_shop_id"
 
 
 def current_membership(request) -> Membership | None:
-    memberships = Membership.objects.filter(user=request.user).select_related("shop").order_by("shop_id")
+    memberships = list(Membership.objects.filter(user=request.user).select_related("shop").order_by("shop_id"))
+    # The roles are in hand: the permission checks of this request (permissions.user_role) need not ask again.
+    request.user.__dict__.setdefault("_shop_roles", {}).update({m.shop_id: m.role for m in memberships})
     chosen = request.session.get(SESSION_KEY)
     if chosen is not None:
         membership = next((m for m in memberships if m.shop_id == chosen), None)
         if membership:
             return membership
-    all_memberships = list(memberships[:2])
     # A user of exactly one shop never has to choose.
-    return all_memberships[0] if len(all_memberships) == 1 else None
+    return memberships[0] if len(memberships) == 1 else None
 
 
 def shop_required(view):

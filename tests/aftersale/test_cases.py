@@ -73,3 +73,31 @@ def test_aftersale_list_shows_my_cases_waiting_first_and_not_other_shops(deliver
     stranger = Client()
     stranger.force_login(make_member(make_shop("隔壁店")))
     assert delivered.order_no not in stranger.get("/aftersales/").content.decode()
+
+
+def test_the_dashboard_tile_shows_the_earliest_reply_deadline_among_cases_waiting_on_the_merchant(delivered, buyer, owner):
+    from django.utils import timezone
+
+    from aftersale.selectors import aftersale_awaiting_merchant_nearest
+    from tests.factories import make_shop
+
+    # given cases waiting on the merchant in several states, one already settled and another shop's, each due at its own time
+    case = aftersale_open(order=delivered, actor=Actor.for_buyer(buyer), case_type="return_refund", reason="与描述不符")
+    now = timezone.now().replace(microsecond=0)
+    row = AfterSaleCase.objects.filter(pk=case.pk).values()[0]
+    other_shop = make_shop("隔壁店")
+    AfterSaleCase.objects.filter(pk=case.pk).update(reply_deadline=now + timedelta(hours=5))
+    AfterSaleCase.objects.bulk_create(
+        AfterSaleCase(**{**row, "id": None, "status": status, "reply_deadline": now + timedelta(hours=hours), "shop_id": shop_id})
+        for status, hours, shop_id in [
+            ("negotiating", 3, case.shop_id),
+            ("inspecting", 2, case.shop_id),
+            ("refunded", 1, case.shop_id),  # settled: nothing to answer
+            ("requested", 0.5, other_shop.pk),  # not this shop's
+        ]
+    )
+    # when the nearest deadline is asked, then it is the inspecting case's; none once nothing waits
+    assert aftersale_awaiting_merchant_nearest(shop_id=case.shop_id) == now + timedelta(hours=2)
+    assert aftersale_awaiting_merchant_nearest(shop_id=other_shop.pk) == now + timedelta(minutes=30)
+    AfterSaleCase.objects.filter(shop_id=case.shop_id).update(status="refunded")
+    assert aftersale_awaiting_merchant_nearest(shop_id=case.shop_id) is None

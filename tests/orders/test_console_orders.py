@@ -102,6 +102,33 @@ def test_query_count_is_the_same_for_20_and_100_rows(console, sku, place_order):
     assert counts[20] <= 12
 
 
+def test_a_row_shows_every_line_in_order_its_open_exceptions_and_its_parcels(shop, console, place_order, pay, merchant_api):
+    from orders.constants import ExceptionKind
+    from orders.models import OrderException
+
+    # given an order of two lines (a name that needs escaping), shipped, with an open exception, and a bare order
+    first, second = make_sku(shop, stock=5, name="耳机 <Pro>"), make_sku(shop, stock=5, name="充电宝")
+    order = place_order((first, 2), (second, 1))
+    pay(order["order_no"])
+    status, _body = merchant_api.post(f"/merchant/orders/{order['order_no']}/ship", {"carrier": "ZTO", "tracking_no": "73100000000999"})
+    assert status == 200
+    OrderException.objects.create(
+        order=Order.objects.get(order_no=order["order_no"]), shop=shop, kind="oversell", status="open", detail="超卖"
+    )
+    bare = place_order((second, 1))
+    # when the list is drawn
+    page = html(console.get("/orders/"))
+    row = page.split(f'value="{order["order_no"]}"')[1].split("</tr>")[0]
+    bare_row = page.split(f'value="{bare["order_no"]}"')[1].split("</tr>")[0]
+    # then the lines are there in order, escaped, with the exception's badge and the parcel's carrier and number
+    lines = Order.objects.get(order_no=order["order_no"]).lines.order_by("pk")
+    assert "<br>".join(f"{line.product_name.replace('<', '&lt;').replace('>', '&gt;')} {line.spec} ×{line.quantity}" for line in lines) in row
+    assert "&lt;Pro&gt;" in row and "<Pro>" not in row
+    assert f'<span class="badge bad">{ExceptionKind.OVERSELL.label}</span>' in row
+    assert "73100000000999" in row and "73100000000999" not in bare_row
+    assert "badge bad" not in bare_row
+
+
 def test_htmx_filter_returns_only_the_table(console, sku, place_order):
     order = place_order((sku, 1))
     partial = html(console.get("/orders/", {"q": order["order_no"]}, headers={"HX-Request": "true"}))

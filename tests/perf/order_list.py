@@ -142,8 +142,10 @@ ORDER_COLUMNS = (
 )
 LINE_COLUMNS = ("order_id", "sku_id", "stock_level_id", "quantity", "unit_price", "line_total", "sku_code",
                 "product_name", "spec", "product_snapshot", "stock_state")
-SHIPMENT_COLUMNS = ("order_id", "shop_id", "carrier", "tracking_no", "status", "shipped_at", "last_event_at", "signed_at")
-EXCEPTION_COLUMNS = ("order_id", "shop_id", "kind", "status", "detail", "data", "opened_at", "resolution")
+SHIPMENT_COLUMNS = ("order_id", "shop_id", "carrier", "tracking_no", "status", "shipped_at", "last_event_at", "signed_at",
+                    "door_delivery", "is_reship", "freight_payer", "last_event_code")
+EXCEPTION_COLUMNS = ("order_id", "shop_id", "kind", "status", "detail", "data", "opened_at", "resolution",
+                     "evidence", "remedy", "note", "resolved_by_label")
 
 
 def yuan(fen: int) -> str:
@@ -357,10 +359,11 @@ def load(n_big: int, n_small: int, seed: int) -> dict:
                     ship_status = "signed" if delivered_ts else "rejected" if status == "rejected" else "in_transit"
                     shipments.append((oid, shop_id, carrier, tracking_no, ship_status, stamp(shipped_ts),
                                       stamp(min(shipped_ts + rng.uniform(3600, 2 * DAY), now_ts)),
-                                      stamp(delivered_ts) if delivered_ts else None))
+                                      stamp(delivered_ts) if delivered_ts else None, False, False, "buyer", ""))
                 if exception_kind:
                     exceptions.append((oid, shop_id, exception_kind, "open", "性能测试：待处理异常",
-                                       Jsonb({"source": "perf"}), stamp(min(updated_ts + 600, now_ts)), ""))
+                                       Jsonb({"source": "perf"}), stamp(min(updated_ts + 600, now_ts)), "",
+                                       Jsonb([]), "", "", ""))
         log(f"orders: {total:,} ({n_big:,} in {BIG_SHOP}, {n_small:,} in {SMALL_SHOP}) ({time.monotonic() - t1:.1f} s)")
 
         t1 = time.monotonic()
@@ -394,17 +397,20 @@ def load(n_big: int, n_small: int, seed: int) -> dict:
 
 
 def check_columns() -> None:
-    """Fail early, and say why, if orders_order gained a NOT NULL column the loader does not fill."""
+    """Fail early, and say why, if a table the loader COPYs into gained a NOT NULL column the loader does not fill."""
     from django.db import connection
 
+    loaded = {"orders_order": ORDER_COLUMNS, "orders_orderline": LINE_COLUMNS, "logistics_shipment": SHIPMENT_COLUMNS,
+              "orders_orderexception": EXCEPTION_COLUMNS}
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders_order' "
-            "AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'"
-        )
-        missing = {row[0] for row in cursor.fetchall()} - set(ORDER_COLUMNS)
-    if missing:
-        sys.exit(f"order_list.py: orders_order has NOT NULL columns the loader does not fill: {sorted(missing)}")
+        for table, columns in loaded.items():
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                "AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'", [table]
+            )
+            missing = {row[0] for row in cursor.fetchall()} - set(columns)
+            if missing:
+                sys.exit(f"order_list.py: {table} has NOT NULL columns the loader does not fill: {sorted(missing)}")
 
 
 # --- measuring -----------------------------------------------------------------------------------

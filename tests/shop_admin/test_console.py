@@ -108,3 +108,32 @@ def test_money_is_formatted_as_yuan():
 
     assert yuan("1234.5") == "¥1,234.50"
     assert yuan(0) == "¥0.00"
+
+
+def test_dashboard_order_tiles_count_only_this_shop_and_follow_a_payment(shop, sku, owner, place_order, pay, buyer_api):
+    import re
+
+    from tests.factories import make_sku, order_payload
+
+    # given one unpaid and one paid order here, and an unpaid one in another shop
+    unpaid = place_order((sku, 1))
+    pay(place_order((sku, 1))["order_no"])
+    other = make_shop("隔壁店")
+    status, _body = buyer_api.post("/orders", order_payload(other, (make_sku(other, stock=5), 1)))
+    assert status == 201
+    client = signed_in(owner)
+
+    def tiles() -> dict[str, int]:
+        page = client.get("/").content.decode()
+        return {href: int(n) for href, n in re.findall(r'<a class="tile[^"]*" href="([^"]+)"><span>[^<]*</span><strong>(\d+)', page)}
+
+    # when the dashboard is loaded, then the four order tiles count this shop's orders only
+    before = tiles()
+    assert before["/orders/?status=pending_payment"] == 1
+    assert before["/orders/?status=paid"] == 1
+    assert before["/orders/?status=paid&amp;ship_due=soon"] <= 1
+    assert before["/orders/?status=paid&amp;exception=risk_review"] == 0
+    # and the next load counts again: the unpaid order paid moves from one tile to the other
+    pay(unpaid["order_no"])
+    after = tiles()
+    assert after["/orders/?status=pending_payment"] == 0 and after["/orders/?status=paid"] == 2
