@@ -145,6 +145,17 @@ def stock_unoccupy_lines(lines: Iterable[OrderLine]) -> None:
     _set_state(occupied, LineStock.RELEASED)
 
 
+def stock_unoccupy_line_rows(rows: Iterable[tuple[int, int, int]]) -> None:
+    """`stock_unoccupy_lines` for occupied lines given as (line id, stock row id, quantity): a sweep's batch, no instances."""
+    rows = [row for row in rows if row[1] is not None]
+    totals: dict[int, int] = defaultdict(int)
+    for _line_id, level_id, quantity in rows:
+        totals[level_id] += quantity
+    stock_levels_move({level_id: {"available": +n, "occupied": -n} for level_id, n in totals.items()})
+    if rows:
+        OrderLine.objects.filter(pk__in=[row[0] for row in rows], stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
+
+
 def stock_relock_lines(lines: list[OrderLine], *, province: str) -> list[OrderLine]:
     """Take the lock again for released lines (a new payment attempt); return the lines still short."""
     short = []
