@@ -47,7 +47,7 @@ def aftersale_reply_timeout_batch(*, now: datetime, apply_one) -> int:
     due = list(
         AfterSaleCase.objects.filter(status__in=DUE_STATUSES, reply_deadline__lte=now)
         .order_by("reply_deadline", "pk")
-        .values_list("pk", "order_id")[: settings.AFTERSALE_SWEEP_BATCH_SIZE]
+        .values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]
     )
     if not due:
         return 0
