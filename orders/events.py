@@ -243,6 +243,11 @@ def stock_transferred_event(*, order: Order, actor: Actor, warehouse_id: int, li
     )
 
 
+def stock_returned_event(*, order: Order, actor: Actor, reason: str, source: str, lines: list[dict]) -> OrderEvent:
+    """Shipped units came back on sale. reason: why. data: source (aftersale:<id>), lines (line_id, sku_id, quantity, stock_level_id)."""
+    return order_event_append(order=order, kind=EventKind.STOCK_RETURNED, actor=actor, reason=reason, data={"source": source, "lines": lines})
+
+
 def order_recovered_event(*, order: Order, actor: Actor, old: Order, new: Order) -> OrderEvent:
     """Recovery (订单召回), written on both orders. data: recovered_from, recovered_to (order numbers), payable."""
     return order_event_append(

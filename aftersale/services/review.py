@@ -34,6 +34,7 @@ from aftersale.models import AfterSaleCase
 from aftersale.services.common import (
     ZERO,
     case_end,
+    case_lines_map,
     case_lock,
     case_refund,
     case_refundable,
@@ -46,6 +47,7 @@ from logistics.constants import ShipmentStatus
 from logistics.models import Shipment
 from logistics.services import tracking_validate
 from orders.constants import OrderStatus
+from orders.services.stock import stock_return_lines
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Invalid
@@ -242,6 +244,8 @@ def case_refund_after_inspection(case: AfterSaleCase, actor: Actor, *, now: date
     case.deductions = deductions
     amount = claim - sum((Decimal(d["amount"]) for d in deductions), ZERO)
     case_refund(case, actor, amount=amount, reason=reason)
+    # The returned goods are in the merchant's hands and the case is settled: they go back on sale where they left from.
+    stock_return_lines(order=case.order, lines=case_lines_map(case), actor=actor, reason=_("退货验收后入库"), source=f"aftersale:{case.pk}")
     case_end(case, actor, now)
     aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=reason)
     return from_status
