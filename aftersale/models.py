@@ -129,6 +129,18 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
     def approve_refund(self) -> None:
         """Agreed to a refund without a return: the money goes back now."""
 
+    @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.APPROVED, conditions=[wants_money_only])
+    def await_interception(self) -> None:
+        """Agreed to a refund, but the goods are on their way to the buyer: the parcel is intercepted first."""
+
+    @transition(field=status, source=S.APPROVED, target=S.REFUNDED, conditions=[wants_money_only])
+    def refund_intercepted(self) -> None:
+        """The interception worked (the parcel goes back, or is back in the shop): the money goes back now."""
+
+    @transition(field=status, source=S.APPROVED, target=S.AWAITING_RETURN, conditions=[wants_money_only])
+    def return_after_signing(self) -> None:
+        """The parcel was signed before the interception took: the refund now waits for the goods to come back."""
+
     @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING, S.INSPECTING], target=S.REJECTED)
     def reject(self) -> None:
         """Refused with a reason and evidence; the buyer may ask the platform."""
