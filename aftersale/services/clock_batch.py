@@ -33,6 +33,7 @@ from orders.models import Buyer, Order, Refund
 from orders.services.lifecycle import orders_auto_confirm_resume_many
 from orders.services.refunds_batch import BATCH_ORDER_STATUSES, RefundClaim, refunds_create_many
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.bulk import ids_in
 from shop_admin.kernel.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -55,14 +56,14 @@ def aftersale_reply_timeout_batch(*, now: datetime, apply_one) -> int:
         # Orders first, as every after-sale action locks them, in id order; then the cases.
         order_status = dict(
             Order.objects.select_for_update(skip_locked=True)
-            .filter(pk__in={order_id for _pk, order_id in due})
+            .filter(pk__in=ids_in({order_id for _pk, order_id in due}))
             .order_by("pk")
             .values_list("pk", "status")
         )
         locked = {
             row[0]: row
             for row in AfterSaleCase.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=[pk for pk, order_id in due if order_id in order_status], status__in=DUE_STATUSES, reply_deadline__lte=now)
+            .filter(pk__in=ids_in(pk for pk, order_id in due if order_id in order_status), status__in=DUE_STATUSES, reply_deadline__lte=now)
             .order_by("pk")
             .values_list(*CASE_COLUMNS)
         }
@@ -97,10 +98,10 @@ def _candidates(batch: list[tuple], order_status: dict[int, str]) -> list[tuple]
     if not rows:
         return []
     buyer_ids = [row[2] for row in rows]
-    flagged = set(Buyer.objects.filter(pk__in=buyer_ids, is_flagged=True).values_list("pk", flat=True))
+    flagged = set(Buyer.objects.filter(pk__in=ids_in(buyer_ids), is_flagged=True).values_list("pk", flat=True))
     since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     refunds_today = dict(
-        Refund.objects.filter(order__buyer_id__in=buyer_ids, created_at__gte=since)
+        Refund.objects.filter(order__buyer_id__in=ids_in(buyer_ids), created_at__gte=since)
         .exclude(status=RefundStatus.FAILED)
         .values_list("order__buyer_id")
         .annotate(n=Count("pk"))
@@ -119,7 +120,7 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
     actor = Actor.system("aftersale_reply_timeout")
     reason = _("商家超时未处理，系统自动同意")
     covered: dict[int, dict[int, int]] = {row[0]: {} for row in rows}
-    for case_id, line_id, quantity in AfterSaleLine.objects.filter(case_id__in=list(covered)).values_list("case_id", "line_id", "quantity"):
+    for case_id, line_id, quantity in AfterSaleLine.objects.filter(case_id__in=ids_in(covered)).values_list("case_id", "line_id", "quantity"):
         covered[case_id][line_id] = quantity
     made = refunds_create_many(
         claims=[RefundClaim(order_id=row[1], amount=row[5], lines=covered[row[0]], source=f"aftersale:{row[0]}") for row in rows],
@@ -132,8 +133,8 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
     order_ids = [row[1] for row in done]
     # The order's auto-confirm runs again once no case of it is open (no other case of these orders is in the batch).
     open_elsewhere = set(
-        AfterSaleCase.objects.filter(order_id__in=order_ids, status__in=OPEN_STATUSES)
-        .exclude(pk__in=[row[0] for row in done])
+        AfterSaleCase.objects.filter(order_id__in=ids_in(order_ids), status__in=OPEN_STATUSES)
+        .exclude(pk__in=ids_in(row[0] for row in done))
         .values_list("order_id", flat=True)
     )
     orders_auto_confirm_resume_many(

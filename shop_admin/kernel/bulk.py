@@ -3,7 +3,8 @@
 `rows_copy` takes plain dicts of column values (building 100,000 model instances
 costs more than writing them) and streams them with COPY inside the caller's
 transaction; `ids_allocate` gives rows their ids from the table's sequence first, so
-rows that refer to them can be built before anything is written. No model `save()`
+rows that refer to them can be built before anything is written; `ids_in` passes a long id
+list to a query as one array. No model `save()`
 runs: callers are services that build complete rows themselves.
 """
 import json
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 
@@ -32,6 +34,15 @@ def ids_allocate(model: type[models.Model], count: int) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, model._meta.pk.column, count]
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def ids_in(ids: Iterable[int]):
+    """For `pk__in=ids_in(ids)` with hundreds of ids (a sweep's batch): one array parameter instead of one per id, which
+    Django prepares and psycopg quotes one by one (PostgreSQL; a plain list elsewhere)."""
+    ids = list(ids)
+    if connection.vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
 def rows_copy(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
