@@ -1,4 +1,4 @@
-"""The reply-timeout sweep in batches: one transaction and a fixed number of statements per batch of due cases.
+"""The after-sale sweeps in batches: one transaction and a fixed number of statements per batch of due cases.
 
 The per-case path (`clock._reply_timeout`, what an RQ wake-up for one case runs) goes through
 the services a clerk uses: about 45 statements and a commit per claim. The sweep after an
@@ -14,6 +14,9 @@ case of the batch (returns, reships, flagged buyers, shipped orders to intercept
 refunds, a settlement, a channel that answers by callback) runs the per-case path inside the
 same transaction, each in its own savepoint, so the outcome never depends on which path ran.
 The rows are read as plain values: building model instances was most of a batch's Python time.
+The return timeout (an agreed return not shipped in time closes the case) goes the same way:
+set-wise for a case that is its order's only due one, one by one otherwise; the inspection
+timeout locks its batch at once and applies each case in a savepoint.
 """
 import logging
 from collections import Counter
@@ -43,47 +46,106 @@ DUE_STATUSES = [S.REQUESTED, S.NEGOTIATING]
 CASE_COLUMNS = ("pk", "order_id", "buyer_id", "type", "status", "amount")
 
 
-def aftersale_reply_timeout_batch(*, now: datetime, apply_one) -> int:
-    """One batch of the sweep: lock, re-check, apply the common shape set-wise and the rest one by one."""
+def _lock_due(*, statuses: list[str], deadline: str, now: datetime) -> tuple[dict[int, str], list[tuple]]:
+    """A batch of due cases locked (orders first, as every after-sale action locks them, in id order; then the cases; SKIP
+    LOCKED) and re-checked under the lock: the orders' statuses and the cases' CASE_COLUMNS rows, in deadline order."""
     due = list(
-        AfterSaleCase.objects.filter(status__in=DUE_STATUSES, reply_deadline__lte=now)
-        .order_by("reply_deadline", "pk")
+        AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now})
+        .order_by(deadline, "pk")
         .values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]
     )
     if not due:
+        return {}, []
+    order_status = dict(
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids_in({order_id for _pk, order_id in due}))
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    locked = {
+        row[0]: row
+        for row in AfterSaleCase.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids_in(pk for pk, order_id in due if order_id in order_status), status__in=statuses, **{f"{deadline}__lte": now})
+        .order_by("pk")
+        .values_list(*CASE_COLUMNS)
+    }
+    return order_status, [locked[pk] for pk, _order_id in due if pk in locked]
+
+
+def _apply_each(case_ids: list[int], now: datetime, apply_one) -> int:
+    """The per-case path for the locked cases the set-wise one left, each in its own savepoint of the batch's transaction."""
+    if not case_ids:
         return 0
-    with transaction.atomic():
-        # Orders first, as every after-sale action locks them, in id order; then the cases.
-        order_status = dict(
-            Order.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids_in({order_id for _pk, order_id in due}))
-            .order_by("pk")
-            .values_list("pk", "status")
-        )
-        locked = {
-            row[0]: row
-            for row in AfterSaleCase.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids_in(pk for pk, order_id in due if order_id in order_status), status__in=DUE_STATUSES, reply_deadline__lte=now)
-            .order_by("pk")
-            .values_list(*CASE_COLUMNS)
-        }
-        batch = [locked[pk] for pk, _order_id in due if pk in locked]  # back in deadline order
-        done = _apply_fast(_candidates(batch, order_status), order_status, now)
-        slow = [row[0] for row in batch if row[0] not in done]
-        applied = len(done)
-        if slow:
-            orders = Order.objects.in_bulk({row[1] for row in batch if row[0] in set(slow)})
-            cases = AfterSaleCase.objects.in_bulk(slow)
-            for pk in slow:
-                case = cases[pk]
-                case.order = orders[case.order_id]
-                try:
-                    with transaction.atomic():
-                        apply_one(case, now)
-                    applied += 1
-                except DomainError as exc:  # one case's refusal must not stop the others; it stays due and visible
-                    logger.warning("after-sale case %s: %s", case.pk, exc.message)
+    cases = AfterSaleCase.objects.in_bulk(case_ids)
+    orders = Order.objects.in_bulk({case.order_id for case in cases.values()})
+    applied = 0
+    for pk in case_ids:
+        case = cases[pk]
+        case.order = orders[case.order_id]
+        try:
+            with transaction.atomic():
+                apply_one(case, now)
+            applied += 1
+        except DomainError as exc:  # one case's refusal must not stop the others; it stays due and visible
+            logger.warning("after-sale case %s: %s", case.pk, exc.message)
     return applied
+
+
+def aftersale_due_batch(*, statuses: list[str], deadline: str, now: datetime, apply_one) -> int:
+    """One batch of a sweep with no set-wise shape (the inspection timeout): locked at once, applied one by one."""
+    with transaction.atomic():
+        _order_status, batch = _lock_due(statuses=statuses, deadline=deadline, now=now)
+        return _apply_each([row[0] for row in batch], now, apply_one)
+
+
+def aftersale_reply_timeout_batch(*, now: datetime, apply_one) -> int:
+    """One batch of the sweep: lock, re-check, apply the common shape set-wise and the rest one by one."""
+    with transaction.atomic():
+        order_status, batch = _lock_due(statuses=DUE_STATUSES, deadline="reply_deadline", now=now)
+        done = _apply_fast(_candidates(batch, order_status), order_status, now)
+        return len(done) + _apply_each([row[0] for row in batch if row[0] not in done], now, apply_one)
+
+
+def aftersale_return_timeout_batch(*, now: datetime, apply_one) -> int:
+    """One batch of the return sweep: an agreed return not shipped in time closes the case, set-wise when it is its order's
+    only due case (the per-case path then writes the same rows); otherwise one by one."""
+    with transaction.atomic():
+        _order_status, batch = _lock_due(statuses=[S.AWAITING_RETURN], deadline="return_deadline", now=now)
+        per_order = Counter(row[1] for row in batch)
+        alone = [row for row in batch if per_order[row[1]] == 1]
+        if alone:
+            actor = Actor.system("aftersale_return_timeout")
+            _cases_end(alone, S.CLOSED, actor, now)
+            order_events_append_many([
+                (order_id, AfterSaleEventKind.CLOSED, actor, status, S.CLOSED, _("买家超时未寄回退货，售后关闭"), {"aftersale_id": case_id})
+                for case_id, order_id, _buyer, _type, status, _amount in alone
+            ])
+        done = {row[0] for row in alone}
+        return len(done) + _apply_each([row[0] for row in batch if row[0] not in done], now, apply_one)
+
+
+def _cases_end(rows: list[tuple], status: str, actor: Actor, now: datetime, refunds: dict[int, int] | None = None) -> None:
+    """`case_end` for many cases at once: their new status (and refund), no deadline; their orders' auto-confirm runs again
+    once no case of theirs is open (no other case of these orders may be in `rows`)."""
+    case_ids, order_ids = [row[0] for row in rows], [row[1] for row in rows]
+    with connection.cursor() as cursor:
+        # One UPDATE joined to the (case, refund) pairs: a CASE of 500 branches took half a second to compile.
+        cursor.execute(
+            f"UPDATE {AfterSaleCase._meta.db_table} AS c SET status = %s, refund_id = COALESCE(v.refund_id, c.refund_id),"
+            " closed_at = %s, due_at = NULL, updated_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(case_id, refund_id)"
+            " WHERE c.id = v.case_id",
+            [status, now, timezone.now(), case_ids, [(refunds or {}).get(pk) for pk in case_ids]],
+        )
+    open_elsewhere = set(
+        AfterSaleCase.objects.filter(order_id__in=ids_in(order_ids), status__in=OPEN_STATUSES)
+        .exclude(pk__in=ids_in(case_ids))
+        .values_list("order_id", flat=True)
+    )
+    # The clock runs again from the real time, as `order_auto_confirm_resume` runs it, whatever moment the sweep replays.
+    orders_auto_confirm_resume_many(
+        order_ids=[pk for pk in order_ids if pk not in open_elsewhere], actor=actor, reason=_("售后结束，恢复自动确认收货"),
+        now=timezone.now(),
+    )
 
 
 def _candidates(batch: list[tuple], order_status: dict[int, str]) -> list[tuple]:
@@ -130,16 +192,7 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
     done = [row for row in rows if row[1] in made]
     if not done:
         return set()
-    order_ids = [row[1] for row in done]
-    # The order's auto-confirm runs again once no case of it is open (no other case of these orders is in the batch).
-    open_elsewhere = set(
-        AfterSaleCase.objects.filter(order_id__in=ids_in(order_ids), status__in=OPEN_STATUSES)
-        .exclude(pk__in=ids_in(row[0] for row in done))
-        .values_list("order_id", flat=True)
-    )
-    orders_auto_confirm_resume_many(
-        order_ids=[pk for pk in order_ids if pk not in open_elsewhere], actor=actor, reason=_("售后结束，恢复自动确认收货"), now=now
-    )
+    _cases_end(done, S.REFUNDED, actor, now, refunds={row[0]: made[row[1]].refund_id for row in done})
     events = []
     for case_id, order_id, _buyer, case_type, status, _amount in done:
         refund = made[order_id]
@@ -148,11 +201,4 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
         events.append((order_id, AfterSaleEventKind.AUTO_APPROVED, actor, status, S.REFUNDED, "",
                        {"aftersale_id": case_id, "type": case_type, "to_status": S.REFUNDED}))
     order_events_append_many(events)
-    # One UPDATE joined to the (case, refund) pairs: a CASE of 500 branches took half a second to compile.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {AfterSaleCase._meta.db_table} AS c SET status = %s, refund_id = v.refund_id, closed_at = %s, due_at = NULL,"
-            " updated_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(case_id, refund_id) WHERE c.id = v.case_id",
-            [S.REFUNDED, now, timezone.now(), [row[0] for row in done], [made[row[1]].refund_id for row in done]],
-        )
     return {row[0] for row in done}

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aftersale.models import AfterSaleCase, BuyerMark
-from aftersale.services.clock import aftersale_reply_timeout
+from aftersale.services.clock import aftersale_reply_timeout, aftersale_return_timeout
 from aftersale.services.review import aftersale_reject
 from orders.models import Buyer, LedgerEntry, Order, OrderEvent, OrderLine, Refund, RefundLine, StockLevel
 from shop_admin.kernel.actors import Actor
@@ -241,3 +241,46 @@ def test_the_sweep_and_a_merchant_at_the_same_moment_one_wins(claim, owner):
         final = AfterSaleCase.objects.get(pk=case.pk)
         refunds = Refund.objects.filter(order_id=case.order_id).count()
         assert (said, final.status, refunds) in (("rejected", "rejected", 0), ("refused", "refunded", 1)), (said, final.status)
+
+
+@pytest.fixture
+def unreturned(claim, merchant_api, tea, cup):
+    """Agreed returns the buyer never ships: alone on their order (delivered, shipped) and two on one order (tea and cup)."""
+
+    def agree(case):
+        status, body = merchant_api.post(f"/merchant/aftersales/{case.pk}/operate", {"action": "agree", "return_address": "杭州仓"})
+        assert status == 200, body
+        return case
+
+    delivered = agree(claim("delivered", "return_refund"))
+    shipped = agree(claim("shipped", "return_refund"))
+    both = agree(claim("delivered", "return_refund", items=[{"sku_id": tea.pk, "quantity": 2}]))
+    other_line = AfterSaleCase.objects.get(pk=both.pk)
+    status, body = ApiClient(Buyer.objects.get(pk=both.buyer_id).api_token).post(
+        f"/orders/{other_line.order.order_no}/aftersales",
+        {"type": "return_refund", "reason": "质量问题", "items": [{"sku_id": cup.pk, "quantity": 1}]},
+    )
+    assert status == 201, body
+    second = agree(AfterSaleCase.objects.get(pk=body["id"]))
+    return [delivered, shipped, both, second]
+
+
+def test_the_return_timeout_batch_and_the_per_case_path_leave_the_same_rows(unreturned):
+    now = timezone.now() + timedelta(days=8)
+    ids = [c.pk for c in unreturned]
+
+    def one_by_one():
+        due = AfterSaleCase.objects.filter(status="awaiting_return", return_deadline__lte=now).order_by("return_deadline", "pk")
+        for pk in list(due.values_list("pk", flat=True)):
+            aftersale_return_timeout(now=now, ids=[pk])
+
+    def batched():
+        while aftersale_return_timeout(now=now):
+            pass
+
+    per_case_rows, _n = outcome(one_by_one, ids, now)
+    batch_rows, _n = outcome(batched, ids, now)
+    assert batch_rows == per_case_rows
+    assert [c[0] for c in batch_rows["cases"]] == ["closed"] * 4
+    resumed = [e for e in batch_rows["events"] if e[1] == "auto_confirm_resumed"]
+    assert len(resumed) == 3 and sum(1 for e in resumed if e[7]["auto_confirm_at"]) == 2  # the shipped order has no clock yet
