@@ -7,6 +7,7 @@ outcome -- returned (退回, or refused at the door) means the interception work
 it came too late -- which is recorded once, with its event, and handed to whoever asked
 through a handler that app registered (logistics knows no after-sale cases).
 """
+import logging
 from collections.abc import Callable
 
 from django.db import transaction
@@ -17,6 +18,9 @@ from logistics.events import parcel_intercept_requested_event, parcel_intercept_
 from logistics.models import Shipment
 from orders.models import Order
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 # Who asked, by the prefix of `intercept_source` ("aftersale" for "aftersale:<id>") -> what to do with the outcome.
 _outcome_handlers: dict[str, Callable[..., None]] = {}
@@ -61,5 +65,10 @@ def shipment_intercept_follow(*, shipment: Shipment, actor: Actor) -> None:
     parcel_intercept_result_event(order=Order.objects.get(pk=shipment.order_id), actor=actor, shipment=shipment)
     prefix, _sep, source_id = shipment.intercept_source.partition(":")
     handler = _outcome_handlers.get(prefix)
-    if handler is not None and source_id.isdigit():
-        handler(shipment=shipment, source_id=int(source_id), actor=actor)
+    if handler is None or not source_id.isdigit():
+        return
+    try:
+        with transaction.atomic():
+            handler(shipment=shipment, source_id=int(source_id), actor=actor)
+    except DomainError as exc:  # the push is still stored; the outcome stays on the parcel for a person to act on
+        logger.warning("interception outcome of parcel %s for %s: %s", shipment.pk, shipment.intercept_source, exc.message)

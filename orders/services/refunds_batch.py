@@ -125,6 +125,7 @@ def refunds_create_many(*, claims: list[RefundClaim], actor: Actor, reason: str)
 
 def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
     now = timezone.now()
+    reason = (reason or "")[:200]  # what the refund row keeps, and its event says
     refund_ids = ids_allocate(Refund, len(plans))
     refunds, refund_lines, ledger, events, closed, release, made = [], [], [], [], [], [], {}
     for refund_id, (order, claim, parts, whole, order_lines) in zip(refund_ids, plans, strict=True):
@@ -132,7 +133,7 @@ def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
         refunds.append({
             "id": refund_id, "order_id": order.pk, "payment_id": order.payment_id, "channel": channel, "amount": claim.amount,
             "status": RefundStatus.SUCCEEDED, "channel_txn_id": None, "succeeded_at": now, "source": source,
-            "reason": (reason or "")[:200], "actor_label": actor.label[:64], "after_settlement": False, "created_at": now,
+            "reason": reason, "actor_label": actor.label[:64], "after_settlement": False, "created_at": now,
         })
         mine = [(pk, q, part) for (pk, q), part in zip(claim.lines.items(), parts, strict=True) if part > 0 or q]
         refund_lines += [{"refund_id": refund_id, "line_id": pk, "quantity": q, "amount": part} for pk, q, part in mine]
