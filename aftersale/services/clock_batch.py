@@ -36,7 +36,6 @@ from orders.models import Buyer, Order, Refund
 from orders.services.lifecycle import orders_auto_confirm_resume_many
 from orders.services.refunds_batch import BATCH_ORDER_STATUSES, RefundClaim, refunds_create_many
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.bulk import ids_in
 from shop_admin.kernel.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -58,14 +57,14 @@ def _lock_due(*, statuses: list[str], deadline: str, now: datetime) -> tuple[dic
         return {}, []
     order_status = dict(
         Order.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=ids_in({order_id for _pk, order_id in due}))
+        .filter(pk__any_of={order_id for _pk, order_id in due})
         .order_by("pk")
         .values_list("pk", "status")
     )
     locked = {
         row[0]: row
         for row in AfterSaleCase.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=ids_in(pk for pk, order_id in due if order_id in order_status), status__in=statuses, **{f"{deadline}__lte": now})
+        .filter(pk__any_of=list(pk for pk, order_id in due if order_id in order_status), status__in=statuses, **{f"{deadline}__lte": now})
         .order_by("pk")
         .values_list(*CASE_COLUMNS)
     }
@@ -137,8 +136,8 @@ def _cases_end(rows: list[tuple], status: str, actor: Actor, now: datetime, refu
             [status, now, timezone.now(), case_ids, [(refunds or {}).get(pk) for pk in case_ids]],
         )
     open_elsewhere = set(
-        AfterSaleCase.objects.filter(order_id__in=ids_in(order_ids), status__in=OPEN_STATUSES)
-        .exclude(pk__in=ids_in(case_ids))
+        AfterSaleCase.objects.filter(order_id__any_of=list(order_ids), status__in=OPEN_STATUSES)
+        .exclude(pk__any_of=list(case_ids))
         .values_list("order_id", flat=True)
     )
     # The clock runs again from the real time, as `order_auto_confirm_resume` runs it, whatever moment the sweep replays.
@@ -160,10 +159,10 @@ def _candidates(batch: list[tuple], order_status: dict[int, str]) -> list[tuple]
     if not rows:
         return []
     buyer_ids = [row[2] for row in rows]
-    flagged = set(Buyer.objects.filter(pk__in=ids_in(buyer_ids), is_flagged=True).values_list("pk", flat=True))
+    flagged = set(Buyer.objects.filter(pk__any_of=list(buyer_ids), is_flagged=True).values_list("pk", flat=True))
     since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     refunds_today = dict(
-        Refund.objects.filter(order__buyer_id__in=ids_in(buyer_ids), created_at__gte=since)
+        Refund.objects.filter(order__buyer_id__any_of=list(buyer_ids), created_at__gte=since)
         .exclude(status=RefundStatus.FAILED)
         .values_list("order__buyer_id")
         .annotate(n=Count("pk"))
@@ -182,7 +181,7 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
     actor = Actor.system("aftersale_reply_timeout")
     reason = _("商家超时未处理，系统自动同意")
     covered: dict[int, dict[int, int]] = {row[0]: {} for row in rows}
-    for case_id, line_id, quantity in AfterSaleLine.objects.filter(case_id__in=ids_in(covered)).values_list("case_id", "line_id", "quantity"):
+    for case_id, line_id, quantity in AfterSaleLine.objects.filter(case_id__any_of=list(covered)).values_list("case_id", "line_id", "quantity"):
         covered[case_id][line_id] = quantity
     made = refunds_create_many(
         claims=[RefundClaim(order_id=row[1], amount=row[5], lines=covered[row[0]], source=f"aftersale:{row[0]}") for row in rows],

@@ -24,7 +24,7 @@ from orders.selectors import order_counts_changed
 from orders.services.refunds import CENT, IMMEDIATE_CHANNELS, ZERO, line_shares, refund_allocate, units_cap
 from orders.services.stock import stock_unoccupy_line_rows
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.bulk import ids_allocate, ids_in, rows_copy
+from shop_admin.kernel.bulk import ids_allocate, rows_copy
 
 # Order states this path refunds from: each is a source of Order.close. A shipped parcel is intercepted first.
 BATCH_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
@@ -96,7 +96,7 @@ def refunds_create_many(*, claims: list[RefundClaim], actor: Actor, reason: str)
         return {}
     lines = defaultdict(list)
     for row in (
-        OrderLine.objects.filter(order_id__in=ids_in(orders))
+        OrderLine.objects.filter(order_id__any_of=list(orders))
         .order_by("pk")
         .values_list("order_id", "pk", "quantity", "line_total", "stock_state", "stock_level_id")
     ):
@@ -159,7 +159,7 @@ def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
     rows_copy(LedgerEntry, ledger)
     order_events_append_many(events)
     if closed:
-        Order.objects.filter(pk__in=ids_in(closed)).update(status=OrderStatus.CLOSED, updated_at=now)
+        Order.objects.filter(pk__any_of=list(closed)).update(status=OrderStatus.CLOSED, updated_at=now)
         order_counts_changed(shop_ids={plan[0].shop_id for plan in plans if plan[3]})
     stock_unoccupy_line_rows(release)
     return made

@@ -17,7 +17,6 @@ from orders.events import stock_returned_event
 from orders.models import Order, OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.bulk import ids_in
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 from shop_admin.kernel.text import join_list
 
@@ -155,7 +154,7 @@ def stock_unoccupy_line_rows(rows: Iterable[tuple[int, int, int]]) -> None:
         totals[level_id] += quantity
     stock_levels_move({level_id: {"available": +n, "occupied": -n} for level_id, n in totals.items()})
     if rows:
-        OrderLine.objects.filter(pk__in=ids_in(row[0] for row in rows), stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
+        OrderLine.objects.filter(pk__any_of=list(row[0] for row in rows), stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
 
 
 def stock_return_lines(*, order: Order, lines: dict[int, int], actor: Actor, reason: str, source: str) -> list[dict]:
