@@ -34,6 +34,10 @@ class AftersaleConfig(AppConfig):
             )
         )
         order_event_kinds_register(AfterSaleEventKind)
+        from aftersale.services.intercept import aftersale_intercept_outcome
+        from logistics.services.intercept import intercept_outcome_register
+
+        intercept_outcome_register(source="aftersale", handler=aftersale_intercept_outcome)
         from aftersale.todos import aftersale_todos_register
 
         aftersale_todos_register()

@@ -14,7 +14,7 @@ class AfterSaleType(models.TextChoices):
 class AfterSaleStatus(models.TextChoices):
     REQUESTED = "requested", _("待商家处理")  # waiting for the merchant, reply deadline running
     NEGOTIATING = "negotiating", _("协商中")  # the merchant wrote to the buyer; the reply deadline still runs
-    APPROVED = "approved", _("已同意")  # agreed to reship missing items; the merchant's parcel follows
+    APPROVED = "approved", _("已同意")  # agreed: missing items to reship, or a shipped parcel to intercept before the refund
     AWAITING_RETURN = "awaiting_return", _("待买家退货")  # agreed; the buyer ships the goods back within 7 days
     RETURNING = "returning", _("退货中")  # the return parcel is on its way to the merchant
     INSPECTING = "inspecting", _("待验货")  # the merchant received the return; 24 h to inspect
@@ -99,6 +99,7 @@ class AfterSaleEventKind(models.TextChoices):
     REFUNDED = "aftersale_refunded", _("售后退款")  # data: aftersale_id, refund_id, amount, deductions
     RESHIPPED = "aftersale_reshipped", _("售后补寄/换货发出")  # data: aftersale_id, carrier, tracking_no
     INTERCEPTED = "aftersale_intercepted", _("拦截包裹")  # data: aftersale_id, carrier, tracking_no
+    INTERCEPT_FAILED = "aftersale_intercept_failed", _("拦截未成功，转为退货退款")  # data: aftersale_id, to_status, return_address
     CLOSED = "aftersale_closed", _("售后关闭")  # reason; data: aftersale_id, from_status
     ESCALATED = "aftersale_escalated", _("买家申请平台仲裁")  # reason; data: aftersale_id
     RULED = "aftersale_ruled", _("平台仲裁结果")  # reason; data: aftersale_id, ruling, compensation, penalty_points

@@ -101,3 +101,11 @@ def aftersale_ruled_event(*, case: AfterSaleCase, actor: Actor, from_status: str
         case, Kind.RULED, actor, from_status=from_status, reason=case.ruling_note,
         ruling=case.ruling, compensation=compensation, penalty_points=points,
     )
+
+
+def aftersale_intercept_failed_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+    """The intercepted parcel was signed anyway: the refund waits for a return. data: aftersale_id, return_address, return_deadline."""
+    return _case_event(
+        case, Kind.INTERCEPT_FAILED, actor, from_status=from_status, return_address=case.return_address,
+        return_deadline=case.return_deadline.isoformat() if case.return_deadline else None,
+    )

@@ -76,13 +76,19 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
             # The workbench's status tabs read this one in order: a rare status never scans the whole shop.
             models.Index(fields=["shop", "status", "due_at", "id"], name="aftersale_shop_status_due_id"),
             models.Index(fields=["order"], name="aftersale_order"),
+            # The sweeps read their batch in (deadline, id) order: with the id in the index a batch stops after its 500 rows,
+            # where a deadline alone made each batch sort every case sharing the first deadline (an outage's backlog).
             models.Index(
-                fields=["reply_deadline"],
-                name="aftersale_reply_open_due",
+                fields=["reply_deadline", "id"],
+                name="aftersale_reply_open_due_id",
                 condition=Q(status__in=[AfterSaleStatus.REQUESTED, AfterSaleStatus.NEGOTIATING]),
             ),
-            models.Index(fields=["return_deadline"], name="aftersale_return_due", condition=Q(status=AfterSaleStatus.AWAITING_RETURN)),
-            models.Index(fields=["inspect_deadline"], name="aftersale_inspect_due", condition=Q(status=AfterSaleStatus.INSPECTING)),
+            models.Index(
+                fields=["return_deadline", "id"], name="aftersale_return_due_id", condition=Q(status=AfterSaleStatus.AWAITING_RETURN)
+            ),
+            models.Index(
+                fields=["inspect_deadline", "id"], name="aftersale_inspect_due_id", condition=Q(status=AfterSaleStatus.INSPECTING)
+            ),
             models.Index(fields=["due_at"], name="aftersale_arbitration_due", condition=Q(status=AfterSaleStatus.ARBITRATING)),
         ]
 
@@ -128,6 +134,18 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.REFUNDED, conditions=[wants_money_only])
     def approve_refund(self) -> None:
         """Agreed to a refund without a return: the money goes back now."""
+
+    @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.APPROVED, conditions=[wants_money_only])
+    def await_interception(self) -> None:
+        """Agreed to a refund, but the goods are on their way to the buyer: the parcel is intercepted first."""
+
+    @transition(field=status, source=S.APPROVED, target=S.REFUNDED, conditions=[wants_money_only])
+    def refund_intercepted(self) -> None:
+        """The interception worked (the parcel goes back, or is back in the shop): the money goes back now."""
+
+    @transition(field=status, source=S.APPROVED, target=S.AWAITING_RETURN, conditions=[wants_money_only])
+    def return_after_signing(self) -> None:
+        """The parcel was signed before the interception took: the refund now waits for the goods to come back."""
 
     @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING, S.INSPECTING], target=S.REJECTED)
     def reject(self) -> None:

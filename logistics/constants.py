@@ -73,6 +73,13 @@ CODE_RANK = {
 }
 
 
+class InterceptResult(models.TextChoices):
+    """How an interception ended, as the tracking told it."""
+
+    RETURNED = "returned", _("拦截成功，退回商家")  # the carrier turned it back (or the buyer refused it at the door)
+    SIGNED = "signed", _("拦截失败，已签收")  # delivered before the interception took
+
+
 class FreightPayer(models.TextChoices):
     BUYER = "buyer", _("按订单")  # the order's own freight
     MERCHANT = "merchant", _("商家承担")  # a reship the merchant pays for
@@ -84,3 +91,5 @@ class LogisticsEventKind(models.TextChoices):
     PARCEL_ADDED = "parcel_added", _("追加包裹")  # a further parcel of an order already shipped
     PARCEL_RESHIPPED = "parcel_reshipped", _("补发包裹")  # signed but not received: the merchant sends again at its cost
     NOT_RECEIVED_ANSWERED = "not_received_answered", _("商家举证")  # signed but not received: the merchant answers with evidence
+    INTERCEPT_REQUESTED = "parcel_intercept_requested", _("申请拦截包裹")  # data: carrier, tracking_no, source
+    INTERCEPT_RESULT = "parcel_intercept_result", _("包裹拦截结果")  # data: carrier, tracking_no, source, result

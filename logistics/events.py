@@ -34,3 +34,27 @@ def not_received_answered_event(*, order: Order, actor: Actor, note: str, eviden
         reason=note,
         data={"evidence": evidence, "exception_id": exception_id},
     )
+
+
+def parcel_intercept_requested_event(*, order: Order, actor: Actor, shipment, reason: str) -> OrderEvent:
+    """The carrier is asked to stop the parcel and bring it back. reason: why. data: carrier, tracking_no, source."""
+    return order_event_append(
+        order=order,
+        kind=LogisticsEventKind.INTERCEPT_REQUESTED,
+        actor=actor,
+        reason=reason,
+        data={"carrier": shipment.carrier, "tracking_no": shipment.tracking_no, "source": shipment.intercept_source},
+    )
+
+
+def parcel_intercept_result_event(*, order: Order, actor: Actor, shipment) -> OrderEvent:
+    """The tracking says how the interception ended. data: carrier, tracking_no, source, result (returned / signed)."""
+    return order_event_append(
+        order=order,
+        kind=LogisticsEventKind.INTERCEPT_RESULT,
+        actor=actor,
+        data={
+            "carrier": shipment.carrier, "tracking_no": shipment.tracking_no, "source": shipment.intercept_source,
+            "result": shipment.intercept_result,
+        },
+    )

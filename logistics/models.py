@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from logistics.constants import SHIPMENT_MOVING, Carrier, FreightPayer, ShipmentStatus, TrackingCode
+from logistics.constants import SHIPMENT_MOVING, Carrier, FreightPayer, InterceptResult, ShipmentStatus, TrackingCode
 from orders.models import Order
 from shop_admin.kernel.models import Shop
 
@@ -26,6 +26,12 @@ class Shipment(models.Model):
     is_reship = models.BooleanField(_("补发"), default=False)
     freight_payer = models.CharField(_("运费承担"), max_length=10, choices=FreightPayer.choices, default=FreightPayer.BUYER)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Interception (拦截): someone (a refund-only claim, `intercept_source`) asked the carrier to stop the parcel and bring it
+    # back; the tracking says how it ended: returned (the interception worked) or signed (too late).
+    intercept_requested_at = models.DateTimeField(_("申请拦截时间"), null=True, blank=True)
+    intercept_source = models.CharField(_("拦截来源"), max_length=40, blank=True, help_text=_("aftersale:<id>"))
+    intercept_result = models.CharField(_("拦截结果"), max_length=10, choices=InterceptResult.choices, blank=True)
+    intercept_result_at = models.DateTimeField(_("拦截结果时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("包裹")

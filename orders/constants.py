@@ -126,6 +126,7 @@ class EventKind(models.TextChoices):
     COMPENSATION_ISSUED = "compensation_issued", _("发放补偿券")
     LINE_SUBSTITUTED = "line_substituted", _("改发相似商品")
     STOCK_TRANSFERRED = "stock_transferred", _("跨仓调拨库存")
+    STOCK_RETURNED = "stock_returned", _("退货入库")  # returned goods back on sale; data: source, lines
     RECOVERED = "recovered", _("订单召回")
     REFUND_CREATED = "refund_created", _("发起退款")
     REFUND_SUCCEEDED = "refund_succeeded", _("退款成功")

@@ -5,7 +5,7 @@ Each function locks the due cases (the order first, as every after-sale action d
 another process holds is skipped and the next sweep comes back), re-checks state and due
 time under the lock, and applies. A wake-up for one case (ids) locks and commits that case
 alone; the sweep locks a batch and applies it in one transaction, each case in a savepoint,
-and the reply timeout's common shape set-wise (`clock_batch`). Safe to run any number of times.
+and the reply and return timeouts' common shapes set-wise (`clock_batch`). Safe to run any number of times.
 """
 import logging
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aftersale.constants import AfterSaleStatus
 from aftersale.events import aftersale_auto_approved_event, aftersale_closed_event, aftersale_escalated_event
 from aftersale.models import AfterSaleCase
-from aftersale.services.clock_batch import aftersale_reply_timeout_batch
+from aftersale.services.clock_batch import aftersale_due_batch, aftersale_reply_timeout_batch, aftersale_return_timeout_batch
 from aftersale.services.common import case_end, case_transition
 from aftersale.services.review import case_approve, case_refund_after_inspection
 from orders.models import Buyer, Order
@@ -31,10 +31,8 @@ S = AfterSaleStatus
 
 def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None, apply: Callable) -> int:
     if ids is None:
-        return _apply_batch(statuses=statuses, deadline=deadline, now=now, apply=apply)
-    queryset = AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now}).order_by(deadline)
-    if ids is not None:
-        queryset = queryset.filter(pk__in=ids)
+        return aftersale_due_batch(statuses=statuses, deadline=deadline, now=now, apply_one=apply)
+    queryset = AfterSaleCase.objects.filter(status__in=statuses, pk__in=ids, **{f"{deadline}__lte": now}).order_by(deadline)
     applied = 0
     for case_pk, order_pk in list(queryset.values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]):
         try:
@@ -51,43 +49,6 @@ def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[
                 applied += 1
         except DomainError as exc:  # one case's refusal must not stop the others; it stays due and visible
             logger.warning("after-sale case %s: %s", case_pk, exc.message)
-    return applied
-
-
-def _apply_batch(*, statuses: list[str], deadline: str, now: datetime, apply: Callable) -> int:
-    """The sweep: one transaction per batch (orders then cases locked at once, SKIP LOCKED), each case in a savepoint."""
-    due = list(
-        AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now})
-        .order_by(deadline, "pk")
-        .values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]
-    )
-    if not due:
-        return 0
-    applied = 0
-    with transaction.atomic():
-        orders = {
-            o.pk: o for o in Order.objects.select_for_update(skip_locked=True).filter(pk__in={oid for _pk, oid in due}).order_by("pk")
-        }
-        cases = {
-            c.pk: c
-            for c in AfterSaleCase.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=[pk for pk, oid in due if oid in orders])
-            .order_by("pk")
-        }
-        for case_pk, order_pk in due:
-            case = cases.get(case_pk)
-            if case is None:
-                continue  # someone is working on it; the next sweep comes back
-            due_at = getattr(case, deadline)
-            if case.status not in statuses or due_at is None or due_at > now:
-                continue
-            case.order = orders[order_pk]
-            try:
-                with transaction.atomic():
-                    apply(case, now)
-                applied += 1
-            except DomainError as exc:
-                logger.warning("after-sale case %s: %s", case_pk, exc.message)
     return applied
 
 
@@ -123,7 +84,9 @@ def _return_timeout(case: AfterSaleCase, now: datetime) -> None:
 
 
 def aftersale_return_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
-    """Deadline: an agreed return not shipped within 7 days closes the case."""
+    """Deadline: an agreed return not shipped within 7 days closes the case (the sweep set-wise through `clock_batch`)."""
+    if ids is None:
+        return aftersale_return_timeout_batch(now=now, apply_one=_return_timeout)
     return _apply_each(statuses=[S.AWAITING_RETURN], deadline="return_deadline", now=now, ids=ids, apply=_return_timeout)
 
 

@@ -22,7 +22,6 @@ from aftersale.constants import (
 )
 from aftersale.events import (
     aftersale_agreed_event,
-    aftersale_intercepted_event,
     aftersale_message_event,
     aftersale_refunded_event,
     aftersale_rejected_event,
@@ -33,7 +32,9 @@ from aftersale.events import (
 from aftersale.models import AfterSaleCase
 from aftersale.services.common import (
     ZERO,
+    default_return_address,
     case_end,
+    case_lines_map,
     case_lock,
     case_refund,
     case_refundable,
@@ -42,10 +43,11 @@ from aftersale.services.common import (
     message_add,
     refusal,
 )
-from logistics.constants import ShipmentStatus
-from logistics.models import Shipment
+from aftersale.services.intercept import case_intercept, case_refund_intercepted
 from logistics.services import tracking_validate
+from logistics.services.intercept import shipments_interceptable
 from orders.constants import OrderStatus
+from orders.services.stock import stock_return_lines
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Invalid
@@ -60,7 +62,7 @@ def aftersale_actions_allowed(case: AfterSaleCase) -> list[str]:
         allowed.append(MerchantAction.AGREE)
     if can_proceed(case.reject):
         allowed.append(MerchantAction.REJECT)
-    if can_proceed(case.receive_return):
+    if can_proceed(case.receive_return) or can_proceed(case.refund_intercepted):
         allowed.append(MerchantAction.CONFIRM_RETURN)
     if can_proceed(case.refund_after_inspection):
         allowed.append(MerchantAction.REFUND)
@@ -71,24 +73,7 @@ def aftersale_actions_allowed(case: AfterSaleCase) -> list[str]:
     return [str(a) for a in allowed]
 
 
-def default_return_address(case: AfterSaleCase) -> str:
-    """Where returns go when the merchant names no address (the clock approving): the shop's first warehouse."""
-    warehouse = case.shop.warehouses.first()
-    return f"{case.shop.name} {warehouse.province} {warehouse.name}" if warehouse else case.shop.name
-
-
 # --- agreeing: shared by the merchant and the clock ---
-
-
-def _intercept_if_unsigned(case: AfterSaleCase, actor: Actor, now: datetime) -> None:
-    """Refund only, already shipped and not signed: the parcel is called back before the money goes."""
-    if case.order.status != OrderStatus.SHIPPED:
-        return
-    parcel = Shipment.objects.filter(order_id=case.order_id, status=ShipmentStatus.IN_TRANSIT).order_by("-pk").first()
-    case.intercepted_at = now
-    aftersale_intercepted_event(
-        case=case, actor=actor, carrier=parcel.carrier if parcel else "", tracking_no=parcel.tracking_no if parcel else ""
-    )
 
 
 def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_address: str = "", reason: str = "") -> str:
@@ -104,9 +89,12 @@ def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_add
         from_status = case_transition(case, "approve", MerchantAction.AGREE)
         case.due_at = now + settings.SHIP_DEADLINE  # the merchant owes the parcel like any shipment
         case.save()
+    elif case.order.status == OrderStatus.SHIPPED and (parcels := shipments_interceptable(order_id=case.order_id)):
+        # Refund only, shipped and not signed: the parcel is intercepted first; its tracking decides what follows.
+        from_status = case_transition(case, "await_interception", MerchantAction.AGREE)
+        case_intercept(case, actor, now=now, parcels=parcels)
     else:
         from_status = case_transition(case, "approve_refund", MerchantAction.AGREE)
-        _intercept_if_unsigned(case, actor, now)
         case_refund(case, actor, amount=case.amount or ZERO, reason=reason or case.reason)
         case_end(case, actor, now)
         aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=reason)
@@ -203,6 +191,10 @@ def aftersale_confirm_return(*, case: AfterSaleCase, actor: Actor) -> AfterSaleC
     with transaction.atomic():
         _order, case = case_lock(case.pk)
         now = timezone.now()
+        if can_proceed(case.refund_intercepted):  # the intercepted parcel is back in the shop before its tracking said so
+            case_responded(case, actor, now)
+            case_refund_intercepted(case, actor, now=now)
+            return case
         from_status = case_transition(case, "receive_return", MerchantAction.CONFIRM_RETURN)
         case.return_received_at = now
         case.inspect_deadline = now + settings.AFTERSALE_INSPECT_WINDOW
@@ -242,6 +234,8 @@ def case_refund_after_inspection(case: AfterSaleCase, actor: Actor, *, now: date
     case.deductions = deductions
     amount = claim - sum((Decimal(d["amount"]) for d in deductions), ZERO)
     case_refund(case, actor, amount=amount, reason=reason)
+    # The returned goods are in the merchant's hands and the case is settled: they go back on sale where they left from.
+    stock_return_lines(order=case.order, lines=case_lines_map(case), actor=actor, reason=_("退货验收后入库"), source=f"aftersale:{case.pk}")
     case_end(case, actor, now)
     aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=reason)
     return from_status

@@ -16,11 +16,21 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.constants import CODE_RANK, SHIPMENT_MOVING, STATUS_AFTER_EVENT, ShipmentStatus, TrackingCode
+from logistics.constants import (
+    CODE_RANK,
+    SHIPMENT_MOVING,
+    STATUS_AFTER_EVENT,
+    ShipmentStatus,
+    TrackingCode,
+)
 from logistics.models import Shipment, TrackingEvent
 from logistics.selectors import shipment_counts_changed
+from logistics.services.intercept import shipment_intercept_follow
 from logistics.services.ship import carrier_parse
-from logistics.services.stall import logistics_exception_clear, logistics_exception_raise
+from logistics.services.stall import (
+    logistics_exception_clear,
+    logistics_exception_raise,
+)
 from orders.constants import OrderStatus
 from orders.models import Order
 from orders.services.lifecycle import order_mark_delivered, order_mark_rejected
@@ -215,4 +225,5 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
         elif was_flagged:
             logistics_exception_clear(shipment=shipment, actor=Actor.system("shipment_stall_timeout"))
         _order_follow(shipment, before, new, latest, actor)
+        shipment_intercept_follow(shipment=shipment, actor=actor)
         return TrackingApplied(applied=len(new), duplicates=len(reports) - len(new), status=shipment.status)

@@ -215,6 +215,8 @@ class OrderLine(models.Model):
     spec = models.CharField(_("商品规格"), max_length=120, blank=True)
     product_snapshot = models.JSONField(default=dict)
     stock_state = models.CharField(_("库存状态"), max_length=10, choices=LineStock.choices, default=LineStock.LOCKED)
+    # Units that left the warehouse and came back on sale (a return that passed inspection, an intercepted parcel).
+    returned_quantity = models.PositiveIntegerField(_("退回入库数量"), default=0)
 
     class Meta:
         verbose_name = _("订单商品")

@@ -3,12 +3,13 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.addresses import address_validate, is_remote
 from orders.constants import (
+    EventKind,
     ExceptionKind,
     ExceptionStatus,
     LedgerKind,
@@ -20,6 +21,7 @@ from orders.events import (
     address_changed_event,
     auto_confirm_paused_event,
     auto_confirm_resumed_event,
+    order_events_append_many,
     order_settled_event,
     orders_transition_events,
     phone_revealed_event,
@@ -190,6 +192,32 @@ def order_auto_confirm_resume(*, order: Order, actor: Actor, reason: str) -> Ord
         order.save(update_fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
         auto_confirm_resumed_event(order=order, actor=actor, reason=reason)
     return order
+
+
+def orders_auto_confirm_resume_many(*, order_ids: list[int], actor: Actor, reason: str, now: datetime) -> None:
+    """`order_auto_confirm_resume` for many locked orders at once (a sweep's batch): one UPDATE, one INSERT of events."""
+    if not order_ids:
+        return
+    table = Order._meta.db_table
+    with connection.cursor() as cursor:
+        # A delivered order's clock runs again with the time it had left; any other keeps its auto_confirm_at.
+        cursor.execute(
+            f"UPDATE {table} AS o SET auto_confirm_paused_at = NULL, updated_at = %s,"
+            " auto_confirm_at = CASE WHEN was.remaining IS NOT NULL AND o.status = %s THEN %s + was.remaining ELSE o.auto_confirm_at END,"
+            " auto_confirm_remaining = CASE WHEN was.remaining IS NOT NULL AND o.status = %s THEN NULL ELSE was.remaining END"
+            f" FROM (SELECT id, auto_confirm_remaining AS remaining FROM {table} WHERE id = ANY(%s) AND auto_confirm_paused_at IS NOT NULL)"
+            " AS was WHERE o.id = was.id"
+            " RETURNING o.id, o.auto_confirm_at, was.remaining IS NOT NULL AND o.status = %s",
+            [now, OrderStatus.DELIVERED, now, OrderStatus.DELIVERED, sorted(order_ids), OrderStatus.DELIVERED],
+        )
+        resumed = sorted(cursor.fetchall())
+    order_events_append_many([
+        (pk, EventKind.AUTO_CONFIRM_RESUMED, actor, "", "", reason, {"auto_confirm_at": at.isoformat() if at else None})
+        for pk, at, _scheduled in resumed
+    ])
+    for pk, at, scheduled in resumed:
+        if scheduled:
+            deadline_schedule(name="order_auto_confirm", pk=pk, at=at)
 
 
 def _escrow_held(order: Order) -> Decimal:

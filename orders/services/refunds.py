@@ -67,8 +67,13 @@ class LineRefundable:
 
     def cap(self, quantity: int) -> Decimal:
         """At most what these units were paid, and never more than the line has left."""
-        per_units = (self.paid * quantity / self.line.quantity).quantize(CENT, rounding=ROUND_DOWN)
-        return min(self.left, per_units if quantity < self.line.quantity else self.paid)
+        return units_cap(paid=self.paid, left=self.left, quantity=quantity, line_quantity=self.line.quantity)
+
+
+def units_cap(*, paid: Decimal, left: Decimal, quantity: int, line_quantity: int) -> Decimal:
+    """What `quantity` of a line's `line_quantity` units can take back: their share of `paid`, never above `left`."""
+    per_units = (paid * quantity / line_quantity).quantize(CENT, rounding=ROUND_DOWN)
+    return min(left, per_units if quantity < line_quantity else paid)
 
 
 def order_refunds_total(*, order: Order) -> Decimal:
@@ -96,15 +101,19 @@ def order_refundable_total(*, order: Order) -> Decimal:
 
 
 def _line_shares(order: Order, lines: list[OrderLine]) -> dict[int, Decimal]:
-    """The order's paid amount spread over its lines by their totals (discounts and freight pro rata), to the cent."""
-    total = sum((ln.line_total for ln in lines), ZERO)
-    if not lines or total <= 0:
-        return {ln.pk: ZERO for ln in lines}
+    return line_shares(paid_amount=order.paid_amount, totals=[(ln.pk, ln.line_total) for ln in lines])
+
+
+def line_shares(*, paid_amount: Decimal, totals: list[tuple[int, Decimal]]) -> dict[int, Decimal]:
+    """The order's paid amount spread over its lines (id, line total) by their totals (discounts and freight pro rata), to the cent."""
+    total = sum((line_total for _pk, line_total in totals), ZERO)
+    if not totals or total <= 0:
+        return {pk: ZERO for pk, _total in totals}
     shares, given = {}, ZERO
-    for line in lines[:-1]:
-        shares[line.pk] = (order.paid_amount * line.line_total / total).quantize(CENT, rounding=ROUND_DOWN)
-        given += shares[line.pk]
-    shares[lines[-1].pk] = order.paid_amount - given  # the last line takes the rounding so the shares add up
+    for pk, line_total in totals[:-1]:
+        shares[pk] = (paid_amount * line_total / total).quantize(CENT, rounding=ROUND_DOWN)
+        given += shares[pk]
+    shares[totals[-1][0]] = paid_amount - given  # the last line takes the rounding so the shares add up
     return shares
 
 
@@ -129,7 +138,7 @@ def order_lines_refundable(*, order: Order) -> list[LineRefundable]:
     ]
 
 
-def _allocate(amount: Decimal, caps: list[Decimal]) -> list[Decimal]:
+def refund_allocate(amount: Decimal, caps: list[Decimal]) -> list[Decimal]:
     """Spread `amount` over the caps pro rata, to the cent, no part above its cap (amount <= sum of caps)."""
     total = sum(caps, ZERO)
     if total <= 0:
@@ -227,7 +236,7 @@ def refund_create(
             actor_label=actor.label[:64],
             after_settlement=Settlement.objects.filter(order=order).exists(),
         )
-        parts = _allocate(amount, caps)
+        parts = refund_allocate(amount, caps)
         refund_lines = []
         for (lr, quantity), part in zip(covered, parts, strict=True):
             if not lines:  # a whole-order refund takes the units of a line once it takes all its money

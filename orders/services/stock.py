@@ -14,7 +14,8 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, LineStock, OrderStatus
-from orders.models import OrderLine, StockAdjustment, StockLevel
+from orders.events import stock_returned_event
+from orders.models import Order, OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
@@ -187,6 +188,35 @@ def stock_unoccupy_lines(lines: Iterable[OrderLine]) -> None:
     occupied = [ln for ln in lines if ln.stock_state == LineStock.OCCUPIED]
     _apply_by_level(occupied, available=+1, occupied=-1)
     _set_state(occupied, LineStock.RELEASED)
+
+
+def stock_unoccupy_line_rows(rows: Iterable[tuple[int, int, int]]) -> None:
+    """`stock_unoccupy_lines` for occupied lines given as (line id, stock row id, quantity): a sweep's batch, no instances."""
+    rows = [row for row in rows if row[1] is not None]
+    totals: dict[int, int] = defaultdict(int)
+    for _line_id, level_id, quantity in rows:
+        totals[level_id] += quantity
+    stock_levels_move({level_id: {"available": +n, "occupied": -n} for level_id, n in totals.items()})
+    if rows:
+        OrderLine.objects.filter(pk__any_of=list(row[0] for row in rows), stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
+
+
+def stock_return_lines(*, order: Order, lines: dict[int, int], actor: Actor, reason: str, source: str) -> list[dict]:
+    """Shipped units came back sellable (a return passed inspection, an intercepted parcel reached the shop): order line id ->
+    units. They go back to available in the warehouse they left, each line at most what it shipped and has not yet had back;
+    one audit event. The caller holds the order's lock. Returns what moved (nothing for lines that never shipped)."""
+    returned, moves = [], {}
+    for line in OrderLine.objects.filter(order=order, pk__in=list(lines)).order_by("pk"):
+        quantity = min(lines[line.pk], line.quantity - line.returned_quantity)
+        if line.stock_state != LineStock.DEDUCTED or line.stock_level_id is None or quantity <= 0:
+            continue  # never left the warehouse (its stock was released with the refund), or all of it is back already
+        OrderLine.objects.filter(pk=line.pk).update(returned_quantity=F("returned_quantity") + quantity)
+        moves.setdefault(line.stock_level_id, {"available": 0})["available"] += quantity
+        returned.append({"line_id": line.pk, "sku_id": line.sku_id, "quantity": quantity, "stock_level_id": line.stock_level_id})
+    if returned:
+        stock_levels_move(moves)
+        stock_returned_event(order=order, actor=actor, reason=reason, source=source, lines=returned)
+    return returned
 
 
 def stock_relock_lines(lines: list[OrderLine], *, province: str) -> list[OrderLine]:

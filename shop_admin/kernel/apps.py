@@ -10,6 +10,7 @@ class KernelConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        from shop_admin.kernel import bulk  # noqa: F401  registers the `any_of` lookup before any query uses it
         from shop_admin.kernel.background import background_job_revive
         from shop_admin.kernel.deadlines import deadline_register
 

@@ -3,7 +3,8 @@
 `rows_copy` takes plain dicts of column values (building 100,000 model instances
 costs more than writing them) and streams them with COPY inside the caller's
 transaction; `ids_allocate` gives rows their ids from the table's sequence first, so
-rows that refer to them can be built before anything is written. No model `save()`
+rows that refer to them can be built before anything is written; the `any_of` lookup passes a
+long id list to a query as one array. No model `save()`
 runs: callers are services that build complete rows themselves.
 """
 import gc
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models import Lookup
 from django.utils import timezone
 
 
@@ -66,6 +68,29 @@ def ids_allocate(model: type[models.Model], count: int) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, model._meta.pk.column, count]
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+class AnyOf(Lookup):
+    """`field__any_of=ids` for hundreds of ids (a sweep's batch): `= ANY(%s)` with one array parameter (PostgreSQL).
+
+    `__in` makes Django prepare and psycopg quote every id on its own, a third of a batch's Python
+    time; `IN (SELECT unnest(...))` misleads the planner into scanning the table. `= ANY` is what
+    PostgreSQL makes of a short `IN` list: an index condition with a known number of values.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = [int(pk) for pk in self.rhs]
+        if connection.vendor != "postgresql":
+            return f"{lhs} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", [*lhs_params, *ids]
+        return f"{lhs} = ANY(%s)", [*lhs_params, ids]
+
+
+models.Field.register_lookup(AnyOf)
+models.ForeignObject.register_lookup(AnyOf)  # foreign keys keep lookups of their own
 
 
 def rows_copy(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aftersale.models import AfterSaleCase, BuyerMark
-from aftersale.services.clock import aftersale_reply_timeout
+from aftersale.services.clock import aftersale_reply_timeout, aftersale_return_timeout
 from aftersale.services.review import aftersale_reject
 from orders.models import Buyer, LedgerEntry, Order, OrderEvent, OrderLine, Refund, RefundLine, StockLevel
 from shop_admin.kernel.actors import Actor
@@ -60,7 +60,7 @@ def mixed_cases(claim, tea, cup, settings):
         claim("delivered"),  # auto-confirm paused by the case: resumed when it ends
         claim("paid", items=[{"sku_id": cup.pk, "quantity": 1}], amount="20.00"),  # one line: the order stays paid
         claim("paid", items=[{"sku_id": tea.pk, "quantity": 1}], amount="10.00"),  # less than the unit: partial, stock kept
-        claim("shipped"),  # the parcel is intercepted first
+        claim("shipped"),  # the parcel is intercepted first: approved, the refund waits
         claim("delivered", "return_refund"),  # a return is awaited
         claim("paid", channel="wechat"),  # the channel answers by callback: pending
         claim("paid", buyer=twice),  # two claims of one buyer over the daily limit: the second refund flags them
@@ -158,7 +158,7 @@ def test_the_batch_and_the_per_case_path_leave_the_same_rows(mixed_cases):
     batched, batch_statements = outcome(sweep(now), ids, now)
     assert batched == one_by_one
     statuses = [c[0] for c in batched["cases"]]
-    assert statuses == ["refunded"] * 5 + ["awaiting_return"] + ["refunded"] * 3
+    assert statuses == ["refunded"] * 4 + ["approved", "awaiting_return"] + ["refunded"] * 3
     assert dict(batched["buyers"])[mixed_cases[-1].buyer_id] is True and batched["marks"] == 1  # the second refund of `twice` flagged them
     assert batch_statements < per_case_statements, (batch_statements, per_case_statements)
 
@@ -181,7 +181,7 @@ def test_a_second_sweep_changes_nothing(mixed_cases):
     after = snapshot(ids, now)
     assert aftersale_reply_timeout(now=now) == 0
     assert snapshot(ids, now) == after
-    assert Refund.objects.filter(source__in=[f"aftersale:{pk}" for pk in ids]).count() == 8  # the wechat one pending
+    assert Refund.objects.filter(source__in=[f"aftersale:{pk}" for pk in ids]).count() == 7  # the wechat one pending; none yet for the intercepted parcel
 
 
 def test_escrow_in_equals_refunds_out_after_the_sweep(claim):
@@ -241,3 +241,46 @@ def test_the_sweep_and_a_merchant_at_the_same_moment_one_wins(claim, owner):
         final = AfterSaleCase.objects.get(pk=case.pk)
         refunds = Refund.objects.filter(order_id=case.order_id).count()
         assert (said, final.status, refunds) in (("rejected", "rejected", 0), ("refused", "refunded", 1)), (said, final.status)
+
+
+@pytest.fixture
+def unreturned(claim, merchant_api, tea, cup):
+    """Agreed returns the buyer never ships: alone on their order (delivered, shipped) and two on one order (tea and cup)."""
+
+    def agree(case):
+        status, body = merchant_api.post(f"/merchant/aftersales/{case.pk}/operate", {"action": "agree", "return_address": "杭州仓"})
+        assert status == 200, body
+        return case
+
+    delivered = agree(claim("delivered", "return_refund"))
+    shipped = agree(claim("shipped", "return_refund"))
+    both = agree(claim("delivered", "return_refund", items=[{"sku_id": tea.pk, "quantity": 2}]))
+    other_line = AfterSaleCase.objects.get(pk=both.pk)
+    status, body = ApiClient(Buyer.objects.get(pk=both.buyer_id).api_token).post(
+        f"/orders/{other_line.order.order_no}/aftersales",
+        {"type": "return_refund", "reason": "质量问题", "items": [{"sku_id": cup.pk, "quantity": 1}]},
+    )
+    assert status == 201, body
+    second = agree(AfterSaleCase.objects.get(pk=body["id"]))
+    return [delivered, shipped, both, second]
+
+
+def test_the_return_timeout_batch_and_the_per_case_path_leave_the_same_rows(unreturned):
+    now = timezone.now() + timedelta(days=8)
+    ids = [c.pk for c in unreturned]
+
+    def one_by_one():
+        due = AfterSaleCase.objects.filter(status="awaiting_return", return_deadline__lte=now).order_by("return_deadline", "pk")
+        for pk in list(due.values_list("pk", flat=True)):
+            aftersale_return_timeout(now=now, ids=[pk])
+
+    def batched():
+        while aftersale_return_timeout(now=now):
+            pass
+
+    per_case_rows, _n = outcome(one_by_one, ids, now)
+    batch_rows, _n = outcome(batched, ids, now)
+    assert batch_rows == per_case_rows
+    assert [c[0] for c in batch_rows["cases"]] == ["closed"] * 4
+    resumed = [e for e in batch_rows["events"] if e[1] == "auto_confirm_resumed"]
+    assert len(resumed) == 3 and sum(1 for e in resumed if e[7]["auto_confirm_at"]) == 2  # the shipped order has no clock yet

@@ -9,12 +9,14 @@ It drops and recreates its own database `shop_perf_aftersale` on 127.0.0.1:5432 
 database `test` only to do that), migrates it and bulk-loads one shop: `--cases` cases spread over
 2,000 delivered orders in every state with random deadlines (the list), and `--overdue` paid
 douyin_pay orders each with one unanswered refund-only case whose reply deadline has passed (the
-sweep). Redis is database 12, emptied before and after.
+sweep). Redis is database 11, emptied before and after.
 
 (a) The workbench list `/aftersales/` in-process with Django's test Client, signed in as the shop's
 owner: server time (median, p95) and SQL statements per request, for the first page, a status
 filter and the third page by cursor. (b) `deadlines_sweep()`: seconds for the overdue claims, then a
-check that every one is refunded once and that escrow in = refunds out for those orders.
+check that every one is refunded once and that escrow in = refunds out for those orders. Besides
+wall time it prints the CPU time of this process and of its PostgreSQL backend (read from /proc: the
+server runs on this machine), which neighbours on a shared machine do not inflate.
 It asserts nothing about time; it exits 1 if the money does not balance.
 """
 import argparse
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "shop_perf_aftersale"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = "redis://127.0.0.1:6379/11"
 STARTED = time.monotonic()
 
 
@@ -188,6 +190,21 @@ def measure_list(owner, requests: int) -> list[tuple[str, float, float, int]]:
     return results
 
 
+def _server_cpu() -> float:
+    """CPU seconds the PostgreSQL backend serving this connection has used (it runs on this machine): wall time here is
+    inflated by neighbours, CPU time is not."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure_sweep(order_ids: list[int]) -> tuple[float, int, bool]:
     from django.db.models import Sum
 
@@ -195,10 +212,14 @@ def measure_sweep(order_ids: list[int]) -> tuple[float, int, bool]:
     from orders.models import LedgerEntry, Refund
     from shop_admin.kernel.deadlines import deadlines_sweep
 
-    started = time.perf_counter()
+    started, cpu_started, server_started = time.perf_counter(), time.process_time(), _server_cpu()
     applied = deadlines_sweep()
-    seconds = time.perf_counter() - started
-    log(f"sweep: {seconds:.1f} s, {applied.get('aftersale_reply_timeout', 0):,} claims approved")
+    seconds, cpu, server = time.perf_counter() - started, time.process_time() - cpu_started, _server_cpu() - server_started
+    claims = applied.get("aftersale_reply_timeout", 0)
+    log(
+        f"sweep: {seconds:.1f} s wall, {cpu:.1f} s CPU of this process, {server:.1f} s CPU of its PostgreSQL backend;"
+        f" {claims:,} claims approved ({seconds / max(1, claims) * 1000:.2f} ms wall, {(cpu + server) / max(1, claims) * 1000:.2f} ms CPU a claim)"
+    )
     refunded = AfterSaleCase.objects.filter(order_id__in=order_ids, status="refunded").count()
     refunds = Refund.objects.filter(order_id__in=order_ids)
     once = refunds.count() == len(order_ids) == refunds.values("order_id").distinct().count()
