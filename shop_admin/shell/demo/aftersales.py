@@ -9,6 +9,7 @@ from aftersale.services import (
     aftersale_message,
     aftersale_reject,
 )
+from orders.constants import OrderStatus
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.models import Shop
@@ -21,6 +22,8 @@ def demo_aftersale_outcomes(*, shop: Shop, merchant, stderr: OutputWrapper) -> N
     the rest keep waiting with their reply deadline running (the workbench's countdown)."""
     staff = Actor.for_user(merchant)
     cases = list(AfterSaleCase.objects.filter(shop=shop, status=AfterSaleStatus.REQUESTED).select_related("order", "buyer").order_by("pk"))
+    # Cases of orders still waiting for confirmation are answered last: they keep the order's auto-confirm paused.
+    cases.sort(key=lambda case: case.order.status == OrderStatus.DELIVERED)
     plays = [
         lambda case: aftersale_message(case=case, actor=staff, body="您好，麻烦补充一张外包装照片，我们核实后马上处理"),
         lambda case: aftersale_agree(case=case, actor=staff),

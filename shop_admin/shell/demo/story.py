@@ -195,7 +195,13 @@ class MonthStory:
             weights = [STATE_WEIGHT[s] * (0.2 if s == "completed" and plan.age < 4 * DAY else 1) for s in allowed]
             plan.state = rng.choices(allowed, weights=weights)[0]
         candidates = [p for p in plans if p.state in ("delivered", "completed") and fits(p, p.state, aftersale=True)]
-        for plan in rng.sample(candidates, min(aftersales, len(candidates))):
+        chosen = rng.sample(candidates, min(aftersales, len(candidates)))
+        # At least one case on a delivered order, whatever the hour the demo is seeded at: its auto-confirm waits,
+        # paused, while the case is open (the order page shows it).
+        delivered = [p for p in candidates if p.state == "delivered"]
+        if delivered and chosen and not any(p.state == "delivered" for p in chosen):
+            chosen[-1] = rng.choice(delivered)
+        for plan in chosen:
             plan.aftersale = True
 
     def _timeline(self, plan: Plan) -> tuple[list[tuple[str, timedelta, timedelta]], timedelta, timedelta | None] | None:
