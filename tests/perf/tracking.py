@@ -286,7 +286,8 @@ def stall_setup(*, shipments: int, stalled_ratio: float):
     now = timezone.now()
     rng = random.Random(11)
     columns = ("order_id", "shop_id", "carrier", "tracking_no", "status", "shipped_at", "last_event_at", "last_event_code",
-               "signed_at", "stall_deadline", "stalled_at", "door_delivery", "is_reship", "freight_payer")
+               "signed_at", "stall_deadline", "stalled_at", "door_delivery", "is_reship", "freight_payer",
+               "intercept_source", "intercept_result")  # nobody asked to intercept these parcels
     started = time.perf_counter()
     with connection.cursor() as cursor:
         raw = cursor.cursor
@@ -304,7 +305,7 @@ def stall_setup(*, shipments: int, stalled_ratio: float):
                 else:
                     row = (other_orders[n % len(other_orders)], shop.pk, "ZTO", f"7{n:014d}", "signed", shipped_at, shipped_at,
                            "signed", shipped_at, None, None, False, False, "buyer")
-                copy.write_row(row)
+                copy.write_row((*row, "", ""))
         cursor.execute("SELECT id, order_id FROM logistics_shipment WHERE shop_id = %s AND stall_deadline <= %s AND status = 'in_transit'", [shop.pk, now])
         due_ids = cursor.fetchall()
         # The due parcels' last event, for the exception's evidence.
