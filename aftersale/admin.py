@@ -21,7 +21,7 @@ from aftersale.selectors import aftersale_timeline
 from aftersale.services import aftersale_rule
 from orders.events import order_event_kind_label
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.admin import ReadOnlyAdmin, ReadOnlyInline
+from shop_admin.kernel.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline
 from shop_admin.kernel.errors import DomainError
 
 
@@ -109,7 +109,7 @@ def _ruling_action(ruling: str, description):
 
 
 @admin.register(AfterSaleCase)
-class AfterSaleCaseAdmin(admin.ModelAdmin):
+class AfterSaleCaseAdmin(LargeTableAdmin):
     list_display = ["id", "order", "shop", "type", "status", "due_at", "amount", "arbitration_reason", "created_at"]
     list_filter = [DisputeFilter, "type", "status"]
     search_fields = ["order__order_no"]

@@ -90,6 +90,9 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
                 fields=["inspect_deadline", "id"], name="aftersale_inspect_due_id", condition=Q(status=AfterSaleStatus.INSPECTING)
             ),
             models.Index(fields=["due_at"], name="aftersale_arbitration_due", condition=Q(status=AfterSaleStatus.ARBITRATING)),
+            # The platform's admin lists every shop's cases by deadline, with or without a status: read in order, no sort.
+            models.Index(fields=["due_at", "id"], name="aftersale_due_id"),
+            models.Index(fields=["status", "due_at", "id"], name="aftersale_status_due_id"),
         ]
 
     def __str__(self) -> str:

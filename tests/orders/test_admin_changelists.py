@@ -108,13 +108,16 @@ def test_exact_search_ignores_text_a_field_cannot_hold(staff, two_shops):
         "/admin/orders/payment/",
         "/admin/orders/orderexception/",
         "/admin/orders/ledgerentry/",
+        "/admin/aftersale/aftersalecase/?queue=all",
     ],
 )
 def test_large_changelist_rows_are_the_markup_django_writes(staff, two_shops, buyer_api, pay, lang, path):
     # given orders of every kind of cell: links, labels of choices, money, local times, a related order, a remark
     from django.contrib.admin.templatetags.admin_list import results
 
+    from aftersale.services import aftersale_open
     from orders.models import Order, OrderException
+    from shop_admin.kernel.actors import Actor
 
     (a, b), (sku_a, sku_b) = two_shops
     paid = []
@@ -127,6 +130,10 @@ def test_large_changelist_rows_are_the_markup_django_writes(staff, two_shops, bu
     OrderException.objects.create(
         order=Order.objects.get(order_no=paid[0]["order_no"]), shop=a, kind="oversell", status="open", detail="<b>超卖</b>"
     )
+    # and an after-sale case on the paid orders, <b> in its reason
+    for order_no in (paid[0]["order_no"], paid[1]["order_no"]):
+        order = Order.objects.get(order_no=order_no)
+        aftersale_open(order=order, actor=Actor.for_buyer(order.buyer), case_type="refund_only", reason="<b>不想要</b>")
     staff.cookies["django_language"] = lang
     # when the changelist is drawn
     response = staff.get(path)

@@ -219,8 +219,8 @@ def main() -> None:
         ("events: order-number search", [f"/admin/orders/orderevent/?q={n}" for n in picked["order_nos"]]),
         ("payments: first page", ["/admin/orders/payment/"]),
         ("payments: transaction search", [f"/admin/orders/payment/?q={t}" for t in picked["txns"]]),
-        ("after-sale cases: first page", ["/admin/aftersale/aftersalecase/"]),
-        ("after-sale cases: status filter", ["/admin/aftersale/aftersalecase/?status__exact=requested"]),
+        ("after-sale cases: first page (all, not only disputes)", ["/admin/aftersale/aftersalecase/?queue=all"]),
+        ("after-sale cases: status filter", ["/admin/aftersale/aftersalecase/?queue=all&status__exact=requested"]),
         ("exceptions: first page", ["/admin/orders/orderexception/"]),
         ("exceptions: status filter open", ["/admin/orders/orderexception/?status__exact=open"]),
     ]
