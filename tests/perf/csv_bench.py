@@ -6,7 +6,7 @@ Run from the project root (not collected by pytest):
 
 DATABASE_URL only names the server: the runner drops and recreates its own database
 `shop_perf_csv` there and migrates it. Each measurement runs in a fresh subprocess, so
-its peak memory (ru_maxrss) is its own. Scenarios:
+its peak memory (VmHWM, its own address space) is its own. Scenarios:
 
 - import, ours: `orders_import_apply` (every row checked, stock occupied, one event per
   order, all in one transaction) of a file of N lines, one order per line, 50 SKUs;
