@@ -345,8 +345,10 @@ def order_tab_counts(*, shop_id: int) -> dict[str, int]:
     if counts is None:
         statuses = list(OrderStatus.values)
         table = Order._meta.db_table
+        # ORDER BY the index's own order keeps each count in the (shop, status, created_at) index: without it the
+        # planner counts a big status by a seq scan of its first heap pages, 5-10 ms once other reads evicted them.
         sql = " UNION ALL ".join(
-            f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s LIMIT %s) AS t{i}"
+            f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s ORDER BY created_at LIMIT %s) AS t{i}"
             for i in range(len(statuses))
         )
         params = []
