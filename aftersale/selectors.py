@@ -5,8 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, QuerySet, Subquery
+from django.db.models.functions import Least, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -20,28 +20,29 @@ from aftersale.constants import (
 from aftersale.models import AfterSaleCase
 from orders.models import OrderEvent
 from shop_admin.kernel.api import api_datetime_check
-from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 from shop_admin.kernel.errors import Invalid, NotFound
 from shop_admin.kernel.models import Shop
 
 
-def aftersale_awaiting_merchant_count(*, shop_id: int, now: datetime, cap: int = DASHBOARD_COUNT_CAP) -> int:
-    """Cases the merchant must answer, counted up to cap + 1."""
-    return AfterSaleCase.objects.filter(shop_id=shop_id, status__in=AWAITING_MERCHANT).values("pk")[: cap + 1].count()
+def aftersale_awaiting_merchant(*, shop_id: int, now: datetime) -> QuerySet[AfterSaleCase]:
+    """Cases the merchant must answer (the dashboard tile counts them)."""
+    return AfterSaleCase.objects.filter(shop_id=shop_id, status__in=AWAITING_MERCHANT)
+
+
+def aftersale_awaiting_merchant_by_deadline(*, shop_id: int) -> QuerySet:
+    """The nearest reply deadline of the cases the merchant must answer, as a one-row, one-column queryset."""
+    # The first entry of each status in the (shop, status, reply_deadline) index, the least of them (PostgreSQL's
+    # LEAST skips NULLs): MIN over the status list read every waiting case (tens of thousands in a big shop).
+    firsts = [
+        Subquery(AfterSaleCase.objects.filter(shop_id=shop_id, status=status).order_by("reply_deadline").values("reply_deadline")[:1])
+        for status in AWAITING_MERCHANT
+    ]
+    return Shop.objects.filter(pk=shop_id).annotate(nearest=Least(*firsts)).values_list("nearest", flat=True)
 
 
 def aftersale_awaiting_merchant_nearest(*, shop_id: int) -> datetime | None:
     """The nearest reply deadline of the cases the merchant must answer."""
-    # The first entry of each status in the (shop, status, reply_deadline) index, in one statement: MIN over
-    # the status list read every waiting case (tens of thousands in a big shop).
-    firsts = {
-        status: Subquery(
-            AfterSaleCase.objects.filter(shop_id=shop_id, status=status).order_by("reply_deadline").values("reply_deadline")[:1]
-        )
-        for status in AWAITING_MERCHANT
-    }
-    row = Shop.objects.filter(pk=shop_id).annotate(**firsts).values_list(*firsts).first()
-    return min((at for at in row or () if at is not None), default=None)
+    return aftersale_awaiting_merchant_by_deadline(shop_id=shop_id).first()
 
 
 def aftersale_daily_counts(*, shop_id: int, start: date, end: date) -> dict[date, int]:

@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from orders.selectors import dashboard_deadlines
-from shop_admin.kernel.console import DASHBOARD_COUNT_CAP, SESSION_KEY, dashboard_tiles, shop_record_or_404, shop_required
+from shop_admin.kernel.console import DASHBOARD_COUNT_CAP, SESSION_KEY, dashboard_tile_figures, shop_record_or_404, shop_required
 from aftersale.selectors import aftersale_metrics
 from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.kernel.models import BackgroundJob
@@ -46,10 +46,7 @@ def shop_select(request):
 def dashboard_view(request):
     now = timezone.now()
     shop_id = request.shop.pk
-    tiles = [
-        (tile, tile.count(shop_id=shop_id, now=now), tile.nearest(shop_id=shop_id) if tile.nearest else None)
-        for tile in dashboard_tiles()
-    ]
+    tiles = dashboard_tile_figures(shop_id=shop_id, now=now)
     return render(
         request,
         "shop_admin/dashboard.html",
