@@ -5,11 +5,11 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.db import connections
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
+from shop_admin.kernel import rawsql
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.models import Membership
 
@@ -109,21 +109,12 @@ def dashboard_tiles() -> list[DashboardTile]:
 def dashboard_tile_figures(*, shop_id: int, now: datetime) -> list[tuple[DashboardTile, int, datetime | None]]:
     """Each tile with its count (up to DASHBOARD_COUNT_CAP + 1) and its nearest deadline, read in one statement."""
     tiles = dashboard_tiles()
-    columns, params, using = [], [], "default"
+    reads = []
     for tile in tiles:
-        parts = [tile.counted(shop_id=shop_id, now=now).values("pk")[: DASHBOARD_COUNT_CAP + 1]]
+        reads.append(("count", tile.counted(shop_id=shop_id, now=now).values("pk")[: DASHBOARD_COUNT_CAP + 1]))
         if tile.nearest:
-            parts.append(tile.nearest(shop_id=shop_id)[:1])
-        for index, queryset in enumerate(parts):
-            using = queryset.db
-            sql, part_params = queryset.query.get_compiler(using).as_sql()
-            columns.append(f"({sql})" if index else f"(SELECT COUNT(*) FROM ({sql}) AS tile{len(columns)})")
-            params += part_params
-    if not tiles:
-        return []
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(columns), params)
-        values = iter(cursor.fetchone())
+            reads.append(("first", tile.nearest(shop_id=shop_id)))
+    values = iter(rawsql.one_statement(*reads) if reads else ())
     return [(tile, next(values), next(values) if tile.nearest else None) for tile in tiles]
 
 
