@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Subquery
 from django.db.models.functions import Least, TruncDate
 from django.utils import timezone
@@ -198,35 +199,32 @@ def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:
     return by_order
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    values = sorted(values)
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
 def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
     """The merchant's after-sale scores over `days`: cases per paid order, median first answer, median refund time."""
     from orders.constants import RefundStatus
     from orders.daystats import orders_paid_since
+    from orders.models import Refund
 
     since = now - timedelta(days=days)
-    cases = AfterSaleCase.objects.filter(shop_id=shop_id, created_at__gte=since)
-    opened = cases.count()
+    # The count and both medians in one statement, from one read of the period's cases: three statements
+    # fetched every answered and refunded case's times for Python to sort. percentile_cont(0.5) is the median
+    # (the mean of the middle two for an even count); NULLs (unanswered, not refunded) are left out.
+    cases, refunds = AfterSaleCase._meta.db_table, Refund._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_response_at - c.created_at),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY r.succeeded_at - c.created_at) FILTER (WHERE r.status = %s)
+                  FROM {cases} c LEFT JOIN {refunds} r ON r.id = c.refund_id
+                 WHERE c.shop_id = %s AND c.created_at >= %s""",
+            [RefundStatus.SUCCEEDED, shop_id, since],
+        )
+        opened, median_response, median_refund = cursor.fetchone()
     paid = orders_paid_since(shop_id=shop_id, since=since, now=now)  # whole past days from orders' daily rollup
-    answers = [
-        first - created
-        for created, first in cases.filter(first_response_at__isnull=False).values_list("created_at", "first_response_at")
-    ]
-    refunds = [
-        done - created
-        for created, done in cases.filter(refund__status=RefundStatus.SUCCEEDED).values_list("created_at", "refund__succeeded_at")
-    ]
     return {
         "days": days,
         "cases": opened,
         "aftersale_rate": round(100 * opened / paid, 1) if paid else 0,
-        "median_response": _median(answers),
-        "median_refund": _median(refunds),
+        "median_response": median_response,
+        "median_refund": median_refund,
     }
