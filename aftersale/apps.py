@@ -11,7 +11,7 @@ class AftersaleConfig(AppConfig):
         from aftersale import jobs
         from aftersale.constants import AfterSaleEventKind
         from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out
-        from aftersale.selectors import aftersale_awaiting_merchant_count, aftersale_awaiting_merchant_nearest, cases_by_order
+        from aftersale.selectors import aftersale_awaiting_merchant, aftersale_awaiting_merchant_by_deadline, cases_by_order
         from aftersale.services import aftersale_inspect_timeout, aftersale_reply_timeout, aftersale_return_timeout
         from orders.events import order_event_kinds_register
         from orders.parts import OrderPart, order_part_register
@@ -29,8 +29,8 @@ class AftersaleConfig(AppConfig):
                 label=_("待处理售后"),
                 url="/aftersales/?status=requested",
                 position=50,
-                count=aftersale_awaiting_merchant_count,
-                nearest=aftersale_awaiting_merchant_nearest,
+                counted=aftersale_awaiting_merchant,
+                nearest=aftersale_awaiting_merchant_by_deadline,
             )
         )
         order_event_kinds_register(AfterSaleEventKind)

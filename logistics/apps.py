@@ -19,7 +19,7 @@ class LogisticsConfig(AppConfig):
             shipments_by_order,
             shipments_export_sql,
             shipments_list_cell,
-            shipments_stalled_count,
+            shipments_stalled,
         )
         from logistics.services.not_received import not_received_evidence
         from logistics.services.stall import (
@@ -48,7 +48,7 @@ class LogisticsConfig(AppConfig):
         exception_resolved_register(kind=ExceptionKind.STALLED_LOGISTICS, on_resolved=stalled_flag_clear_on_resolve)
         console_nav_register(label=_("物流"), url="/logistics/", position=30)
         dashboard_tile_register(
-            DashboardTile(label=_("物流停滞"), url="/logistics/?stalled=1", position=35, count=shipments_stalled_count)
+            DashboardTile(label=_("物流停滞"), url="/logistics/?stalled=1", position=35, counted=shipments_stalled)
         )
         order_part_register(
             OrderPart(

@@ -168,7 +168,11 @@ def shipment_counts_changed(*, shop_ids: set[int]) -> None:
     transaction.on_commit(forget)
 
 
-def shipments_stalled_count(*, shop_id: int, now: datetime | None = None) -> int:
-    """Stalled parcels of the shop still on the road (the dashboard tile), counted up to the tiles' cap."""
-    queryset = Shipment.objects.filter(shop_id=shop_id, stalled_at__isnull=False, status__in=SHIPMENT_MOVING)
-    return queryset.values("pk")[: DASHBOARD_COUNT_CAP + 1].count()
+def shipments_stalled(*, shop_id: int, now: datetime | None = None) -> QuerySet[Shipment]:
+    """Stalled parcels of the shop still on the road (the dashboard tile)."""
+    return Shipment.objects.filter(shop_id=shop_id, stalled_at__isnull=False, status__in=SHIPMENT_MOVING)
+
+
+def shipments_stalled_count(*, shop_id: int) -> int:
+    """Stalled parcels of the shop still on the road, counted up to the tiles' cap."""
+    return shipments_stalled(shop_id=shop_id).values("pk")[: DASHBOARD_COUNT_CAP + 1].count()

@@ -44,23 +44,23 @@ class OrdersConfig(AppConfig):
                 label=_("异常订单"),
                 url="/exceptions/",
                 position=13,
-                count=selectors.exceptions_open_count,
-                nearest=exception_selectors.exceptions_nearest_deadline,
+                counted=selectors.exceptions_open,
+                nearest=exception_selectors.exceptions_by_deadline,
             )
         )
         dashboard_tile_register(
             DashboardTile(
-                label=_("支付失败待召回"), url="/exceptions/#recover", position=16, count=exception_selectors.orders_payment_failed_count
+                label=_("支付失败待召回"), url="/exceptions/#recover", position=16, counted=exception_selectors.orders_payment_failed
             )
         )
 
         console_nav_register(label=_("订单"), url="/orders/", position=10)
         console_nav_register(label=_("商品库存"), url="/products/", position=20)
         console_nav_register(label=_("导入"), url="/imports/", position=60)
-        for position, label, url, count in [
-            (10, _("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay_count),
-            (11, _("待发货"), "/orders/?status=paid", selectors.orders_to_ship_count),
-            (12, _("即将超时发货"), "/orders/?status=paid&ship_due=soon", selectors.orders_ship_due_soon_count),
-            (14, _("风控审核"), "/orders/?status=paid&exception=risk_review", selectors.orders_risk_review_count),
+        for position, label, url, counted in [
+            (10, _("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay),
+            (11, _("待发货"), "/orders/?status=paid", selectors.orders_to_ship),
+            (12, _("即将超时发货"), "/orders/?status=paid&ship_due=soon", selectors.orders_ship_due_soon),
+            (14, _("风控审核"), "/orders/?status=paid&exception=risk_review", selectors.orders_risk_review),
         ]:
-            dashboard_tile_register(DashboardTile(label=label, url=url, position=position, count=count))
+            dashboard_tile_register(DashboardTile(label=label, url=url, position=position, counted=counted))

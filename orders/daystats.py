@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from orders.constants import OrderStatus
 from orders.models import Order, OrderDayStat
+from shop_admin.kernel import rawsql
 from shop_admin.kernel.models import Shop
 
 FIELDS = ("orders", "gmv", "paid_orders", "refunded")
@@ -86,13 +87,17 @@ def orders_paid_since(*, shop_id: int, since: datetime, now: datetime) -> int:
     paid = Order.objects.filter(shop_id=shop_id)
     if first_full >= today:
         return paid.filter(paid_at__gte=since).count()
-    stored = dict(
-        OrderDayStat.objects.filter(shop_id=shop_id, day__gte=first_full, day__lt=today).values_list("day", "paid_on_day")
+    stored = OrderDayStat.objects.filter(shop_id=shop_id, day__gte=first_full, day__lt=today)
+    # The rollup's days and their sum, and the two partial days counted live, in one statement.
+    days, stored_paid, partial, today_paid = rawsql.one_statement(
+        ("count", stored),
+        ("first", stored.values("shop_id").annotate(paid=Sum("paid_on_day")).values("paid")),
+        ("count", paid.filter(paid_at__gte=since, paid_at__lt=_day_start(first_full))),
+        ("count", paid.filter(paid_at__gte=_day_start(today))),
     )
-    if len(stored) < (today - first_full).days:
+    if days < (today - first_full).days:
         return paid.filter(paid_at__gte=since).count()  # the rollup lacks a day: count live, as before
-    partial = paid.filter(paid_at__gte=since, paid_at__lt=_day_start(first_full)).count()
-    return partial + sum(stored.values()) + paid.filter(paid_at__gte=_day_start(today)).count()
+    return partial + (stored_paid or 0) + today_paid
 
 
 def order_day_stats_refresh(*, now: datetime) -> int:

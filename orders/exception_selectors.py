@@ -4,7 +4,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,6 @@ from orders.constants import ExceptionKind, ExceptionStatus, OrderStatus, Paymen
 from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
 from orders.parts import order_parts_attach
 from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
-from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 from shop_admin.kernel.errors import NotFound
 
 KIND_COUNTS_TTL = 15  # seconds; dropped whenever an exception opens or closes in the shop
@@ -71,13 +70,12 @@ def exception_counts_changed(*, shop_id: int) -> None:
     transaction.on_commit(lambda: cache.delete(f"exception-kind-counts:{shop_id}"))
 
 
-def exceptions_nearest_deadline(*, shop_id: int) -> datetime | None:
-    """The nearest deadline among the shop's open exceptions: the dashboard tile shows it."""
+def exceptions_by_deadline(*, shop_id: int) -> QuerySet[OrderException]:
+    """The deadlines of the shop's open exceptions, nearest first: the dashboard tile shows the first."""
     return (
         OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, deadline__isnull=False)
         .order_by("deadline")
         .values_list("deadline", flat=True)
-        .first()
     )
 
 
@@ -113,7 +111,8 @@ def order_recovered_to(*, order: Order) -> Order | None:
 # --- the "recover within 2 h" queue: payments that failed recently ---
 
 
-def _payment_failed_orders(*, shop_id: int, now: datetime):
+def orders_payment_failed(*, shop_id: int, now: datetime) -> QuerySet[Order]:
+    """Unpaid orders whose payment failed within the recover window (the queue and its dashboard tile)."""
     # From the recent failures (a partial index on failed payments) to their orders, not from every unpaid order.
     failed = Payment.objects.filter(
         status=PaymentStatus.FAILED, settled_at__gte=now - settings.PAYMENT_FAILED_RECOVER_WINDOW
@@ -129,16 +128,12 @@ def orders_payment_failed_queue(*, shop_id: int, now: datetime | None = None, li
     # Each order's failed payments in one query for the page, not one per order (the same ordering as before).
     failed = Prefetch("payments", queryset=Payment.objects.filter(status=PaymentStatus.FAILED).order_by("-settled_at"),
                       to_attr="failed_payments")
-    rows = list(_payment_failed_orders(shop_id=shop_id, now=now).order_by("created_at").prefetch_related(failed)[:limit])
+    rows = list(orders_payment_failed(shop_id=shop_id, now=now).order_by("created_at").prefetch_related(failed)[:limit])
     for order in rows:
         last = order.failed_payments[0] if order.failed_payments else None
         order.failed_payment = last
         order.recover_by = last.settled_at + settings.PAYMENT_FAILED_RECOVER_WINDOW if last and last.settled_at else None
     return rows
-
-
-def orders_payment_failed_count(*, shop_id: int, now: datetime) -> int:
-    return _payment_failed_orders(shop_id=shop_id, now=now).values("pk")[: DASHBOARD_COUNT_CAP + 1].count()
 
 
 # --- coupons a buyer can still use ---

@@ -5,9 +5,11 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
+from shop_admin.kernel import rawsql
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.models import Membership
 
@@ -71,13 +73,17 @@ class NavEntry:
 
 @dataclass(frozen=True)
 class DashboardTile:
-    """A count to act on now; `nearest` (optional) gives the closest deadline among what it counts."""
+    """A count to act on now; `nearest` (optional) gives the closest deadline among what it counts.
+
+    Both give querysets, not figures: the dashboard counts every tile and finds every nearest deadline in one
+    statement (`dashboard_tile_figures`), where a round trip and a compiled count per tile were half its statements.
+    """
 
     label: Any
     url: str
     position: int
-    count: Callable[..., int]  # (*, shop_id, now, cap) -> int
-    nearest: Callable[..., datetime | None] | None = None  # (*, shop_id) -> datetime
+    counted: Callable[..., QuerySet]  # (*, shop_id, now) -> the rows the tile counts
+    nearest: Callable[..., QuerySet] | None = None  # (*, shop_id) -> one datetime column, nearest first
 
 
 DASHBOARD_COUNT_CAP = 10000  # a tile shows "10000+" beyond this: counting further costs a scan
@@ -98,6 +104,18 @@ def dashboard_tile_register(tile: DashboardTile) -> None:
 
 def dashboard_tiles() -> list[DashboardTile]:
     return sorted(_tiles, key=lambda t: t.position)
+
+
+def dashboard_tile_figures(*, shop_id: int, now: datetime) -> list[tuple[DashboardTile, int, datetime | None]]:
+    """Each tile with its count (up to DASHBOARD_COUNT_CAP + 1) and its nearest deadline, read in one statement."""
+    tiles = dashboard_tiles()
+    reads = []
+    for tile in tiles:
+        reads.append(("count", tile.counted(shop_id=shop_id, now=now).values("pk")[: DASHBOARD_COUNT_CAP + 1]))
+        if tile.nearest:
+            reads.append(("first", tile.nearest(shop_id=shop_id)))
+    values = iter(rawsql.one_statement(*reads) if reads else ())
+    return [(tile, next(values), next(values) if tile.nearest else None) for tile in tiles]
 
 
 def console_nav(request) -> dict:

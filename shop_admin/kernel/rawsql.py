@@ -12,7 +12,8 @@ that build complete rows (the models written this way have neither).
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.db.models import QuerySet
 from django.db.models.expressions import Col
 
 
@@ -138,3 +139,37 @@ def insert_with_children(parent: models.Model, children: Sequence[tuple[str, Seq
         for row, pk in zip(rows, ids, strict=True):
             setattr(row, fk, parent)
             _saved(row, pk)
+
+
+def _one_read(kind: str, queryset: QuerySet):
+    if kind == "count":
+        return queryset.count()
+    row = next(iter(queryset[:1]), None)
+    if isinstance(row, dict):
+        return next(iter(row.values()))
+    if isinstance(row, tuple):
+        return row[0]
+    return row
+
+
+def one_statement(*reads: tuple[str, QuerySet]) -> list:
+    """Several one-value reads as one SELECT of scalar subqueries: a round trip and a compiled statement each saved.
+
+    ("count", queryset) counts the queryset's rows (slice it to cap the count); ("first", queryset) is the first
+    column of its first row, or None. All run on the database of the last queryset.
+    """
+    if reads and connections[reads[-1][1].db].vendor != "postgresql":
+        return [_one_read(kind, queryset) for kind, queryset in reads]  # SQLite (`make run`): one by one, values converted
+    columns, params, using = [], [], "default"
+    for index, (kind, queryset) in enumerate(reads):
+        using = queryset.db
+        if kind == "count":
+            queryset = queryset.values("pk") if not queryset.query.values_select else queryset
+        else:
+            queryset = queryset[:1]
+        sql, part_params = queryset.query.get_compiler(using).as_sql()
+        columns.append(f"(SELECT COUNT(*) FROM ({sql}) AS read{index})" if kind == "count" else f"({sql})")
+        params += part_params
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        return list(cursor.fetchone())

@@ -98,3 +98,22 @@ def test_the_list_prints_each_row_and_its_queries_do_not_grow_with_the_rows(orde
         page = console.get("/aftersales/?type=refund_only").content.decode()
     assert page.count('<tr><td><a href="/aftersales/') == 5
     assert len(five_row_queries) == len(one_row_queries)
+
+
+def test_the_after_sale_medians_are_the_middle_of_the_shops_own_cases(order_in, open_case, shop):
+    from aftersale.selectors import aftersale_metrics
+
+    cases = [open_case(order_in("paid"), "refund_only") for _ in range(4)]
+    for case, minutes in zip(cases, [10, 30, 50, 70], strict=True):
+        AfterSaleCase.objects.filter(pk=case["id"]).update(first_response_at=timezone.now() + timedelta(minutes=minutes))
+    created = {c.pk: c.created_at for c in AfterSaleCase.objects.filter(pk__in=[c["id"] for c in cases])}
+    answers = sorted(AfterSaleCase.objects.get(pk=pk).first_response_at - at for pk, at in created.items())
+    metrics = aftersale_metrics(shop_id=shop.pk, now=timezone.now())
+    assert metrics["cases"] == 4
+    # An even count: the mean of the middle two (PostgreSQL rounds a half microsecond up, Python to even).
+    assert abs(metrics["median_response"] - (answers[1] + answers[2]) / 2) <= timedelta(microseconds=1)
+    assert metrics["median_refund"] is None  # none refunded
+    other = make_shop(name="隔壁店")
+    assert aftersale_metrics(shop_id=other.pk, now=timezone.now()) == {
+        "days": 30, "cases": 0, "aftersale_rate": 0, "median_response": None, "median_refund": None
+    }
