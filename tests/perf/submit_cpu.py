@@ -14,6 +14,7 @@ that a neighbour's load spreads over all of them.
 compared against one database by running this script from each in turn. `--profile a` runs
 scenario (a) under pyinstrument instead of measuring.
 """
+
 import argparse
 import io
 import json
@@ -27,7 +28,7 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.perf.run import ADDRESS, SERVER_ENV, database_recreate, migrate, redis_flush  # noqa: E402
+from tests.perf.run import ADDRESS, SERVER_ENV, database_recreate, migrate, redis_flush
 
 
 def backend_cpu() -> float:
@@ -48,13 +49,29 @@ def fixtures() -> dict:
     from tests.perf.run import buyers_create, floor_prepare, shop_with_skus
 
     if Buyer.objects.filter(name__startswith="cpu-buyer").exists():
-        hot = StockLevel.objects.filter(sku__code="CPUHOT-00000").select_related("sku").get()
-        sold = StockLevel.objects.filter(sku__code="CPUSOLD-00000").select_related("sku").get()
+        hot = (
+            StockLevel.objects.filter(sku__code="CPUHOT-00000")
+            .select_related("sku")
+            .get()
+        )
+        sold = (
+            StockLevel.objects.filter(sku__code="CPUSOLD-00000")
+            .select_related("sku")
+            .get()
+        )
         buyers = list(Buyer.objects.filter(name__startswith="cpu-buyer").order_by("pk"))
-        floor_level = StockLevel.objects.filter(sku__code="FLOOR-00000").values_list("pk", flat=True).first()
+        floor_level = (
+            StockLevel.objects.filter(sku__code="FLOOR-00000")
+            .values_list("pk", flat=True)
+            .first()
+        )
     else:
-        _shop, _wh, hot_skus = shop_with_skus(name="CPU热卖店", sku_count=1, stock=10_000_000, code_prefix="CPUHOT")
-        _shop, _wh, sold_skus = shop_with_skus(name="CPU售罄店", sku_count=1, stock=0, code_prefix="CPUSOLD")
+        _shop, _wh, hot_skus = shop_with_skus(
+            name="CPU热卖店", sku_count=1, stock=10_000_000, code_prefix="CPUHOT"
+        )
+        _shop, _wh, sold_skus = shop_with_skus(
+            name="CPU售罄店", sku_count=1, stock=0, code_prefix="CPUSOLD"
+        )
         hot = StockLevel.objects.select_related("sku").get(sku=hot_skus[0])
         sold = StockLevel.objects.select_related("sku").get(sku=sold_skus[0])
         buyers = buyers_create(32, prefix="cpu-buyer")
@@ -62,7 +79,12 @@ def fixtures() -> dict:
     if floor_level is None:
         floor_level, _units = floor_prepare()
     StockLevel.objects.filter(pk=floor_level).update(available=10_000_000)
-    return {"hot": hot, "sold": sold, "tokens": [b.api_token for b in buyers], "floor_level": floor_level}
+    return {
+        "hot": hot,
+        "sold": sold,
+        "tokens": [b.api_token for b in buyers],
+        "floor_level": floor_level,
+    }
 
 
 def environ_for(path: str, token: str | None, body: bytes) -> dict:
@@ -94,7 +116,9 @@ def environ_for(path: str, token: str | None, body: bytes) -> dict:
 
 def call(application, path: str, token: str | None, body: bytes) -> str:
     status = []
-    result = application(environ_for(path, token, body), lambda s, h, exc_info=None: status.append(s))
+    result = application(
+        environ_for(path, token, body), lambda s, h, exc_info=None: status.append(s)
+    )
     try:
         for _chunk in result:
             pass
@@ -121,7 +145,9 @@ def main() -> int:
         url = database_recreate(server, args.db)
     os.environ.update(SERVER_ENV)
     os.environ["DATABASE_URL"] = url
-    os.environ["REDIS_URL"] = os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/14")
+    os.environ["REDIS_URL"] = os.environ.get(
+        "PERF_REDIS_URL", "redis://127.0.0.1:6379/14"
+    )
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["API_RATE_LIMIT_ORDER_SUBMIT"] = "1000000/s"
     os.environ["DJANGO_SETTINGS_MODULE"] = "shop_admin.settings"
@@ -135,7 +161,13 @@ def main() -> int:
     hot, sold = f["hot"], f["sold"]
 
     def body(level) -> bytes:
-        return json.dumps({"shop_id": level.sku.shop_id, "items": [{"sku_id": level.sku_id, "quantity": 1}], "address": ADDRESS}).encode()
+        return json.dumps(
+            {
+                "shop_id": level.sku.shop_id,
+                "items": [{"sku_id": level.sku_id, "quantity": 1}],
+                "address": ADDRESS,
+            }
+        ).encode()
 
     floor_body = json.dumps({"stock_level_id": f["floor_level"]}).encode()
     scenarios = {
@@ -148,7 +180,9 @@ def main() -> int:
     def run(key: str, n: int) -> None:
         path, who, payload, expect = scenarios[key]
         for i in range(n):
-            got = call(application, path, tokens[i % len(tokens)] if who else None, payload)
+            got = call(
+                application, path, tokens[i % len(tokens)] if who else None, payload
+            )
             if got != expect:
                 raise SystemExit(f"{key}: answered {got}, expected {expect}")
 
@@ -173,7 +207,9 @@ def main() -> int:
             run(key, args.requests)
             profile.disable()
             stats = pstats.Stats(profile)
-            stats.sort_stats(os.environ.get("SORT", "tottime")).print_stats(int(os.environ.get("TOP", "45")))
+            stats.sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+                int(os.environ.get("TOP", "45"))
+            )
         return 0
 
     figures: dict[str, list[tuple[float, float]]] = {key: [] for key in scenarios}
@@ -185,7 +221,9 @@ def main() -> int:
             cpu = time.process_time() - cpu
             pg = backend_cpu() - pg
             figures[key].append((cpu * 1000 / args.requests, pg * 1000 / args.requests))
-    print(f"{args.requests} requests x {args.rounds} rounds; load {os.getloadavg()[0]:.2f}; ms CPU per request (median of rounds)")
+    print(
+        f"{args.requests} requests x {args.rounds} rounds; load {os.getloadavg()[0]:.2f}; ms CPU per request (median of rounds)"
+    )
     floor_total = statistics.median(p + b for p, b in figures["floor"])
     for key, runs in figures.items():
         python = statistics.median(p for p, _b in runs)
