@@ -210,3 +210,30 @@ def test_the_generic_plan_of_the_submission_read_finds_the_skus_by_key_in_a_larg
     # walking the shop's SKUs through its index, which statistics taken when the shop was small would favour
     sku_scans = [line for line in plan.splitlines() if " on orders_sku " in line]
     assert len(sku_scans) == 1 and "orders_sku_shop_id" not in plan, plan
+
+
+def test_the_submission_answer_sent_without_validation_is_what_validating_it_gives(shop, buyer_api):
+    import json
+
+    from orders.api import BUYER_ORDER_VIEW
+    from orders.models import FullReduction
+    from orders.schemas import order_out
+    from orders.selectors import order_get_for_buyer
+    from shop_admin.kernel.api import schema_built
+
+    # given an order with every amount in use: two lines, a coupon, a 满减 rule, freight
+    now = timezone.now()
+    FullReduction.objects.create(shop=shop, threshold=Decimal("10.00"), discount=Decimal("3.00"), valid_from=now, valid_to=now + timezone.timedelta(days=1))
+    first, second = make_sku(shop, price="12.34", freight="6.00"), make_sku(shop, price="0.99")
+    coupon = make_coupon(shop, discount="2.50")
+    status, created = buyer_api.post("/orders", order_payload(shop, (first, 2), (second, 1), coupon_codes=[coupon.code], buyer_message="周末送"))
+    assert status == 201, created
+    # then the answer sent is what ninja's validation of the same data gives, nested parts included
+    order = order_get_for_buyer(buyer=Buyer.objects.get(pk=Order.objects.get(order_no=created["order_no"]).buyer_id), order_no=created["order_no"])
+    data = order_out(order)
+    validated = BUYER_ORDER_VIEW.model_validate(data, context={"response_status": 201}).model_dump()
+    built = schema_built(BUYER_ORDER_VIEW, data).model_dump()
+    assert built == validated
+    assert json.loads(json.dumps(validated, default=str)) == created
+    assert created["amounts"]["coupon_discount"] == "2.50" and created["amounts"]["full_reduction"] == "3.00"
+    assert [item["quantity"] for item in created["items"]] == [2, 1]
