@@ -249,9 +249,14 @@ API_RATE_LIMITS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusals_not_logged": {"()": "shop_admin.kernel.logfilters.RefusalsNotLogged"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"rq.worker": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "rq.worker": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["refusals_not_logged"]},
+    },
 }
 
 if PRODUCTION:

@@ -237,3 +237,12 @@ def test_the_submission_answer_sent_without_validation_is_what_validating_it_giv
     assert json.loads(json.dumps(validated, default=str)) == created
     assert created["amounts"]["coupon_discount"] == "2.50" and created["amounts"]["full_reduction"] == "3.00"
     assert [item["quantity"] for item in created["items"]] == [2, 1]
+
+
+def test_a_sold_out_refusal_is_not_logged_and_a_bad_request_still_is(shop, buyer_api, caplog):
+    sku = make_sku(shop, stock=0)
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert buyer_api.post("/orders", order_payload(shop, (sku, 1)))[0] == 409
+        assert buyer_api.post("/orders", {"shop_id": shop.pk})[0] in (400, 422)
+    statuses = [getattr(r, "status_code", None) for r in caplog.records if r.name == "django.request"]
+    assert 409 not in statuses and statuses, statuses
