@@ -17,16 +17,16 @@ from orders.schemas import (
     PaymentCallbackIn,
     PaymentCreatedOut,
     PaymentCreateIn,
-    RefundCallbackIn,
     ProductOut,
+    RefundCallbackIn,
     ShopOut,
-    StockIn,
     SkuStockOut,
+    StockIn,
     StockOut,
-    stock_level_out,
     merchant_order_feed_schema,
     order_out,
     order_view_schema,
+    stock_level_out,
 )
 from orders.selectors import (
     buyer_by_token,
@@ -36,8 +36,8 @@ from orders.selectors import (
     products_for_shop,
     sku_get_for_shops,
     stock_levels_of_sku,
-    stock_totals,
     stock_status,
+    stock_totals,
 )
 from orders.services.exceptions import order_not_received_report
 from orders.services.idempotency import idempotent_call
@@ -51,13 +51,24 @@ from orders.services.refunds import refund_callback_apply
 from orders.services.stock import stock_set
 from orders.services.submit import ItemRequest, order_submit
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.api import ERRORS, ApiDateTime, MerchantAuth, callback_openapi, money_str, parse_callback, signed_body, time_str
+from shop_admin.kernel.api import (
+    ERRORS,
+    ApiDateTime,
+    MerchantAuth,
+    callback_openapi,
+    money_str,
+    parse_callback,
+    schema_built,
+    signed_body,
+    time_str,
+)
 from shop_admin.kernel.errors import (
     Invalid,
 )
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import shop_get, shop_list, user_shop_ids
 from shop_admin.kernel.throttling import rate_limited
+
 
 class BuyerAuth(HttpBearer):
     """`Authorization: Bearer <buyer token>`; `request.auth` is the Buyer."""
@@ -107,7 +118,10 @@ def shop_products(request, shop_id: int):
     ]
 
 
-@buyer_router.post("/orders", response={201: order_view_schema(for_merchant=False), **ERRORS}, **rate_limited("order_submit"))
+BUYER_ORDER_VIEW = order_view_schema(for_merchant=False)
+
+
+@buyer_router.post("/orders", response={201: BUYER_ORDER_VIEW, **ERRORS}, **rate_limited("order_submit"))
 def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     buyer = request.auth
 
@@ -124,7 +138,9 @@ def order_create(request, payload: OrderCreateIn, idempotency_key: str | None = 
         return 201, order_out(order)  # built from what was just written, not read back
 
     if idempotency_key is None:
-        return Status(*submit())
+        # Shaped by order_out from what was just written: sent as it is, not validated field by field again.
+        status, body = submit()
+        return Status(status, schema_built(BUYER_ORDER_VIEW, body))
     if not 1 <= len(idempotency_key) <= 100 or "\x00" in idempotency_key:
         raise Invalid(_("Idempotency-Key 长度须为1到100"), code="invalid_idempotency_key", details={"header": "Idempotency-Key"})
     return Status(*idempotent_call(buyer=buyer, key=idempotency_key, payload=payload.model_dump(mode="json"), action=submit))

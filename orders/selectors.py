@@ -71,7 +71,7 @@ def order_relations_known(order: Order, *, lines: list, events: list, payments: 
 def buyer_by_token(*, token: str) -> Buyer | None:
     """The buyer of an API token. Every buyer request starts here: the SQL is written once (kernel rawsql), not compiled each time."""
     with connection.cursor() as cursor:
-        cursor.execute(_buyer_by_token_sql(), [token])
+        rawsql.execute(cursor, _buyer_by_token_sql(), [token])
         row = cursor.fetchone()
     return None if row is None else rawsql.instance(Buyer, row)
 

@@ -109,6 +109,9 @@ for _index, _url in enumerate(_replicas):
     DATABASES[f"replica{_index}"] = dj_database_url.parse(_url, conn_max_age=60)
     DATABASES[f"replica{_index}"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["shop_admin.db_router.PrimaryReplicaRouter"] if _replicas else []
+# The hot paths' hand-written statements (shop_admin.kernel.rawsql.execute) are prepared once per PostgreSQL session;
+# set DB_PREPARED_STATEMENTS=0 behind a pooler that does not keep a client on one session (PgBouncer transaction mode).
+DATABASE_PREPARED_STATEMENTS = os.environ.get("DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no", "off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and RQ ---
@@ -246,9 +249,14 @@ API_RATE_LIMITS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusals_not_logged": {"()": "shop_admin.kernel.logfilters.RefusalsNotLogged"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"rq.worker": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "rq.worker": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["refusals_not_logged"]},
+    },
 }
 
 if PRODUCTION:

@@ -17,6 +17,7 @@ from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import stock_returned_event
 from orders.models import Order, OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
+from shop_admin.kernel import rawsql
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 from shop_admin.kernel.text import join_list
@@ -65,7 +66,7 @@ def _take_available(
             continue  # not enough as last committed: do not queue for the row lock to find the same
         # The conditional UPDATE by hand: it runs on every submission, and compiling it cost more than running it.
         with connection.cursor() as cursor:
-            cursor.execute(_take_sql(into), [quantity, quantity, level.pk, quantity])
+            rawsql.execute(cursor, _take_sql(into), [quantity, quantity, level.pk, quantity])
             moved = cursor.rowcount
         if moved:
             return level
@@ -198,7 +199,7 @@ def stock_unoccupy_line_rows(rows: Iterable[tuple[int, int, int]]) -> None:
         totals[level_id] += quantity
     stock_levels_move({level_id: {"available": +n, "occupied": -n} for level_id, n in totals.items()})
     if rows:
-        OrderLine.objects.filter(pk__any_of=list(row[0] for row in rows), stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
+        OrderLine.objects.filter(pk__any_of=[row[0] for row in rows], stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
 
 
 def stock_return_lines(*, order: Order, lines: dict[int, int], actor: Actor, reason: str, source: str) -> list[dict]:

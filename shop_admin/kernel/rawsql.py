@@ -9,9 +9,12 @@ and rows written are prepared by each field's `pre_save` and `get_db_prep_save`,
 `Model.save()` does. No `save()` override or signal runs on insert: callers are services
 that build complete rows (the models written this way have neither).
 """
-from collections.abc import Sequence
+import re
+import weakref
+from collections.abc import Mapping, Sequence
 from functools import cache
 
+from django.conf import settings
 from django.db import connection, connections, models
 from django.db.models import QuerySet
 from django.db.models.expressions import Col
@@ -76,24 +79,39 @@ def _write_plan(model: type[models.Model]) -> tuple[tuple[tuple[models.Field, ty
     return tuple((f, _plain_type(f)) for f in fields), ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
-def _values_sql(model: type[models.Model], objs: Sequence[models.Model], fk: str | None, parent_cte: str | None) -> tuple[str, list]:
+def _row_params(model: type[models.Model], obj: models.Model, skip: str | None, params: list) -> None:
+    """Append the values of `obj`'s columns (but `skip`) to `params`, prepared as `Model.save()` would."""
     fields, _names = _write_plan(model)
-    rows, params = [], []
-    for obj in objs:
-        marks = []
-        for field, plain_type in fields:
-            if parent_cte is not None and field.attname == fk:
-                marks.append(f"(SELECT id FROM {parent_cte})")
+    for field, plain_type in fields:
+        if field.attname == skip:
+            continue
+        if plain_type is not None:
+            value = getattr(obj, field.attname)
+            if value is None or type(value) is plain_type:  # what the field's methods would return unchanged
+                params.append(value)
                 continue
-            marks.append("%s")
-            if plain_type is not None:
-                value = getattr(obj, field.attname)
-                if value is None or type(value) is plain_type:  # what the field's methods would return unchanged
-                    params.append(value)
-                    continue
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-        rows.append(f"({', '.join(marks)})")
-    return ", ".join(rows), params
+        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+
+
+@cache
+def _insert_sql(model: type[models.Model], shape: tuple[tuple[type[models.Model], str, int], ...]) -> str:
+    """The one statement of `insert_with_children` for a parent and, per group of children, (model, fk attname, rows)."""
+    q = connection.ops.quote_name
+
+    def values(child: type[models.Model], fk: str | None, rows: int) -> str:
+        fields, _names = _write_plan(child)
+        row = ", ".join("(SELECT id FROM p)" if field.attname == fk else "%s" for field, _plain in fields)
+        return ", ".join([f"({row})"] * rows)
+
+    ctes = [f"p AS (INSERT INTO {q(model._meta.db_table)} ({_write_plan(model)[1]}) VALUES {values(model, None, 1)} RETURNING id)"]
+    selects = ["(SELECT id FROM p)"]
+    for index, (child, fk, rows) in enumerate(shape):
+        ctes.append(
+            f"c{index} AS (INSERT INTO {q(child._meta.db_table)} ({_write_plan(child)[1]}) VALUES {values(child, fk, rows)} RETURNING id)"
+        )
+        # One INSERT numbers its rows from the sequence in the order of its VALUES.
+        selects.append(f"ARRAY(SELECT id FROM c{index} ORDER BY id)")
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}"
 
 
 def _saved(obj: models.Model, pk: int) -> None:
@@ -106,7 +124,9 @@ def insert_with_children(parent: models.Model, children: Sequence[tuple[str, Seq
     """INSERT `parent` and, pointing at it by foreign key `fk`, each group of `children` (fk, rows): one statement.
 
     Afterwards every instance has its id (children in the order given) and counts as saved.
-    SQLite (`make run` may use it): the ORM's save and bulk_create instead.
+    The statement depends only on the models and the number of rows, so it is written once per shape
+    and prepared once per connection (`execute`). SQLite (`make run` may use it): the ORM's save and
+    bulk_create instead.
     """
     children = [(fk, rows) for fk, rows in children if rows]
     if connection.vendor != "postgresql":
@@ -117,22 +137,17 @@ def insert_with_children(parent: models.Model, children: Sequence[tuple[str, Seq
             type(rows[0]).objects.bulk_create(rows)
         return
     model = type(parent)
-    values, params = _values_sql(model, [parent], None, None)
-    ctes = [f"p AS (INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_write_plan(model)[1]}) VALUES {values} RETURNING id)"]
-    selects = ["(SELECT id FROM p)"]
-    for index, (fk, rows) in enumerate(children):
+    params: list = []
+    _row_params(model, parent, None, params)
+    shape = []
+    for fk, rows in children:
         child = type(rows[0])
         fk_attname = child._meta.get_field(fk).attname
-        values, child_params = _values_sql(child, rows, fk_attname, "p")
-        params += child_params
-        ctes.append(
-            f"c{index} AS (INSERT INTO {connection.ops.quote_name(child._meta.db_table)} ({_write_plan(child)[1]}) "
-            f"VALUES {values} RETURNING id)"
-        )
-        # One INSERT numbers its rows from the sequence in the order of its VALUES.
-        selects.append(f"ARRAY(SELECT id FROM c{index} ORDER BY id)")
+        shape.append((child, fk_attname, len(rows)))
+        for row in rows:
+            _row_params(child, row, fk_attname, params)
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}", params)
+        execute(cursor, _insert_sql(model, tuple(shape)), params)
         result = cursor.fetchone()
     _saved(parent, result[0])
     for (fk, rows), ids in zip(children, result[1:], strict=True):
@@ -173,3 +188,63 @@ def one_statement(*reads: tuple[str, QuerySet]) -> list:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(columns), params)
         return list(cursor.fetchone())
+
+
+# --- statements prepared once per connection ---------------------------------------------------------------
+
+# What each open PostgreSQL connection (the psycopg object) has prepared: statement text -> (EXECUTE text, param keys).
+# A connection closed and opened again is a new object with nothing prepared; PREPARE outlives a rollback.
+_prepared: "weakref.WeakKeyDictionary[object, dict[str, tuple[str, tuple]]]" = weakref.WeakKeyDictionary()
+PREPARED_PER_CONNECTION = 64  # beyond this many shapes, statements run unprepared (a bound on the server's memory)
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+def _numbered(sql: str) -> tuple[str, tuple]:
+    """`sql` with `$1, $2, ...` for its `%s` / `%(name)s` placeholders, and the param (index or name) of each number."""
+    keys: list = []
+    positional = 0
+
+    def number(match: re.Match) -> str:
+        nonlocal positional
+        if match.group(0) == "%%":
+            return "%"
+        if match.group(1) is None:
+            keys.append(positional)
+            positional += 1
+        elif match.group(1) in keys:
+            return f"${keys.index(match.group(1)) + 1}"
+        else:
+            keys.append(match.group(1))
+        return f"${len(keys)}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(keys)
+
+
+def execute(cursor, sql: str, params: Sequence | Mapping) -> None:
+    """`cursor.execute(sql, params)` as a server-side prepared statement of the cursor's connection (PostgreSQL).
+
+    For the statements a hot path runs on every request: PostgreSQL then parses and plans one once
+    per connection (persistent connections, CONN_MAX_AGE), not on every call, and the driver splits
+    only the short EXECUTE text. Django's cursors bind parameters on the client, so psycopg's own
+    `prepare` does not apply; `PREPARE`/`EXECUTE` are plain SQL, seen by execute wrappers and the
+    query log like any statement. Off (settings.DATABASE_PREPARED_STATEMENTS) behind a pooler that
+    hands one session's statements to another backend (PgBouncer in transaction mode).
+    """
+    db = cursor.db
+    if db.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        cursor.execute(sql, params)
+        return
+    prepared = _prepared.get(db.connection)
+    if prepared is None:
+        prepared = _prepared[db.connection] = {}
+    entry = prepared.get(sql)
+    if entry is None:
+        if len(prepared) >= PREPARED_PER_CONNECTION:
+            cursor.execute(sql, params)
+            return
+        numbered, keys = _numbered(sql)
+        name = f"rawsql_{len(prepared) + 1}"
+        cursor.execute(f"PREPARE {name} AS {numbered}")
+        entry = prepared[sql] = (f"EXECUTE {name}({', '.join(['%s'] * len(keys))})" if keys else f"EXECUTE {name}", keys)
+    execute_sql, keys = entry
+    cursor.execute(execute_sql, [params[key] for key in keys] if keys else None)
