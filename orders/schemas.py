@@ -11,7 +11,7 @@ from pydantic import create_model
 from orders.constants import PaymentChannel
 from orders.models import Order
 from orders.parts import order_parts, order_parts_attach
-from shop_admin.kernel.api import ApiDateTime, Schema, money_str, time_str
+from shop_admin.kernel.api import ApiDateTime, RowId, Schema, money_str, time_str
 from shop_admin.kernel.text import phone_mask
 
 
@@ -51,12 +51,12 @@ class AddressIn(Schema):
 
 
 class ItemIn(Schema):
-    sku_id: int
+    sku_id: RowId
     quantity: int = Field(..., ge=1, le=999)
 
 
 class OrderCreateIn(Schema):
-    shop_id: int
+    shop_id: RowId
     items: list[ItemIn] = Field(..., min_length=1, max_length=50)
     address: AddressIn
     coupon_codes: list[str] = Field(default_factory=list, max_length=5)

@@ -26,6 +26,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic import Field as PydanticField
 from pydantic import ValidationError as PydanticValidationError
 
 from shop_admin.kernel.errors import DomainError, Invalid, Unauthorized
@@ -90,6 +91,10 @@ def api_datetime_check(value: datetime) -> datetime:
 # --- feed cursors (keyset pagination of the merchant API's lists) ---
 
 CURSOR_PK_MAX = 2**63 - 1  # bigint: a forged larger id would reach PostgreSQL as a 500
+
+# An id in a request body: a row's primary key is a positive bigint, so anything else is the caller's mistake (422),
+# never a number PostgreSQL refuses mid-statement (a 500).
+RowId = Annotated[int, PydanticField(ge=1, le=CURSOR_PK_MAX)]
 
 
 def feed_cursor_encode(moment: datetime | None, pk: int) -> str:
@@ -260,22 +265,3 @@ def parse_callback(schema, body: dict):
     except PydanticValidationError as exc:
         fields = {".".join(str(p) for p in err["loc"]): err["msg"] for err in exc.errors()}
         raise Invalid(_("回调参数有误"), code="invalid_input", details={"fields": fields}) from None
-
-
-def _inline_refs(node, defs: dict):
-    if isinstance(node, dict):
-        if "$ref" in node and node["$ref"].startswith("#/$defs/"):
-            return _inline_refs(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
-        return {key: _inline_refs(value, defs) for key, value in node.items() if key != "$defs"}
-    if isinstance(node, list):
-        return [_inline_refs(value, defs) for value in node]
-    return node
-
-
-def callback_openapi(schema) -> dict:
-    """`openapi_extra` documenting a callback's JSON body (read raw for its signature, so ninja cannot infer it).
-
-    Nested shapes are inlined: a model's own `#/$defs/...` references mean nothing inside the OpenAPI document.
-    """
-    body = schema.model_json_schema()
-    return {"requestBody": {"content": {"application/json": {"schema": _inline_refs(body, body.get("$defs", {}))}}, "required": True}}

@@ -47,6 +47,21 @@ class ForgivingRedisCache(RedisCache):
         except RedisError as exc:
             logger.warning("cache set skipped: %s", exc)
 
+    def add(self, key, value, timeout=None, version=None):
+        # get_or_set stores through add: without Redis the value is computed and not kept.
+        try:
+            return super().add(key, value, timeout, version)
+        except RedisError as exc:
+            logger.warning("cache add skipped: %s", exc)
+            return False
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except RedisError as exc:
+            logger.warning("cache get skipped: %s", exc)
+            return {}
+
     def clear(self):
         """Drop our keys only: RQ's queues and scheduled deadlines share this Redis and must survive."""
         try:
