@@ -175,6 +175,11 @@ def one_statement(*reads: tuple[str, QuerySet]) -> list:
     """
     if reads and connections[reads[-1][1].db].vendor != "postgresql":
         return [_one_read(kind, queryset) for kind, queryset in reads]  # SQLite (`make run`): one by one, values converted
+    return one_statement_run(*one_statement_sql(*reads))
+
+
+def one_statement_sql(*reads: tuple[str, QuerySet]) -> tuple[str, list, str]:
+    """The SQL, params and database alias of `one_statement(*reads)` on PostgreSQL, to keep and run again."""
     columns, params, using = [], [], "default"
     for index, (kind, queryset) in enumerate(reads):
         using = queryset.db
@@ -185,8 +190,13 @@ def one_statement(*reads: tuple[str, QuerySet]) -> list:
         sql, part_params = queryset.query.get_compiler(using).as_sql()
         columns.append(f"(SELECT COUNT(*) FROM ({sql}) AS read{index})" if kind == "count" else f"({sql})")
         params += part_params
+    return "SELECT " + ", ".join(columns), params, using
+
+
+def one_statement_run(sql: str, params: Sequence, using: str) -> list:
+    """Run what `one_statement_sql` gave (PostgreSQL): the one row of values."""
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(columns), params)
+        cursor.execute(sql, params)
         return list(cursor.fetchone())
 
 

@@ -137,3 +137,44 @@ def test_dashboard_order_tiles_count_only_this_shop_and_follow_a_payment(shop, s
     pay(unpaid["order_no"])
     after = tiles()
     assert after["/orders/?status=pending_payment"] == 0 and after["/orders/?status=paid"] == 2
+
+
+def test_dashboard_tiles_statement_kept_compiled_follows_the_shop_the_time_and_the_settings(shop, sku, owner, place_order, pay, buyer_api, settings):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from orders.models import Order
+    from shop_admin.kernel import console
+    from tests.factories import make_sku, order_payload
+
+    def figures(shop_id, now):
+        return {tile.url: count for tile, count, _nearest in console.dashboard_tile_figures(shop_id=shop_id, now=now)}
+
+    # given a paid order due to ship in 30 hours here, and two unpaid orders in another shop
+    paid = pay(place_order((sku, 1))["order_no"])
+    order = Order.objects.get(shop=shop, status="paid")
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(ship_deadline=now + timedelta(hours=30))
+    other = make_shop("隔壁店")
+    other_sku = make_sku(other, stock=5)
+    for _ in range(2):
+        assert buyer_api.post("/orders", order_payload(other, (other_sku, 1)))[0] == 201
+    settings.DASHBOARD_SHIP_SOON = timedelta(hours=24)
+    due = "/orders/?status=paid&ship_due=soon"
+
+    # when the tiles are read for this shop now, then for the other shop, then a day later
+    here = figures(shop.pk, now)
+    there = figures(other.pk, now)
+    later = figures(shop.pk, now + timedelta(days=1))
+
+    # then each read has its own shop's and time's figures from the one statement kept (on PostgreSQL)
+    if connection.vendor == "postgresql":
+        assert any(statement is not None for statement in console._tile_statements.values())
+    assert paid and here["/orders/?status=paid"] == 1 and here["/orders/?status=pending_payment"] == 0 and here[due] == 0
+    assert there["/orders/?status=pending_payment"] == 2 and there["/orders/?status=paid"] == 0
+    assert later[due] == 1
+    # and a changed setting is read again: the ship-soon window widened to two days counts the order now
+    settings.DASHBOARD_SHIP_SOON = timedelta(hours=48)
+    assert figures(shop.pk, now)[due] == 1
