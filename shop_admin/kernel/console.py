@@ -169,7 +169,7 @@ def dashboard_tile_figures(*, shop_id: int, now: datetime) -> list[tuple[Dashboa
     if statement is not None:
         sql, template, using = statement
         params = [shop_id if kind == "shop" else now + value if kind == "now" else value for kind, value in template]
-        values = iter(rawsql.one_statement_run(sql, params, using))
+        values = iter(rawsql.one_statement_run(sql, params, using, prepared=True))
     else:
         values = iter(rawsql.one_statement(*_tile_reads(tiles, shop_id=shop_id, now=now)))
     return [(tile, next(values), next(values) if tile.nearest else None) for tile in tiles]

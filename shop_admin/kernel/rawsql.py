@@ -193,10 +193,10 @@ def one_statement_sql(*reads: tuple[str, QuerySet]) -> tuple[str, list, str]:
     return "SELECT " + ", ".join(columns), params, using
 
 
-def one_statement_run(sql: str, params: Sequence, using: str) -> list:
-    """Run what `one_statement_sql` gave (PostgreSQL): the one row of values."""
+def one_statement_run(sql: str, params: Sequence, using: str, *, prepared: bool = False) -> list:
+    """Run what `one_statement_sql` gave (PostgreSQL): the one row of values; `prepared` for a statement kept (`execute`)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params) if prepared else cursor.execute(sql, params)
         return list(cursor.fetchone())
 
 
