@@ -139,7 +139,9 @@ def test_dashboard_order_tiles_count_only_this_shop_and_follow_a_payment(shop, s
     assert after["/orders/?status=pending_payment"] == 0 and after["/orders/?status=paid"] == 2
 
 
-def test_dashboard_tiles_statement_kept_compiled_follows_the_shop_the_time_and_the_settings(shop, sku, owner, place_order, pay, buyer_api, settings):
+def test_dashboard_tiles_statement_kept_compiled_follows_the_shop_the_time_and_the_settings(
+    shop, sku, owner, place_order, pay, buyer_api, settings
+):
     from datetime import timedelta
 
     from django.db import connection
