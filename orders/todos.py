@@ -32,46 +32,38 @@ def paid_order_todos(*, shop_id: int, since: datetime, now: datetime, limit: int
     ]
 
 
-def exception_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
-    """Exceptions raised since `since` and still open."""
+def _exception_todos(*, shop_id: int, key: str, moment: str, title, limit: int, **when) -> list[TodoItem]:
+    """Open exceptions of the shop newest first by `moment` (a datetime column), filtered by `when`, as to-dos."""
     kinds = dict(OrderException._meta.get_field("kind").choices)
     exceptions = (
-        OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, opened_at__gt=since)
-        .order_by("-opened_at", "-id")
-        .values("pk", "kind", "opened_at", "deadline", "order__order_no")[:limit]
+        OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, **when)
+        .order_by(f"-{moment}", "-id")
+        .values("pk", "kind", moment, "deadline", "order__order_no")[:limit]
     )
     return [
         TodoItem(
-            key=todo_key("exception", e["pk"]),
-            at=e["opened_at"],
-            title=_("新的异常"),
+            key=todo_key(key, e["pk"]),
+            at=e[moment],
+            title=title,
             detail=f"{kinds.get(e['kind'], e['kind'])} · {e['order__order_no']}",
             url=f"/exceptions/{e['pk']}/",
             deadline=e["deadline"],
         )
         for e in exceptions
     ]
+
+
+def exception_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
+    """Exceptions raised since `since` and still open."""
+    return _exception_todos(shop_id=shop_id, key="exception", moment="opened_at", title=_("新的异常"), limit=limit, opened_at__gt=since)
 
 
 def exception_escalated_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
     """Exceptions still open past their deadline, escalated to the platform since `since`: the merchant is told."""
-    kinds = dict(OrderException._meta.get_field("kind").choices)
-    exceptions = (
-        OrderException.objects.filter(shop_id=shop_id, status=ExceptionStatus.OPEN, escalated_at__gt=since, escalated_at__lte=now)
-        .order_by("-escalated_at", "-id")
-        .values("pk", "kind", "escalated_at", "deadline", "order__order_no")[:limit]
+    return _exception_todos(
+        shop_id=shop_id, key="exception_escalated", moment="escalated_at", title=_("异常超时，已升级平台"), limit=limit,
+        escalated_at__gt=since, escalated_at__lte=now,
     )
-    return [
-        TodoItem(
-            key=todo_key("exception_escalated", e["pk"]),
-            at=e["escalated_at"],
-            title=_("异常超时，已升级平台"),
-            detail=f"{kinds.get(e['kind'], e['kind'])} · {e['order__order_no']}",
-            url=f"/exceptions/{e['pk']}/",
-            deadline=e["deadline"],
-        )
-        for e in exceptions
-    ]
 
 
 def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
