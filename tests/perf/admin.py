@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.perf import order_list  # noqa: E402  (its database and loader)
+from tests.perf.procstat import children_of, cpu_seconds  # noqa: E402
 from tests.perf.run import Gunicorn, percentile  # noqa: E402
 
 ADMIN_USER = "perf-admin"
@@ -146,19 +147,8 @@ def get(port: int, path: str, cookie: str) -> tuple[int, float, int]:
 
 
 def workers_cpu_ms(master_pid: int) -> float:
-    """CPU time (user + system) the gunicorn workers under this master have used so far, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master_pid:  # ppid; then utime and stime are fields 14 and 15 of stat
-            total += int(fields[11]) + int(fields[12])
-    return total * 1000 / tick
+    """CPU time (ms) the gunicorn workers under this master have used so far."""
+    return cpu_seconds(children_of(master_pid)[1:]) * 1000
 
 
 def measure(port: int, cookie: str, urls: list[str], *, requests: int, warmup: int, master_pid: int) -> dict:

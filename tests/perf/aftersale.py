@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.perf.procstat import backend_cpu  # noqa: E402
 
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "shop_perf_aftersale"
@@ -191,18 +192,8 @@ def measure_list(owner, requests: int) -> list[tuple[str, float, float, int]]:
 
 
 def _server_cpu() -> float:
-    """CPU seconds the PostgreSQL backend serving this connection has used (it runs on this machine): wall time here is
-    inflated by neighbours, CPU time is not."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of the PostgreSQL backend serving this process: wall time here is inflated by neighbours, CPU time is not."""
+    return backend_cpu() or 0.0
 
 
 def measure_sweep(order_ids: list[int]) -> tuple[float, int, bool]:

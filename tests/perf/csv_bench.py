@@ -39,6 +39,7 @@ BEGIN = "<!-- tests/perf/csv_bench.py: begin -->"
 END = "<!-- tests/perf/csv_bench.py: end -->"
 SKUS = 50
 sys.path.insert(0, str(ROOT))
+from tests.perf.procstat import backend_cpu  # noqa: E402
 
 
 def database_url() -> str:
@@ -84,18 +85,6 @@ def prepare(lines: int) -> dict:
     return {"shop_id": shop.pk}
 
 
-def server_cpu(connection) -> float | None:
-    """CPU seconds of this connection's server process so far, when the server runs on this machine (else None)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def peak_rss_mb() -> int:
     """The peak resident memory of this process's own image (VmHWM). Not ru_maxrss: Linux carries the parent's peak into
     a child it forks, so a scenario started by this runner reported the runner's size (212 MB for an export of 91 MB)."""
@@ -113,7 +102,7 @@ def measure(scenario: str, shop_id: int, lines: int) -> dict:
     setup()
     from django.db import connection
 
-    server_before = server_cpu(connection)
+    server_before = backend_cpu()
     cpu_before = time.process_time()
     started = time.perf_counter()
     if scenario == "import_ours":
@@ -180,7 +169,7 @@ def measure(scenario: str, shop_id: int, lines: int) -> dict:
     seconds = time.perf_counter() - started
     # CPU seconds, ours and the server's: what the work costs, whatever else the machine runs meanwhile.
     cpu = time.process_time() - cpu_before
-    server_after = server_cpu(connection)
+    server_after = backend_cpu()
     if server_before is not None and server_after is not None:
         cpu += server_after - server_before
     connection.close()

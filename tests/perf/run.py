@@ -64,6 +64,7 @@ ADDRESS = {
 }
 
 sys.path.insert(0, str(ROOT))
+from tests.perf.procstat import children_of, cpu_by_pid, database_backends  # noqa: E402
 
 
 STARTED = time.monotonic()
@@ -122,38 +123,13 @@ def redis_connections_received(url: str) -> int | None:
         return None
 
 
-def cpu_by_pid(pids) -> dict[int, float]:
-    """User + system CPU seconds each process has used (/proc/<pid>/stat); a process gone is left out."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return used
-
-
 def server_cpu_snapshot(master: int) -> dict[int, float]:
     """CPU so far of gunicorn (master and workers) and of the PostgreSQL backends serving the runner's database.
 
     Measured around each run, its difference is the server's CPU for that run's requests: unlike requests/s,
     it hardly depends on what else the machine is doing (contention inflates it a little, never by the wait).
     """
-    from django.db import connection
-
-    pids = [master]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            pass
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        pids += [row[0] for row in cursor.fetchall()]
-    return cpu_by_pid(pids)
+    return cpu_by_pid(children_of(master) + database_backends())
 
 
 def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:

@@ -28,20 +28,8 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.perf.procstat import backend_cpu
 from tests.perf.run import ADDRESS, SERVER_ENV, database_recreate, migrate, redis_flush
-
-
-def backend_cpu() -> float:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fixtures() -> dict:
@@ -215,11 +203,11 @@ def main() -> int:
     figures: dict[str, list[tuple[float, float]]] = {key: [] for key in scenarios}
     for _round in range(args.rounds):
         for key in scenarios:
-            pg = backend_cpu()
+            pg = backend_cpu() or 0.0
             cpu = time.process_time()
             run(key, args.requests)
             cpu = time.process_time() - cpu
-            pg = backend_cpu() - pg
+            pg = (backend_cpu() or 0.0) - pg
             figures[key].append((cpu * 1000 / args.requests, pg * 1000 / args.requests))
     print(
         f"{args.requests} requests x {args.rounds} rounds; load {os.getloadavg()[0]:.2f}; ms CPU per request (median of rounds)"

@@ -42,6 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.perf.procstat import children_of, cpu_seconds, database_backends  # noqa: E402
 
 from tests.perf.run import (  # noqa: E402  (the spine's runner: its database, gunicorn and machine helpers)
     STARTED_AT,
@@ -169,39 +170,6 @@ def ingest_setup(*, parcels: int, per_push: int):
     return shop, first + second, signed
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU the processes have used (/proc/<pid>/stat), in seconds."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def gunicorn_pids(master: int) -> list[int]:
-    pids = [master]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            pass
-    return pids
-
-
-def database_backend_pids() -> list[int]:
-    """The PostgreSQL backends serving this database (the workers' connections), to count their CPU too."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        return [row[0] for row in cursor.fetchall()]
-
-
 def post_push(port: int, body: bytes) -> tuple[int, float]:
     stamp = str(int(time.time()))
     signature = hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -234,7 +202,7 @@ def benchmark_ingest(*, env: dict, parcels: int, per_push: int, threads: int, wo
         log(f"A: gunicorn -w {workers} on 127.0.0.1:{server.port}; {threads} client threads")
         half = len(pushes) // 2
         results = []
-        workers_cpu_before = cpu_seconds(gunicorn_pids(server.process.pid))  # imports and start-up are not the ingest
+        workers_cpu_before = cpu_seconds(children_of(server.process.pid))  # imports and start-up are not the ingest
         load_before = os.getloadavg()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
@@ -244,7 +212,7 @@ def benchmark_ingest(*, env: dict, parcels: int, per_push: int, threads: int, wo
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()
         # The backends were opened by the workers during the run (kept for DB_CONN_MAX_AGE): all their CPU is the ingest's.
-        server_cpu = cpu_seconds(gunicorn_pids(server.process.pid)) - workers_cpu_before + cpu_seconds(database_backend_pids())
+        server_cpu = cpu_seconds(children_of(server.process.pid)) - workers_cpu_before + cpu_seconds(database_backends())
     finally:
         server.stop()
     statuses = {}
