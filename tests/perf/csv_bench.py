@@ -13,6 +13,11 @@ its peak memory (VmHWM, its own address space) is its own. Scenarios:
 - import, django-import-export tuned bulk: a ModelResource of Order over the same file
   with `use_bulk`, `skip_diff`, `force_init_instance` (it validates nothing, writes
   neither lines nor stock nor events);
+- the COPY floor, twice (each in its own copy of the database as it was before the imports): the very rows
+  import_ours wrote (the import buyer, orders, lines, payments, ledger entries, events), dumped with COPY TO and
+  written back with COPY FROM in one transaction, no Python per row. `copy_floor` with the foreign keys
+  checked as they are in production; `copy_floor_no_fk` with `session_replication_role = replica` (superuser
+  only: what dropping the constraints would buy). The issue names COPY as the ceiling to aim at: this is it;
 - export, ours: `order_export_write` to a file (what the job and the command do: PostgreSQL's COPY of the
   contract's cells computed in SQL, streamed);
 - export, django-import-export default: `modelresource_factory(OrderLine)().export()`
@@ -35,6 +40,16 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parents[2]
 README = Path(__file__).resolve().parent / "README.md"
 DB_NAME = "shop_perf_csv"
+FLOOR_DBS = {"copy_floor": f"{DB_NAME}_floor", "copy_floor_no_fk": f"{DB_NAME}_floor_nofk"}
+# What the import writes, parents first, and which of each table's rows are the import's.
+FLOOR_TABLES = {
+    "orders_buyer": "name LIKE 'csv-import-%%'",
+    "orders_order": "true",
+    "orders_orderline": "true",
+    "orders_payment": "true",
+    "orders_ledgerentry": "true",
+    "orders_orderevent": "true",
+}
 BEGIN = "<!-- tests/perf/csv_bench.py: begin -->"
 END = "<!-- tests/perf/csv_bench.py: end -->"
 SKUS = 50
@@ -65,6 +80,38 @@ def setup() -> None:
     import django
 
     django.setup()
+
+
+def floor_databases_create(url: str) -> None:
+    """The database as it is before any import, copied once per floor scenario (the source must have no session)."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in FLOOR_DBS.values():
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {DB_NAME}")
+
+
+def floor_path(table: str) -> Path:
+    return Path(f"/tmp/csv_bench_floor_{table}.copy")
+
+
+def floor_rows_dump(url: str) -> None:
+    """The rows import_ours wrote, each table to a file in COPY's text format (before django-import-export's run)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        for table, which in FLOOR_TABLES.items():
+            with floor_path(table).open("wb") as out, conn.cursor().copy(f"COPY (SELECT * FROM {table} WHERE {which}) TO STDOUT") as copy:
+                for chunk in copy:
+                    out.write(chunk)
+
+
+def floor_url(url: str, scenario: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{FLOOR_DBS[scenario]}"))
 
 
 def csv_path(lines: int) -> Path:
@@ -151,6 +198,20 @@ def measure(scenario: str, shop_id: int, lines: int) -> dict:
         result = OrderResource().import_data(dataset, dry_run=False, raise_errors=True)
         rows = lines
         assert not result.has_errors()
+    elif scenario in FLOOR_DBS:
+        from django.db import transaction
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            if scenario == "copy_floor_no_fk":
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            else:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as the import checks them: as the rows stream
+            for table in FLOOR_TABLES:
+                with floor_path(table).open("rb") as data, cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    while chunk := data.read(1 << 20):
+                        copy.write(chunk)
+            cursor.execute("SELECT count(*) FROM orders_orderline")
+            rows = cursor.fetchone()[0]
     elif scenario == "export_ours":
         from orders.exports import order_export_lines, order_export_write
 
@@ -185,6 +246,8 @@ def measure(scenario: str, shop_id: int, lines: int) -> dict:
 
 
 def run(scenario: str, shop_id: int, lines: int, url: str) -> dict:
+    if scenario in FLOOR_DBS:
+        url = floor_url(url, scenario)
     out = subprocess.run(
         [sys.executable, __file__, "--measure", scenario, "--shop", str(shop_id), "--lines", str(lines)],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, check=True,
@@ -245,15 +308,22 @@ def main() -> None:
     database_recreate(url)
     os.environ["DATABASE_URL"] = url
     shop_id = prepare(args.import_lines)["shop_id"]
-    results = [run("import_ours", shop_id, args.import_lines, url), run("import_die", shop_id, args.import_lines, url)]
+    floor_databases_create(url)
+    results = [run("import_ours", shop_id, args.import_lines, url)]
+    floor_rows_dump(url)
+    results += [run("import_die", shop_id, args.import_lines, url)]
+    results += [run(scenario, shop_id, args.import_lines, url) for scenario in FLOOR_DBS]
     grow_for_export(url, shop_id, args.export_lines)
     results += [run("export_ours", shop_id, args.export_lines, url), run("export_die", shop_id, args.export_lines, url)]
     for r in results:
         print(
-            f"{r['scenario']:12s} {r['rows']:>9,} rows {r['seconds']:>8.2f} s {r['rows_per_s']:>8,} rows/s"
+            f"{r['scenario']:16s} {r['rows']:>9,} rows {r['seconds']:>8.2f} s {r['rows_per_s']:>8,} rows/s"
             f"  cpu {r['cpu_s']:>7.2f} s {r['rows_per_cpu_s']:>8,} rows/cpu-s  peak {r['peak_mb']:>6,} MB"
         )
     by = {r["scenario"]: r for r in results}
+    die = by["import_die"]["rows_per_s"]
+    print(f"COPY floor / die-tuned = {by['copy_floor']['rows_per_s'] / die:.1f}x with the foreign keys checked, "
+          f"{by['copy_floor_no_fk']['rows_per_s'] / die:.1f}x without: the most any import writing these rows can reach")
     print(f"import: ours / die-tuned = {by['import_ours']['rows_per_s'] / by['import_die']['rows_per_s']:.1f}x "
           f"(CPU: {by['import_ours']['rows_per_cpu_s'] / by['import_die']['rows_per_cpu_s']:.1f}x); "
           f"export: ours / die-default = {by['export_ours']['rows_per_s'] / by['export_die']['rows_per_s']:.1f}x "
@@ -276,8 +346,8 @@ def write_readme(results: list[dict], started_at: str, load, args) -> None:
 `DATABASE_URL=... .venv/bin/python tests/perf/csv_bench.py --import-lines {args.import_lines} --export-lines {args.export_lines} --readme`:
 its own database `{DB_NAME}`, each scenario in a fresh process (peak = its own VmHWM: ru_maxrss would carry the runner's peak into the child). See the
 module docstring for what each scenario does. Import: ours checks every row, occupies stock
-and writes lines and events; django-import-export's tuned bulk configuration writes bare
-orders and checks nothing. Export: the same {args.export_lines:,} order lines, ours in the
+and writes lines, payments, escrow entries and events; django-import-export's tuned bulk configuration writes bare
+orders and checks nothing; the COPY floors write back exactly the rows ours wrote, with COPY only. Export: the same {args.export_lines:,} order lines, ours in the
 contract's columns to a file, django-import-export's default OrderLine resource to a file.
 
 | scenario | rows | seconds | rows/s | CPU s (client + server) | rows/CPU s | peak MB |
@@ -285,7 +355,11 @@ contract's columns to a file, django-import-export's default OrderLine resource 
 {rows}
 
 Import ours / tuned django-import-export: **{by['import_ours']['rows_per_s'] / by['import_die']['rows_per_s']:.1f}x** (target 5x;
-by CPU time {by['import_ours']['rows_per_cpu_s'] / by['import_die']['rows_per_cpu_s']:.1f}x);
+by CPU time {by['import_ours']['rows_per_cpu_s'] / by['import_die']['rows_per_cpu_s']:.1f}x). The COPY floor, the same rows
+written back by COPY alone with no Python per row, is {by['copy_floor']['rows_per_s'] / by['import_die']['rows_per_s']:.1f}x
+the tuned django-import-export with the foreign keys checked ({by['copy_floor_no_fk']['rows_per_s'] / by['import_die']['rows_per_s']:.1f}x
+without them): that is the most any import writing these rows could reach; ours runs at
+{100 * by['import_ours']['rows_per_s'] / by['copy_floor']['rows_per_s']:.0f} % of it.
 export ours / default django-import-export: **{by['export_ours']['rows_per_s'] / by['export_die']['rows_per_s']:.1f}x** (target 10x;
 by CPU time {by['export_ours']['rows_per_cpu_s'] / by['export_die']['rows_per_cpu_s']:.1f}x). CPU time is the
 measuring process's plus its PostgreSQL backend's (read from /proc: the server runs on the same machine).
