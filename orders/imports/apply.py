@@ -242,9 +242,16 @@ def orders_import_apply(
         buyer = import_buyer(shop_id)
         ids = ids_allocate(Order, len(plan.new)) if plan.new else []
         kinds: dict[int, str] = {}
-        order_rows = [_order_row(d, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now, kinds=kinds) for d, pk in zip(plan.new, ids)]
+        order_rows: list[dict] = []
+
+        def orders_built():  # each row built as COPY takes it: the server writes the first while the rest are built
+            for draft, pk in zip(plan.new, ids):
+                row = _order_row(draft, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now, kinds=kinds)
+                order_rows.append(row)
+                yield row
+
         with constraints_checked_as_written():  # orders, then what refers to them
-            rows_copy(Order, order_rows)
+            rows_copy(Order, orders_built())
             snapshots: dict = {}
             rows_copy(OrderLine, (row for d, pk in zip(plan.new, ids) for row in _line_rows(d, pk, snapshots)))
             stock_levels_move(_stock_moves(plan.new))
