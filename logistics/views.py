@@ -64,9 +64,8 @@ def shipment_list_view(request):
     )
 
 
-@require_POST
-@shop_required
-def order_ship_view(request, order_no: str):
+def _parcel_post(request, order_no: str, send, done: str):
+    """A parcel sent from the order page (shipped, or reshipped): the form checked, the service run, back to the order."""
     order = shop_record_or_404(request, lambda shop_ids: order_get_for_shops(shop_ids=shop_ids, order_no=order_no))
     if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_SHIP):
         return forbidden(request, _("您的角色无权发货"))
@@ -75,31 +74,28 @@ def order_ship_view(request, order_no: str):
         messages.error(request, form_errors_text(form))
         return redirect("orders:detail", order_no=order_no)
     try:
-        shipment_create(order=order, actor=Actor.for_user(request.user), **form.cleaned_data)
-        messages.success(request, _("已发货"))
+        send(order, Actor.for_user(request.user), form.cleaned_data)
+        messages.success(request, done)
     except DomainError as exc:
         _domain_error_message(request, exc)
     return redirect("orders:detail", order_no=order_no)
+
+
+@require_POST
+@shop_required
+def order_ship_view(request, order_no: str):
+    return _parcel_post(request, order_no, lambda order, actor, data: shipment_create(order=order, actor=actor, **data), _("已发货"))
 
 
 @require_POST
 @shop_required
 def order_reship_view(request, order_no: str):
     """Signed but not received, and really not delivered: a new parcel at the merchant's freight."""
-    order = shop_record_or_404(request, lambda shop_ids: order_get_for_shops(shop_ids=shop_ids, order_no=order_no))
-    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_SHIP):
-        return forbidden(request, _("您的角色无权发货"))
-    form = ShipForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        return redirect("orders:detail", order_no=order_no)
-    try:
-        data = {k: v for k, v in form.cleaned_data.items() if k != "add_parcel"}
-        shipment_reship(order=order, actor=Actor.for_user(request.user), **data)
-        messages.success(request, _("已补发"))
-    except DomainError as exc:
-        _domain_error_message(request, exc)
-    return redirect("orders:detail", order_no=order_no)
+
+    def reship(order, actor, data):
+        shipment_reship(order=order, actor=actor, **{k: v for k, v in data.items() if k != "add_parcel"})
+
+    return _parcel_post(request, order_no, reship, _("已补发"))
 
 
 @require_POST
