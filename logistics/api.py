@@ -17,46 +17,54 @@ merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
 callback_router = Router(tags=["callbacks"])
 
 
-@merchant_router.post("/orders/{order_no}/ship", response={200: order_view_schema(for_merchant=True), **ERRORS})
-def merchant_ship(request, order_no: str, payload: ShipIn):
+def _order_acted_on(request, order_no: str, perm: str, act) -> dict:
+    """A parcel action on one of the merchant's orders: found in their shops, their role checked, done, read back."""
     shop_ids = user_shop_ids(user=request.auth)
     order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
-    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_SHIP)
-    shipment_create(
-        order=order,
-        actor=Actor.for_user(request.auth),
-        carrier=payload.carrier,
-        tracking_no=payload.tracking_no,
-        door_delivery=payload.door_delivery,
-        add_parcel=payload.add_parcel,
-    )
+    require_perm(user=request.auth, shop_id=order.shop_id, perm=perm)
+    act(order, Actor.for_user(request.auth))
     return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+
+
+@merchant_router.post("/orders/{order_no}/ship", response={200: order_view_schema(for_merchant=True), **ERRORS})
+def merchant_ship(request, order_no: str, payload: ShipIn):
+    return _order_acted_on(
+        request,
+        order_no,
+        Perm.ORDER_SHIP,
+        lambda order, actor: shipment_create(
+            order=order,
+            actor=actor,
+            carrier=payload.carrier,
+            tracking_no=payload.tracking_no,
+            door_delivery=payload.door_delivery,
+            add_parcel=payload.add_parcel,
+        ),
+    )
 
 
 @merchant_router.post("/orders/{order_no}/reship", response={200: order_view_schema(for_merchant=True), **ERRORS})
 def merchant_reship(request, order_no: str, payload: ReshipIn):
     """Signed but not received, really not delivered: a new parcel at the merchant's freight; resolves the exception."""
-    shop_ids = user_shop_ids(user=request.auth)
-    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
-    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_SHIP)
-    shipment_reship(
-        order=order,
-        actor=Actor.for_user(request.auth),
-        carrier=payload.carrier,
-        tracking_no=payload.tracking_no,
-        door_delivery=payload.door_delivery,
+    return _order_acted_on(
+        request,
+        order_no,
+        Perm.ORDER_SHIP,
+        lambda order, actor: shipment_reship(
+            order=order, actor=actor, carrier=payload.carrier, tracking_no=payload.tracking_no, door_delivery=payload.door_delivery
+        ),
     )
-    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
 
 
 @merchant_router.post("/orders/{order_no}/not-received/answer", response={200: order_view_schema(for_merchant=True), **ERRORS})
 def merchant_not_received_answer(request, order_no: str, payload: NotReceivedAnswerIn):
     """Signed but not received, delivered after all: a note and evidence urls resolve the exception."""
-    shop_ids = user_shop_ids(user=request.auth)
-    order = order_get_for_shops(shop_ids=shop_ids, order_no=order_no)
-    require_perm(user=request.auth, shop_id=order.shop_id, perm=Perm.ORDER_EDIT)
-    not_received_answer(order=order, actor=Actor.for_user(request.auth), note=payload.note, evidence=payload.evidence)
-    return order_out(order_get_for_shops(shop_ids=shop_ids, order_no=order_no), for_merchant=True)
+    return _order_acted_on(
+        request,
+        order_no,
+        Perm.ORDER_EDIT,
+        lambda order, actor: not_received_answer(order=order, actor=actor, note=payload.note, evidence=payload.evidence),
+    )
 
 
 @callback_router.post(
