@@ -180,3 +180,48 @@ def test_dashboard_tiles_statement_kept_compiled_follows_the_shop_the_time_and_t
     # and a changed setting is read again: the ship-soon window widened to two days counts the order now
     settings.DASHBOARD_SHIP_SOON = timedelta(hours=48)
     assert figures(shop.pk, now)[due] == 1
+
+
+def test_memberships_read_by_hand_are_the_orms(shop, owner):
+    from django.db import connection
+
+    from shop_admin.kernel.console import _user_memberships_orm, user_memberships
+    from shop_admin.kernel.models import Membership
+
+    # given a user of two shops (the second added first, with another role) and a user of none
+    second = make_shop("第二家店")
+    Membership.objects.create(user=owner, shop=second, role="service")
+    nobody = make_member(make_shop("无关的店"))
+    Membership.objects.filter(user=nobody).delete()
+    for user in (owner, nobody):
+        # when both ways read them
+        mine, orms = user_memberships(user_id=user.pk), _user_memberships_orm(user_id=user.pk, using="default")
+        # then the same rows, the same shops (read along, no query on access), by shop id
+        assert [(m.pk, m.user_id, m.shop_id, m.role) for m in mine] == [(m.pk, m.user_id, m.shop_id, m.role) for m in orms]
+        assert all(m.shop.__dict__ == o.shop.__dict__ | {"_state": m.shop._state} for m, o in zip(mine, orms, strict=True))
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            [m.shop.name for m in mine]
+        assert not ctx.captured_queries
+
+
+def test_a_session_expired_or_gone_signs_out(shop, owner):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    # given a signed-in console (sessions read by the kernel's session store)
+    client = signed_in(owner)
+    assert client.get("/orders/").status_code == 200
+    key = client.session.session_key
+    # when the session row expires, then the next request is anonymous
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/orders/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    # and a session row that is gone signs out too; signing in again works
+    client = signed_in(owner)
+    Session.objects.filter(session_key=client.session.session_key).delete()
+    assert client.get("/orders/").status_code == 302
+    assert signed_in(owner).get("/orders/").status_code == 200
