@@ -385,22 +385,27 @@ def order_tab_counts(*, shop_id: int) -> dict[str, int]:
     key = f"order-tab-counts:{shop_id}"
     counts = cache.get(key)
     if counts is None:
-        statuses = list(OrderStatus.values)
-        table = Order._meta.db_table
-        # ORDER BY the index's own order keeps each count in the (shop, status, created_at) index: without it the
-        # planner counts a big status by a seq scan of its first heap pages, 5-10 ms once other reads evicted them.
-        sql = " UNION ALL ".join(
-            f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s ORDER BY created_at LIMIT %s) AS t{i}"
-            for i in range(len(statuses))
-        )
         params = []
-        for status in statuses:
+        for status in OrderStatus.values:
             params += [status, shop_id, status, TAB_COUNT_CAP + 1]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            # Prepared once per connection: planning the nine counts took a third of the time of running them.
+            # Every status's plan is the same index-only scan, so the generic plan PostgreSQL keeps fits them all.
+            rawsql.execute(cursor, _tab_counts_sql(len(OrderStatus.values)), params)
             counts = dict(cursor.fetchall())
         cache.set(key, counts, 15)
     return counts
+
+
+@lru_cache(maxsize=1)
+def _tab_counts_sql(statuses: int) -> str:
+    # ORDER BY the index's own order keeps each count in the (shop, status, created_at) index: without it the
+    # planner counts a big status by a seq scan of its first heap pages, 5-10 ms once other reads evicted them.
+    table = connection.ops.quote_name(Order._meta.db_table)
+    return " UNION ALL ".join(
+        f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s ORDER BY created_at LIMIT %s) AS t{i}"
+        for i in range(statuses)
+    )
 
 
 def order_counts_changed(*, shop_ids: set[int]) -> None:

@@ -175,6 +175,27 @@ def test_status_tabs_and_filter_bar_follow_the_filters_and_the_language(console,
     assert "Enter a valid date." in html(console.get("/orders/", {**query, "created_from": "yesterday"}))
 
 
+def test_bulk_bar_follows_the_role_and_the_language(shop, console, sku, place_order):
+    from shop_admin.kernel.constants import Role
+
+    # given an order and a warehouse clerk beside the owner
+    place_order((sku, 1))
+    clerk = as_user(make_member(shop, role=Role.WAREHOUSE))
+    for _ in range(2):  # (the bar is drawn once per language and role, then kept)
+        # when each asks for the list, full page and htmx partial
+        for client, remark in ((clerk, False), (console, True)):
+            for headers in ({}, {"HX-Request": "true"}):
+                page = html(client.get("/orders/", headers=headers))
+                # then both may ship and print waybills, only the owner may remark in bulk; the heads are there
+                assert 'value="ship" formaction="/logistics/bulk-ship/">批量发货</button>' in page
+                assert 'formaction="/logistics/waybills/">打印面单</button>' in page
+                assert ('name="action" value="remark">批量备注</button>' in page) is remark
+                assert '<th>快递单号</th><th>备注</th>' in page
+    clerk.cookies["django_language"] = "en"
+    page = html(clerk.get("/orders/"))
+    assert "批量发货" not in page and 'value="remark"' not in page and "<th>Tracking no.</th>" in page
+
+
 def test_htmx_filter_returns_only_the_table(console, sku, place_order):
     order = place_order((sku, 1))
     partial = html(console.get("/orders/", {"q": order["order_no"]}, headers={"HX-Request": "true"}))

@@ -1,4 +1,5 @@
 """The minimal console: sign in, pick a shop, see only that shop's orders."""
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 
 from orders.models import Order
@@ -225,3 +226,51 @@ def test_a_session_expired_or_gone_signs_out(shop, owner):
     Session.objects.filter(session_key=client.session.session_key).delete()
     assert client.get("/orders/").status_code == 302
     assert signed_in(owner).get("/orders/").status_code == 200
+
+
+class CountingHasher(MD5PasswordHasher):
+    """Django's MD5 hasher (the suite's), counting how often a password is checked."""
+
+    checks = 0
+
+    def verify(self, password, encoded):
+        type(self).checks += 1
+        return super().verify(password, encoded)
+
+
+def test_sign_in_checks_a_password_once_and_keeps_sessions_of_djangos_backend(shop, owner, settings):
+    from django.contrib.auth import BACKEND_SESSION_KEY, user_login_failed
+
+    settings.PASSWORD_HASHERS = ["tests.shop_admin.test_console.CountingHasher"]
+    owner.set_password("pw-123456")  # hashed by the counting hasher
+    owner.save(update_fields=["password"])
+    failures = []
+    user_login_failed.connect(lambda **kw: failures.append(kw), dispatch_uid="count-failures", weak=False)
+    try:
+        # when a wrong password is given, then it is checked once, refused once, and nobody is signed in
+        client = Client()
+        CountingHasher.checks = 0
+        response = client.post("/login/", {"username": "owner", "password": "wrong"})
+        assert response.status_code == 200 and CountingHasher.checks == 1 and len(failures) == 1
+        assert client.get("/orders/").status_code == 302
+        # when the right one is given, then the session names the console's backend and the pages open
+        CountingHasher.checks = 0
+        assert client.post("/login/", {"username": "owner", "password": "pw-123456"}).status_code == 302
+        assert CountingHasher.checks == 1 and len(failures) == 1
+        assert client.session[BACKEND_SESSION_KEY] == "shop_admin.kernel.auth.ConsoleModelBackend"
+        assert client.get("/orders/").status_code == 200
+    finally:
+        user_login_failed.disconnect(dispatch_uid="count-failures")
+    # and a session signed in through Django's own backend before stays signed in
+    old = Client()
+    owner.refresh_from_db()
+    old.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+    assert old.get("/orders/").status_code == 200
+
+
+def test_a_user_made_inactive_is_signed_out_at_the_next_request(shop, owner):
+    client = signed_in(owner)
+    assert client.get("/orders/").status_code == 200
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert client.get("/orders/").status_code == 302
