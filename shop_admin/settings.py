@@ -64,7 +64,13 @@ MIDDLEWARE = [
 ]
 
 # Sign-in throttling (django-axes): 5 failures for one username from one address lock it for 15 minutes.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# The console's backend is Django's ModelBackend with the signed-in user read by a prepared statement; Django's own
+# follows only for sessions signed in through it before (kernel/auth.py says why it is never asked a password).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "shop_admin.kernel.auth.ConsoleModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -135,6 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Django's database sessions, their row read by one statement prepared per connection (kernel/sessions.py).
+SESSION_ENGINE = "shop_admin.kernel.sessions"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 

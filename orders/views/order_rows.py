@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, OrderStatus
@@ -88,14 +89,77 @@ def order_rows_html(orders: list, parts: list) -> SafeString:
 
 
 
+# The list's bulk bar and column heads by language, role and parts: the same on every page a role sees.
+_CHROME: dict[tuple, tuple[SafeString, SafeString]] = {}
+
+
+def order_table_chrome(*, parts: list, perms: set[str], can_edit: bool) -> tuple[SafeString, SafeString]:
+    """The bulk bar (`orders/_order_bulk_bar.html`, with each part's buttons, which get `perms`) and the column heads
+    (`orders/_order_table_head.html`) of the order list, drawn once per language, role and registered parts:
+    forty-odd template nodes and twenty translations that every page and every htmx partial printed alike."""
+    key = (get_language(), can_edit, frozenset(perms), tuple((p.name, p.bulk_template, p.list_template) for p in parts))
+    chrome = _CHROME.get(key)
+    if chrome is None:
+        context = {"parts": parts, "perms": perms, "can_edit": can_edit}
+        bar, head = (
+            mark_safe(get_template(name).render(context).strip())
+            for name in ("orders/_order_bulk_bar.html", "orders/_order_table_head.html")
+        )
+        chrome = _CHROME[key] = (bar, head)
+    return chrome
+
+
+_STATUS_LABELS: dict[str, list[tuple[str, str]]] = {}  # language -> each status's (value, label), escaped
+
+
+def order_tabs_html(*, tabs_query: str, status: str | None, counts: dict[str, int], cap: int) -> SafeString:
+    """The status tabs after 全部 (one per status, with its capped count), as `templates/orders/order_list.html`
+    drew them with a loop: fifty-odd template nodes a page, where this is a line of Python per tab."""
+    query = _esc(tabs_query)
+    joined = f"?{query}&" if tabs_query else "?"
+    language = get_language()
+    labels = _STATUS_LABELS.get(language)
+    if labels is None:
+        labels = _STATUS_LABELS[language] = [(_esc(value), _esc(label)) for value, label in OrderStatus.choices]
+    out = []
+    for (value, label), status_value in zip(labels, OrderStatus.values, strict=True):
+        count = counts.get(status_value, 0)
+        current = 'aria-current="page"' if status_value == status else ""
+        out.append(
+            f'<a href="{joined}status={value}" {current}>{label}'
+            f'<span class="count">{f"{cap}+" if count > cap else count}</span></a>'
+        )
+    return mark_safe("".join(out))
+
+
+# The filter bars drawn, by language and submitted values: a bar depends on nothing else (its choices are the
+# form's constants), and a merchant paging through a filter or switching tabs asks for the same bar again.
+# Emptied when full (a few hundred distinct filters), so a process keeps a bounded number.
+_FILTER_BARS: dict[tuple, SafeString] = {}
+_FILTER_BARS_KEPT = 256
+
+
 def order_filter_fields_html(form) -> SafeString:
     """The filter bar's labelled fields, as `templates/orders/order_list.html` drew them with a loop over the form.
 
-    The loop's tags (an `if` per field, the label, the error, the search box's attributes) were a tenth of the page.
+    The loop's tags (an `if` per field, the label, the error, the search box's attributes) were a tenth of the page;
+    written in Python, the bar was still a twentieth (every option's label translated and escaped), so the bars
+    drawn are kept per language and submitted values (the visible fields' raw values: the errors follow from them).
     """
+    fields = form.visible_fields()
+    key = (get_language(), *(form.data.get(field.html_name) for field in fields))
+    bar = _FILTER_BARS.get(key)
+    if bar is None:
+        if len(_FILTER_BARS) >= _FILTER_BARS_KEPT:
+            _FILTER_BARS.clear()
+        bar = _FILTER_BARS[key] = _filter_fields_html(fields)
+    return bar
+
+
+def _filter_fields_html(fields) -> SafeString:
     search_title = conditional_escape(_("按 / 键快速搜索"))
     out = []
-    for field in form.visible_fields():
+    for field in fields:
         if field.name == "q":
             title = f' title="{search_title}"'
             value = conditional_escape(field.value() or "")

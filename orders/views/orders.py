@@ -26,7 +26,12 @@ from orders.services.lifecycle import (
     order_remark_set,
     order_risk_approve,
 )
-from orders.views.order_rows import order_filter_fields_html, order_rows_html
+from orders.views.order_rows import (
+    order_filter_fields_html,
+    order_rows_html,
+    order_table_chrome,
+    order_tabs_html,
+)
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
@@ -55,7 +60,14 @@ def order_list_view(request):
     tabs_query = request.GET.copy()
     for key in ("page", "status"):
         tabs_query.pop(key, None)
+    tabs_query = tabs_query.urlencode()
+    status = filters.status if filters else None
     parts = order_parts()
+    bulk_bar, table_head = order_table_chrome(
+        parts=parts,
+        perms=user_perms(user=request.user, shop_id=request.shop.pk),
+        can_edit=user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_EDIT),
+    )
     context = {
         "form": form,
         "orders": orders,
@@ -64,14 +76,12 @@ def order_list_view(request):
         "page_no": page_no,
         "has_next": has_next,
         "query": query.urlencode(),
-        "tabs_query": tabs_query.urlencode(),
-        "tabs": [(value, label, counts.get(value, 0)) for value, label in OrderStatus.choices],
-        "count_cap": TAB_COUNT_CAP,
-        "status": filters.status if filters else None,
-        "parts": parts,
+        "tabs_query": tabs_query,
+        "status_tabs": order_tabs_html(tabs_query=tabs_query, status=status, counts=counts, cap=TAB_COUNT_CAP),
+        "status": status,
+        "bulk_bar": bulk_bar,
+        "table_head": table_head,
         "parts_with_columns": sum(1 for part in parts if part.list_template),
-        "perms": user_perms(user=request.user, shop_id=request.shop.pk),
-        "can_edit": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_EDIT),
     }
     template = "orders/_order_table.html" if request.headers.get("HX-Request") else "orders/order_list.html"
     return render(request, template, context)

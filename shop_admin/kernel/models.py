@@ -52,6 +52,14 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.shop} ({self.get_role_display()})"
 
+    @property
+    def role_label(self) -> str:
+        """`get_role_display()` without rebuilding the choices' dict on each call (the header shows it on every page)."""
+        try:
+            return str(Role(self.role).label)
+        except ValueError:
+            return self.role
+
 
 def _new_token() -> str:
     return secrets.token_hex(20)

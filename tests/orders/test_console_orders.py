@@ -129,6 +129,73 @@ def test_a_row_shows_every_line_in_order_its_open_exceptions_and_its_parcels(sho
     assert "badge bad" not in bare_row
 
 
+def test_list_rows_statement_reads_what_the_orm_reads(shop, console, place_order, pay):
+    from orders.constants import ExceptionKind
+    from orders.models import OrderException
+    from orders.selectors import _order_list_rows, _order_list_rows_orm
+
+    # given orders of one and of two lines, one with two open exceptions and a resolved one, one paid with a deadline
+    first, second = make_sku(shop, stock=9, name="耳机 <Pro>"), make_sku(shop, stock=9, name="充电宝")
+    one = place_order((first, 1))
+    two = place_order((first, 2), (second, 1))
+    pay(two["order_no"])
+    order = Order.objects.get(order_no=two["order_no"])
+    for kind, status in ((ExceptionKind.OVERSELL, "open"), (ExceptionKind.ADDRESS_ANOMALY, "resolved"), (ExceptionKind.RISK_REVIEW, "open")):
+        OrderException.objects.create(order=order, shop=shop, kind=kind, status=status, detail="x")
+    ids = list(Order.objects.filter(order_no__in=[one["order_no"], two["order_no"]]).values_list("pk", flat=True))
+    # when the page's rows are read by the hand-written statement and through the ORM
+    mine, orms = _order_list_rows(ids, using="default"), _order_list_rows_orm(ids, using="default")
+    # then they are the same rows: columns, lines in order, open exceptions' kinds in order
+    assert mine == orms
+    assert mine[order.pk].open_exception_kinds == [ExceptionKind.OVERSELL, ExceptionKind.RISK_REVIEW]
+    assert [name for name, _spec, _quantity in mine[order.pk].lines] == ["耳机 <Pro>", "充电宝"]
+
+
+def test_status_tabs_and_filter_bar_follow_the_filters_and_the_language(console, sku, place_order):
+    # given a pending order
+    place_order((sku, 1))
+    query = {"status": "pending_payment", "q": "耳机"}
+    # when the list is asked with a tab and a search, and with a bad date, twice each (bars are kept per values)
+    for _ in range(2):
+        page = html(console.get("/orders/", query))
+        # then the tab is current and counts its order, the other tabs keep the search, the bar shows the values
+        assert '<a href="?q=%E8%80%B3%E6%9C%BA&status=pending_payment" aria-current="page">待支付<span class="count">1</span></a>' in page
+        assert '<a href="?q=%E8%80%B3%E6%9C%BA&status=paid" >待发货<span class="count">0</span></a>' in page
+        assert '<option value="pending_payment" selected>待支付</option>' in page and 'value="耳机"' in page
+        assert '<span class="error" role="alert">' not in page
+        assert '<a href="/orders/" aria-current="page">订单</a>' in page
+        bad = html(console.get("/orders/", {**query, "created_from": "yesterday"}))
+        assert '<span class="error" role="alert">' in bad and 'value="耳机"' in bad
+    # and in English the same bar and tabs speak English
+    console.cookies["django_language"] = "en"
+    page = html(console.get("/orders/", query))
+    assert "待支付" not in page and '<option value="pending_payment" selected>Awaiting payment</option>' in page
+    assert 'aria-current="page">Awaiting payment<span class="count">1</span></a>' in page
+    assert '<a href="/orders/" aria-current="page">Orders</a>' in page
+    assert "Enter a valid date." in html(console.get("/orders/", {**query, "created_from": "yesterday"}))
+
+
+def test_bulk_bar_follows_the_role_and_the_language(shop, console, sku, place_order):
+    from shop_admin.kernel.constants import Role
+
+    # given an order and a warehouse clerk beside the owner
+    place_order((sku, 1))
+    clerk = as_user(make_member(shop, role=Role.WAREHOUSE))
+    for _ in range(2):  # (the bar is drawn once per language and role, then kept)
+        # when each asks for the list, full page and htmx partial
+        for client, remark in ((clerk, False), (console, True)):
+            for headers in ({}, {"HX-Request": "true"}):
+                page = html(client.get("/orders/", headers=headers))
+                # then both may ship and print waybills, only the owner may remark in bulk; the heads are there
+                assert 'value="ship" formaction="/logistics/bulk-ship/">批量发货</button>' in page
+                assert 'formaction="/logistics/waybills/">打印面单</button>' in page
+                assert ('name="action" value="remark">批量备注</button>' in page) is remark
+                assert '<th>快递单号</th><th>备注</th>' in page
+    clerk.cookies["django_language"] = "en"
+    page = html(clerk.get("/orders/"))
+    assert "批量发货" not in page and 'value="remark"' not in page and "<th>Tracking no.</th>" in page
+
+
 def test_htmx_filter_returns_only_the_table(console, sku, place_order):
     order = place_order((sku, 1))
     partial = html(console.get("/orders/", {"q": order["order_no"]}, headers={"HX-Request": "true"}))

@@ -141,9 +141,9 @@ ORDER_COLUMNS = (
     "completed_at", "cancelled_at",
 )
 LINE_COLUMNS = ("order_id", "sku_id", "stock_level_id", "quantity", "unit_price", "line_total", "sku_code",
-                "product_name", "spec", "product_snapshot", "stock_state")
+                "product_name", "spec", "product_snapshot", "stock_state", "returned_quantity")
 SHIPMENT_COLUMNS = ("order_id", "shop_id", "carrier", "tracking_no", "status", "shipped_at", "last_event_at", "signed_at",
-                    "door_delivery", "is_reship", "freight_payer", "last_event_code")
+                    "door_delivery", "is_reship", "freight_payer", "last_event_code", "intercept_source", "intercept_result")
 EXCEPTION_COLUMNS = ("order_id", "shop_id", "kind", "status", "detail", "data", "opened_at", "resolution",
                      "evidence", "remedy", "note", "resolved_by_label")
 
@@ -349,7 +349,7 @@ def load(n_big: int, n_small: int, seed: int) -> dict:
                 ))
                 stock_state = LINE_STOCK.get(status) or ("deducted" if shipped_ts or status == "completed" else "released")
                 lines.append((oid, sku_id, level_id, qty, yuan(price), yuan(items_total), sku_code, pname, spec, snapshot,
-                              stock_state))
+                              stock_state, 0))
                 # About 10% of all orders get a shipment row: every order still in transit or just delivered,
                 # and enough of the older ones (completed, rejected, closed after shipping) to make up the rest.
                 if shipped_ts and (status in ("shipped", "delivered") or rnd() < 0.105):
@@ -359,7 +359,7 @@ def load(n_big: int, n_small: int, seed: int) -> dict:
                     ship_status = "signed" if delivered_ts else "rejected" if status == "rejected" else "in_transit"
                     shipments.append((oid, shop_id, carrier, tracking_no, ship_status, stamp(shipped_ts),
                                       stamp(min(shipped_ts + rng.uniform(3600, 2 * DAY), now_ts)),
-                                      stamp(delivered_ts) if delivered_ts else None, False, False, "buyer", ""))
+                                      stamp(delivered_ts) if delivered_ts else None, False, False, "buyer", "", "", ""))
                 if exception_kind:
                     exceptions.append((oid, shop_id, exception_kind, "open", "性能测试：待处理异常",
                                        Jsonb({"source": "perf"}), stamp(min(updated_ts + 600, now_ts)), "",

@@ -1,4 +1,5 @@
 """The minimal console: sign in, pick a shop, see only that shop's orders."""
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 
 from orders.models import Order
@@ -180,3 +181,96 @@ def test_dashboard_tiles_statement_kept_compiled_follows_the_shop_the_time_and_t
     # and a changed setting is read again: the ship-soon window widened to two days counts the order now
     settings.DASHBOARD_SHIP_SOON = timedelta(hours=48)
     assert figures(shop.pk, now)[due] == 1
+
+
+def test_memberships_read_by_hand_are_the_orms(shop, owner):
+    from django.db import connection
+
+    from shop_admin.kernel.console import _user_memberships_orm, user_memberships
+    from shop_admin.kernel.models import Membership
+
+    # given a user of two shops (the second added first, with another role) and a user of none
+    second = make_shop("第二家店")
+    Membership.objects.create(user=owner, shop=second, role="service")
+    nobody = make_member(make_shop("无关的店"))
+    Membership.objects.filter(user=nobody).delete()
+    for user in (owner, nobody):
+        # when both ways read them
+        mine, orms = user_memberships(user_id=user.pk), _user_memberships_orm(user_id=user.pk, using="default")
+        # then the same rows, the same shops (read along, no query on access), by shop id
+        assert [(m.pk, m.user_id, m.shop_id, m.role) for m in mine] == [(m.pk, m.user_id, m.shop_id, m.role) for m in orms]
+        assert all(m.shop.__dict__ == o.shop.__dict__ | {"_state": m.shop._state} for m, o in zip(mine, orms, strict=True))
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            [m.shop.name for m in mine]
+        assert not ctx.captured_queries
+
+
+def test_a_session_expired_or_gone_signs_out(shop, owner):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    # given a signed-in console (sessions read by the kernel's session store)
+    client = signed_in(owner)
+    assert client.get("/orders/").status_code == 200
+    key = client.session.session_key
+    # when the session row expires, then the next request is anonymous
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/orders/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    # and a session row that is gone signs out too; signing in again works
+    client = signed_in(owner)
+    Session.objects.filter(session_key=client.session.session_key).delete()
+    assert client.get("/orders/").status_code == 302
+    assert signed_in(owner).get("/orders/").status_code == 200
+
+
+class CountingHasher(MD5PasswordHasher):
+    """Django's MD5 hasher (the suite's), counting how often a password is checked."""
+
+    checks = 0
+
+    def verify(self, password, encoded):
+        type(self).checks += 1
+        return super().verify(password, encoded)
+
+
+def test_sign_in_checks_a_password_once_and_keeps_sessions_of_djangos_backend(shop, owner, settings):
+    from django.contrib.auth import BACKEND_SESSION_KEY, user_login_failed
+
+    settings.PASSWORD_HASHERS = ["tests.shop_admin.test_console.CountingHasher"]
+    owner.set_password("pw-123456")  # hashed by the counting hasher
+    owner.save(update_fields=["password"])
+    failures = []
+    user_login_failed.connect(lambda **kw: failures.append(kw), dispatch_uid="count-failures", weak=False)
+    try:
+        # when a wrong password is given, then it is checked once, refused once, and nobody is signed in
+        client = Client()
+        CountingHasher.checks = 0
+        response = client.post("/login/", {"username": "owner", "password": "wrong"})
+        assert response.status_code == 200 and CountingHasher.checks == 1 and len(failures) == 1
+        assert client.get("/orders/").status_code == 302
+        # when the right one is given, then the session names the console's backend and the pages open
+        CountingHasher.checks = 0
+        assert client.post("/login/", {"username": "owner", "password": "pw-123456"}).status_code == 302
+        assert CountingHasher.checks == 1 and len(failures) == 1
+        assert client.session[BACKEND_SESSION_KEY] == "shop_admin.kernel.auth.ConsoleModelBackend"
+        assert client.get("/orders/").status_code == 200
+    finally:
+        user_login_failed.disconnect(dispatch_uid="count-failures")
+    # and a session signed in through Django's own backend before stays signed in
+    old = Client()
+    owner.refresh_from_db()
+    old.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+    assert old.get("/orders/").status_code == 200
+
+
+def test_a_user_made_inactive_is_signed_out_at_the_next_request(shop, owner):
+    client = signed_in(owner)
+    assert client.get("/orders/").status_code == 200
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert client.get("/orders/").status_code == 302
