@@ -4,12 +4,11 @@ Bounded range queries on `aftersale_shop_created` and `aftersale_shop_status_due
 """
 from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus
 from aftersale.models import AfterSaleCase
-from shop_admin.kernel.todos import TodoItem, TodoSource, todo_key, todo_source_register
+from shop_admin.kernel.todos import TodoItem, TodoSource, deadline_close_todos, todo_key, todo_source_register
 
 # The reply deadline runs while the merchant has not answered (the partial index `aftersale_reply_due`).
 REPLY_PENDING = [AfterSaleStatus.REQUESTED, AfterSaleStatus.NEGOTIATING]
@@ -38,27 +37,17 @@ def case_opened_todos(*, shop_id: int, since: datetime, now: datetime, limit: in
 
 def reply_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
     """Cases whose reply deadline is within `TODO_DUE_SOON` and not answered yet."""
-    cases = (
-        AfterSaleCase.objects.filter(
-            shop_id=shop_id,
-            status__in=REPLY_PENDING,
-            reply_deadline__gt=since,
-            reply_deadline__lte=now + settings.TODO_DUE_SOON,
-        )
-        .order_by("-reply_deadline", "-id")
-        .values("pk", "reply_deadline", "order__order_no")[:limit]
+    return deadline_close_todos(
+        AfterSaleCase.objects.filter(shop_id=shop_id, status__in=REPLY_PENDING),
+        source="aftersale_reply_due",
+        deadline="reply_deadline",
+        since=since,
+        now=now,
+        limit=limit,
+        title=_("售后处理即将超时"),
+        detail="order__order_no",
+        url=lambda c: f"/aftersales/{c['pk']}/",
     )
-    return [
-        TodoItem(
-            key=todo_key("aftersale_reply_due", c["pk"]),
-            at=c["reply_deadline"] - settings.TODO_DUE_SOON,
-            title=_("售后处理即将超时"),
-            detail=c["order__order_no"],
-            url=f"/aftersales/{c['pk']}/",
-            deadline=c["reply_deadline"],
-        )
-        for c in cases
-    ]
 
 
 def aftersale_todos_register() -> None:

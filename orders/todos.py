@@ -5,12 +5,11 @@ Each source is one bounded range query on an index of its table (`order_shop_pai
 """
 from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from orders.constants import ExceptionStatus, OrderStatus
 from orders.models import Order, OrderException
-from shop_admin.kernel.todos import TodoItem, TodoSource, todo_key, todo_source_register
+from shop_admin.kernel.todos import TodoItem, TodoSource, deadline_close_todos, todo_key, todo_source_register
 
 
 def paid_order_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
@@ -68,24 +67,17 @@ def exception_escalated_todos(*, shop_id: int, since: datetime, now: datetime, l
 
 def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
     """Paid orders whose ship deadline is within `TODO_DUE_SOON` (or passed, within the window) and not shipped."""
-    orders = (
-        Order.objects.filter(
-            shop_id=shop_id, status=OrderStatus.PAID, ship_deadline__gt=since, ship_deadline__lte=now + settings.TODO_DUE_SOON
-        )
-        .order_by("-ship_deadline", "-id")
-        .values("pk", "order_no", "ship_deadline")[:limit]
+    return deadline_close_todos(
+        Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID),
+        source="ship_due",
+        deadline="ship_deadline",
+        since=since,
+        now=now,
+        limit=limit,
+        title=_("发货即将超时"),
+        detail="order_no",
+        url=lambda o: f"/orders/{o['order_no']}/",
     )
-    return [
-        TodoItem(
-            key=todo_key("ship_due", o["pk"]),
-            at=o["ship_deadline"] - settings.TODO_DUE_SOON,
-            title=_("发货即将超时"),
-            detail=o["order_no"],
-            url=f"/orders/{o['order_no']}/",
-            deadline=o["ship_deadline"],
-        )
-        for o in orders
-    ]
 
 
 def orders_todos_register() -> None:

@@ -71,6 +71,30 @@ def todo_key(source: str, pk: int) -> str:
     return f"{source}:{pk}"
 
 
+def deadline_close_todos(
+    rows, *, source: str, deadline: str, since: datetime, now: datetime, limit: int, title: Any, detail: str, url: Callable[[dict], str]
+) -> list[TodoItem]:
+    """The to-dos of a deadline coming close: the rows of `rows` (a queryset, already narrowed to the shop and to what the
+    deadline still runs on) whose `deadline` falls within `TODO_DUE_SOON` of now and became close after `since`, newest
+    first; each a to-do from `TODO_DUE_SOON` before its deadline, showing the row's `detail` field and linking to `url(row)`."""
+    due = (
+        rows.filter(**{f"{deadline}__gt": since, f"{deadline}__lte": now + settings.TODO_DUE_SOON})
+        .order_by(f"-{deadline}", "-id")
+        .values("pk", deadline, detail)[:limit]
+    )
+    return [
+        TodoItem(
+            key=todo_key(source, row["pk"]),
+            at=row[deadline] - settings.TODO_DUE_SOON,
+            title=title,
+            detail=row[detail],
+            url=url(row),
+            deadline=row[deadline],
+        )
+        for row in due
+    ]
+
+
 def todo_feed(*, user_id: int, shop_id: int, now: datetime, shown: int = TODO_SHOWN) -> TodoFeed:
     """The bell of one user in one shop: the newest to-dos of every source, each read or unread, and the unread count."""
     since = now - settings.TODO_WINDOW
