@@ -1,6 +1,18 @@
 """App config of after-sale: registers its deadline, its event kinds and its cases as a part of every order view."""
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _arbitrators_group_ensure(sender, using="default", **kwargs) -> None:
+    """After every migrate and every flush (which Django follows with post_migrate, as it re-creates permissions):
+    the arbitrators group that migration 0004 made, with its permissions. A flush (a transactional test) would
+    otherwise leave every later test without it."""
+    if using != "default":
+        return
+    from aftersale.roles import arbitrators_group
+
+    arbitrators_group()
 
 
 class AftersaleConfig(AppConfig):
@@ -8,6 +20,7 @@ class AftersaleConfig(AppConfig):
     verbose_name = "售后"
 
     def ready(self) -> None:
+        post_migrate.connect(_arbitrators_group_ensure, sender=self, dispatch_uid="aftersale_arbitrators_group")
         from aftersale import jobs
         from aftersale.constants import AfterSaleEventKind
         from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out

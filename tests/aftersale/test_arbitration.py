@@ -107,3 +107,13 @@ def test_the_arbitrator_cannot_edit_shops_or_orders(arbiter, dispute):
     assert arbiter.get(f"/admin/orders/order/{dispute.order_id}/change/").status_code == 200  # may read the order
     response = arbiter.post(f"/admin/orders/order/{dispute.order_id}/change/", {"status": "closed"})
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_arbitrators_group_outlives_a_flush_with_its_permissions():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)  # what a transactional test leaves behind
+    group = Group.objects.get(name="arbitrators")
+    perms = set(group.permissions.values_list("content_type__app_label", "codename"))
+    assert ("aftersale", "arbitrate_aftersalecase") in perms and ("orders", "view_order") in perms
