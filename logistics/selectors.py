@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db import connection, connections, router, transaction
+from django.db import connection, router, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
@@ -70,11 +70,8 @@ def shipments_brief_by_order(order_ids: list[int]) -> dict[int, list[ParcelBrief
     """
     by_order: dict[int, list[ParcelBrief]] = defaultdict(list)
     using = router.db_for_read(Shipment)
-    if connections[using].vendor == "postgresql":
-        with connections[using].cursor() as cursor:
-            rawsql.execute(cursor, _shipments_brief_sql(), [list(order_ids)])
-            rows = cursor.fetchall()
-    else:
+    rows = rawsql.prepared_rows(using, _shipments_brief_sql, [list(order_ids)])
+    if rows is None:
         rows = Shipment.objects.using(using).filter(order_id__in=order_ids).order_by("shipped_at", "pk").values_list("order_id", "carrier", "tracking_no")
     for order_id, carrier, tracking_no in rows:
         by_order[order_id].append(ParcelBrief(carrier, tracking_no))

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -344,10 +344,8 @@ def _order_list_rows(page_ids: list[int], *, using: str) -> dict[int, OrderListR
     (`make run`) reads the same through the ORM; a test holds both to the same rows.
     """
     by_id: dict[int, OrderListRow] = {}
-    if connections[using].vendor == "postgresql":
-        with connections[using].cursor() as cursor:
-            rawsql.execute(cursor, _order_list_rows_sql(), [ExceptionStatus.OPEN.value, page_ids])
-            fetched = cursor.fetchall()
+    fetched = rawsql.prepared_rows(using, _order_list_rows_sql, [ExceptionStatus.OPEN.value, page_ids])
+    if fetched is not None:
         for *columns, kinds, line_pk, name, spec, quantity in fetched:
             row = by_id.get(columns[0])
             if row is None:

@@ -29,15 +29,12 @@ class ConsoleModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         model = get_user_model()
-        using = router.db_for_read(model)
-        if connections[using].vendor != "postgresql":
+        rows = rawsql.prepared_rows(router.db_for_read(model), lambda: _user_sql(model), [user_id])
+        if rows is None:
             return super().get_user(user_id)
-        with connections[using].cursor() as cursor:
-            rawsql.execute(cursor, _user_sql(model), [user_id])
-            row = cursor.fetchone()
-        if row is None:
+        if not rows:
             return None
-        user = rawsql.instance(model, row)
+        user = rawsql.instance(model, rows[0])
         return user if self.user_can_authenticate(user) else None
 
 

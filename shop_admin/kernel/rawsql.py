@@ -11,7 +11,7 @@ that build complete rows (the models written this way have neither).
 """
 import re
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
 from django.conf import settings
@@ -258,3 +258,15 @@ def execute(cursor, sql: str, params: Sequence | Mapping) -> None:
         entry = prepared[sql] = (f"EXECUTE {name}({', '.join(['%s'] * len(keys))})" if keys else f"EXECUTE {name}", keys)
     execute_sql, keys = entry
     cursor.execute(execute_sql, [params[key] for key in keys] if keys else None)
+
+
+def prepared_rows(using: str, sql: Callable[[], str], params: Sequence | Mapping) -> list[tuple] | None:
+    """The rows of a hand-written read on PostgreSQL, run as a statement prepared per connection (`execute`);
+    None on any other database, where the caller reads the same through the ORM. `sql` builds the statement
+    (kept by its caller once built), asked only where it runs."""
+    db = connections[using]
+    if db.vendor != "postgresql":
+        return None
+    with db.cursor() as cursor:
+        execute(cursor, sql(), params)
+        return cursor.fetchall()

@@ -17,16 +17,15 @@ from shop_admin.kernel import rawsql
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
-        using = router.db_for_read(self.model)
-        if connections[using].vendor != "postgresql":
+        rows = rawsql.prepared_rows(
+            router.db_for_read(self.model), lambda: _session_sql(self.model), [self.session_key, timezone.now()]
+        )
+        if rows is None:
             return super()._get_session_from_db()
-        with connections[using].cursor() as cursor:
-            rawsql.execute(cursor, _session_sql(self.model), [self.session_key, timezone.now()])
-            row = cursor.fetchone()
-        if row is None:  # unknown or expired, as the ORM's DoesNotExist
+        if not rows:  # unknown or expired, as the ORM's DoesNotExist
             self._session_key = None
             return None
-        return rawsql.instance(self.model, row)
+        return rawsql.instance(self.model, rows[0])
 
 
 @lru_cache(maxsize=1)
