@@ -2,10 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# make test runs on PostgreSQL (as CI does) unless DATABASE_URL says otherwise.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+# With DATABASE_URL / REDIS_URL unset, run and test start an embedded PostgreSQL and Redis from .venv, data under .data/
+# (shop_admin/devservers.py); set, they name external servers (CI, production).
+EMBEDDED := $(PY) -m shop_admin.devservers
+# make run PORT=8001 (or PORT in the environment) serves the console on another port.
+PORT ?= 8000
 
-.PHONY: install run test worker check-deploy perf perf-tracking browser print-tools
+.PHONY: install run serve test suite worker check-deploy perf perf-tracking browser print-tools
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +22,19 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 
 run: install
+	@$(EMBEDDED) $(MAKE) --no-print-directory serve
+
+serve:
 	@$(PY) manage.py redis_check || true
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	PORT=$(PORT) $(PY) manage.py seed_demo
 	@if $(PY) manage.py redis_check >/dev/null 2>&1; then \
 	  trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py rqworker default deadlines --with-scheduler & \
 	  $(PY) manage.py rqcron shop_admin.cron & \
-	  $(PY) manage.py runserver 127.0.0.1:8000; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT); \
 	else \
-	  $(PY) manage.py runserver 127.0.0.1:8000; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT); \
 	fi
 
 worker: install
@@ -47,17 +53,20 @@ print-tools:
 	fi
 
 test: install browser print-tools
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest
+	@$(EMBEDDED) $(MAKE) --no-print-directory suite
+
+suite:
+	$(PY) -m pytest
 	$(MAKE) --no-print-directory check-deploy
 
 check-deploy: install
-	DJANGO_ENV=production SECRET_KEY=ci-only-$$(date +%s)-a-long-random-enough-secret-key-value-0123456789 \
+	DATABASE_URL=$${DATABASE_URL:-postgres://ci@127.0.0.1/unused} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DJANGO_ENV=production SECRET_KEY=ci-only-$$(date +%s)-a-long-random-enough-secret-key-value-0123456789 \
 	  ALLOWED_HOSTS=shop.example.com PAYMENT_CALLBACK_SECRET=ci LOGISTICS_CALLBACK_SECRET=ci \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # Benchmarks (not part of make test; each prints its figures, tests/perf/README.md records them). `make perf` runs them
 # all (about an hour on a quiet 2-core machine); each also has its own target.
-PERF_DB = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)}
+PERF_DB = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 .PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv
 perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv
 

@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -98,17 +99,15 @@ TEMPLATES = [
     },
 ]
 
-# --- Database: SQLite file by default (make run), PostgreSQL via DATABASE_URL ---
+# --- Database: PostgreSQL, the one engine. DATABASE_URL names it; unset (development), the embedded server that
+# `make run` / `make test` start under .data/ (shop_admin/devservers.py), reached by its socket. ---
+EMBEDDED_DATA = BASE_DIR / ".data"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        _required("DATABASE_URL", f"postgres://postgres@{quote(str(EMBEDDED_DATA / 'pg'), safe='')}/shop"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent web + worker on one file: wait for the write lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Read replicas: DATABASE_REPLICA_URLS, comma-separated; reads that may lag go there.
 _replicas = [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()]
 for _index, _url in enumerate(_replicas):
@@ -121,7 +120,12 @@ DATABASE_PREPARED_STATEMENTS = os.environ.get("DB_PREPARED_STATEMENTS", "1") not
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and RQ ---
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+def _embedded_redis_url() -> str:
+    port_file = EMBEDDED_DATA / "redis" / "port"  # written by shop_admin/devservers.py when it starts the server
+    return f"redis://127.0.0.1:{port_file.read_text().strip() if port_file.exists() else 6379}/0"
+
+
+REDIS_URL = _required("REDIS_URL", _embedded_redis_url())
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
     "deadlines": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},

@@ -13,6 +13,7 @@ deadlines are never already past: pay windows, auto-confirm and after-sale repli
 
 The parts live in `shop_admin/shell/demo/`: people, catalogue, clock (the month and moving back in time), story.
 """
+import os
 import random
 from datetime import timedelta
 
@@ -54,6 +55,6 @@ class Command(BaseCommand):
                 made += story.orders(shop2, skus2, buyers, users["merchant2"], rng, rhythm, count=ORDERS_SHOP_2, quotas=QUOTAS_SHOP_2)
                 demo_aftersale_outcomes(shop=shop1, merchant=users["merchant"], stderr=self.stderr)
             self.stdout.write(f"demo orders: {made} over the last {DEMO_DAYS} days")
-        self.stdout.write(self.style.SUCCESS("demo ready; sign in at http://127.0.0.1:8000/login/"))
+        self.stdout.write(self.style.SUCCESS(f"demo ready; sign in at http://127.0.0.1:{os.environ.get('PORT', '8000')}/login/"))
         for username in ("merchant", "service", "warehouse", "merchant2", "arbiter"):
             self.stdout.write(f"  {username:<10} password: {DEMO_PASSWORD}")
