@@ -52,6 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a balancer's probes are answered before the host check and the HTTPS redirect (shell/health.py).
+    "shop_admin.shell.health.HealthMiddleware",
+    "shop_admin.kernel.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,6 +116,8 @@ _replicas = [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").spli
 for _index, _url in enumerate(_replicas):
     DATABASES[f"replica{_index}"] = dj_database_url.parse(_url, conn_max_age=60)
     DATABASES[f"replica{_index}"]["TEST"] = {"MIRROR": "default"}
+# A replica further behind than this is skipped by reads and reported as behind by /readyz.
+REPLICA_MAX_LAG_S = float(os.environ.get("REPLICA_MAX_LAG_S", "5"))
 DATABASE_ROUTERS = ["shop_admin.db_router.PrimaryReplicaRouter"] if _replicas else []
 # The hot paths' hand-written statements (shop_admin.kernel.rawsql.execute) are prepared once per PostgreSQL session;
 # set DB_PREPARED_STATEMENTS=0 behind a pooler that does not keep a client on one session (PgBouncer transaction mode).
@@ -131,6 +136,8 @@ RQ_QUEUES = {
     "deadlines": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ_SHOW_ADMIN_LINK = True
+# Jobs remember the request that enqueued them and log under its id (kernel/requestid.py).
+RQ = {"QUEUE_CLASS": "shop_admin.kernel.requestid.RequestIdQueue", "JOB_CLASS": "shop_admin.kernel.requestid.RequestIdJob"}
 # Shared by every web process, so a count invalidated by one is fresh for all.
 CACHES = {
     "default": {
@@ -258,16 +265,34 @@ API_RATE_LIMITS = {
     "merchant_list": os.environ.get("API_RATE_LIMIT_MERCHANT_LIST", "10/s"),  # per merchant user, all list endpoints together
 }
 
+# LOG_FORMAT: json (one object per line, production default) or text; every line carries the request's id.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_not_logged": {"()": "shop_admin.kernel.logfilters.RefusalsNotLogged"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "refusals_not_logged": {"()": "shop_admin.kernel.logfilters.RefusalsNotLogged"},
+        "request_id": {"()": "shop_admin.kernel.logfilters.RequestIdFilter"},
+        "probes_not_logged": {"()": "shop_admin.kernel.logfilters.ProbesNotLogged"},
+    },
+    "formatters": {
+        "json": {"()": "shop_admin.kernel.logfilters.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "rq.worker": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "django.request": {"filters": ["refusals_not_logged"]},
+        "django.server": {"filters": ["probes_not_logged"]},
+        "gunicorn.access": {"filters": ["probes_not_logged"]},
     },
 }
 
