@@ -1,15 +1,18 @@
-// Live countdown of after-sale deadlines: every element with data-deadline (ISO time) shows the time left, red when past.
+// Deadlines keep counting on an open page: every [data-deadline] badge (drawn by the console's one deadline helper,
+// shop_admin/kernel/templatetags/console.py deadline_html) shows the time left, amber when due soon, red "overdue" once passed.
 (function () {
+  function clock(seconds) {
+    var minutes = Math.floor(seconds / 60), h = Math.floor(minutes / 60), m = minutes % 60;
+    return h ? h + "h " + m + "m" : m + "m";
+  }
   function render(el) {
     var left = Math.floor((Date.parse(el.dataset.deadline) - Date.now()) / 1000);
-    var late = left < 0;
-    left = Math.abs(left);
-    var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
-    var text = (h ? h + "h " : "") + (h || m ? m + "m " : "") + s + "s";
-    el.textContent = late ? (el.dataset.lateLabel || "-") + " " + text : text;
+    var late = left <= 0;
+    var label = late ? el.dataset.lateLabel : el.dataset.leftLabel;
+    el.textContent = (label || "{}").replace("{}", clock(Math.abs(left)));
     el.classList.toggle("bad", late);
-    el.classList.toggle("warn", !late && left < 4 * 3600);
+    el.classList.toggle("warn", !late && left <= Number(el.dataset.soon || 0));
   }
   function tick() { document.querySelectorAll("[data-deadline]").forEach(render); }
-  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
+  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 15000); });
 })();
