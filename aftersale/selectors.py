@@ -23,6 +23,7 @@ from orders.models import OrderEvent
 from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.errors import Invalid, NotFound
 from shop_admin.kernel.models import Shop
+from shop_admin.kernel.templatetags.console import deadline_html
 
 
 def aftersale_awaiting_merchant(*, shop_id: int, now: datetime) -> QuerySet[AfterSaleCase]:
@@ -135,7 +136,6 @@ def aftersale_list_rows(
     zone = timezone.get_current_timezone()
     page = []
     for pk, fragile, order_no, type_, reason, amount, status, after_inspection, due_at, created_at in rows[:limit]:
-        due = due_at.astimezone(zone) if due_at else None
         page.append({
             "pk": pk,
             "fragile": fragile,
@@ -145,9 +145,7 @@ def aftersale_list_rows(
             "amount": f"¥{amount:,.2f}" if amount is not None else "—",
             "status": statuses.get(status, status),
             "code": douyin_code(status, rejected_after_inspection=after_inspection),
-            "due": due.strftime("%m-%d %H:%M") if due else "",
-            "due_iso": due.isoformat() if due else "",
-            "late": bool(due_at and due_at < now),
+            "due": deadline_html(due_at, now=now) if due_at else "",
             "created": created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         })
     return page, next_cursor

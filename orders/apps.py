@@ -61,6 +61,7 @@ class OrdersConfig(AppConfig):
             (10, _("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay),
             (11, _("待发货"), "/orders/?status=paid", selectors.orders_to_ship),
             (12, _("即将超时发货"), "/orders/?status=paid&ship_due=soon", selectors.orders_ship_due_soon),
+            (12, _("已超时发货"), "/orders/?status=paid&ship_due=overdue", selectors.orders_ship_overdue),
             (14, _("风控审核"), "/orders/?status=paid&exception=risk_review", selectors.orders_risk_review),
         ]:
             dashboard_tile_register(DashboardTile(label=label, url=url, position=position, counted=counted))

@@ -95,6 +95,15 @@ class ExceptionKind(models.TextChoices):
 # Open exceptions of these kinds hold the order: it cannot ship until they are resolved.
 SHIP_BLOCKING_EXCEPTIONS = {ExceptionKind.OVERSELL, ExceptionKind.MERCHANT_REPORTED, ExceptionKind.RISK_REVIEW}
 
+# An order's end (these statuses) settles its open exceptions, except the kinds listed: something is still owed.
+# A payment anomaly is money to return or recover whatever the order's state; a buyer's "not received" claim
+# outlives receipt confirmation (the logistics-loss window runs 15 days after signing), but not a full refund.
+ORDER_END_KEEPS_OPEN = {
+    OrderStatus.COMPLETED: {ExceptionKind.PAYMENT_ANOMALY, ExceptionKind.NOT_RECEIVED},
+    OrderStatus.CLOSED: {ExceptionKind.PAYMENT_ANOMALY},
+    OrderStatus.CANCELLED: {ExceptionKind.PAYMENT_ANOMALY},
+}
+
 
 class ExceptionStatus(models.TextChoices):
     OPEN = "open", _("待处理")

@@ -191,21 +191,29 @@ def exception_opened_event(*, order: Order, actor: Actor, exception) -> OrderEve
     )
 
 
-def exception_resolved_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
-    """reason: the resolution. data: kind, exception_id, remedy, note, evidence, coupon_code."""
-    return order_event_append(
-        order=order,
-        kind=EventKind.EXCEPTION_RESOLVED,
-        actor=actor,
-        reason=exception.resolution,
-        data={
-            "kind": exception.kind,
-            "exception_id": exception.pk,
-            "remedy": exception.remedy,
-            "note": exception.note,
-            "evidence": exception.evidence,
-            "coupon_code": exception.coupon.code if exception.coupon_id else None,
-        },
+def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
+    """Exceptions resolved, one row each (one INSERT for a batch). reason: the resolution.
+    data: kind, exception_id, remedy, note, evidence, coupon_code."""
+    order_events_append_many(
+        [
+            (
+                e.order_id,
+                EventKind.EXCEPTION_RESOLVED,
+                actor,
+                "",
+                "",
+                e.resolution,
+                {
+                    "kind": e.kind,
+                    "exception_id": e.pk,
+                    "remedy": e.remedy,
+                    "note": e.note,
+                    "evidence": e.evidence,
+                    "coupon_code": e.coupon.code if e.coupon_id else None,
+                },
+            )
+            for e in exceptions
+        ]
     )
 
 

@@ -38,6 +38,8 @@ def order_filters_to_params(filters: OrderFilters) -> dict:
 
 def order_filters_from_params(params: dict) -> OrderFilters:
     values = dict(params)
+    if values.pop("ship_due_soon", False):  # a job queued before "overdue" had a filter of its own
+        values["ship_due"] = "soon"
     for key in ("created_from", "created_to"):
         if values.get(key):
             values[key] = date.fromisoformat(values[key])

@@ -21,8 +21,10 @@ class OrderFilterForm(forms.Form):
         widget=FastSelect,
     )
     sort = forms.ChoiceField(label=_("排序"), required=False, choices=[("created", _("下单时间")), ("paid", _("支付时间"))], widget=FastSelect)
-    ship_due = forms.ChoiceField(label=_("发货时效"), required=False, choices=[("", _("不限")), ("soon", _("即将超时发货"))],
-                                 widget=FastSelect)
+    ship_due = forms.ChoiceField(
+        label=_("发货时效"), required=False, choices=[("", _("不限")), ("soon", _("即将超时发货")), ("overdue", _("已超时发货"))],
+        widget=FastSelect,
+    )
     per_page = forms.TypedChoiceField(label=_("每页"), required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=20,
                                        widget=FastSelect)
     page = forms.IntegerField(required=False, min_value=1, max_value=100000, widget=forms.HiddenInput)
@@ -43,7 +45,7 @@ class OrderFilterForm(forms.Form):
             created_to=data.get("created_to"),
             exception=data.get("exception") or None,
             sort=data.get("sort") or "created",
-            ship_due_soon=data.get("ship_due") == "soon",
+            ship_due=data.get("ship_due") or "",
         )
 
 

@@ -215,7 +215,18 @@ class OrderFilters:
     created_to: date | None = None
     exception: str | None = None  # an exception kind, or "any"
     sort: str = "created"  # created / paid
-    ship_due_soon: bool = False  # paid orders whose ship deadline is within DASHBOARD_SHIP_SOON, nearest first
+    ship_due: str = ""  # "soon" / "overdue": paid orders by their ship-by (`ship_due_q`), nearest first
+
+
+SHIP_DUE_CHOICES = ("soon", "overdue")
+
+
+def ship_due_q(*, due: str, now: datetime) -> Q:
+    """Paid orders by the pressure of their ship-by: "overdue" has passed it; "soon" is due within DASHBOARD_SHIP_SOON
+    and has not passed. The one split of the list's filter, the dashboard's tiles and the deadline badges."""
+    if due == "overdue":
+        return Q(status=OrderStatus.PAID, ship_deadline__lte=now)
+    return Q(status=OrderStatus.PAID, ship_deadline__gt=now, ship_deadline__lte=now + settings.DASHBOARD_SHIP_SOON)
 
 
 def _day_start(day: date) -> datetime:
@@ -271,8 +282,8 @@ def orders_filtered(*, shop_id: int, filters: OrderFilters) -> tuple[QuerySet[Or
     order_by = ["-paid_at", "-pk"] if filters.sort == "paid" else ["-created_at", "-pk"]
     if filters.sort == "paid":
         qs = qs.filter(paid_at__isnull=False)
-    if filters.ship_due_soon:
-        qs = qs.filter(status=OrderStatus.PAID, ship_deadline__lte=timezone.now() + settings.DASHBOARD_SHIP_SOON)
+    if filters.ship_due in SHIP_DUE_CHOICES:
+        qs = qs.filter(ship_due_q(due=filters.ship_due, now=timezone.now()))
         order_by = ["ship_deadline", "pk"]
     return qs, order_by
 
@@ -421,7 +432,8 @@ def _order_tiles(*, shop_id: int, now: datetime) -> dict[str, QuerySet]:
     return {
         "to_pay": Order.objects.filter(shop_id=shop_id, status=OrderStatus.PENDING_PAYMENT),
         "to_ship": paid,
-        "ship_due_soon": paid.filter(ship_deadline__lte=now + settings.DASHBOARD_SHIP_SOON),
+        "ship_due_soon": Order.objects.filter(ship_due_q(due="soon", now=now), shop_id=shop_id),
+        "ship_overdue": Order.objects.filter(ship_due_q(due="overdue", now=now), shop_id=shop_id),
         "risk_review": paid.filter(Q(needs_risk_review=True) | Q(is_frozen=True)),
     }
 
@@ -436,6 +448,10 @@ def orders_to_ship(*, shop_id: int, now: datetime) -> QuerySet[Order]:
 
 def orders_ship_due_soon(*, shop_id: int, now: datetime) -> QuerySet[Order]:
     return _order_tiles(shop_id=shop_id, now=now)["ship_due_soon"]
+
+
+def orders_ship_overdue(*, shop_id: int, now: datetime) -> QuerySet[Order]:
+    return _order_tiles(shop_id=shop_id, now=now)["ship_overdue"]
 
 
 def orders_risk_review(*, shop_id: int, now: datetime) -> QuerySet[Order]:

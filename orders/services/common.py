@@ -6,6 +6,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 from orders.events import order_transition_event
 from orders.models import Order
 from orders.selectors import order_counts_changed
+from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, NotFound
 
@@ -60,4 +61,6 @@ def order_transition(order: Order, name: str, actor: Actor, *, reason: str = "",
     except (TransitionNotAllowed, ConcurrentTransition):
         raise Conflict(_("订单刚被其他操作更新，请刷新后重试"), code="concurrent_update") from None
     order_transition_event(order=order, actor=actor, from_status=from_status, reason=reason, data=data)
+    if exceptions_resolve_on_order_end(order_ids=[order.pk], status=order.status, actor=actor, reason=reason or str(TRANSITION_LABELS[name])):
+        order.refresh_from_db(fields=["on_hold", "is_frozen"])  # released with its exceptions; a later save() must not restore them
     order_counts_changed(shop_ids={order.shop_id})

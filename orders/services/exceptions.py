@@ -1,4 +1,7 @@
 """The one exception record: any app raises it against an order, the merchant resolves it with a remedy."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
@@ -7,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
-from orders.events import exception_escalated_events, exception_evidence_event, exception_opened_event, exception_resolved_event
+from orders.events import exception_escalated_events, exception_evidence_event, exception_opened_event, exceptions_resolved_events
 from orders.evidence import exception_evidence
 from orders.exception_hooks import exception_resolved_hooks_run
 from orders.exception_selectors import exception_counts_changed
@@ -17,6 +20,24 @@ from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
 
 EVIDENCE_MAX = 20  # urls per exception: enough for photos, chat logs and screenshots; a bound on what one row holds
+
+
+# The exception a remedy is resolving right now: when the remedy ends its order (cancel_refund closes it), the
+# order's end leaves this one to the remedy, whose record says how it was settled.
+_remedy_resolving: ContextVar[frozenset[int]] = ContextVar("exception_remedy_resolving", default=frozenset())
+
+
+@contextmanager
+def exception_remedy_resolving(exception_id: int) -> Iterator[None]:
+    token = _remedy_resolving.set(_remedy_resolving.get() | {exception_id})
+    try:
+        yield
+    finally:
+        _remedy_resolving.reset(token)
+
+
+def exceptions_remedy_resolving() -> frozenset[int]:
+    return _remedy_resolving.get()
 
 
 def _set_on_hold(order: Order, on_hold: bool) -> None:
@@ -177,18 +198,32 @@ def exception_resolve(
                 "status", "resolved_at", "resolution", "remedy", "note", "resolved_by", "resolved_by_label", "evidence", "coupon"
             ]
         )
-        order = Order.objects.get(pk=exception.order_id)
-        still_blocked = order.exceptions.filter(status=ExceptionStatus.OPEN, kind__in=SHIP_BLOCKING_EXCEPTIONS).exists()
-        if order.on_hold != still_blocked:
-            _set_on_hold(order, still_blocked)
-        if order.is_frozen and exception.kind == ExceptionKind.PAYMENT_ANOMALY:
-            # Frozen for too many payment attempts: settling the anomaly is the review that lifts the freeze.
-            Order.objects.filter(pk=order.pk).update(is_frozen=False, updated_at=timezone.now())
-            order.is_frozen = False
-        exception_resolved_hooks_run(exception=exception, actor=actor)
-        exception_resolved_event(order=order, actor=actor, exception=exception)
-        exception_counts_changed(shop_id=order.shop_id)
+        exceptions_resolved_effects([exception], actor=actor)
         return exception
+
+
+def exceptions_resolved_effects(exceptions: list[OrderException], *, actor: Actor) -> None:
+    """What resolving means beyond the rows, for one exception or a batch (their rows already say resolved, in this transaction).
+
+    The hold goes with the order's last blocking exception, a frozen order's payment anomaly
+    settled is the review that lifts the freeze, the kinds' hooks run, and each gets its event.
+    """
+    now = timezone.now()
+    order_ids = {e.order_id for e in exceptions}
+    blocked = set(
+        OrderException.objects.filter(order_id__in=order_ids, status=ExceptionStatus.OPEN, kind__in=SHIP_BLOCKING_EXCEPTIONS)
+        .values_list("order_id", flat=True)
+    )
+    # Column updates, not save(): callers hold instances from before a transition in the same transaction.
+    Order.objects.filter(pk__in=order_ids - blocked, on_hold=True).update(on_hold=False, updated_at=now)
+    Order.objects.filter(pk__in=blocked, on_hold=False).update(on_hold=True, updated_at=now)
+    unfreeze = {e.order_id for e in exceptions if e.kind == ExceptionKind.PAYMENT_ANOMALY}
+    Order.objects.filter(pk__in=unfreeze, is_frozen=True).update(is_frozen=False, updated_at=now)
+    for exception in exceptions:
+        exception_resolved_hooks_run(exception=exception, actor=actor)
+    exceptions_resolved_events(exceptions=exceptions, actor=actor)
+    for shop_id in {e.shop_id for e in exceptions}:
+        exception_counts_changed(shop_id=shop_id)
 
 
 def exception_deadline_passed(*, now: datetime, ids: list[int] | None = None) -> int:

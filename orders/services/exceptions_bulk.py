@@ -1,19 +1,24 @@
-"""Raising one exception kind on many orders at once: the path of a sweep, a few statements per batch instead of a few per order.
+"""Exceptions of many orders at once: raised by a sweep, or settled by the orders' end; a few statements per batch.
 
 `exception_open` is the way for one order; a sweep that stalls hundreds of parcels in
 one batch uses `exceptions_open_many`, which keeps the same rules: one open exception
 of a kind per order (an order that has one is skipped), shipping held for the blocking
 kinds, one timeline event each.
+
+`exceptions_resolve_on_order_end` is the one place an order's end (completed, closed,
+cancelled; one order or a sweep's batch) settles its open exceptions, so none is left
+to be escalated after the order is over.
 """
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionStatus
+from orders.constants import ORDER_END_KEEPS_OPEN, SHIP_BLOCKING_EXCEPTIONS, ExceptionStatus, OrderStatus
 from orders.events import exceptions_opened_events
 from orders.models import Order, OrderException
-from orders.services.exceptions import exception_open
+from orders.services.exceptions import exception_open, exceptions_remedy_resolving, exceptions_resolved_effects
 from shop_admin.kernel.actors import Actor
 
 
@@ -46,3 +51,39 @@ def exceptions_open_many(*, kind: str, actor: Actor, raises: list[ExceptionRaise
             Order.objects.filter(pk__in=[e.order_id for e in opened], on_hold=False).update(on_hold=True, updated_at=timezone.now())
         exceptions_opened_events(exceptions=opened, actor=actor)
         return opened
+
+
+def exceptions_resolve_on_order_end(*, order_ids: list[int], status: str, actor: Actor, reason: str) -> list[OrderException]:
+    """The orders just reached `status`: their open exceptions are resolved with the reason, one event each.
+
+    A no-op for a status that is not an end; kinds that outlive the end (ORDER_END_KEEPS_OPEN) stay open.
+    The caller holds the orders' row locks, and the transition is in the same transaction.
+    """
+    kept = ORDER_END_KEEPS_OPEN.get(status)
+    if kept is None or not order_ids:
+        return []
+    with transaction.atomic():
+        exceptions = list(
+            OrderException.objects.select_for_update()
+            .filter(order_id__in=order_ids, status=ExceptionStatus.OPEN)
+            .exclude(kind__in=kept)
+            .exclude(pk__in=exceptions_remedy_resolving())
+            .order_by("pk")
+        )
+        if not exceptions:
+            return []
+        now = timezone.now()
+        resolution = _("订单「%(status)s」：%(reason)s") % {"status": OrderStatus(status).label, "reason": reason}
+        resolved = {
+            "status": ExceptionStatus.RESOLVED,
+            "resolved_at": now,
+            "resolution": resolution,
+            "resolved_by": actor.user,
+            "resolved_by_label": actor.label[:64],
+        }
+        OrderException.objects.filter(pk__in=[e.pk for e in exceptions]).update(**resolved)
+        for exception in exceptions:
+            for name, value in resolved.items():
+                setattr(exception, name, value)
+        exceptions_resolved_effects(exceptions, actor=actor)
+        return exceptions

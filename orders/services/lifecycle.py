@@ -39,6 +39,7 @@ from orders.models import (
 from orders.selectors import order_counts_changed
 from orders.services.common import order_lock, order_transition, transition_refusal
 from orders.services.exceptions import exception_resolve
+from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
 from orders.services.refunds import order_refundable_total, order_refunds_total, refund_create
 from orders.services.stock import (
     stock_deduct_lines,
@@ -80,6 +81,11 @@ def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datet
     ]
     LedgerEntry.objects.bulk_create(forfeits)
     orders_transition_events(moved, actor=actor, reason=reason)
+    if exceptions_resolve_on_order_end(order_ids=ids, status=OrderStatus.CANCELLED, actor=actor, reason=reason):
+        # Released with their exceptions: the instances say so too, so a later save() cannot restore them.
+        flags = {pk: (on_hold, frozen) for pk, on_hold, frozen in Order.objects.filter(pk__in=ids).values_list("pk", "on_hold", "is_frozen")}
+        for order in orders:
+            order.on_hold, order.is_frozen = flags[order.pk]
     order_counts_changed(shop_ids={o.shop_id for o in orders})
 
 

@@ -21,6 +21,7 @@ from orders.constants import EventKind, LedgerKind, LineStock, OrderStatus, Paym
 from orders.events import order_events_append_many
 from orders.models import LedgerEntry, Order, OrderLine, Payment, Refund, RefundLine, Settlement
 from orders.selectors import order_counts_changed
+from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
 from orders.services.refunds import CENT, IMMEDIATE_CHANNELS, ZERO, line_shares, refund_allocate, units_cap
 from orders.services.stock import stock_unoccupy_line_rows
 from shop_admin.kernel.actors import Actor
@@ -160,6 +161,7 @@ def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
     order_events_append_many(events)
     if closed:
         Order.objects.filter(pk__any_of=list(closed)).update(status=OrderStatus.CLOSED, updated_at=now)
+        exceptions_resolve_on_order_end(order_ids=closed, status=OrderStatus.CLOSED, actor=actor, reason=reason or _("全额退款"))
         order_counts_changed(shop_ids={plan[0].shop_id for plan in plans if plan[3]})
     stock_unoccupy_line_rows(release)
     return made

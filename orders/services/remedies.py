@@ -18,7 +18,7 @@ from orders.models import Order, OrderException, OrderLine, Sku
 from orders.remedies import FIELD_TYPES, Remedy, RemedyField, remedies_for_kind, remedy_get, remedy_register
 from orders.services.common import order_lock
 from orders.services.coupons import compensation_coupon_issue, coupon_amount_clean
-from orders.services.exceptions import evidence_clean, exception_lock, exception_resolve
+from orders.services.exceptions import evidence_clean, exception_lock, exception_remedy_resolving, exception_resolve
 from orders.services.lifecycle import order_cancel, order_refund_close
 from orders.services.refunds import order_refundable_total, refund_create
 from orders.services.stock import stock_occupy_elsewhere
@@ -91,7 +91,8 @@ def exception_remedy_apply(
         if order.is_frozen and exception.kind == ExceptionKind.PAYMENT_ANOMALY and actor.user is not None:
             # Settling it lifts the freeze for too many payment attempts: that is a risk reviewer's call.
             require_perm(user=actor.user, shop_id=order.shop_id, perm=Perm.RISK_REVIEW)
-        resolution = chosen.apply(exception=exception, actor=actor, values=cleaned, note=note)
+        with exception_remedy_resolving(exception.pk):
+            resolution = chosen.apply(exception=exception, actor=actor, values=cleaned, note=note)
         coupon = None
         if "coupon_amount" in cleaned:
             coupon = compensation_coupon_issue(exception=exception, actor=actor, amount=cleaned["coupon_amount"])

@@ -2,7 +2,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from orders.constants import OrderStatus
+from orders.constants import EventKind, OrderStatus
 from orders.events import order_event_kind_label
 from orders.models import Order
 
@@ -15,7 +15,19 @@ MAIN_PATH = [
     (OrderStatus.DELIVERED, _("快递签收"), "delivered_at"),
     (OrderStatus.COMPLETED, _("交易完成"), "completed_at"),
 ]
-SIDE_EXITS = {OrderStatus.CANCELLED: "cancelled_at", OrderStatus.CLOSED: "updated_at", OrderStatus.REJECTED: "updated_at"}
+# The exits off the main path, and the column that dates them; None: the day of the transition's event, as the
+# row's updated_at moves with whatever touches the order later (an exception settled, a ruling applied).
+SIDE_EXITS = {OrderStatus.CANCELLED: "cancelled_at", OrderStatus.CLOSED: None, OrderStatus.REJECTED: None}
+
+
+def _entered_at(order: Order):
+    entered = (
+        order.events.filter(kind=EventKind.TRANSITION, to_status=order.status)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return entered or order.updated_at  # an imported order has no transition of its own
 
 
 @register.inclusion_tag("orders/_progress.html")
@@ -27,7 +39,8 @@ def order_progress(order: Order) -> dict:
     reached = [s for s in steps if s["state"] == "done"]
     exit_step = None
     if order.status in SIDE_EXITS:
-        exit_step = {"label": order.get_status_display(), "at": getattr(order, SIDE_EXITS[order.status])}
+        stamp = SIDE_EXITS[order.status]
+        exit_step = {"label": order.get_status_display(), "at": getattr(order, stamp) if stamp else _entered_at(order)}
     elif reached:
         reached[-1]["state"] = "current"
     return {"steps": steps, "exit": exit_step}

@@ -15,6 +15,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionStatus
+from shop_admin.kernel.templatetags.console import deadline_html
 
 
 def _truncated(text: str, length: int = 60) -> str:
@@ -32,11 +33,12 @@ def exception_rows_html(rows: list, *, status: str, now: datetime) -> SafeString
     out = []
     for e in rows:
         no = escape(e.order.order_no)
-        if e.deadline:
-            late = 'class="badge bad"' if e.deadline < now and is_open else ""
-            deadline = f"<span {late}>{e.deadline.astimezone(tz):%Y-%m-%d %H:%M}</span>"
-            if e.escalated_at and is_open:
+        if e.deadline and is_open:
+            deadline = deadline_html(e.deadline, now=now, date_format="%Y-%m-%d %H:%M")
+            if e.escalated_at:
                 deadline += escalated
+        elif e.deadline:  # settled: the time left no longer matters
+            deadline = f"{e.deadline.astimezone(tz):%Y-%m-%d %H:%M}"
         else:
             deadline = "—"
         resolved = ""

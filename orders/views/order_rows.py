@@ -8,6 +8,7 @@ template engine took 0.65 ms a row (a per-row `{% include %}` of each part's cel
 A part gives its cell as `list_cell` (rows -> safe HTML); a part with only `list_template`
 still works, rendered once per row from the template loaded once.
 """
+from datetime import datetime
 from html import escape as html_escape
 
 from django.template.loader import get_template
@@ -19,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, OrderStatus
-from shop_admin.kernel.templatetags.console import yuan
+from shop_admin.kernel.templatetags.console import deadline_html, yuan
 from shop_admin.kernel.text import phone_mask
 
 
@@ -43,7 +44,7 @@ def _esc(text: str) -> str:
     return html_escape(str(text))
 
 
-def order_rows_html(orders: list, parts: list) -> SafeString:
+def order_rows_html(orders: list, parts: list, *, now: datetime) -> SafeString:
     """The `<tr>` of each row of the page (`orders.selectors.OrderListRow`), as `templates/orders/_order_table.html` used to draw them."""
     tz = timezone.get_current_timezone()
     choose, flag_label, ship_by = _esc(_("选择")), _("旗帜"), _esc(_("发货截止"))
@@ -58,7 +59,7 @@ def order_rows_html(orders: list, parts: list) -> SafeString:
         badges = "".join(f'<span class="badge bad">{kind_label(kind)}</span>' for kind in order.open_exception_kinds)
         deadline = ""
         if order.status == OrderStatus.PAID and order.ship_deadline:
-            deadline = f'<br><span class="muted">{ship_by} {order.ship_deadline.astimezone(tz):%m-%d %H:%M}</span>'
+            deadline = f'<br><span class="muted">{ship_by}</span> {deadline_html(order.ship_deadline, now=now)}'
         cells = []
         for pr in order.part_rows:
             part = pr.part

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
@@ -71,7 +72,7 @@ def order_list_view(request):
     context = {
         "form": form,
         "orders": orders,
-        "rows_html": order_rows_html(orders, parts),
+        "rows_html": order_rows_html(orders, parts, now=timezone.now()),
         "filter_fields": "" if request.headers.get("HX-Request") else order_filter_fields_html(form),
         "page_no": page_no,
         "has_next": has_next,

@@ -1,6 +1,7 @@
 """The after-sale workbench in the console: the list by deadline, a case with exactly its actions, each action audited."""
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ def test_the_list_sorts_by_nearest_deadline_with_a_countdown_and_filters(order_i
     AfterSaleCase.objects.filter(pk=second["id"]).update(due_at=timezone.now() + timedelta(hours=2))
     page = console.get("/aftersales/").content.decode()
     assert page.index(f"#{second['id']}") < page.index(f"#{first['id']}")
-    assert "data-deadline=" in page and "aftersale/countdown.js" in page
+    assert "data-deadline=" in page and "console/deadline.js" in page
     only_exchange = console.get("/aftersales/?type=exchange").content.decode()
     assert f"#{second['id']}" in only_exchange and f"#{first['id']}<" not in only_exchange
     by_order = console.get(f"/aftersales/?order={first['order_no']}").content.decode()
@@ -91,7 +92,7 @@ def test_the_list_prints_each_row_and_its_queries_do_not_grow_with_the_rows(orde
         page = console.get("/aftersales/?type=refund_only").content.decode()
     due = timezone.localtime(AfterSaleCase.objects.get(pk=late["id"]).due_at)
     assert "¥12.50" in page and "仅退款" in page and "(6)" in page  # label, money, 抖店 status code
-    assert due.strftime("%m-%d %H:%M") in page and f'data-deadline="{due.isoformat()}"' in page and "已超时</span>" in page
+    assert due.strftime("%m-%d %H:%M") in page and f'data-deadline="{due.isoformat()}"' in page and 'class="badge bad"' in page and "已超时 " in page
     for _ in range(4):
         open_case(order_in("paid"), "refund_only")
     with CaptureQueriesContext(connection) as five_row_queries:
@@ -117,3 +118,16 @@ def test_the_after_sale_medians_are_the_middle_of_the_shops_own_cases(order_in, 
     assert aftersale_metrics(shop_id=other.pk, now=timezone.now()) == {
         "days": 30, "cases": 0, "aftersale_rate": 0, "median_response": None, "median_refund": None
     }
+
+
+@pytest.mark.parametrize(("language", "overdue"), [("zh-hans", "已超时"), ("en", "Overdue")])
+def test_a_case_past_its_deadline_reads_overdue_in_red_on_the_workbench_and_its_page(order_in, open_case, console, language, overdue):
+    late = open_case(order_in("delivered"), "return_refund")
+    AfterSaleCase.objects.filter(pk=late["id"]).update(due_at=timezone.now() - timedelta(hours=2))
+    console.cookies["django_language"] = language
+    listing = console.get("/aftersales/").content.decode()
+    row = listing[listing.index(f"#{late['id']}<"):]
+    row = row[: row.index("</tr>")]
+    assert 'class="badge bad"' in row and overdue in row
+    case_page = console.get(f"/aftersales/{late['id']}/").content.decode()
+    assert 'class="badge bad"' in case_page and overdue in case_page[case_page.index('class="badge bad"'):]

@@ -1,6 +1,9 @@
 """Console pages of orders: list, filters, detail, the actions each role may take, bulk work with progress."""
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from orders.constants import EventKind, OrderStatus
 from orders.models import Order, OrderEvent
@@ -71,9 +74,13 @@ def test_exception_filter_and_ship_due_soon(shop, console, place_order, pay):
     pay(normal["order_no"])
     page = html(console.get("/orders/", {"exception": "risk_review"}))
     assert held["order_no"] in page and normal["order_no"] not in page
-    Order.objects.filter(order_no=normal["order_no"]).update(ship_deadline="2020-01-01T00:00:00+08:00")
+    Order.objects.filter(order_no=normal["order_no"]).update(ship_deadline=timezone.now() + timedelta(hours=1))
     page = html(console.get("/orders/", {"ship_due": "soon"}))
     assert normal["order_no"] in page and held["order_no"] not in page
+    # a deadline already passed is late, not soon: it has a filter of its own
+    Order.objects.filter(order_no=normal["order_no"]).update(ship_deadline="2020-01-01T00:00:00+08:00")
+    assert normal["order_no"] not in html(console.get("/orders/", {"ship_due": "soon"}))
+    assert normal["order_no"] in html(console.get("/orders/", {"ship_due": "overdue"}))
 
 
 def test_pagination_has_next_without_counting_everything(console, sku, place_order):
