@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -28,4 +30,13 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, choices=[('user', '商家账号'), ('buyer', '买家'), ('system', '系统'), ('channel', '支付/物流渠道'), ('platform', '平台')], max_length=10, verbose_name='取消方'),
         ),
         migrations.RunPython(cancelled_by_from_events, migrations.RunPython.noop),
+        # The same bounds, now read from settings; the old name spelt out 10-20 %.
+        migrations.RemoveConstraint(
+            model_name='product',
+            name='product_presale_deposit_ratio_10_to_20_percent',
+        ),
+        migrations.AddConstraint(
+            model_name='product',
+            constraint=models.CheckConstraint(condition=models.Q(('presale_deposit_ratio__isnull', True), models.Q(('presale_deposit_ratio__gte', Decimal('0.10')), ('presale_deposit_ratio__lte', Decimal('0.20'))), _connector='OR'), name='product_presale_deposit_ratio_in_bounds'),
+        ),
     ]
