@@ -13,6 +13,7 @@ class OrdersConfig(AppConfig):
         from orders.events import order_event_kinds_register
         from orders.services.lifecycle import order_auto_confirm, order_pay_timeout, presale_balance_timeout
         from orders.services.exceptions import exception_deadline_passed
+        from orders.services.idempotency import idempotency_key_expire
         from orders.services.ship_deadlines import order_ship_timeout
         from orders.services.refunds import refund_retry
         from shop_admin.kernel.background import background_job_kind_register
@@ -25,6 +26,8 @@ class OrdersConfig(AppConfig):
         deadline_register(apply_due=order_ship_timeout, label=_("超时未发货（生鲜自动退款）"))
         deadline_register(apply_due=refund_retry, label=_("退款失败重试"))
         deadline_register(apply_due=exception_deadline_passed, label=_("异常超时升级平台"))
+        # Sweep only (no job per key): a key's expiry matters to nobody at the minute, and submit stays free of Redis.
+        deadline_register(apply_due=idempotency_key_expire, label=_("清除过期的幂等键"))
         background_job_kind_register(run=jobs.orders_bulk_remark, label=_("批量备注"))
         background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
         background_job_kind_register(run=jobs.orders_export, label=_("导出订单"))

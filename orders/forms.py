@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.constants import ExceptionKind, OrderStatus
 from orders.selectors import OrderFilters
+from orders.services.products import presale_deposit_ratio_refusal
 from shop_admin.kernel.widgets import FastDateInput, FastSelect
 
 PER_PAGE_CHOICES = [(20, "20"), (50, "50"), (100, "100")]
@@ -72,7 +73,7 @@ class ProductSettingsForm(forms.Form):
     """Presale and delivery-area settings of a product."""
 
     is_presale = forms.BooleanField(label=_("预售"), required=False)
-    presale_deposit_ratio = forms.DecimalField(label=_("定金比例"), required=False, min_value=0.10, max_value=0.20, decimal_places=2)
+    presale_deposit_ratio = forms.DecimalField(label=_("定金比例"), required=False, max_digits=4, decimal_places=2)
     presale_balance_due = forms.DateTimeField(
         label=_("尾款截止"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -82,6 +83,13 @@ class ProductSettingsForm(forms.Form):
     def __init__(self, *args, provinces: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["excluded_regions"].choices = [(p, p) for p in provinces]
+
+    def clean_presale_deposit_ratio(self):
+        ratio = self.cleaned_data["presale_deposit_ratio"]
+        refusal = None if ratio is None else presale_deposit_ratio_refusal(ratio)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return ratio
 
     def clean(self):
         data = super().clean()

@@ -32,3 +32,5 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["buyer", "key"], name="idempotency_unique_buyer_key")]
+        # The expiry sweep reads the oldest keys every minute.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_at")]

@@ -1,6 +1,7 @@
 """Products and their SKUs, as the shop sells them."""
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -34,9 +35,13 @@ class Product(models.Model):
         verbose_name_plural = _("商品")
         constraints = [
             models.CheckConstraint(
+                # The platform's bounds (settings); changing them is a migration, which re-checks every product.
                 condition=Q(presale_deposit_ratio__isnull=True)
-                | Q(presale_deposit_ratio__gte=Decimal("0.10"), presale_deposit_ratio__lte=Decimal("0.20")),
-                name="product_presale_deposit_ratio_10_to_20_percent",
+                | Q(
+                    presale_deposit_ratio__gte=settings.PRESALE_DEPOSIT_RATIO_MIN,
+                    presale_deposit_ratio__lte=settings.PRESALE_DEPOSIT_RATIO_MAX,
+                ),
+                name="product_presale_deposit_ratio_in_bounds",
             ),
         ]
 

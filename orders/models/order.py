@@ -15,6 +15,7 @@ from orders.models.base import MONEY
 from orders.models.buyers import Buyer
 from orders.models.catalog import Sku
 from orders.models.stock import StockLevel
+from shop_admin.kernel.constants import ActorKind
 from shop_admin.kernel.models import Shop
 from shop_admin.kernel.permissions import Perm, system_only, transition_permission
 
@@ -77,6 +78,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
     delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    # Who cancelled it: recovery (订单召回) is for orders the clock cancelled, never for one the buyer gave up on purpose.
+    cancelled_by = models.CharField(_("取消方"), max_length=10, choices=ActorKind.choices, blank=True)
 
     class Meta:
         verbose_name = _("订单")

@@ -64,11 +64,12 @@ def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datet
         # The FSM refuses anything else: unpaid orders are cancelled, presale deposits forfeited.
         order.forfeit_deposit() if from_status == OrderStatus.DEPOSIT_PAID else order.cancel()
         order.cancelled_at = now
+        order.cancelled_by = actor.kind
         moved.append((order, from_status))
     ids = [o.pk for o in orders]
     # The rows are locked FOR UPDATE and each passed the FSM transition above; one UPDATE writes them all.
     Order.objects.filter(pk__in=ids, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.DEPOSIT_PAID]).update(
-        status=OrderStatus.CANCELLED, cancelled_at=now, updated_at=now
+        status=OrderStatus.CANCELLED, cancelled_at=now, cancelled_by=actor.kind, updated_at=now
     )
     lines = list(OrderLine.objects.filter(order_id__in=ids, stock_state__in=[LineStock.LOCKED, LineStock.OCCUPIED]))
     stock_release_lines(lines)

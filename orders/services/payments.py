@@ -154,6 +154,20 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
     return "applied"
 
 
+def _callback_seen(payment: Payment, *, channel_txn_id: str, status: str) -> bool:
+    """Whether this callback's news is already applied: keyed by the transaction id AND its outcome.
+
+    Channels reuse one transaction id for a failed try and its successful retry, so the id
+    alone would drop the success and leave the buyer charged for an order that times out.
+    Once a transaction id has succeeded, nothing later about it can change the outcome.
+    """
+    if LedgerEntry.objects.filter(channel_txn_id=channel_txn_id).exists():
+        return True
+    if payment.channel_txn_id != channel_txn_id:
+        return False
+    return payment.status == status or payment.status == PaymentStatus.SUCCEEDED
+
+
 def payment_callback_apply(
     *,
     payment_id: int,
@@ -172,7 +186,7 @@ def payment_callback_apply(
         order = order_lock(payment.order_id)  # order first, then payment: the same order as payment_create
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         actor = Actor.channel(payment.channel)
-        if LedgerEntry.objects.filter(channel_txn_id=channel_txn_id).exists() or payment.channel_txn_id == channel_txn_id:
+        if _callback_seen(payment, channel_txn_id=channel_txn_id, status=status):
             return "duplicate"
         if status == PaymentStatus.SUCCEEDED:
             # A success always wins, even over an earlier failure: the money has moved.

@@ -1,9 +1,22 @@
 """Product settings the merchant edits: presale terms and the regions a product is not delivered to."""
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from orders.models import Product
+from shop_admin.kernel.errors import Invalid
+
+
+def presale_deposit_ratio_refusal(ratio: Decimal) -> str | None:
+    """Why a presale deposit ratio is outside the platform's bounds (settings), or None."""
+    low, high = settings.PRESALE_DEPOSIT_RATIO_MIN, settings.PRESALE_DEPOSIT_RATIO_MAX
+    if low <= ratio <= high:
+        return None
+    return _("定金比例须在%(low)s到%(high)s之间（即订单金额的%(low_pct)d%%-%(high_pct)d%%）") % {
+        "low": low, "high": high, "low_pct": low * 100, "high_pct": high * 100,
+    }
 
 
 def product_settings_update(
@@ -16,6 +29,10 @@ def product_settings_update(
     excluded_regions: list[str],
 ) -> Product:
     """Orders already placed keep their snapshot; the new terms apply to the next order."""
+    if is_presale and presale_deposit_ratio is not None:
+        refusal = presale_deposit_ratio_refusal(presale_deposit_ratio)
+        if refusal:
+            raise Invalid(refusal, code="invalid_deposit_ratio", details={"fields": {"presale_deposit_ratio": refusal}})
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
         product.is_presale = is_presale

@@ -1,4 +1,4 @@
-"""Order recovery (订单召回): an order cancelled for non-payment comes back as a new order with its stock and coupon."""
+"""Order recovery (订单召回): an order cancelled for non-payment, not by its buyer, comes back as a new order with its stock and coupon."""
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from orders.services.common import order_lock
 from orders.services.stock import stock_lock_lines
 from orders.services.submit import order_no_generate
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.constants import ActorKind
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
 from shop_admin.kernel.text import join_list
@@ -35,6 +36,13 @@ def recovery_refusal(order: Order, *, now: datetime) -> Invalid | None:
     if order.status != OrderStatus.CANCELLED or order.paid_amount or order.cancelled_at is None:
         return Invalid(
             _("只有未支付而取消的订单可以召回"), code="not_recoverable", details={"status": order.status}
+        )
+    if order.cancelled_by == ActorKind.BUYER:
+        # The buyer changed their mind; a new order with a payment link would only be an unwanted nudge.
+        return Invalid(
+            _("买家主动取消了该订单，不能召回：召回只适用于超时未支付或支付失败的订单"),
+            code="not_recoverable",
+            details={"status": order.status, "cancelled_by": order.cancelled_by},
         )
     if now > recovery_window_ends(order):
         return Invalid(

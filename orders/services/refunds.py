@@ -313,7 +313,10 @@ def refund_callback_apply(
         order = order_lock(refund.order_id)  # order first, then refund: the order refund_create locks in
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         actor = Actor.channel(refund.channel or "platform")
-        if channel_txn_id == refund.channel_txn_id or channel_txn_id in refund.failed_txn_ids:
+        # Keyed by transaction id AND outcome: a channel may retry under the id of a failed try, and that success
+        # must not be dropped; once an id has succeeded, nothing later about it changes anything.
+        seen_failed = status != RefundStatus.SUCCEEDED and channel_txn_id in refund.failed_txn_ids
+        if channel_txn_id == refund.channel_txn_id or seen_failed:
             return "duplicate"
         if Refund.objects.filter(channel_txn_id=channel_txn_id).exclude(pk=refund.pk).exists():
             raise Conflict(_("该渠道流水号属于另一笔退款"), code="channel_txn_conflict", details={"fields": {"channel_txn_id": channel_txn_id}})

@@ -1,8 +1,13 @@
 """Console page of products: stock per warehouse, edits through the stock service, presale and delivery settings."""
+from decimal import Decimal
+
+import pytest
 from django.test import Client
 
 from orders.constants import ExceptionKind
 from orders.models import OrderException, Product, StockAdjustment, StockLevel
+from orders.services.products import product_settings_update
+from shop_admin.kernel.errors import Invalid
 from tests.factories import make_member, make_shop, make_sku
 
 
@@ -67,6 +72,25 @@ def test_presale_and_excluded_regions_settings(console, shop):
     assert product.excluded_regions == ["台湾省", "新疆维吾尔自治区"]
     page = console.post(url, {"is_presale": "on", "presale_deposit_ratio": "0.5", "presale_balance_due": "2026-12-20T20:00", "presale_ship_days": "7"}).content.decode()
     assert "0.2" in page  # the 10-20 % rule, named on the field
+
+
+def test_the_deposit_ratio_bounds_are_the_platform_settings(console, shop, settings):
+    settings.PRESALE_DEPOSIT_RATIO_MAX = Decimal("0.15")
+    sku = make_sku(shop)
+    url = f"/products/{sku.product_id}/settings/"
+    terms = {"is_presale": "on", "presale_balance_due": "2026-12-20T20:00", "presale_ship_days": "7"}
+    page = console.post(url, {**terms, "presale_deposit_ratio": "0.18"}).content.decode()
+    assert "0.15" in page and "15%" in page
+    assert not Product.objects.get(pk=sku.product_id).is_presale
+    # the service holds the same rule for any other caller, naming the field
+    with pytest.raises(Invalid) as refused:
+        product_settings_update(
+            product=sku.product, is_presale=True, presale_deposit_ratio=Decimal("0.18"),
+            presale_balance_due=None, presale_ship_days=7, excluded_regions=[],
+        )
+    assert "presale_deposit_ratio" in refused.value.details["fields"]
+    console.post(url, {**terms, "presale_deposit_ratio": "0.15"})
+    assert str(Product.objects.get(pk=sku.product_id).presale_deposit_ratio) == "0.15"
 
 
 def test_only_the_owner_edits_product_settings(shop):

@@ -116,6 +116,15 @@ def test_recovery_from_the_console_asks_to_confirm_first(console, sku, place_ord
     assert new.order_no in html(console.get(f"/orders/{old.order_no}/"))
 
 
+def test_the_console_refuses_to_recover_an_order_the_buyer_cancelled(console, sku, place_order, buyer_api):
+    placed = place_order((sku, 1))
+    buyer_api.post(f"/orders/{placed['order_no']}/cancel", {"reason": "买错了"})
+    page = html(console.get(f"/orders/{placed['order_no']}/recover/"))
+    assert "买家主动取消" in page and "确认召回" not in page
+    console.post(f"/orders/{placed['order_no']}/recover/", {"confirm": "1"})
+    assert not Order.objects.filter(recovered_from__order_no=placed["order_no"]).exists()
+
+
 def test_failed_payments_show_in_the_recover_queue(console, sku, place_order, buyer_api, api):
     placed = place_order((sku, 1))
     _s, payment = buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})

@@ -98,6 +98,50 @@ def test_failure_arriving_after_success_is_ignored(sku, buyer_api, api, place_or
     assert stock_of(sku)["occupied"] == 1
 
 
+def test_success_reusing_a_failed_attempts_transaction_id_pays_the_order(sku, buyer_api, api, place_order):
+    order = place_order((sku, 1))
+    _status, payment = buyer_api.post(f"/orders/{order['order_no']}/payments", {"channel": "bank_card"})
+    failed = callback_body(payment, txn="BANK-SAME", status="failed", reason="network_error")
+    assert deliver(api, failed) == (200, {"result": "applied"})
+    assert stock_of(sku) == {"available": 100, "locked": 0, "occupied": 0}
+
+    succeeded = callback_body(payment, txn="BANK-SAME")
+    assert deliver(api, succeeded) == (200, {"result": "applied"})
+    paid = Order.objects.get(order_no=order["order_no"])
+    assert paid.status == OrderStatus.PAID
+    assert paid.ship_deadline is not None
+    assert stock_of(sku) == {"available": 99, "locked": 0, "occupied": 1}
+    assert LedgerEntry.objects.filter(order=paid, kind=LedgerKind.ESCROW_IN, channel_txn_id="BANK-SAME").count() == 1
+
+    # replays of either, in any order, change nothing
+    events = OrderEvent.objects.filter(order=paid).count()
+    assert deliver(api, succeeded) == (200, {"result": "duplicate"})
+    assert deliver(api, failed) == (200, {"result": "duplicate"})
+    paid.refresh_from_db()
+    assert paid.status == OrderStatus.PAID
+    assert paid.payments.get().status == "succeeded"
+    assert LedgerEntry.objects.filter(order=paid).count() == 1
+    assert OrderEvent.objects.filter(order=paid).count() == events
+    assert stock_of(sku) == {"available": 99, "locked": 0, "occupied": 1}
+
+
+def test_failure_reusing_a_succeeded_transaction_id_changes_nothing(sku, buyer_api, api, place_order):
+    order = place_order((sku, 1))
+    _status, payment = buyer_api.post(f"/orders/{order['order_no']}/payments", {"channel": "wechat"})
+    assert deliver(api, callback_body(payment, txn="WX-SAME")) == (200, {"result": "applied"})
+    paid = Order.objects.get(order_no=order["order_no"])
+    events = OrderEvent.objects.filter(order=paid).count()
+
+    failed = callback_body(payment, txn="WX-SAME", status="failed", reason="network_error")
+    assert deliver(api, failed) == (200, {"result": "duplicate"})
+    assert deliver(api, failed) == (200, {"result": "duplicate"})
+    paid.refresh_from_db()
+    payment_row = paid.payments.get()
+    assert (paid.status, payment_row.status, payment_row.failure_reason) == (OrderStatus.PAID, "succeeded", "")
+    assert OrderEvent.objects.filter(order=paid).count() == events
+    assert stock_of(sku) == {"available": 99, "locked": 0, "occupied": 1}
+
+
 def test_success_after_cancellation_is_recorded_and_flagged(sku, buyer_api, api, place_order):
     order = place_order((sku, 1))
     _status, payment = buyer_api.post(f"/orders/{order['order_no']}/payments", {"channel": "alipay"})

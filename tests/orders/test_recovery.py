@@ -8,7 +8,7 @@ from orders.constants import OrderStatus
 from orders.models import CouponRedemption, Order, StockLevel
 from orders.services.lifecycle import order_pay_timeout
 from tests.conftest import ApiClient
-from tests.factories import make_coupon, make_member, make_shop, stock_of
+from tests.factories import callback_body, make_coupon, make_member, make_shop, signed_headers, stock_of
 
 
 def _expired_order(place_order, sku, **extra) -> Order:
@@ -90,6 +90,34 @@ def test_a_paid_or_open_order_is_not_recoverable(sku, place_order, pay, merchant
     placed = place_order((sku, 1))
     status, body = merchant_api.post(f"/merchant/orders/{placed['order_no']}/recover", {"confirm": True})
     assert status == 422 and body["error"]["code"] == "not_recoverable"
+
+
+def test_an_order_the_buyer_cancelled_is_not_recoverable(sku, place_order, buyer_api, merchant_api):
+    placed = place_order((sku, 2))
+    assert buyer_api.post(f"/orders/{placed['order_no']}/cancel", {"reason": "不想要了"})[0] == 200
+    status, body = merchant_api.post(f"/merchant/orders/{placed['order_no']}/recover", {"confirm": True})
+    assert status == 422
+    assert body["error"]["code"] == "not_recoverable"
+    assert "买家主动取消" in body["error"]["message"]
+    assert body["error"]["details"]["cancelled_by"] == "buyer"
+    assert not Order.objects.filter(recovered_from__order_no=placed["order_no"]).exists()
+    assert stock_of(sku)["locked"] == 0
+
+
+def test_an_order_cancelled_by_the_clock_after_a_failed_payment_is_recoverable(sku, place_order, buyer_api, api, merchant_api):
+    placed = place_order((sku, 2))
+    _s, payment = buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
+    body = callback_body(payment, txn="WX-FAILED", status="failed", reason="insufficient_balance")
+    assert api.post("/callbacks/payment", raw=body, headers=signed_headers(body, settings.PAYMENT_CALLBACK_SECRET))[0] == 200
+    old = Order.objects.get(order_no=placed["order_no"])
+    order_pay_timeout(now=old.pay_deadline + timedelta(seconds=1), ids=[old.pk])
+    old.refresh_from_db()
+    assert (old.status, old.cancelled_by) == (OrderStatus.CANCELLED, "system")
+
+    status, answer = merchant_api.post(f"/merchant/orders/{old.order_no}/recover", {"confirm": True})
+    assert status == 201, answer
+    assert answer["recovered_from"] == old.order_no
+    assert stock_of(sku)["locked"] == 2
 
 
 def test_another_shop_cannot_recover(sku, place_order):

@@ -234,6 +234,43 @@ def test_a_failed_refund_is_visible_retried_by_the_sweep_and_then_handed_to_a_pe
     assert refund.status == "succeeded"
 
 
+def test_refund_success_reusing_a_failed_transaction_id_is_applied(paid_order, merchant, api):
+    order = paid_order("wechat")
+    refund = refund_create(order=order, amount=D("20.00"), actor=merchant, reason="r")
+    failed = refund_body(refund, txn="WXR-SAME", status="failed", reason="账户冻结")
+    assert deliver(api, failed) == (200, {"result": "applied"})
+
+    succeeded = refund_body(refund, txn="WXR-SAME")
+    assert deliver(api, succeeded) == (200, {"result": "applied"})
+    refund.refresh_from_db()
+    assert (refund.status, refund.channel_txn_id, refund.retry_at) == ("succeeded", "WXR-SAME", None)
+    assert ledger(order, LedgerKind.REFUND_OUT) == D("20.00")
+
+    # replays of either change nothing
+    events = OrderEvent.objects.filter(order=order).count()
+    assert deliver(api, succeeded) == (200, {"result": "duplicate"})
+    assert deliver(api, failed) == (200, {"result": "duplicate"})
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert ledger(order, LedgerKind.REFUND_OUT) == D("20.00")
+    assert OrderEvent.objects.filter(order=order).count() == events
+
+
+def test_refund_failure_reusing_a_succeeded_transaction_id_changes_nothing(paid_order, merchant, api):
+    order = paid_order("alipay")
+    refund = refund_create(order=order, amount=D("20.00"), actor=merchant, reason="r")
+    assert deliver(api, refund_body(refund, txn="ALR-SAME")) == (200, {"result": "applied"})
+    events = OrderEvent.objects.filter(order=order).count()
+
+    failed = refund_body(refund, txn="ALR-SAME", status="failed", reason="账户冻结")
+    assert deliver(api, failed) == (200, {"result": "duplicate"})
+    assert deliver(api, failed) == (200, {"result": "duplicate"})
+    refund.refresh_from_db()
+    assert (refund.status, refund.failed_txn_ids, refund.failure_reason) == ("succeeded", [], "")
+    assert ledger(order, LedgerKind.REFUND_OUT) == D("20.00")
+    assert OrderEvent.objects.filter(order=order).count() == events
+
+
 def test_settlement_holds_back_refunds_and_a_later_refund_comes_back_from_the_merchant(
     paid_order, merchant, merchant_api, buyer
 ):

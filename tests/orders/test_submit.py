@@ -1,11 +1,14 @@
 """Submitting an order: all or nothing, stock locked without overselling, refusals that name the line or field."""
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 
-from orders.models import CouponRedemption, FullReduction, Order, StockLevel
+from orders.models import CouponRedemption, FullReduction, IdempotencyRecord, Order, StockLevel
 from tests.concurrency import run_concurrently
 from tests.conftest import ApiClient
 from tests.factories import (
@@ -158,6 +161,46 @@ def test_same_idempotency_key_gives_the_same_order_once(shop, sku, buyer_api):
     status, body = buyer_api.post("/orders", order_payload(shop, (sku, 5)), headers={"Idempotency-Key": "k-1"})
     assert status == 422
     assert body["error"]["code"] == "idempotency_key_reused"
+
+
+def _age_keys(by: timedelta) -> None:
+    IdempotencyRecord.objects.update(created_at=timezone.now() - by)
+
+
+def test_an_expired_idempotency_key_is_a_new_order_even_before_the_sweep(shop, sku, buyer_api):
+    payload = order_payload(shop, (sku, 1))
+    _status, first = buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-old"})
+    _age_keys(settings.IDEMPOTENCY_KEY_TTL + timedelta(minutes=1))
+
+    status, second = buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-old"})
+    assert status == 201, second
+    assert second["order_no"] != first["order_no"]
+    assert Order.objects.count() == 2
+    # the key now answers for the new order
+    assert buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-old"})[1]["order_no"] == second["order_no"]
+    assert Order.objects.count() == 2
+
+
+def test_a_key_within_its_ttl_still_replays(shop, sku, buyer_api):
+    payload = order_payload(shop, (sku, 1))
+    _status, first = buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-young"})
+    _age_keys(settings.IDEMPOTENCY_KEY_TTL - timedelta(minutes=1))
+    assert buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-young"})[1]["order_no"] == first["order_no"]
+    assert Order.objects.count() == 1
+
+
+def test_the_sweep_deletes_expired_idempotency_keys_only(shop, sku, buyer_api):
+    payload = order_payload(shop, (sku, 1))
+    buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-old"})
+    _age_keys(settings.IDEMPOTENCY_KEY_TTL + timedelta(minutes=1))
+    buyer_api.post("/orders", payload, headers={"Idempotency-Key": "k-new"})
+
+    out = StringIO()
+    call_command("sweep_deadlines", stdout=out)
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-new"]
+    call_command("sweep_deadlines", "--at", (timezone.now() + settings.IDEMPOTENCY_KEY_TTL).isoformat(), stdout=out)
+    assert not IdempotencyRecord.objects.exists()
+    assert Order.objects.count() == 2  # the orders themselves stay
 
 
 @pytest.mark.django_db(transaction=True)
