@@ -2,14 +2,15 @@
 import random
 
 from django.conf import settings
+from django.db import connections
 
 
 class PrimaryReplicaRouter:
     """Reads that tolerate replica lag go to a replica; everything else to the primary.
 
-    Reads inside a transaction stay on the primary (Django routes them with
-    `using` from the atomic block), so a service that locks and re-reads never
-    sees stale rows.
+    Reads inside a transaction on the primary stay on the primary, so a service
+    that locks and re-reads never sees stale rows. (A request or job that wrote
+    and then reads outside a transaction may still read a lagging replica.)
     """
 
     def _replicas(self) -> list[str]:
@@ -17,7 +18,11 @@ class PrimaryReplicaRouter:
 
     def db_for_read(self, model, **hints):
         replicas = self._replicas()
-        return random.choice(replicas) if replicas else "default"
+        if not replicas or connections["default"].in_atomic_block:
+            # Django does not route a read by the transaction it is in: the ORM would ask a replica, which has
+            # neither this transaction's writes nor the rows it locked.
+            return "default"
+        return random.choice(replicas)
 
     def db_for_write(self, model, **hints):
         return "default"

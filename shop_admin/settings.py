@@ -135,7 +135,9 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
     "deadlines": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
-RQ_SHOW_ADMIN_LINK = True
+# Off: django-rq's admin entry mounts a second copy of the dashboard at /admin/django_rq/ open to any staff user;
+# /admin/rq/ (shop_admin/urls.py) is the one for platform ops.
+RQ_SHOW_ADMIN_LINK = False
 # Jobs remember the request that enqueued them and log under its id (kernel/requestid.py).
 RQ = {"QUEUE_CLASS": "shop_admin.kernel.requestid.RequestIdQueue", "JOB_CLASS": "shop_admin.kernel.requestid.RequestIdJob"}
 # Shared by every web process, so a count invalidated by one is fresh for all.

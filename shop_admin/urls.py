@@ -1,14 +1,19 @@
 """URLs: the console, the admin, the JSON API and the RQ dashboard."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, include, path
+from django_rq import urls as rq_urls
 
 from logistics import views as logistics_views
 from logistics import views_print as logistics_print_views
 from orders.urls import import_urlpatterns, product_urlpatterns
+from shop_admin.kernel.platform_ops import platform_ops_only
 from shop_admin.shell import views
 from shop_admin.shell import views_csv
 from shop_admin.shell import views_todos
 from shop_admin.shell.api import api
+
+# Every view of the RQ dashboard, its token-read stats included, for platform ops only (django-rq asks only is_staff).
+rq_urlpatterns = [URLPattern(p.pattern, platform_ops_only(p.callback), p.default_args, p.name) for p in rq_urls.urlpatterns]
 
 urlpatterns = [
     # First: the API (carriers' and channels' callbacks above all) is the busiest prefix; every other pattern misses it at once.
@@ -35,7 +40,7 @@ urlpatterns = [
     path("exceptions/", include("orders.urls_exceptions")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include((rq_urlpatterns, "django_rq"))),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

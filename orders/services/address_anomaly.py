@@ -4,7 +4,6 @@ import re
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from orders.addresses import division_tree
 from orders.constants import ExceptionKind
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_open
@@ -26,11 +25,9 @@ def address_slips(*, order: Order, past: list[str] | None = None) -> list[str]:
     `past`: the address details of the buyer's latest USUAL_ADDRESSES orders before this one, newest
     first, if the caller has read them already (submission reads them with its SKUs); else read here.
     """
+    # A district outside its city is no slip to flag: every way in (submission, address change, CSV import) refuses
+    # it through orders.addresses.address_validate, naming the field.
     slips = []
-    cities = division_tree().get(order.province, {})
-    if order.city in cities and order.district not in cities[order.city]:
-        # Orders that did not pass the submission check (imports) can carry this.
-        slips.append(_("%(d)s不属于%(c)s") % {"d": order.district, "c": order.city})
     if past is None:
         past = list(
             Order.objects.filter(buyer_id=order.buyer_id, created_at__lt=order.created_at)

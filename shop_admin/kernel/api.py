@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Schema as NinjaSchema
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import (
     AfterValidator,
@@ -230,15 +231,27 @@ def signed_body(request: HttpRequest, secret: str) -> dict:
     expected = hmac.new(secret.encode(), stamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature.lower()):
         raise Unauthorized(_("回调签名无效"), code="bad_signature")
+    return json_object_parse(request.body)
+
+
+def json_object_parse(raw: bytes) -> dict:
+    """A request's JSON body, which must be an object; a 400 `invalid_json` otherwise (callbacks and every endpoint)."""
     try:
-        body = json.loads(request.body)
+        body = json.loads(raw)
     except (ValueError, RecursionError):
         # Not UTF-8 or not JSON (ValueError covers both), nested deeper than Python's stack, or an integer of
-        # more than 4300 digits: all a signed sender's bad body, none a server error.
+        # more than 4300 digits: all a sender's bad body, none a server error.
         raise DomainError(_("请求体不是合法的 JSON"), code="invalid_json") from None
     if not isinstance(body, dict):
         raise DomainError(_("请求体须为 JSON 对象"), code="invalid_json")
     return body
+
+
+class JsonObjectParser(Parser):
+    """The API's body parser: every body it takes is a JSON object, so anything else is refused as unreadable (400)."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        return json_object_parse(request.body)
 
 
 def _inline_defs(node, defs: dict):

@@ -1,5 +1,15 @@
 """App config of the kernel. Its label stays `shop_admin`, so its tables and migrations keep their names."""
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _platform_ops_group_ensure(sender, using="default", **kwargs) -> None:
+    """After every migrate and flush: the group migration 0005 made (a transactional test's flush removes it)."""
+    if using != "default":
+        return
+    from shop_admin.kernel.platform_ops import platform_ops_group
+
+    platform_ops_group()
 
 
 class KernelConfig(AppConfig):
@@ -8,6 +18,7 @@ class KernelConfig(AppConfig):
     verbose_name = "店铺与账号"
 
     def ready(self) -> None:
+        post_migrate.connect(_platform_ops_group_ensure, sender=self, dispatch_uid="kernel_platform_ops_group")
         from django.utils.translation import gettext_lazy as _
 
         from shop_admin.kernel import bulk  # noqa: F401  registers the `any_of` lookup before any query uses it

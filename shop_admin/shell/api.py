@@ -1,8 +1,13 @@
 """The JSON API at /api/v1/: mounts each app's routers and turns every refusal into the contract's error shape."""
 import math
+from functools import wraps
 
-from django.http import Http404
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import Http404, HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParserError
+from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -15,11 +20,46 @@ from orders.api import buyer_router, callback_router
 from orders.api_exceptions import buyer_router as exceptions_buyer_router
 from orders.api_exceptions import merchant_router as exceptions_merchant_router
 from orders.api import merchant_router as orders_merchant_router
-from shop_admin.kernel.api import error_response
+from shop_admin.kernel.api import JsonObjectParser, error_response
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.text import join_list
 
-api = NinjaAPI(
+def _json_method_not_allowed(view):
+    """ninja answers a method the path does not take with a plain-text 405; the contract's shape instead, same Allow."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        answer = error_response(405, "method_not_allowed", _("该路径不支持 %(method)s 请求") % {"method": request.method})
+        answer["Allow"] = response["Allow"]
+        return answer
+
+    return wrapped
+
+
+@csrf_exempt  # like every API view: a POST to a wrong path is a 404, not the console's CSRF page
+def api_path_unknown(request, rest=""):
+    return error_response(404, "not_found", _("资源不存在"))
+
+
+class ContractApi(NinjaAPI):
+    """The API whose every answer under /api/v1/ is the contract's JSON, also where ninja itself would answer in
+    HTML or plain text: a path no operation has (Django's 404 page, DEBUG on or off) and a method a path does not take."""
+
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        patterns = [
+            URLPattern(p.pattern, _json_method_not_allowed(p.callback), p.default_args, p.name) if isinstance(p, URLPattern) else p
+            for p in patterns
+        ]
+        return [*patterns, re_path(r"^(?P<rest>.*)$", api_path_unknown)], app_name, namespace
+
+
+api = ContractApi(
+    parser=JsonObjectParser(),
     title="抖店商家后台 API",
     version="1",
     description="Buyer app, merchant open API and signed callbacks. Errors: "
@@ -80,7 +120,20 @@ def on_rate_limited(request, exc: Throttled):
     return error_response(429, "rate_limited", _("请求过于频繁，请 %(seconds)s 秒后再试") % {"seconds": seconds}, {"retry_after": seconds})
 
 
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(BadRequest)
+@api.exception_handler(SuspiciousOperation)
+def on_unreadable_request(request, exc):
+    # Django refuses these before any field is read: multipart without a boundary, a form not in UTF-8, more fields
+    # or files than allowed, a body over DATA_UPLOAD_MAX_MEMORY_SIZE. Its own answer is an HTML page (a traceback
+    # under DEBUG, as ninja handles unknown exceptions): the caller gets the shape every other 400 has.
+    return error_response(400, "unreadable_body", _("无法读取请求体：请检查 Content-Type 与内容是否一致、大小与字段数是否超限"))
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):
+        # ninja wraps what the body parser raised (JsonObjectParser: invalid_json) in a 400 with its own English text.
+        return on_domain_error(request, exc.__cause__)
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     return error_response(exc.status_code, code.get(exc.status_code, "error"), str(exc))

@@ -109,14 +109,21 @@ def test_usual_address_and_first_orders_are_not_flagged(shop, sku, buyer_api):
     assert not OrderException.objects.exists()
 
 
-def test_district_not_of_the_city_is_flagged_on_an_order_that_skipped_the_check(shop, sku, buyer_api):
-    # Submission refuses it; an order written by another path (an import) is still looked at.
-    from orders.services.address_anomaly import address_anomaly_check
-
-    status, body = buyer_api.post("/orders", order_payload(shop, (sku, 1)))
-    Order.objects.filter(order_no=body["order_no"]).update(district="朝阳区")
-    exception = address_anomaly_check(order=Order.objects.get(order_no=body["order_no"]))
-    assert exception.kind == ExceptionKind.ADDRESS_ANOMALY and "朝阳区不属于杭州市" in exception.detail
+def test_district_not_of_the_city_is_refused_at_submission_and_at_address_change_not_flagged_later(shop, sku, buyer_api):
+    # given an order placed with a good address
+    status, placed = buyer_api.post("/orders", order_payload(shop, (sku, 1)))
+    assert status == 201, placed
+    wrong = dict(ADDRESS, district="朝阳区")  # Beijing's, while the city is Hangzhou
+    # when the buyer submits, or changes the address to, a district of another city
+    submitted = buyer_api.post("/orders", {**order_payload(shop, (sku, 1)), "address": wrong})
+    changed = buyer_api.post(f"/orders/{placed['order_no']}/address", {"address": wrong})
+    # then both are refused naming the district, so no order ever carries it for the anomaly check to find
+    for status, answer in (submitted, changed):
+        assert status == 422, answer
+        assert "朝阳区不属于杭州市" in str(answer["error"]["details"])
+    assert Order.objects.count() == 1
+    assert Order.objects.get(order_no=placed["order_no"]).district == ADDRESS["district"]
+    assert not OrderException.objects.exists()
 
 
 def test_evidence_can_be_attached_to_an_open_exception_and_is_audited(sku, place_order, pay, merchant_api, owner):

@@ -8,7 +8,6 @@ from orders.constants import LedgerKind, LineStock, OrderStatus
 from orders.models import Coupon, LedgerEntry, OrderException, Refund, StockLevel
 from shop_admin.kernel.constants import Role
 from shop_admin.kernel.models import Warehouse
-from tests import factories
 from tests.conftest import ApiClient
 from tests.factories import make_member, make_shop, make_sku, stock_of
 from tests.orders.exception_helpers import oversold_order, paid_order, stray_payment_order
@@ -217,7 +216,3 @@ def test_bad_resolve_bodies_are_422_never_500(sku, place_order, pay, merchant_ap
     status, answer = merchant_api.post(f"/merchant/exceptions/{exception.pk}/resolve", body)
     assert status == 422, answer
     assert answer["error"]["details"]["fields"]
-
-
-def test_factories_are_used(db):
-    assert factories.ADDRESS["detail"]
