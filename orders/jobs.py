@@ -73,6 +73,7 @@ def settlements_export(job_id: int) -> None:
         params = order_filters_from_params(job.params.get("filters", {}))
         settlements = settlement_export_lines(shop_id=job.shop_id, created_from=params.created_from, created_to=params.created_to)
         headers = [str(h) for h in SETTLEMENT_HEADERS]
+        background_job_progress(job, done=0, total=settlements.count())  # rows done / total on the job page
         background_job_csv(job, result_name=f"settlements-{_stamp()}.csv", headers=headers, rows=settlement_export_rows(settlements))
 
 
