@@ -1,11 +1,11 @@
-"""Template filters of the console: money as ¥1,234.50, masked phones."""
+"""Template filters of the console: money as ¥1,234.50, masked contact details."""
 from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 
 from shop_admin.kernel.background import background_job_kind_label
-from shop_admin.kernel.text import phone_mask
+from shop_admin.kernel.text import address_detail_mask, name_mask, phone_mask
 
 register = template.Library()
 
@@ -27,6 +27,16 @@ def shop_now() -> str:
 @register.filter
 def masked(phone: str) -> str:
     return phone_mask(phone or "")
+
+
+@register.filter
+def masked_name(name: str) -> str:
+    return name_mask(name or "")
+
+
+@register.filter
+def masked_detail(detail: str) -> str:
+    return address_detail_mask(detail or "")
 
 
 @register.filter
