@@ -8,7 +8,7 @@ from django.utils import timezone
 from aftersale.constants import AfterSaleStatus, AfterSaleType
 from aftersale.models import AfterSaleCase
 
-AFTERSALE_HEADERS = ["售后单号", "订单号", "售后类型", "售后状态", "申请原因", "申请金额", "申请时间", "商家处理截止"]
+AFTERSALE_HEADERS = ["售后单号", "订单号", "售后类型", "售后状态", "申请原因", "申请金额", "申请时间", "处理截止"]
 
 
 def aftersale_export_cases(*, shop_id: int, created_from: date | None = None, created_to: date | None = None) -> QuerySet[AfterSaleCase]:
@@ -28,11 +28,13 @@ def aftersale_export_rows(cases: QuerySet[AfterSaleCase]) -> Iterator[list[str]]
     def shop_time(moment) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
+    # The deadline is `due_at`, the one the workbench (aftersale_list_rows) shows and sorts by: the step the case waits
+    # for now (reply, return, inspection, arbitration). reply_deadline stays the first answer's, long after it moved on.
     rows = cases.order_by("created_at", "pk").values_list(
-        "pk", "order__order_no", "type", "status", "reason", "amount", "created_at", "reply_deadline"
+        "pk", "order__order_no", "type", "status", "reason", "amount", "created_at", "due_at"
     )
-    for pk, order_no, kind, status, reason, amount, created_at, reply_deadline in rows.iterator(chunk_size=5000):
+    for pk, order_no, kind, status, reason, amount, created_at, due_at in rows.iterator(chunk_size=5000):
         yield [
             pk, order_no, types.get(kind, kind), statuses.get(status, status), reason,
-            f"{amount:.2f}" if amount is not None else "", shop_time(created_at), shop_time(reply_deadline),
+            f"{amount:.2f}" if amount is not None else "", shop_time(created_at), shop_time(due_at),
         ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.events import order_event_kind_choices, order_event_kind_label
 from orders.models import (
     Buyer,
+    ContactExport,
     Coupon,
     FullReduction,
     LedgerEntry,
@@ -280,3 +281,9 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ["order__order_no", "channel_txn_id", "source"]
     list_select_related = ["order"]
     show_full_result_count = False
+
+
+@admin.register(ContactExport)
+class ContactExportAdmin(ReadOnlyAdmin):
+    list_display = ["shop", "actor_label", "orders", "job", "created_at"]
+    list_filter = ["shop"]

@@ -126,7 +126,7 @@ class EventKind(models.TextChoices):
     RISK_APPROVED = "risk_approved", _("风控审核通过")
     SETTLED = "settled", _("结算")
     REMARK = "remark", _("商家备注")
-    PHONE_REVEALED = "phone_revealed", _("查看完整手机号")
+    PHONE_REVEALED = "phone_revealed", _("查看完整收件信息")  # name, phone and address (the kind's value predates the name)
     AFTERSALE_OPENED = "aftersale_opened", _("申请售后")
     IMPORTED = "imported", _("CSV导入")
     AUTO_CONFIRM_PAUSED = "auto_confirm_paused", _("自动确认收货暂停")

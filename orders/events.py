@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import EventKind
-from orders.models import Order, OrderEvent, Payment
+from orders.models import ContactExport, Order, OrderEvent, Payment
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import rows_copy
 
@@ -337,9 +337,16 @@ def remark_set_event(*, order: Order, actor: Actor, old: dict) -> OrderEvent:
     )
 
 
-def phone_revealed_event(*, order: Order, actor: Actor) -> OrderEvent:
-    """Someone saw the full phone number."""
-    return order_event_append(order=order, kind=EventKind.PHONE_REVEALED, actor=actor)
+def contact_revealed_event(*, order: Order, actor: Actor) -> OrderEvent:
+    """Someone saw the buyer's full contact details. data: fields (those shown in clear)."""
+    return order_event_append(order=order, kind=EventKind.PHONE_REVEALED, actor=actor, data={"fields": ["name", "phone", "address"]})
+
+
+def contact_exported_event(*, shop_id: int, actor: Actor, orders: int, job_id: int | None) -> ContactExport:
+    """Someone exported the full contact details of `orders` orders in one file: one row for the file, not one per order."""
+    return ContactExport.objects.create(
+        shop_id=shop_id, actor_kind=actor.kind, actor_user=actor.user, actor_label=actor.label[:64], orders=orders, job_id=job_id
+    )
 
 
 def _refund_data(refund) -> dict:

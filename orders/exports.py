@@ -3,8 +3,8 @@
 `order_export_write` writes the whole order CSV. On PostgreSQL the database writes it:
 one `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)` whose SELECT computes every cell
 as the contract's column definition (`orders.resources.ORDER_COLUMNS`) formats it
-(money, shop time, status labels in the reader's language, the kernel's `csv_cell`
-neutralisation) with the parts' columns (parcels) joined in through the SQL they
+(money, shop time, status labels in the reader's language, contact details masked
+unless asked for in clear, the kernel's `csv_cell` neutralisation) with the parts' columns (parcels) joined in through the SQL they
 register; its rows go to the file as the server sends them. Elsewhere (SQLite, `make
 run`) `order_export_rows` reads the lines as plain tuples in chunks from a cursor and
 formats them in Python; it is the reference the COPY output is tested against, byte
@@ -102,9 +102,10 @@ def _lines_where(lines: QuerySet[OrderLine]) -> tuple[str, list]:
     return f"l.id IN ({sql})", list(params)
 
 
-def order_export_sql(lines: QuerySet[OrderLine], *, shop_id: int) -> tuple[str, list]:
+def order_export_sql(lines: QuerySet[OrderLine], *, shop_id: int, full_contact: bool = False) -> tuple[str, list]:
     """One SELECT of every row of the export as its text cells, as `order_export_rows` and `CsvWriter` write them:
-    status labels in the current language, times in the current zone, the parts' columns joined in (PostgreSQL)."""
+    status labels in the current language, times in the current zone, contact details masked unless `full_contact`,
+    the parts' columns joined in (PostgreSQL)."""
     part_sql = {part.name: part.export_sql(shop_id) for part in order_parts() if part.export_sql}
     by_header = {header: column for parts_sql in part_sql.values() for header, column in parts_sql.columns.items()}
     selects, params = [], []
@@ -125,6 +126,8 @@ def order_export_sql(lines: QuerySet[OrderLine], *, shop_id: int) -> tuple[str, 
             selects.append(sql.replace("{tz}", "%s"))
             params.append(timezone.get_current_timezone_name())
         elif (inner := _inside(sql, "{text}")) is not None:
+            if column.mask_sql and not full_contact:
+                inner = column.mask_sql.format(x=f"coalesce({inner}, '')")
             selects.append(_cell_sql(inner))
         elif (inner := _inside(sql, "{num}")) is not None:
             selects.append(_NUMBER_SQL.format(x=inner))
@@ -143,20 +146,26 @@ def order_export_sql(lines: QuerySet[OrderLine], *, shop_id: int) -> tuple[str, 
 
 
 def order_export_write(
-    lines: QuerySet[OrderLine], out: IO[bytes], *, shop_id: int, progress: Callable[[int], None] | None = None
+    lines: QuerySet[OrderLine],
+    out: IO[bytes],
+    *,
+    shop_id: int,
+    progress: Callable[[int], None] | None = None,
+    full_contact: bool = False,
 ) -> int:
     """The whole CSV (BOM, header, a row per line) written to a binary file as it is produced; returns the rows.
 
     On PostgreSQL: `COPY (order_export_sql) TO STDOUT WITH (FORMAT csv)`. The server sends a
     protocol message per row, ending in a newline (a cell's own newlines sit inside its quotes);
     each goes to `out` with the CRLF Python's csv writer ends rows with, so the bytes are those
-    of the Python path. `progress(rows written)` every PROGRESS_EVERY rows.
+    of the Python path. `progress(rows written)` every PROGRESS_EVERY rows. Names, phones and street addresses
+    are masked as the console shows them unless `full_contact` (the caller logs that reveal: orders.services.privacy).
     """
     writer = CsvWriter(out)
     writer.header(EXPORT_HEADERS)
     if connection.vendor != "postgresql":
         written = 0
-        rows = order_export_rows(lines)
+        rows = order_export_rows(lines, full_contact=full_contact)
         while chunk := list(islice(rows, PROGRESS_EVERY)):
             writer.rows(chunk)
             written += len(chunk)
@@ -165,7 +174,7 @@ def order_export_write(
         writer.close()
         return written
     writer.close()
-    sql, params = order_export_sql(lines, shop_id=shop_id)
+    sql, params = order_export_sql(lines, shop_id=shop_id, full_contact=full_contact)
     written = 0
     write = out.write
     with connection.cursor() as cursor:
@@ -181,7 +190,7 @@ def order_export_write(
     return written
 
 
-def order_export_rows(lines: QuerySet[OrderLine]) -> Iterator[list[str]]:
+def order_export_rows(lines: QuerySet[OrderLine], *, full_contact: bool = False) -> Iterator[list[str]]:
     """Each line as the contract's row in the order of EXPORT_HEADERS, read in chunks from a cursor and formatted here,
     the parts' columns (parcels) loaded once per chunk of orders: the path off PostgreSQL, and the reference."""
     paths = ["order_id"]
@@ -197,6 +206,8 @@ def order_export_rows(lines: QuerySet[OrderLine]) -> Iterator[list[str]]:
                 plan.append(("own", labels.__getitem__, slice(start, start + 1)))
             elif column.header == "下单时间":
                 plan.append(("own", lambda moment: moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), slice(start, start + 1)))
+            elif column.mask and not full_contact:
+                plan.append(("own", lambda *values, fmt=column.fmt, mask=column.mask: mask(fmt(*values)), slice(start, start + len(column.paths))))
             else:
                 plan.append(("own", column.fmt, slice(start, start + len(column.paths))))
         else:

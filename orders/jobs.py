@@ -15,6 +15,7 @@ from orders.imports.check import orders_import_plan
 from orders.imports.service import import_error_texts, import_errors_csv, import_file_read, import_summary
 from orders.selectors import order_get_in_shop
 from orders.services.lifecycle import order_remark_set
+from orders.services.privacy import orders_contact_export_log
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import (
     background_job_begin,
@@ -26,6 +27,7 @@ from shop_admin.kernel.background import (
     background_job_progress,
 )
 from shop_admin.kernel.csvio import CsvUnreadable, csv_read
+from shop_admin.kernel.errors import DomainError
 
 
 def orders_bulk_remark(job_id: int) -> None:
@@ -42,15 +44,31 @@ def _stamp() -> str:
     return f"{timezone.localtime():%Y%m%d-%H%M%S}"
 
 
+def _orders_export_file(job, lines) -> None:
+    """The lines as the contract's CSV, contact details masked unless the job asked for them in clear (logged first)."""
+    full_contact = bool(job.params.get("full_contact")) and job.created_by is not None
+    if full_contact:
+        try:
+            orders_contact_export_log(shop_id=job.shop_id, actor=Actor.for_user(job.created_by), lines=lines, job_id=job.pk)
+        except DomainError as exc:  # the role lost the right since the form was sent
+            job.errors.append(exc.message)
+            background_job_finish(job, failed=True)
+            return
+    background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
+    background_job_file(
+        job,
+        result_name=f"orders-{_stamp()}.csv",
+        write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress, full_contact=full_contact),
+    )
+
+
 def orders_export_selected(job_id: int) -> None:
     """The selected orders as the contract's CSV."""
     job = background_job_begin(job_id)
     if job is None:
         return
     with background_job_language(job):
-        lines = order_export_lines(shop_id=job.shop_id, order_nos=job.params["order_nos"])
-        background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
-        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress))
+        _orders_export_file(job, order_export_lines(shop_id=job.shop_id, order_nos=job.params["order_nos"]))
 
 
 def orders_export(job_id: int) -> None:
@@ -59,9 +77,7 @@ def orders_export(job_id: int) -> None:
     if job is None:
         return
     with background_job_language(job):
-        lines = order_export_lines(shop_id=job.shop_id, filters=order_filters_from_params(job.params["filters"]))
-        background_job_progress(job, done=0, total=lines.count())  # rows done / total on the job page
-        background_job_file(job, result_name=f"orders-{_stamp()}.csv", write=lambda out, progress: order_export_write(lines, out, shop_id=job.shop_id, progress=progress))
+        _orders_export_file(job, order_export_lines(shop_id=job.shop_id, filters=order_filters_from_params(job.params["filters"])))
 
 
 def settlements_export(job_id: int) -> None:
@@ -73,6 +89,7 @@ def settlements_export(job_id: int) -> None:
         params = order_filters_from_params(job.params.get("filters", {}))
         settlements = settlement_export_lines(shop_id=job.shop_id, created_from=params.created_from, created_to=params.created_to)
         headers = [str(h) for h in SETTLEMENT_HEADERS]
+        background_job_progress(job, done=0, total=settlements.count())  # rows done / total on the job page
         background_job_csv(job, result_name=f"settlements-{_stamp()}.csv", headers=headers, rows=settlement_export_rows(settlements))
 
 

@@ -7,6 +7,7 @@ from orders.models.events import OrderEvent
 from orders.models.exceptions import OrderException
 from orders.models.money import LedgerEntry, Payment, Refund, RefundLine, Settlement
 from orders.models.order import Order, OrderLine
+from orders.models.privacy import ContactExport
 from orders.models.reconciliation import ReconciliationRun
 from orders.models.stats import OrderDayStat
 from orders.models.stock import StockAdjustment, StockLevel
@@ -18,6 +19,7 @@ __all__ = [
     "IdempotencyRecord",
     "Product",
     "Sku",
+    "ContactExport",
     "Coupon",
     "CouponRedemption",
     "FullReduction",

@@ -24,7 +24,6 @@ from orders.events import (
     order_events_append_many,
     order_settled_event,
     orders_transition_events,
-    phone_revealed_event,
     remark_set_event,
     risk_approved_event,
 )
@@ -348,13 +347,6 @@ def order_refund_close(*, order: Order, actor: Actor, reason: str) -> Order:
             stock_unoccupy_lines(list(order.lines.all()))
         order.refresh_from_db()
     return order
-
-
-def order_phone_reveal(*, order: Order, actor: Actor) -> str:
-    """The full phone number, for one look that the timeline records."""
-    with transaction.atomic():
-        phone_revealed_event(order=order, actor=actor)
-    return order.phone
 
 
 def order_remark_set(*, order: Order, actor: Actor, remark: str, flag: int) -> Order:

@@ -86,6 +86,7 @@ def exception_detail_view(request, exception_id: int):
         "remedies": remedies,
         "can_money": Perm.ORDER_MONEY in perms,
         "can_edit": Perm.ORDER_EDIT in perms,
+        "can_reveal": Perm.CONTACT_REVEAL in perms,
         "now": timezone.now(),
     }
     return render(request, "orders/exception_detail.html", context)

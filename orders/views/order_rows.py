@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, OrderStatus
 from shop_admin.kernel.templatetags.console import deadline_html, yuan
-from shop_admin.kernel.text import phone_mask
+from shop_admin.kernel.text import name_mask, phone_mask
 
 
 def _labels(choices) -> dict[str, str]:
@@ -79,7 +79,7 @@ def order_rows_html(orders: list, parts: list, *, now: datetime) -> SafeString:
             f'    <td><a href="/orders/{no}/">{no}</a></td>\n'
             f"    <td>{order.created_at.astimezone(tz):%Y-%m-%d %H:%M}</td>\n"
             f"    <td>{lines}</td>\n"
-            f"    <td>{_esc(order.recipient_name)} {_esc(phone_mask(order.phone or ''))}</td>\n"
+            f"    <td>{_esc(name_mask(order.recipient_name or ''))} {_esc(phone_mask(order.phone or ''))}</td>\n"
             f"    <td>{status}\n      {badges}\n      {deadline}</td>\n"
             f'    <td class="num">{_esc(yuan(order.payable))}</td>\n'
             f"    {''.join(cells)}\n"

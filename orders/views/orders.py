@@ -22,11 +22,11 @@ from orders.selectors import (
 from orders.services.common import transition_refusal
 from orders.services.lifecycle import (
     order_cancel,
-    order_phone_reveal,
     order_refund_close,
     order_remark_set,
     order_risk_approve,
 )
+from orders.services.privacy import order_contact_reveal
 from orders.views.order_rows import (
     order_filter_fields_html,
     order_rows_html,
@@ -104,6 +104,7 @@ def order_detail_view(request, order_no: str):
         "remark_form": RemarkForm(initial={"remark": order.merchant_remark, "flag": order.remark_flag}),
         "can_edit": user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_EDIT),
         "can_review": user_can(user=request.user, shop_id=order.shop_id, perm=Perm.RISK_REVIEW),
+        "can_reveal": user_can(user=request.user, shop_id=order.shop_id, perm=Perm.CONTACT_REVEAL),
     }
     return render(request, "orders/order_detail.html", context)
 
@@ -174,12 +175,12 @@ def order_remark_view(request, order_no: str):
 @require_POST
 @shop_required
 def order_phone_reveal_view(request, order_no: str):
-    """Show the full phone number once, and log who looked."""
+    """Show the full name, phone number and address once, and log who looked."""
     order = shop_order(request, order_no)
-    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_VIEW):
+    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.CONTACT_REVEAL):
         return forbidden(request, _("您的角色无权查看"))
-    phone = order_phone_reveal(order=order, actor=Actor.for_user(request.user))
-    return render(request, "orders/_phone.html", {"phone": phone})
+    order = order_contact_reveal(order=order, actor=Actor.for_user(request.user))
+    return render(request, "orders/_contact.html", {"order": order, "revealed": True})
 
 
 @require_POST

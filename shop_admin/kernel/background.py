@@ -175,7 +175,9 @@ def background_job_finish(
     failed: bool = False,
 ) -> None:
     """The job ended: its file (bytes, or an open binary file read in chunks) goes to storage, never into the row."""
-    extra: dict[str, Any] = {"done": done} if done is not None else {}
+    # A job that counted its own rows ends with done == total: a count taken before it ran (or none, 0) would
+    # otherwise stay on the page beside what it really wrote ("96 succeeded, 0 total").
+    extra: dict[str, Any] = {"done": done, "total": done} if done is not None else {}
     if summary is not None:
         extra["summary"] = summary
     if result is not None:

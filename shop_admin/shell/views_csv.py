@@ -29,6 +29,13 @@ class ExportForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("订单状态"), required=False, choices=[("", gettext_lazy("全部"))] + OrderStatus.choices)
     created_from = forms.DateField(label=gettext_lazy("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(label=gettext_lazy("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Orders only; offered to the roles that may reveal contact details (抖店 exports 密文 by default).
+    full_contact = forms.BooleanField(label=gettext_lazy("导出明文（完整收件人、手机号和地址，将记录日志）"), required=False)
+
+    def __init__(self, *args, can_reveal: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_reveal:
+            del self.fields["full_contact"]
 
     def clean(self):
         data = super().clean()
@@ -39,7 +46,10 @@ class ExportForm(forms.Form):
 
 @shop_required
 def exports_view(request):
-    form = ExportForm(request.POST or None)
+    can_reveal = user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.CONTACT_REVEAL)
+    form = ExportForm(request.POST or None, can_reveal=can_reveal)
+    if request.method == "POST" and request.POST.get("full_contact") and not can_reveal:
+        return forbidden(request, _("您的角色无权导出完整的收件人信息"))
     if request.method == "POST" and form.is_valid():
         kind, perm = EXPORTS[form.cleaned_data["what"]]
         if not user_can(user=request.user, shop_id=request.shop.pk, perm=perm):
@@ -49,7 +59,8 @@ def exports_view(request):
             created_from=form.cleaned_data.get("created_from"),
             created_to=form.cleaned_data.get("created_to"),
         )
-        job = background_job_start(shop=request.shop, user=request.user, kind=kind, total=0, params={"filters": order_filters_to_params(filters)})
+        params = {"filters": order_filters_to_params(filters), "full_contact": bool(form.cleaned_data.get("full_contact"))}
+        job = background_job_start(shop=request.shop, user=request.user, kind=kind, total=0, params=params)
         return redirect("job_detail", job_id=job.pk)
     if request.method == "POST":
         messages.error(request, _("导出条件有误"))

@@ -131,3 +131,26 @@ def test_a_case_past_its_deadline_reads_overdue_in_red_on_the_workbench_and_its_
     assert 'class="badge bad"' in row and overdue in row
     case_page = console.get(f"/aftersales/{late['id']}/").content.decode()
     assert 'class="badge bad"' in case_page and overdue in case_page[case_page.index('class="badge bad"'):]
+
+
+def test_the_exported_deadline_is_the_one_the_workbench_shows_after_the_case_moved_on(order_in, open_case, console, run_jobs):
+    import re
+
+    from shop_admin.kernel.models import BackgroundJob
+    from tests.orders.csv_files import read_csv
+
+    # given a case agreed to: it waits for the return parcel now, not for the merchant's reply
+    case = open_case(order_in("delivered"), "return_refund")
+    console.post(f"/aftersales/{case['id']}/operate/", {"action": "agree", "return_address": "杭州仓 退货组"})
+    agreed = AfterSaleCase.objects.get(pk=case["id"])
+    assert agreed.status == "awaiting_return" and agreed.due_at != agreed.reply_deadline
+    # when the cases are exported
+    with run_jobs():
+        response = console.post("/exports/", {"what": "aftersales"})
+    job = BackgroundJob.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+    download = console.get(f"/jobs/{job.pk}/download/")
+    exported = read_csv(b"".join(download.streaming_content))[0]["处理截止"]
+    # then it is the deadline /aftersales/ shows for that case
+    shown = re.search(r'data-deadline="([^"]+)"', console.get("/aftersales/").content.decode()).group(1)
+    assert exported == timezone.datetime.fromisoformat(shown).strftime("%Y-%m-%d %H:%M:%S")
+    assert exported == timezone.localtime(agreed.return_deadline).strftime("%Y-%m-%d %H:%M:%S")

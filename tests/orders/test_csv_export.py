@@ -53,7 +53,7 @@ def test_export_of_a_filtered_list_is_the_contract_csv_with_ids_as_text(console,
     rows = read_csv(content)
     assert list(rows[0]) == EXPORT_HEADERS
     assert [r["订单号"] for r in rows] == ["\t20261122000000000001"]  # a tab keeps Excel from writing 2.02611E+19
-    assert rows[0]["订单状态"] == "待发货" and rows[0]["应付金额"] == "119.80" and rows[0]["手机号"] == "13800138000"
+    assert rows[0]["订单状态"] == "待发货" and rows[0]["应付金额"] == "119.80" and rows[0]["手机号"] == "138****8000"
     assert "共导出 1 行" in console.get(f"/jobs/{job.pk}/").content.decode()
 
 
@@ -63,10 +63,10 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(console, run_jobs, shop, 
     imported(shop, [row(订单号="2")])
     Order.objects.filter(order_no="2").update(buyer_message="\t=1+1", merchant_remark="\r=1+1")
     rows = {r["订单号"]: r for r in read_csv(download(console, start_export(console, run_jobs, "/orders/export/", {}).pk))}
-    assert rows["1"]["收件人"] == "'=cmd|' /C calc'!A0"
+    assert rows["1"]["收件人"] == "'=*"  # masked (the export's default), then neutralised
     assert rows["1"]["买家留言"] == "'+1+1"
     assert rows["1"]["商家备注"] == "'@SUM(A1)"
-    assert rows["1"]["详细地址"] == "'-2+3 文三路478号"
+    assert rows["1"]["详细地址"] == "'-2****"
     assert rows["2"]["买家留言"] == "'\t=1+1"
     assert rows["2"]["商家备注"] == "'\r=1+1"
     for values in rows.values():
@@ -91,9 +91,9 @@ def test_another_shops_orders_are_never_in_an_export(console, run_jobs, shop, te
     assert stranger.get(f"/jobs/{job.pk}/download/").status_code == 404
 
 
-def test_an_export_imported_again_changes_nothing(console, run_jobs, shop, tea):
+def test_an_export_in_clear_imported_again_changes_nothing(console, run_jobs, shop, tea):
     imported(shop, [row(订单号="20261122000000000001"), row(订单号="7", 订单状态="待支付", 商家备注="加急")])
-    content = download(console, start_export(console, run_jobs, "/orders/export/", {}).pk)
+    content = download(console, start_export(console, run_jobs, "/exports/", {"what": "orders", "full_contact": "on"}).pk)
     plan = orders_import_apply(shop_id=shop.pk, actor=Actor.system("test"), table=csv_read(content), source="again.csv")
     assert (len(plan.errors), len(plan.new), len(plan.updates), plan.skipped) == (0, 0, 0, 2)
 
@@ -153,7 +153,7 @@ def test_export_memory_stays_flat_as_rows_grow(shop, tea):
     assert large < small * 1.5, (small, large)
 
 
-def _python_export(lines) -> bytes:
+def _python_export(lines, *, full_contact: bool = False) -> bytes:
     """The reference: the rows formatted in Python through the kernel's CsvWriter (the path off PostgreSQL)."""
     import io
 
@@ -162,7 +162,7 @@ def _python_export(lines) -> bytes:
     out = io.BytesIO()
     writer = CsvWriter(out)
     writer.header(EXPORT_HEADERS)
-    writer.rows(order_export_rows(lines))
+    writer.rows(order_export_rows(lines, full_contact=full_contact))
     writer.close()
     return out.getvalue()
 
@@ -192,19 +192,26 @@ def test_the_copy_export_is_byte_for_byte_the_python_one(shop, tea):
     )
     Order.objects.filter(order_no="2").update(buyer_message="\t=1+1", merchant_remark="\r=1+1", address_detail="-2+3 文三路")
     Order.objects.filter(order_no="3").update(buyer_message="\t123456789012", merchant_remark="١٢٣٤٥٦٧٨٩٠١٢", recipient_name="\t")
+    # contact details the masks must cut alike in SQL and Python: a short name, a one-character street, no phone, 😀
+    Order.objects.filter(order_no="123456789012").update(recipient_name="😀欧阳", phone="", address_detail="路")
     first = Order.objects.get(order_no="20261122000000000001")
     at = timezone.now()
     Shipment.objects.create(order=first, shop=shop, carrier="ZTO", tracking_no="731000000001", shipped_at=at)
     Shipment.objects.create(order=first, shop=shop, carrier="SF", tracking_no="SF0000000000002", shipped_at=at + timezone.timedelta(hours=1))
     Shipment.objects.create(order=Order.objects.get(order_no="3"), shop=shop, carrier="JD", tracking_no="=JD1", shipped_at=at)
     lines = order_export_lines(shop_id=shop.pk)
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            expected = _python_export(lines)
-            out = io.BytesIO()
-            assert order_export_write(lines, out, shop_id=shop.pk) == 5
-            assert out.getvalue() == expected, language
-    rows = read_csv(expected)  # the English one
+    for full_contact in (False, True):
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                expected = _python_export(lines, full_contact=full_contact)
+                out = io.BytesIO()
+                assert order_export_write(lines, out, shop_id=shop.pk, full_contact=full_contact) == 5
+                assert out.getvalue() == expected, (language, full_contact)
+        if not full_contact:
+            masked = read_csv(expected)
+            assert [(r["收件人"], r["手机号"], r["详细地址"]) for r in masked[3:]] == [("'=*", "138****8000", "'-2****"), ("😀*", "****", "路****")]
+            assert masked[0]["收件人"] == "'\t*"
+    rows = read_csv(expected)  # the English one, in clear
     assert [r["订单号"] for r in rows] == ["3", "\t20261122000000000001", "\t20261122000000000001", "2", "\t123456789012"]
     assert (rows[0]["快递公司"], rows[0]["快递单号"], rows[0]["订单状态"]) == ("JD Logistics", "'=JD1", "Completed")
     assert rows[1]["快递单号"] == rows[2]["快递单号"] == "\t731000000001"  # the order's first parcel, its number kept as text
@@ -262,3 +269,20 @@ def test_the_job_page_sees_rows_done_while_copy_holds_the_connection():
     assert seen_by_page == [2, 4, 6]
     job.refresh_from_db()
     assert (job.status, job.done, job.summary) == ("done", 6, {"rows": 6})
+
+
+def test_every_export_job_reports_as_many_done_as_its_total_and_none_failed(console, run_jobs, shop, tea):
+    """The job page said "96 succeeded, 0 failed, 0 total" for settlements and after-sale cases: no total was ever set."""
+    from aftersale.models import AfterSaleCase
+
+    imported(shop, [row(订单号=str(n), 订单状态="交易完成") for n in (1, 2, 3)])
+    for order in Order.objects.filter(shop=shop):
+        AfterSaleCase.objects.create(order=order, shop=shop, buyer=order.buyer, type="refund_only", reason="不想要了", reply_deadline=timezone.now())
+    jobs = [
+        start_export(console, run_jobs, "/exports/", {"what": what}) for what in ("orders", "settlements", "aftersales")
+    ] + [start_export(console, run_jobs, "/orders/bulk/", {"action": "export", "order_no": ["1", "2"]})]
+    for job in jobs:
+        job.refresh_from_db()
+        assert (job.kind, job.status, job.failed, job.done, job.total) == (job.kind, "done", 0, job.summary["rows"], job.summary["rows"])
+        assert job.done > 0
+        assert f"成功 {job.done}，失败 0，共 {job.done}" in console.get(f"/jobs/{job.pk}/").content.decode()

@@ -1,4 +1,4 @@
-"""Template filters of the console: money as ¥1,234.50, masked phones, deadlines with the time left or overdue."""
+"""Template filters of the console: money as ¥1,234.50, masked contact details, deadlines with the time left or overdue."""
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from shop_admin.kernel.background import background_job_kind_label
-from shop_admin.kernel.text import phone_mask
+from shop_admin.kernel.text import address_detail_mask, name_mask, phone_mask
 
 register = template.Library()
 
@@ -33,6 +33,16 @@ def shop_now() -> str:
 @register.filter
 def masked(phone: str) -> str:
     return phone_mask(phone or "")
+
+
+@register.filter
+def masked_name(name: str) -> str:
+    return name_mask(name or "")
+
+
+@register.filter
+def masked_detail(detail: str) -> str:
+    return address_detail_mask(detail or "")
 
 
 @register.filter
