@@ -148,13 +148,22 @@ def deadline_failure_reason(failure: DeadlineFailure) -> str:
     return gettext(failure.reason)
 
 
-def _failures_clear(kind: DeadlineKind, now: datetime) -> None:
-    """Forget the failures of rows no longer due (applied, or the world moved on): their to-do goes with them."""
-    failing = list(DeadlineFailure.objects.filter(kind=kind.name).values_list("row_id", flat=True))
-    if not failing:
-        return
-    still_due = list(kind.due(now).filter(pk__in=failing).values_list("pk", flat=True))
-    DeadlineFailure.objects.filter(kind=kind.name).exclude(row_id__in=still_due).delete()
+def _failures_clear(now: datetime) -> None:
+    """Forget the failures of rows no longer due (applied, or the world moved on): their to-do goes with them.
+
+    Run after every kind has had its turn, since one kind's work (a cancelled order) can end another's row.
+    """
+    failing: dict[str, list[int]] = {}
+    for name, row_id in DeadlineFailure.objects.values_list("kind", "row_id"):  # usually none: one empty read
+        failing.setdefault(name, []).append(row_id)
+    for name, row_ids in failing.items():
+        kind = _kinds.get(name)
+        try:
+            still_due = list(kind.due(now).filter(pk__in=row_ids).values_list("pk", flat=True)) if kind else []
+        except Exception:
+            logger.exception("deadline %s: could not tell which failed rows are still due; kept them", name)
+            continue
+        DeadlineFailure.objects.filter(kind=name).exclude(row_id__in=still_due).delete()
 
 
 def deadline_failure_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
@@ -220,7 +229,6 @@ def _kind_sweep(kind: DeadlineKind, now: datetime) -> SweepOutcome:
         applied = _batch_apply(kind, rows, now, outcome)
         outcome.applied += applied
         outcome.skipped += len(rows) - applied
-    _failures_clear(kind, now)
     return outcome
 
 
@@ -242,6 +250,7 @@ def deadlines_sweep_outcomes(*, now: datetime | None = None) -> dict[str, SweepO
                 kind.name, outcome.skipped, outcome.failed,
             )
         outcomes[kind.name] = outcome
+    _failures_clear(now)
     return outcomes
 
 
