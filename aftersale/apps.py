@@ -26,16 +26,20 @@ class AftersaleConfig(AppConfig):
         from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out
         from aftersale.selectors import aftersale_awaiting_merchant, aftersale_awaiting_merchant_by_deadline, cases_by_order
         from aftersale.services import aftersale_inspect_timeout, aftersale_reply_timeout, aftersale_return_timeout
+        from aftersale.services.clock import aftersale_inspect_due, aftersale_reply_due, aftersale_return_due
         from orders.events import order_event_kinds_register
         from orders.parts import OrderPart, order_part_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.deadlines import deadline_register
 
-        deadline_register(apply_due=aftersale_reply_timeout, label=_("售后超时未处理自动同意"))
+        def case_url(pk: int) -> str:
+            return f"/aftersales/{pk}/"
+
+        deadline_register(apply_due=aftersale_reply_timeout, due=aftersale_reply_due, url=case_url, label=_("售后超时未处理自动同意"))
         background_job_kind_register(run=jobs.aftersale_export, label=_("导出售后单"))
-        deadline_register(apply_due=aftersale_return_timeout, label=_("买家超时未退货关闭售后"))
-        deadline_register(apply_due=aftersale_inspect_timeout, label=_("商家超时未验货自动退款"))
+        deadline_register(apply_due=aftersale_return_timeout, due=aftersale_return_due, url=case_url, label=_("买家超时未退货关闭售后"))
+        deadline_register(apply_due=aftersale_inspect_timeout, due=aftersale_inspect_due, url=case_url, label=_("商家超时未验货自动退款"))
         console_nav_register(label=_("售后"), url="/aftersales/", position=40)
         dashboard_tile_register(
             DashboardTile(

@@ -18,11 +18,13 @@ class LogisticsConfig(AppConfig):
             shipments_brief_by_order,
             shipments_by_order,
             shipments_export_sql,
+            shipment_page_url,
             shipments_list_cell,
             shipments_stalled,
         )
         from logistics.services.not_received import not_received_evidence
         from logistics.services.stall import (
+            shipment_stall_due,
             shipment_stall_timeout,
             stalled_flag_clear_on_resolve,
         )
@@ -39,7 +41,7 @@ class LogisticsConfig(AppConfig):
         )
         from shop_admin.kernel.deadlines import deadline_register
 
-        deadline_register(apply_due=shipment_stall_timeout, label=_("物流停滞"))
+        deadline_register(apply_due=shipment_stall_timeout, due=shipment_stall_due, url=shipment_page_url, label=_("物流停滞"))
         logistics_remedies_register()
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))

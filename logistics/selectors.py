@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
 from logistics.models import Shipment, TrackingEvent
 from orders.parts import PartExportSql
-from orders.selectors import TAB_COUNT_CAP
+from orders.selectors import TAB_COUNT_CAP, order_page_url
 from shop_admin.kernel import rawsql
 from shop_admin.kernel.console import DASHBOARD_COUNT_CAP
 
@@ -194,3 +194,8 @@ def shipments_stalled(*, shop_id: int, now: datetime | None = None) -> QuerySet[
 def shipments_stalled_count(*, shop_id: int) -> int:
     """Stalled parcels of the shop still on the road, counted up to the tiles' cap."""
     return shipments_stalled(shop_id=shop_id).values("pk")[: DASHBOARD_COUNT_CAP + 1].count()
+
+
+def shipment_page_url(shipment_id: int) -> str:
+    """The console page of the order a parcel belongs to."""
+    return order_page_url(order_id=Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first())

@@ -11,23 +11,39 @@ class OrdersConfig(AppConfig):
         from orders import exception_selectors, jobs, selectors
         from orders.constants import EventKind
         from orders.events import order_event_kinds_register
-        from orders.services.lifecycle import order_auto_confirm, order_pay_timeout, presale_balance_timeout
-        from orders.services.exceptions import exception_deadline_passed
-        from orders.services.idempotency import idempotency_key_expire
-        from orders.services.ship_deadlines import order_ship_timeout
-        from orders.services.refunds import refund_retry
+        from orders.services.lifecycle import (
+            order_auto_confirm,
+            order_auto_confirm_due,
+            order_pay_due,
+            order_pay_timeout,
+            presale_balance_due,
+            presale_balance_timeout,
+        )
+        from orders.services.exceptions import exception_deadline_passed, exception_escalation_due
+        from orders.services.idempotency import idempotency_key_due, idempotency_key_expire
+        from orders.services.ship_deadlines import order_ship_due, order_ship_timeout
+        from orders.services.refunds import refund_retry, refund_retry_due
         from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.deadlines import deadline_register
 
-        deadline_register(apply_due=order_pay_timeout, label=_("超时未支付自动取消"))
-        deadline_register(apply_due=presale_balance_timeout, label=_("预售尾款超时"))
-        deadline_register(apply_due=order_auto_confirm, label=_("自动确认收货"))
-        deadline_register(apply_due=order_ship_timeout, label=_("超时未发货（生鲜自动退款）"))
-        deadline_register(apply_due=refund_retry, label=_("退款失败重试"))
-        deadline_register(apply_due=exception_deadline_passed, label=_("异常超时升级平台"))
+        def order_url(pk: int) -> str:
+            return selectors.order_page_url(order_id=pk)
+
+        deadline_register(apply_due=order_pay_timeout, due=order_pay_due, url=order_url, label=_("超时未支付自动取消"))
+        deadline_register(apply_due=presale_balance_timeout, due=presale_balance_due, url=order_url, label=_("预售尾款超时"))
+        deadline_register(apply_due=order_auto_confirm, due=order_auto_confirm_due, url=order_url, label=_("自动确认收货"))
+        deadline_register(apply_due=order_ship_timeout, due=order_ship_due, url=order_url, label=_("超时未发货（生鲜自动退款）"))
+        deadline_register(
+            apply_due=refund_retry, due=refund_retry_due, shop="order__shop_id", url=selectors.refund_page_url, label=_("退款失败重试")
+        )
+        deadline_register(
+            apply_due=exception_deadline_passed, due=exception_escalation_due, url=lambda pk: f"/exceptions/{pk}/",
+            label=_("异常超时升级平台"),
+        )
         # Sweep only (no job per key): a key's expiry matters to nobody at the minute, and submit stays free of Redis.
-        deadline_register(apply_due=idempotency_key_expire, label=_("清除过期的幂等键"))
+        # A key belongs to a buyer, not to a shop: a failing one is for the log and the platform, not a shop's to-do.
+        deadline_register(apply_due=idempotency_key_expire, due=idempotency_key_due, shop=None, label=_("清除过期的幂等键"))
         background_job_kind_register(run=jobs.orders_bulk_remark, label=_("批量备注"))
         background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
         background_job_kind_register(run=jobs.orders_export, label=_("导出订单"))

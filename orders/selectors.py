@@ -22,6 +22,7 @@ from orders.models import (
     OrderLine,
     Payment,
     Product,
+    Refund,
     Sku,
     StockLevel,
 )
@@ -87,6 +88,17 @@ def _buyer_by_token_sql() -> str:
 
 def _order_not_found() -> NotFound:
     return NotFound(_("订单不存在"), code="order_not_found")
+
+
+def order_page_url(*, order_id: int | None) -> str:
+    """The console page of an order known only by id (a to-do about a row of it); the order list if it is gone."""
+    order_no = Order.objects.filter(pk=order_id).values_list("order_no", flat=True).first()
+    return f"/orders/{order_no}/" if order_no else "/orders/"
+
+
+def refund_page_url(refund_id: int) -> str:
+    """The console page of the order a refund belongs to."""
+    return order_page_url(order_id=Refund.objects.filter(pk=refund_id).values_list("order_id", flat=True).first())
 
 
 def order_get_for_buyer(*, buyer: Buyer, order_no: str) -> Order:

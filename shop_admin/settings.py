@@ -255,6 +255,8 @@ IMPORT_MAX_BYTES = 50 * 2**20
 # Without PostgreSQL's session locks (SQLite), a running job that has not reported for this long is taken as dead.
 BACKGROUND_JOB_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH_SIZE = 500
+# A due row the sweep has failed to apply this many times (it raised, or its kind refused it) becomes its shop's to-do.
+DEADLINE_FAILURES_VISIBLE_AFTER = 3
 
 # API rate limits per caller (shop_admin/kernel/throttling.py), counted in Redis and shared by every web process:
 # "N/s", "N/m", "N/h"; empty turns one off. A benchmark raises them by environment, e.g.

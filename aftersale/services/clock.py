@@ -13,26 +13,35 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from aftersale.constants import AfterSaleStatus
 from aftersale.events import aftersale_auto_approved_event, aftersale_closed_event, aftersale_escalated_event
 from aftersale.models import AfterSaleCase
-from aftersale.services.clock_batch import aftersale_due_batch, aftersale_reply_timeout_batch, aftersale_return_timeout_batch
+from aftersale.services.clock_batch import (
+    DUE_STATUSES,
+    aftersale_due,
+    aftersale_due_batch,
+    aftersale_reply_timeout_batch,
+    aftersale_return_timeout_batch,
+)
 from aftersale.services.common import case_end, case_transition
 from aftersale.services.review import case_approve, case_refund_after_inspection
 from orders.models import Buyer, Order
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_failure_record
 from shop_admin.kernel.errors import DomainError
 
 logger = logging.getLogger(__name__)
 S = AfterSaleStatus
+REPLY_DUE, RETURN_DUE, INSPECT_DUE = DUE_STATUSES, [S.AWAITING_RETURN], [S.INSPECTING]
 
 
-def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None, apply: Callable) -> int:
-    if ids is None:
-        return aftersale_due_batch(statuses=statuses, deadline=deadline, now=now, apply_one=apply)
-    queryset = AfterSaleCase.objects.filter(status__in=statuses, pk__in=ids, **{f"{deadline}__lte": now}).order_by(deadline)
+def _apply_each(*, kind: str, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None, apply: Callable) -> int:
+    if ids is None or len(ids) > 1:  # a sweep's batch; a wake-up names one case
+        return aftersale_due_batch(statuses=statuses, deadline=deadline, now=now, ids=ids, apply_one=apply, kind=kind)
+    queryset = aftersale_due(statuses=statuses, deadline=deadline, now=now).filter(pk__in=ids).order_by(deadline)
     applied = 0
     for case_pk, order_pk in list(queryset.values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]):
         try:
@@ -47,8 +56,9 @@ def _apply_each(*, statuses: list[str], deadline: str, now: datetime, ids: list[
                 case.order = order
                 apply(case, now)
                 applied += 1
-        except DomainError as exc:  # one case's refusal must not stop the others; it stays due and visible
+        except DomainError as exc:  # one case's refusal must not stop the others; it stays due, and counted until seen
             logger.warning("after-sale case %s: %s", case_pk, exc.message)
+            deadline_failure_record(kind=kind, row_id=case_pk, shop_id=case.shop_id, error=exc)
     return applied
 
 
@@ -72,9 +82,11 @@ def aftersale_reply_timeout(*, now: datetime, ids: list[int] | None = None) -> i
     The sweep (no ids) goes batch-wise through `clock_batch` (PostgreSQL: COPY, arrays); an RQ wake-up for one case,
     and any sweep on SQLite (`make run`), takes the per-case path, whose outcome the batch is tested against.
     """
-    if ids is None and connection.vendor == "postgresql":
-        return aftersale_reply_timeout_batch(now=now, apply_one=_reply_timeout)
-    return _apply_each(statuses=[S.REQUESTED, S.NEGOTIATING], deadline="reply_deadline", now=now, ids=ids, apply=_reply_timeout)
+    if (ids is None or len(ids) > 1) and connection.vendor == "postgresql":
+        return aftersale_reply_timeout_batch(now=now, ids=ids, apply_one=_reply_timeout)
+    return _apply_each(
+        kind="aftersale_reply_timeout", statuses=REPLY_DUE, deadline="reply_deadline", now=now, ids=ids, apply=_reply_timeout
+    )
 
 
 def _return_timeout(case: AfterSaleCase, now: datetime) -> None:
@@ -86,9 +98,11 @@ def _return_timeout(case: AfterSaleCase, now: datetime) -> None:
 
 def aftersale_return_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: an agreed return not shipped within 7 days closes the case (the sweep set-wise through `clock_batch`)."""
-    if ids is None and connection.vendor == "postgresql":
-        return aftersale_return_timeout_batch(now=now, apply_one=_return_timeout)
-    return _apply_each(statuses=[S.AWAITING_RETURN], deadline="return_deadline", now=now, ids=ids, apply=_return_timeout)
+    if (ids is None or len(ids) > 1) and connection.vendor == "postgresql":
+        return aftersale_return_timeout_batch(now=now, ids=ids, apply_one=_return_timeout)
+    return _apply_each(
+        kind="aftersale_return_timeout", statuses=RETURN_DUE, deadline="return_deadline", now=now, ids=ids, apply=_return_timeout
+    )
 
 
 def _inspect_timeout(case: AfterSaleCase, now: datetime) -> None:
@@ -98,4 +112,18 @@ def _inspect_timeout(case: AfterSaleCase, now: datetime) -> None:
 
 def aftersale_inspect_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: a received return not inspected within 24 h is refunded in full."""
-    return _apply_each(statuses=[S.INSPECTING], deadline="inspect_deadline", now=now, ids=ids, apply=_inspect_timeout)
+    return _apply_each(
+        kind="aftersale_inspect_timeout", statuses=INSPECT_DUE, deadline="inspect_deadline", now=now, ids=ids, apply=_inspect_timeout
+    )
+
+
+def aftersale_reply_due(now: datetime) -> QuerySet:
+    return aftersale_due(statuses=REPLY_DUE, deadline="reply_deadline", now=now)
+
+
+def aftersale_return_due(now: datetime) -> QuerySet:
+    return aftersale_due(statuses=RETURN_DUE, deadline="return_deadline", now=now)
+
+
+def aftersale_inspect_due(now: datetime) -> QuerySet:
+    return aftersale_due(statuses=INSPECT_DUE, deadline="inspect_deadline", now=now)

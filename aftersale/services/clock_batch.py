@@ -24,7 +24,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +36,7 @@ from orders.models import Buyer, Order, Refund
 from orders.services.lifecycle import orders_auto_confirm_resume_many
 from orders.services.refunds_batch import BATCH_ORDER_STATUSES, RefundClaim, refunds_create_many
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.deadlines import deadline_failure_record
 from shop_admin.kernel.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -45,14 +46,19 @@ DUE_STATUSES = [S.REQUESTED, S.NEGOTIATING]
 CASE_COLUMNS = ("pk", "order_id", "buyer_id", "type", "status", "amount")
 
 
-def _lock_due(*, statuses: list[str], deadline: str, now: datetime) -> tuple[dict[int, str], list[tuple]]:
-    """A batch of due cases locked (orders first, as every after-sale action locks them, in id order; then the cases; SKIP
-    LOCKED) and re-checked under the lock: the orders' statuses and the cases' CASE_COLUMNS rows, in deadline order."""
-    due = list(
-        AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now})
-        .order_by(deadline, "pk")
-        .values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE]
-    )
+def aftersale_due(*, statuses: list[str], deadline: str, now: datetime) -> QuerySet:
+    """Cases in `statuses` whose `deadline` has passed: what each clock kind locks and what the sweep walks."""
+    return AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now})
+
+
+def _lock_due(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None) -> tuple[dict[int, str], list[tuple]]:
+    """A batch of due cases (of `ids`, when given) locked (orders first, as every after-sale action locks them, in id order;
+    then the cases; SKIP LOCKED) and re-checked under the lock: the orders' statuses and the cases' CASE_COLUMNS rows, in
+    deadline order."""
+    due = aftersale_due(statuses=statuses, deadline=deadline, now=now)
+    if ids is not None:
+        due = due.filter(pk__any_of=list(ids))
+    due = list(due.order_by(deadline, "pk").values_list("pk", "order_id")[: settings.SWEEP_BATCH_SIZE])
     if not due:
         return {}, []
     order_status = dict(
@@ -71,7 +77,7 @@ def _lock_due(*, statuses: list[str], deadline: str, now: datetime) -> tuple[dic
     return order_status, [locked[pk] for pk, _order_id in due if pk in locked]
 
 
-def _apply_each(case_ids: list[int], now: datetime, apply_one) -> int:
+def _apply_each(case_ids: list[int], now: datetime, apply_one, kind: str) -> int:
     """The per-case path for the locked cases the set-wise one left, each in its own savepoint of the batch's transaction."""
     if not case_ids:
         return 0
@@ -85,31 +91,33 @@ def _apply_each(case_ids: list[int], now: datetime, apply_one) -> int:
             with transaction.atomic():
                 apply_one(case, now)
             applied += 1
-        except DomainError as exc:  # one case's refusal must not stop the others; it stays due and visible
+        except DomainError as exc:  # one case's refusal must not stop the others; it stays due, and counted until seen
             logger.warning("after-sale case %s: %s", case.pk, exc.message)
+            deadline_failure_record(kind=kind, row_id=case.pk, shop_id=case.shop_id, error=exc)
     return applied
 
 
-def aftersale_due_batch(*, statuses: list[str], deadline: str, now: datetime, apply_one) -> int:
+def aftersale_due_batch(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None, apply_one, kind: str) -> int:
     """One batch of a sweep with no set-wise shape (the inspection timeout): locked at once, applied one by one."""
     with transaction.atomic():
-        _order_status, batch = _lock_due(statuses=statuses, deadline=deadline, now=now)
-        return _apply_each([row[0] for row in batch], now, apply_one)
+        _order_status, batch = _lock_due(statuses=statuses, deadline=deadline, now=now, ids=ids)
+        return _apply_each([row[0] for row in batch], now, apply_one, kind)
 
 
-def aftersale_reply_timeout_batch(*, now: datetime, apply_one) -> int:
+def aftersale_reply_timeout_batch(*, now: datetime, ids: list[int] | None, apply_one) -> int:
     """One batch of the sweep: lock, re-check, apply the common shape set-wise and the rest one by one."""
     with transaction.atomic():
-        order_status, batch = _lock_due(statuses=DUE_STATUSES, deadline="reply_deadline", now=now)
+        order_status, batch = _lock_due(statuses=DUE_STATUSES, deadline="reply_deadline", now=now, ids=ids)
         done = _apply_fast(_candidates(batch, order_status), order_status, now)
-        return len(done) + _apply_each([row[0] for row in batch if row[0] not in done], now, apply_one)
+        rest = [row[0] for row in batch if row[0] not in done]
+        return len(done) + _apply_each(rest, now, apply_one, "aftersale_reply_timeout")
 
 
-def aftersale_return_timeout_batch(*, now: datetime, apply_one) -> int:
+def aftersale_return_timeout_batch(*, now: datetime, ids: list[int] | None, apply_one) -> int:
     """One batch of the return sweep: an agreed return not shipped in time closes the case, set-wise when it is its order's
     only due case (the per-case path then writes the same rows); otherwise one by one."""
     with transaction.atomic():
-        _order_status, batch = _lock_due(statuses=[S.AWAITING_RETURN], deadline="return_deadline", now=now)
+        _order_status, batch = _lock_due(statuses=[S.AWAITING_RETURN], deadline="return_deadline", now=now, ids=ids)
         per_order = Counter(row[1] for row in batch)
         alone = [row for row in batch if per_order[row[1]] == 1]
         if alone:
@@ -120,7 +128,7 @@ def aftersale_return_timeout_batch(*, now: datetime, apply_one) -> int:
                 for case_id, order_id, _buyer, _type, status, _amount in alone
             ])
         done = {row[0] for row in alone}
-        return len(done) + _apply_each([row[0] for row in batch if row[0] not in done], now, apply_one)
+        return len(done) + _apply_each([row[0] for row in batch if row[0] not in done], now, apply_one, "aftersale_return_timeout")
 
 
 def _cases_end(rows: list[tuple], status: str, actor: Actor, now: datetime, refunds: dict[int, int] | None = None) -> None:

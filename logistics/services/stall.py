@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -118,6 +119,11 @@ def stalled_flag_clear_on_resolve(*, exception: OrderException, actor: Actor) ->
         deadline_schedule(name="shipment_stall_timeout", pk=pk, at=restart)
 
 
+def shipment_stall_due(now: datetime) -> QuerySet:
+    """Parcels on the road, not yet stalled, past their stall deadline."""
+    return Shipment.objects.filter(status__in=SHIPMENT_MOVING, stalled_at__isnull=True, stall_deadline__lte=now)
+
+
 def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: parcels on the road with no event past their stall deadline are marked stalled and raise the exception.
 
@@ -125,7 +131,7 @@ def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> in
     pending wakes up, finds the deadline moved, and sleeps again until the new one.
     """
     with transaction.atomic():
-        due = Shipment.objects.filter(status__in=SHIPMENT_MOVING, stalled_at__isnull=True, stall_deadline__lte=now).order_by("stall_deadline")
+        due = shipment_stall_due(now).order_by("stall_deadline")
         if ids is not None:
             due = due.filter(pk__in=ids)
             for pk, later in Shipment.objects.filter(

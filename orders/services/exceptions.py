@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,6 +227,11 @@ def exceptions_resolved_effects(exceptions: list[OrderException], *, actor: Acto
         exception_counts_changed(shop_id=shop_id)
 
 
+def exception_escalation_due(now: datetime) -> QuerySet:
+    """Open exceptions past their deadline and not yet escalated."""
+    return OrderException.objects.filter(status=ExceptionStatus.OPEN, escalated_at__isnull=True, deadline__lte=now)
+
+
 def exception_deadline_passed(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: an exception still open past its deadline is escalated to the platform, once.
 
@@ -234,7 +240,7 @@ def exception_deadline_passed(*, now: datetime, ids: list[int] | None = None) ->
     exception stays open for the merchant to settle; escalating again changes nothing.
     """
     with transaction.atomic():
-        due = OrderException.objects.filter(status=ExceptionStatus.OPEN, escalated_at__isnull=True, deadline__lte=now)
+        due = exception_escalation_due(now)
         if ids is not None:
             due = due.filter(pk__in=ids)
         batch = list(due.select_for_update(skip_locked=True).order_by("deadline", "pk")[: settings.SWEEP_BATCH_SIZE])

@@ -57,9 +57,14 @@ def idempotent_call(*, buyer: Buyer, key: str, payload: dict, action: Callable[[
         return _replay(IdempotencyRecord.objects.get(buyer=buyer, key=key), request_hash)
 
 
+def idempotency_key_due(now: datetime):
+    """The keys older than `IDEMPOTENCY_KEY_TTL` at `now`."""
+    return IdempotencyRecord.objects.filter(created_at__lte=now - settings.IDEMPOTENCY_KEY_TTL)
+
+
 def idempotency_key_expire(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline (sweep only): delete keys older than `IDEMPOTENCY_KEY_TTL`, a batch at a time; returns how many."""
-    expired = IdempotencyRecord.objects.filter(created_at__lte=now - settings.IDEMPOTENCY_KEY_TTL)
+    expired = idempotency_key_due(now)
     if ids is not None:
         expired = expired.filter(pk__in=ids)
     batch = list(expired.order_by("created_at").values_list("pk", flat=True)[: settings.SWEEP_BATCH_SIZE])

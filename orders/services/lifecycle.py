@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,9 +102,26 @@ def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
     return order
 
 
-def orders_due_lock(*, status: str, deadline: str, now: datetime, ids: list[int] | None) -> list[Order]:
-    """Orders in `status` whose `deadline` column has passed, locked, at most a sweep batch; rows another process holds are skipped."""
-    queryset = Order.objects.filter(status=status, **{f"{deadline}__lte": now}).order_by(deadline)
+def orders_due(*, status: str, deadline: str, now: datetime) -> QuerySet:
+    """Orders in `status` whose `deadline` column has passed: what the kind locks and what the sweep walks."""
+    return Order.objects.filter(status=status, **{f"{deadline}__lte": now})
+
+
+def order_pay_due(now: datetime) -> QuerySet:
+    return orders_due(status=OrderStatus.PENDING_PAYMENT, deadline="pay_deadline", now=now)
+
+
+def presale_balance_due(now: datetime) -> QuerySet:
+    return orders_due(status=OrderStatus.DEPOSIT_PAID, deadline="balance_deadline", now=now)
+
+
+def order_auto_confirm_due(now: datetime) -> QuerySet:
+    return orders_due(status=OrderStatus.DELIVERED, deadline="auto_confirm_at", now=now)
+
+
+def orders_due_lock(*, due: QuerySet, deadline: str, ids: list[int] | None) -> list[Order]:
+    """The `due` orders, nearest `deadline` first, locked, at most a sweep batch; rows another process holds are skipped."""
+    queryset = due.order_by(deadline)
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     return list(queryset.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
@@ -112,7 +130,7 @@ def orders_due_lock(*, status: str, deadline: str, now: datetime, ids: list[int]
 def order_pay_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: cancel orders whose pay window has closed; returns how many."""
     with transaction.atomic():
-        due = orders_due_lock(status=OrderStatus.PENDING_PAYMENT, deadline="pay_deadline", now=now, ids=ids)
+        due = orders_due_lock(due=order_pay_due(now), deadline="pay_deadline", ids=ids)
         if due:
             _orders_cancel(due, actor=Actor.system("order_pay_timeout"), reason=_("超时未支付，自动取消"), now=now)
         return len(due)
@@ -121,7 +139,7 @@ def order_pay_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
 def presale_balance_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: a balance not paid by its date cancels the order and forfeits the deposit."""
     with transaction.atomic():
-        due = orders_due_lock(status=OrderStatus.DEPOSIT_PAID, deadline="balance_deadline", now=now, ids=ids)
+        due = orders_due_lock(due=presale_balance_due(now), deadline="balance_deadline", ids=ids)
         if due:
             _orders_cancel(due, actor=Actor.system("presale_balance_timeout"), reason=_("尾款超时未付，订单取消，定金不退"), now=now)
         return len(due)
@@ -264,7 +282,7 @@ def order_confirm_receipt(*, order: Order, actor: Actor) -> Order:
 def order_auto_confirm(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: signed orders the buyer did not confirm complete on their own."""
     with transaction.atomic():
-        due = orders_due_lock(status=OrderStatus.DELIVERED, deadline="auto_confirm_at", now=now, ids=ids)
+        due = orders_due_lock(due=order_auto_confirm_due(now), deadline="auto_confirm_at", ids=ids)
         for order in due:
             _order_complete(order, Actor.system("order_auto_confirm"), _("签收后超时未确认，系统自动确认收货"), now)
         return len(due)

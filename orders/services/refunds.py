@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -356,9 +356,14 @@ def _refund_fail(order: Order, refund: Refund, actor: Actor, *, channel_txn_id: 
         )
 
 
+def refund_retry_due(now: datetime) -> QuerySet:
+    """Failed refunds whose next try is due."""
+    return Refund.objects.filter(status=RefundStatus.FAILED, retry_at__lte=now)
+
+
 def refund_retry(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: send failed refunds to their channel again; douyin_pay answers at once, the others by callback."""
-    queryset = Refund.objects.filter(status=RefundStatus.FAILED, retry_at__lte=now).order_by("retry_at")
+    queryset = refund_retry_due(now).order_by("retry_at")
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     applied = 0

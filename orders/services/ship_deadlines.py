@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,16 +18,17 @@ from orders.services.lifecycle import order_refund_close
 from shop_admin.kernel.actors import Actor
 
 
+def order_ship_due(now: datetime) -> QuerySet:
+    """Paid orders past their ship deadline that the kind still has to act on."""
+    flagged = OrderException.objects.filter(order_id=OuterRef("pk"), kind=ExceptionKind.PAID_NOT_SHIPPED)
+    # Once raised (open or already answered by the merchant), a late order is not raised again.
+    return Order.objects.filter(status=OrderStatus.PAID, ship_deadline__lte=now).exclude(~Q(kind=OrderKind.FRESH) & Exists(flagged))
+
+
 def order_ship_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: paid orders past their ship deadline. Fresh: refunded and closed; others: exception paid_not_shipped (once)."""
-    flagged = OrderException.objects.filter(order_id=OuterRef("pk"), kind=ExceptionKind.PAID_NOT_SHIPPED)
     with transaction.atomic():
-        due = (
-            Order.objects.filter(status=OrderStatus.PAID, ship_deadline__lte=now)
-            # Once raised (open or already answered by the merchant), a late order is not raised again.
-            .exclude(~Q(kind=OrderKind.FRESH) & Exists(flagged))
-            .order_by("ship_deadline")
-        )
+        due = order_ship_due(now).order_by("ship_deadline")
         if ids is not None:
             due = due.filter(pk__in=ids)
         orders = list(due.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])

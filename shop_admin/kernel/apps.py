@@ -23,8 +23,13 @@ class KernelConfig(AppConfig):
 
         from shop_admin.kernel import bulk  # noqa: F401  registers the `any_of` lookup before any query uses it
         from shop_admin.kernel.background import background_job_revive
-        from shop_admin.kernel.deadlines import deadline_register
+        from shop_admin.kernel.background import background_jobs_running
+        from shop_admin.kernel.deadlines import deadline_failure_todos, deadline_register
+        from shop_admin.kernel.todos import TodoSource, todo_source_register
 
-        deadline_register(apply_due=background_job_revive, label=_("恢复中断的后台任务"))
+        deadline_register(
+            apply_due=background_job_revive, due=background_jobs_running, label=_("恢复中断的后台任务"), url=lambda pk: f"/jobs/{pk}/"
+        )
+        todo_source_register(TodoSource(name="deadline_failed", label=_("到期处理多次失败"), items=deadline_failure_todos))
 
         from shop_admin.kernel import throttling  # noqa: F401  registers the check of the rate-limit settings

@@ -16,7 +16,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -241,6 +241,11 @@ def background_job_csv(job: BackgroundJob, *, result_name: str, headers: list[st
     return written
 
 
+def background_jobs_running(now) -> QuerySet:
+    """What the revival deadline looks at: every job marked running (it then asks each whether its worker is alive)."""
+    return BackgroundJob.objects.filter(status=BackgroundJob.Status.RUNNING)
+
+
 def background_job_revive(*, now, ids: list[int] | None = None) -> int:
     """Jobs left running by a killed worker: queue them again to go on where they stopped, or fail them visibly.
 
@@ -250,10 +255,10 @@ def background_job_revive(*, now, ids: list[int] | None = None) -> int:
     """
     revived = 0
     with transaction.atomic():
-        running = BackgroundJob.objects.select_for_update(skip_locked=True).filter(status=BackgroundJob.Status.RUNNING)
+        running = background_jobs_running(now).select_for_update(skip_locked=True)
         if ids is not None:
             running = running.filter(pk__in=ids)
-        for job in running.order_by("pk")[:100]:
+        for job in running.order_by("pk")[: settings.SWEEP_BATCH_SIZE]:
             if background_job_alive(job, now=now):
                 continue
             revived += 1

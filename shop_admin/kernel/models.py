@@ -147,3 +147,26 @@ class TodoRead(models.Model):
         verbose_name = _("已读待办")
         verbose_name_plural = _("已读待办")
         constraints = [models.UniqueConstraint(fields=["user", "shop", "key"], name="todo_read_unique_user_shop_key")]
+
+
+class DeadlineFailure(models.Model):
+    """A due row a deadline kind could not apply (it raised, or the kind refused it): what a sweep stepped over, kept until
+    the row is applied or no longer due, and shown to the shop once it has failed DEADLINE_FAILURES_VISIBLE_AFTER times."""
+
+    kind = models.CharField(_("到期处理"), max_length=60)
+    row_id = models.BigIntegerField()
+    shop = models.ForeignKey(Shop, null=True, on_delete=models.CASCADE, related_name="+")
+    attempts = models.PositiveIntegerField(default=0)
+    # The error's code and its message as raised (the source language); shown translated at read time.
+    reason_code = models.CharField(max_length=60)
+    reason = models.TextField()
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    # When the attempts reached DEADLINE_FAILURES_VISIBLE_AFTER: the moment it became the shop's to-do.
+    visible_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("到期处理失败")
+        verbose_name_plural = _("到期处理失败")
+        constraints = [models.UniqueConstraint(fields=["kind", "row_id"], name="deadline_failure_unique_kind_row")]
+        indexes = [models.Index(fields=["shop", "visible_at"], name="deadline_failure_shop_visible")]

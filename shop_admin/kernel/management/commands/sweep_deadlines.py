@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from shop_admin.kernel.deadlines import deadlines_sweep
+from shop_admin.kernel.deadlines import deadlines_sweep_outcomes
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--at: not an ISO 8601 time: {at!r}")
             if timezone.is_naive(now):
                 now = timezone.make_aware(now)
-        applied = deadlines_sweep(now=now)
-        for name, count in applied.items():
-            self.stdout.write(f"{name}: {count}")
+        for name, outcome in deadlines_sweep_outcomes(now=now).items():
+            # "kind: N" is what scripts read; what was walked past follows only when there is some.
+            extra = f", skipped {outcome.skipped}, failed {outcome.failed}" if outcome.skipped else ""
+            self.stdout.write(f"{name}: {outcome.applied}{extra}" + (", broken (see the log)" if outcome.broken else ""))

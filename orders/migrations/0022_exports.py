@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0020_order_fk_indexes_covered'),
+        ('orders', '0021_money'),
         ('shop_admin', '0004_todo_seen_and_read'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
