@@ -1,6 +1,7 @@
 """The audit trail, the stock audit and the ledger become append-only in the database (PostgreSQL); orders with a history are kept."""
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 # Tables whose rows only `manage.py audit_prune` may delete (past AUDIT_RETENTION), and tables no one may change at all:
@@ -63,6 +64,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0020_order_fk_indexes_covered'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -92,6 +94,16 @@ class Migration(migrations.Migration):
             model_name='stockadjustment',
             name='stock_level',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='orders.stocklevel'),
+        ),
+        migrations.AlterField(
+            model_name='orderevent',
+            name='actor_user',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AlterField(
+            model_name='stockadjustment',
+            name='actor_user',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.RunPython(append_only_create, append_only_drop),
     ]

@@ -17,8 +17,10 @@ class OrderEvent(models.Model):
     # No choices: every app registers its own kinds (orders.events), so a new kind needs no migration here.
     kind = models.CharField(max_length=40)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    # PROTECT, not SET_NULL: nulling "who" would rewrite a committed audit row, which the database refuses; a user
+    # who acted is deactivated, never deleted.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=64, blank=True)
     from_status = models.CharField(max_length=20, blank=True)

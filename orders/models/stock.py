@@ -38,8 +38,10 @@ class StockAdjustment(models.Model):
     # to these rows too (migration 0021), so only `manage.py audit_prune` removes one, past AUDIT_RETENTION.
     stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="adjustments")
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    # PROTECT, not SET_NULL: nulling "who" would rewrite a committed audit row, which the database refuses; a user
+    # who acted is deactivated, never deleted.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=64, blank=True)
     on_hand = models.IntegerField()

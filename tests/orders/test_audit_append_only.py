@@ -76,6 +76,19 @@ def test_an_order_with_events_or_money_is_never_deleted(sku, place_order, pay):
     assert OrderEvent.objects.filter(order=order).exists()
 
 
+def test_a_user_who_acted_on_an_order_is_never_deleted_under_the_audit_trail(sku, place_order, pay, merchant_api, owner):
+    order_no = place_order((sku, 1))["order_no"]
+    pay(order_no)
+    status, body = merchant_api.post(f"/merchant/orders/{order_no}/ship", {"carrier": "中通", "tracking_no": "73100000000031"})
+    assert status == 200, body
+
+    # SET_NULL would rewrite "who" in committed audit rows; the user is kept instead
+    with pytest.raises(ProtectedError):
+        owner.delete()
+
+    assert OrderEvent.objects.filter(order__order_no=order_no, actor_user=owner).exists()
+
+
 def _events_backdated(order: Order, days: int, count: int) -> list[int]:
     """Events written and backdated in one transaction: until it commits a row is not yet on the record."""
     with transaction.atomic():
