@@ -206,11 +206,18 @@ class AfterSaleLine(models.Model):
     case = models.ForeignKey(AfterSaleCase, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("数量"))
+    # Whether the case is open, copied from its status by `case_lines_follow` (every change of a case's status goes
+    # through it): a partial index cannot read the case's row, and this copy lets the database hold the rule.
+    case_open = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("售后商品")
         verbose_name_plural = _("售后商品")
-        constraints = [models.UniqueConstraint(fields=["case", "line"], name="aftersale_line_once_per_case")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "line"], name="aftersale_line_once_per_case"),
+            # One open case per order line, whatever races: two claims at once give one case and one 409.
+            models.UniqueConstraint(fields=["line"], condition=Q(case_open=True), name="aftersale_one_open_case_per_line"),
+        ]
 
 
 class AfterSaleMessage(models.Model):

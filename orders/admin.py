@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.events import order_event_kind_choices, order_event_kind_label
 from orders.models import (
+    AuditPrune,
     Buyer,
     ContactExport,
     Coupon,
@@ -259,6 +260,11 @@ class SettlementAdmin(ReadOnlyAdmin):
 class StockAdjustmentAdmin(ReadOnlyAdmin):
     list_display = ["stock_level", "actor_kind", "actor_label", "on_hand", "forced", "created_at"]
     list_select_related = ["stock_level__sku__product", "stock_level__warehouse"]
+
+
+@admin.register(AuditPrune)
+class AuditPruneAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "ran_by", "retention_days", "cutoff", "events_removed", "adjustments_removed"]
 
 
 @admin.register(Coupon)

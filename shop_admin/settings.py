@@ -241,7 +241,10 @@ ADDRESS_ANOMALY_CHECK = True  # flag new orders whose address looks like a slip 
 EXCEPTION_DEFAULT_WINDOW = timedelta(hours=24)  # payment and address anomalies: look at them within a day
 REFUND_CONFIRM_WITHIN = timedelta(days=3)  # a refund the channel has not confirmed by then is listed by the reconciliation
 RECONCILE_CRON = "30 2 * * *"  # daily reconciliation of yesterday at 02:30 shop time (Django sets the process zone to TIME_ZONE)
-AUDIT_RETENTION = timedelta(days=180)
+# The audit trail (order events, stock edits) is kept at least 180 days (domain rule); `manage.py audit_prune` removes
+# what is older than AUDIT_RETENTION and refuses to run with a retention below the floor.
+AUDIT_RETENTION_MIN = timedelta(days=180)
+AUDIT_RETENTION = timedelta(days=int(os.environ.get("AUDIT_RETENTION_DAYS", "180")))
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 DASHBOARD_SHIP_SOON = timedelta(hours=6)  # "即将超时发货": ship deadline within this
 TODO_DUE_SOON = timedelta(hours=2)  # the bell: a ship or reply deadline this close is a to-do

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from aftersale.constants import OPEN_STATUSES, AfterSaleEventKind, AfterSaleStatus, AfterSaleType
 from aftersale.models import AfterSaleCase, AfterSaleLine
+from aftersale.services.common import case_lines_follow
 from orders.constants import RefundStatus
 from orders.events import order_events_append_many
 from orders.models import Buyer, Order, Refund
@@ -143,6 +144,7 @@ def _cases_end(rows: list[tuple], status: str, actor: Actor, now: datetime, refu
             " WHERE c.id = v.case_id",
             [status, now, timezone.now(), case_ids, [(refunds or {}).get(pk) for pk in case_ids]],
         )
+    case_lines_follow(case_ids=case_ids, status=status)
     open_elsewhere = set(
         AfterSaleCase.objects.filter(order_id__any_of=list(order_ids), status__in=OPEN_STATUSES)
         .exclude(pk__any_of=list(case_ids))

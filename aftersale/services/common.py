@@ -1,8 +1,10 @@
 """What every after-sale action shares: lock order and case, run a transition or refuse it clearly, refund, end a case."""
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from aftersale.constants import OPEN_STATUSES, MessageAuthor
-from aftersale.models import AfterSaleCase, AfterSaleMessage, BuyerMark
+from aftersale.models import AfterSaleCase, AfterSaleLine, AfterSaleMessage, BuyerMark
 from orders.constants import RefundStatus
 from orders.models import Buyer, Order, Refund
 from orders.services.common import order_lock
@@ -65,7 +67,47 @@ def case_transition(case: AfterSaleCase, name: str, action: str) -> str:
         case.save()
     except (TransitionNotAllowed, ConcurrentTransition):
         raise Conflict(_("售后单刚被其他人处理，请刷新后查看"), code="concurrent_update") from None
+    if (from_status in OPEN_STATUSES) != case.is_open:
+        case_lines_follow(case_ids=[case.pk], status=case.status)
     return from_status
+
+
+def case_lines_follow(*, case_ids: list[int], status: str) -> None:
+    """The cases' lines follow their new status: held while open, free once ended. Every change of a case's status that
+    opens or ends it comes here (`case_transition`, the sweeps' set-wise end); a case reopened (asked for arbitration)
+    on a line another case now holds is a 409 naming the line."""
+    held = status in OPEN_STATUSES
+    lines = AfterSaleLine.objects.filter(case_id__in=case_ids)
+    with lines_held(case_ids=case_ids, line_ids=list(lines.values_list("line_id", flat=True)) if held else []):
+        lines.update(case_open=held)
+
+
+@contextmanager
+def lines_held(*, case_ids: list[int], line_ids: list[int]):
+    """A write that makes these cases hold these lines. One open case per line is the partial unique index
+    `aftersale_one_open_case_per_line`, not a read before the write, so two claims at once cannot both pass; the
+    loser's IntegrityError becomes the 409 naming the line and the case that holds it."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        busy = (
+            AfterSaleLine.objects.filter(line_id__in=line_ids, case_open=True)
+            .exclude(case_id__in=case_ids)
+            .select_related("line")
+            .order_by("pk")
+            .first()
+        )
+        if busy is None:
+            raise
+        raise Conflict(
+            _("%(name)s 已有处理中的售后单 #%(id)d") % {"name": busy.line.product_name, "id": busy.case_id},
+            code="aftersale_already_open",
+            details={
+                "aftersale_id": busy.case_id,
+                "lines": [{"line_id": busy.line_id, "sku_id": busy.line.sku_id, "sku_code": busy.line.sku_code}],
+            },
+        ) from None
 
 
 def case_lines_map(case: AfterSaleCase) -> dict[int, int]:

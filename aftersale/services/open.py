@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersale.constants import OPEN_STATUSES, REFUND_TYPES, RETURN_TYPES, AfterSaleType
+from aftersale.constants import REFUND_TYPES, RETURN_TYPES, AfterSaleType
 from aftersale.events import aftersale_opened_event
 from aftersale.models import AfterSaleCase, AfterSaleLine
-from aftersale.services.common import message_add
+from aftersale.services.common import lines_held, message_add
 from orders.constants import OrderKind, OrderStatus
 from orders.models import Order, OrderLine
 from orders.services.common import order_lock
@@ -130,17 +130,6 @@ def aftersale_open(
         now = timezone.now()
         _check_window(order, case_type, now)
         claimed = _claimed_lines(order, items)
-        busy = (
-            AfterSaleLine.objects.filter(line__in=[line for line, _q in claimed], case__status__in=OPEN_STATUSES)
-            .select_related("line", "case")
-            .first()
-        )
-        if busy:
-            raise Conflict(
-                _("%(name)s 已有处理中的售后单 #%(id)d") % {"name": busy.line.product_name, "id": busy.case_id},
-                code="aftersale_already_open",
-                details={"aftersale_id": busy.case_id, "lines": [{"sku_id": busy.line.sku_id, "sku_code": busy.line.sku_code}]},
-            )
         if case_type in REFUND_TYPES:
             amount = _claim_amount(order, claimed, amount)
         else:
@@ -152,7 +141,8 @@ def aftersale_open(
             description=description or "", amount=amount, evidence=evidence or [], is_fragile=fragile,
             reply_deadline=now + window, due_at=now + window,
         )
-        AfterSaleLine.objects.bulk_create([AfterSaleLine(case=case, line=line, quantity=quantity) for line, quantity in claimed])
+        with lines_held(case_ids=[case.pk], line_ids=[line.pk for line, _q in claimed]):
+            AfterSaleLine.objects.bulk_create([AfterSaleLine(case=case, line=line, quantity=quantity) for line, quantity in claimed])
         if description or evidence:
             message_add(case, actor, body=description or reason, evidence=evidence)
         aftersale_opened_event(

@@ -3,7 +3,7 @@ from orders.models.base import MONEY, _new_token
 from orders.models.buyers import Buyer, IdempotencyRecord
 from orders.models.catalog import Product, Sku
 from orders.models.coupons import Coupon, CouponRedemption, FullReduction
-from orders.models.events import OrderEvent
+from orders.models.events import AuditPrune, OrderEvent
 from orders.models.exceptions import OrderException
 from orders.models.money import LedgerEntry, Payment, Refund, RefundLine, Settlement
 from orders.models.order import Order, OrderLine
@@ -14,6 +14,7 @@ from orders.models.stock import StockAdjustment, StockLevel
 
 __all__ = [
     "MONEY",
+    "AuditPrune",
     "_new_token",
     "Buyer",
     "IdempotencyRecord",

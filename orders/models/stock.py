@@ -34,10 +34,14 @@ class StockLevel(models.Model):
 class StockAdjustment(models.Model):
     """Audit of a stock edit by a merchant or an ERP sync: counts before and after. Append-only."""
 
-    stock_level = models.ForeignKey(StockLevel, on_delete=models.CASCADE, related_name="adjustments")
+    # PROTECT: a stock level whose edits are audited is never deleted under its audit; the database refuses changes
+    # to these rows too (migration 0021), so only `manage.py audit_prune` removes one, past AUDIT_RETENTION.
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="adjustments")
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    # PROTECT, not SET_NULL: nulling "who" would rewrite a committed audit row, which the database refuses; a user
+    # who acted is deactivated, never deleted.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=64, blank=True)
     on_hand = models.IntegerField()
