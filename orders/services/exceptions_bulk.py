@@ -15,12 +15,14 @@ from orders.events import exceptions_opened_events
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_open
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.text import stored_params
 
 
 @dataclass(frozen=True)
 class ExceptionRaise:
     order: Order
-    detail: str
+    detail: str  # a message id (see exception_open)
+    detail_params: dict | None = None
     data: dict = field(default_factory=dict)
 
 
@@ -32,7 +34,7 @@ def exceptions_open_many(*, kind: str, actor: Actor, raises: list[ExceptionRaise
             OrderException.objects.filter(order_id__in=by_order, kind=kind, status=ExceptionStatus.OPEN).values_list("order_id", flat=True)
         )
         fresh = [
-            OrderException(order=r.order, shop_id=r.order.shop_id, kind=kind, detail=r.detail, data=r.data)
+            OrderException(order=r.order, shop_id=r.order.shop_id, kind=kind, detail=r.detail, data=stored_params(r.data, "detail_params", r.detail_params))
             for order_id, r in by_order.items()
             if order_id not in already
         ]
@@ -41,7 +43,10 @@ def exceptions_open_many(*, kind: str, actor: Actor, raises: list[ExceptionRaise
                 opened = OrderException.objects.bulk_create(fresh)
         except IntegrityError:
             # Someone opened one of these meanwhile: fall back to one at a time, which skips what is open.
-            return [exception_open(order=r.order, kind=kind, actor=actor, detail=r.detail, data=r.data) for r in by_order.values()]
+            return [
+                exception_open(order=r.order, kind=kind, actor=actor, detail=r.detail, detail_params=r.detail_params, data=r.data)
+                for r in by_order.values()
+            ]
         if kind in SHIP_BLOCKING_EXCEPTIONS:
             Order.objects.filter(pk__in=[e.order_id for e in opened], on_hold=False).update(on_hold=True, updated_at=timezone.now())
         exceptions_opened_events(exceptions=opened, actor=actor)
