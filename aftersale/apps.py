@@ -17,12 +17,12 @@ def _arbitrators_group_ensure(sender, using="default", **kwargs) -> None:
 
 class AftersaleConfig(AppConfig):
     name = "aftersale"
-    verbose_name = "售后"
+    verbose_name = _("售后")
 
     def ready(self) -> None:
         post_migrate.connect(_arbitrators_group_ensure, sender=self, dispatch_uid="aftersale_arbitrators_group")
         from aftersale import jobs
-        from aftersale.constants import AfterSaleEventKind
+        from aftersale.constants import AfterSaleEventKind, AfterSaleStatus
         from aftersale.schemas import AfterSaleBriefOut, aftersale_brief_out
         from aftersale.selectors import aftersale_awaiting_merchant, aftersale_awaiting_merchant_by_deadline, cases_by_order
         from aftersale.services import aftersale_inspect_timeout, aftersale_reply_timeout, aftersale_return_timeout
@@ -50,7 +50,10 @@ class AftersaleConfig(AppConfig):
                 nearest=aftersale_awaiting_merchant_by_deadline,
             )
         )
-        order_event_kinds_register(AfterSaleEventKind)
+        order_event_kinds_register(AfterSaleEventKind, statuses=AfterSaleStatus)
+        from shop_admin.kernel.actors import actor_labels_register
+
+        actor_labels_register({"aftersale_intercept": _("拦截包裹")})
         from aftersale.services.intercept import aftersale_intercept_outcome
         from logistics.services.intercept import intercept_outcome_register
 

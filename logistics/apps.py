@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class LogisticsConfig(AppConfig):
     name = "logistics"
-    verbose_name = "物流"
+    verbose_name = _("物流")
 
     def ready(self) -> None:
         from logistics import jobs
@@ -46,6 +46,13 @@ class LogisticsConfig(AppConfig):
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))
         order_event_kinds_register(LogisticsEventKind)
+        from logistics.constants import Carrier
+        from shop_admin.kernel.actors import actor_labels_register
+        from shop_admin.kernel.text import stored_text_param_register
+
+        # The carrier's tracking push acts on the timeline as "logistics:<code>".
+        actor_labels_register({f"logistics:{code}": label for code, label in Carrier.choices})
+        stored_text_param_register("carrier", Carrier)
         exception_evidence_register(kind=ExceptionKind.NOT_RECEIVED, gather=not_received_evidence)
         exception_resolved_register(kind=ExceptionKind.STALLED_LOGISTICS, on_resolved=stalled_flag_clear_on_resolve)
         console_nav_register(label=_("物流"), url="/logistics/", position=30)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = "订单"
+    verbose_name = _("订单")
 
     def ready(self) -> None:
         from orders import exception_selectors, jobs, selectors
@@ -51,6 +51,17 @@ class OrdersConfig(AppConfig):
         background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"))
         background_job_kind_register(run=jobs.orders_import, label=_("导入订单"))
         order_event_kinds_register(EventKind)
+        from orders.constants import ExceptionKind, OrderStatus, PaymentChannel, PaymentFailure
+        from shop_admin.kernel.actors import actor_labels_register
+        from shop_admin.kernel.text import stored_text_param_register
+
+        actor_labels_register(
+            dict(PaymentChannel.choices)
+            | {"platform": _("平台"), "admin import": _("后台导入"), "import_orders": _("命令行导入"), "address_anomaly_check": _("地址异常检查")}
+        )
+        stored_text_param_register("kind", ExceptionKind)
+        stored_text_param_register("status", OrderStatus)
+        stored_text_param_register("failure_reason", PaymentFailure)
         from orders.services.remedies import orders_remedies_register
 
         orders_remedies_register()

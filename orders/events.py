@@ -10,22 +10,33 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from orders.constants import EventKind
+from orders.constants import EventKind, OrderStatus
 from orders.models import ContactExport, Order, OrderEvent, Payment
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import rows_copy
+from shop_admin.kernel.text import stored_params
 
 _labels: dict[str, object] = {}
+# Kinds whose from/to are another machine's states (an after-sale case's), with that machine's choices.
+_statuses: dict[str, type[models.TextChoices]] = {}
 
 
-def order_event_kinds_register(choices: type[models.TextChoices]) -> None:
-    """Make an app's event kinds known to the timeline, with their labels."""
+def order_event_kinds_register(choices: type[models.TextChoices], *, statuses: type[models.TextChoices] | None = None) -> None:
+    """Make an app's event kinds known to the timeline, with their labels (and the states their from/to name, if not the order's)."""
     for kind, label in zip(choices.values, choices.labels, strict=True):
         if kind in _labels and _labels[kind] != label:
             raise ValueError(f"order event kind {kind!r} is registered twice")
         _labels[kind] = label
+        if statuses is not None:
+            _statuses[kind] = statuses
+
+
+def order_event_status_label(kind: str, status: str) -> str:
+    """A timeline event's from or to state in words: the order's, or the machine its kind registered."""
+    choices = _statuses.get(kind, OrderStatus)
+    return str(choices(status).label) if status in choices.values else status
 
 
 def order_event_kind_label(kind: str) -> str:
@@ -153,13 +164,17 @@ def payment_succeeded_event(*, order: Order, actor: Actor, payment: Payment, amo
 
 
 def payment_failed_event(*, order: Order, actor: Actor, payment: Payment) -> OrderEvent:
-    """reason: the failure in words. data: payment_id, failure_reason."""
+    """reason: the failure (its label, read in the reader's language). data: payment_id, failure_reason, reason_params."""
     return order_event_append(
         order=order,
         kind=EventKind.PAYMENT_FAILED,
         actor=actor,
-        reason=str(payment.get_failure_reason_display()),
-        data={"payment_id": payment.pk, "failure_reason": payment.failure_reason},
+        reason="%(failure_reason)s",
+        data={
+            "payment_id": payment.pk,
+            "failure_reason": payment.failure_reason,
+            "reason_params": {"failure_reason": payment.failure_reason},
+        },
     )
 
 
@@ -181,19 +196,23 @@ def stock_short_event(*, order: Order, actor: Actor, sku_codes: list[str]) -> Or
 
 
 def exception_opened_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
-    """reason: the exception's detail. data: kind, exception_id."""
+    """reason: the exception's detail. data: kind, exception_id, reason_params (the detail's)."""
     return order_event_append(
         order=order,
         kind=EventKind.EXCEPTION_OPENED,
         actor=actor,
         reason=exception.detail,
-        data={"kind": exception.kind, "exception_id": exception.pk},
+        data=_opened_data(exception),
     )
+
+
+def _opened_data(exception) -> dict:
+    return stored_params({"kind": exception.kind, "exception_id": exception.pk}, "reason_params", exception.data.get("detail_params"))
 
 
 def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
     """Exceptions resolved, one row each (one INSERT for a batch). reason: the resolution.
-    data: kind, exception_id, remedy, note, evidence, coupon_code."""
+    data: kind, exception_id, remedy, note, evidence, coupon_code, reason_params (the resolution's)."""
     order_events_append_many(
         [
             (
@@ -203,14 +222,18 @@ def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
                 "",
                 "",
                 e.resolution,
-                {
-                    "kind": e.kind,
-                    "exception_id": e.pk,
-                    "remedy": e.remedy,
-                    "note": e.note,
-                    "evidence": e.evidence,
-                    "coupon_code": e.coupon.code if e.coupon_id else None,
-                },
+                stored_params(
+                    {
+                        "kind": e.kind,
+                        "exception_id": e.pk,
+                        "remedy": e.remedy,
+                        "note": e.note,
+                        "evidence": e.evidence,
+                        "coupon_code": e.coupon.code if e.coupon_id else None,
+                    },
+                    "reason_params",
+                    e.data.get("resolution_params"),
+                ),
             )
             for e in exceptions
         ]
@@ -219,7 +242,7 @@ def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
 
 def exception_escalated_events(*, exceptions: list, actor: Actor) -> None:
     """Open exceptions past their deadline, escalated to the platform (one event each, one INSERT).
-    reason: the kind and deadline in words. data: kind, exception_id, deadline."""
+    reason: the kind and deadline in words. data: kind, exception_id, deadline, reason_params."""
     order_events_append_many(
         [
             (
@@ -228,9 +251,15 @@ def exception_escalated_events(*, exceptions: list, actor: Actor) -> None:
                 actor,
                 "",
                 "",
-                _("%(kind)s超过处理时限（%(deadline)s），已升级平台处理")
-                % {"kind": exception.get_kind_display(), "deadline": timezone.localtime(exception.deadline).strftime("%Y-%m-%d %H:%M")},
-                {"kind": exception.kind, "exception_id": exception.pk, "deadline": exception.deadline.isoformat()},
+                gettext_noop("%(kind)s超过处理时限（%(deadline)s），已升级平台处理"),
+                {
+                    "kind": exception.kind,
+                    "exception_id": exception.pk,
+                    "deadline": exception.deadline.isoformat(),
+                    "reason_params": {
+                        "kind": exception.kind, "deadline": timezone.localtime(exception.deadline).strftime("%Y-%m-%d %H:%M")
+                    },
+                },
             )
             for exception in exceptions
         ]
@@ -298,7 +327,7 @@ def exceptions_opened_events(*, exceptions: Iterable, actor: Actor) -> None:
     """Many exceptions raised at once (a sweep), one row each; as exception_opened_event."""
     OrderEvent.objects.bulk_create(
         [
-            _event_row(e.order, EventKind.EXCEPTION_OPENED, actor, reason=e.detail, data={"kind": e.kind, "exception_id": e.pk})
+            _event_row(e.order, EventKind.EXCEPTION_OPENED, actor, reason=e.detail, data=_opened_data(e))
             for e in exceptions
         ]
     )

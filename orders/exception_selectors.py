@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from orders.constants import ExceptionKind, ExceptionStatus, OrderStatus, PaymentStatus
 from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
 from orders.parts import order_parts_attach
+from orders.reconcile import mismatch_text
 from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
 from shop_admin.kernel.errors import NotFound
 
@@ -156,6 +157,6 @@ def buyer_coupons(*, buyer, shop_id: int | None, now: datetime | None = None) ->
 
 
 def reconciliation_runs_for_shop(*, shop_id: int, days: int = 14) -> list[tuple[ReconciliationRun, list[dict]]]:
-    """The latest daily runs, each with the mismatches of this shop only."""
+    """The latest daily runs, each with the mismatches of this shop only, in the reader's language."""
     runs = ReconciliationRun.objects.order_by("-day")[:days]
-    return [(run, [m for m in run.mismatches if m.get("shop_id") == shop_id]) for run in runs]
+    return [(run, [mismatch_text(m) for m in run.mismatches if m.get("shop_id") == shop_id]) for run in runs]

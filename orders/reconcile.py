@@ -4,7 +4,7 @@ Everything is summed by the database, one query per check, so a day of a million
 shop costs a few scans of the day's ledger rather than a loop over orders. A mismatch is
 a fact to look at, not an error of the run: the run records every one of them.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -14,12 +14,33 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from orders.constants import LedgerKind, OrderStatus, PaymentStatus, RefundStatus
 from orders.models import LedgerEntry, Order, Payment, ReconciliationRun, Refund, Settlement
+from shop_admin.kernel.text import stored_text
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+# What each kind of mismatch is, for the console (the code is what the command prints and scripts grep).
+MISMATCH_LABELS = {
+    "payment_not_booked": _("支付未入账"),
+    "payment_amount_mismatch": _("到账金额不符"),
+    "escrow_without_payment": _("入账无对应支付"),
+    "completed_without_settlement": _("完成未结算"),
+    "refund_ledger_mismatch": _("退款流水不符"),
+    "refund_exceeds_paid": _("退款超过入账"),
+    "settlement_reversal_mismatch": _("结算退回不符"),
+    "cancelled_order_holds_money": _("已取消订单仍有款项"),
+    "paid_amount_mismatch": _("实付与入账不符"),
+    "closed_order_not_fully_refunded": _("已关闭订单未全额退款"),
+    "settlement_gross_mismatch": _("结算总额不符"),
+    "settlement_ledger_mismatch": _("结算流水不符"),
+    "refund_failed": _("退款失败"),
+    "refund_overdue": _("退款超时未确认"),
+}
 
 
 @dataclass(frozen=True)
@@ -27,13 +48,21 @@ class Mismatch:
     code: str
     order_no: str
     shop_id: int
-    message: str
+    message: str  # a message id, read with `params` through stored_text (the run is kept and read in any language)
     expected: str = ""
     actual: str = ""
+    params: dict = field(default_factory=dict)
 
     def line(self) -> str:
         money = f" (expected {self.expected}, found {self.actual})" if self.expected or self.actual else ""
-        return f"{self.code}\t{self.order_no}\t{self.message}{money}"
+        return f"{self.code}\t{self.order_no}\t{stored_text(self.message, self.params)}{money}"
+
+
+def mismatch_text(mismatch: dict) -> dict:
+    """A recorded mismatch as the console shows it: its kind and message in the reader's language."""
+    code = mismatch.get("code", "")
+    label = MISMATCH_LABELS.get(code)
+    return {**mismatch, "label": str(label) if label else code, "text": stored_text(mismatch.get("message", ""), mismatch.get("params"))}
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -55,10 +84,15 @@ def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
     )
     for order_no, shop_id, payment_id, amount, booked_amount in rows.iterator():
         if booked_amount is None:
-            found.append(Mismatch("payment_not_booked", order_no, shop_id, _("支付单%(id)s成功但未入监管账户") % {"id": payment_id}, str(amount), "0.00"))
+            found.append(
+                Mismatch("payment_not_booked", order_no, shop_id, gettext_noop("支付单%(id)s成功但未入监管账户"), str(amount), "0.00", {"id": payment_id})
+            )
         else:
             found.append(
-                Mismatch("payment_amount_mismatch", order_no, shop_id, _("支付单%(id)s到账金额与支付单不符") % {"id": payment_id}, str(amount), str(booked_amount))
+                Mismatch(
+                    "payment_amount_mismatch", order_no, shop_id, gettext_noop("支付单%(id)s到账金额与支付单不符"), str(amount), str(booked_amount),
+                    {"id": payment_id},
+                )
             )
     succeeded = Payment.objects.filter(pk=OuterRef("payment_id"), status=PaymentStatus.SUCCEEDED)
     orphans = (
@@ -67,7 +101,9 @@ def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
         .values_list("order__order_no", "order__shop_id", "channel_txn_id", "amount")
     )
     for order_no, shop_id, txn, amount in orphans.iterator():
-        found.append(Mismatch("escrow_without_payment", order_no, shop_id, _("入账%(txn)s没有对应的成功支付") % {"txn": txn}, "0.00", str(amount)))
+        found.append(
+            Mismatch("escrow_without_payment", order_no, shop_id, gettext_noop("入账%(txn)s没有对应的成功支付"), "0.00", str(amount), {"txn": txn})
+        )
     return found, checked
 
 
@@ -141,7 +177,7 @@ def _orders(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
         ~Exists(Settlement.objects.filter(order_id=OuterRef("pk")))
     ).filter(~Exists(moved))
     for order_no, shop_id, paid in completed.values_list("order_no", "shop_id", "paid_amount").iterator():
-        found.append(Mismatch("completed_without_settlement", order_no, shop_id, _("已完成订单没有结算单"), f"{paid:.2f}", "0.00"))
+        found.append(Mismatch("completed_without_settlement", order_no, shop_id, gettext_noop("已完成订单没有结算单"), f"{paid:.2f}", "0.00"))
     return found, len(ids)
 
 
@@ -154,29 +190,29 @@ def _order_mismatches(order_no, shop_id, status, paid, ledger, refunds, gross, s
     escrow_in, refund_out = ledger["escrow_in"], ledger["refund_out"]
     received = escrow_in - ledger["forfeit"]
     if refund_out != refunds["ok"]:
-        add("refund_ledger_mismatch", _("退款成功金额与退款流水不符"), refunds["ok"], refund_out)
+        add("refund_ledger_mismatch", gettext_noop("退款成功金额与退款流水不符"), refunds["ok"], refund_out)
     if refunds["all"] > received:
-        add("refund_exceeds_paid", _("退款超过入账"), received, refunds["all"])
+        add("refund_exceeds_paid", gettext_noop("退款超过入账"), received, refunds["all"])
     if ledger["reversed"] != refunds["after_settlement_ok"]:
-        add("settlement_reversal_mismatch", _("结算后退款与结算退回流水不符"), refunds["after_settlement_ok"], ledger["reversed"])
+        add("settlement_reversal_mismatch", gettext_noop("结算后退款与结算退回流水不符"), refunds["after_settlement_ok"], ledger["reversed"])
     if status == OrderStatus.CANCELLED:
         # A cancelled order keeps nothing: a forfeited deposit went to the merchant, anything else back to the buyer.
         if received != refunds["all"]:
-            add("cancelled_order_holds_money", _("已取消订单仍有款项未退回"), received, refunds["all"])
+            add("cancelled_order_holds_money", gettext_noop("已取消订单仍有款项未退回"), received, refunds["all"])
         return found
     if escrow_in != paid:
-        add("paid_amount_mismatch", _("订单实付与入账不符"), paid, escrow_in)
+        add("paid_amount_mismatch", gettext_noop("订单实付与入账不符"), paid, escrow_in)
     if status == OrderStatus.CLOSED and refunds["all"] != received:
-        add("closed_order_not_fully_refunded", _("已关闭订单未全额退款"), received, refunds["all"])
+        add("closed_order_not_fully_refunded", gettext_noop("已关闭订单未全额退款"), received, refunds["all"])
     if status == OrderStatus.COMPLETED:
         expected_gross = paid - refunds["before_settlement"]
         if gross is None:
-            add("completed_without_settlement", _("已完成订单没有结算单"), expected_gross, Decimal("0.00"))
+            add("completed_without_settlement", gettext_noop("已完成订单没有结算单"), expected_gross, Decimal("0.00"))
         else:
             if gross != expected_gross:
-                add("settlement_gross_mismatch", _("结算总额与实付减退款不符"), expected_gross, gross)
+                add("settlement_gross_mismatch", gettext_noop("结算总额与实付减退款不符"), expected_gross, gross)
             if ledger["settled"] != net or ledger["commission"] != s_commission or net + s_commission != gross:
-                add("settlement_ledger_mismatch", _("结算单与结算流水不符"), net, ledger["settled"])
+                add("settlement_ledger_mismatch", gettext_noop("结算单与结算流水不符"), net, ledger["settled"])
     return found
 
 
@@ -191,11 +227,11 @@ def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
     )
     for order_no, shop_id, refund_id, status, amount, reason in rows.iterator():
         if status == RefundStatus.FAILED:
-            message = _("退款单%(id)s退款失败：%(reason)s") % {"id": refund_id, "reason": reason or "—"}
-            found.append(Mismatch("refund_failed", order_no, shop_id, message, f"{amount:.2f}", "0.00"))
+            message, params = gettext_noop("退款单%(id)s退款失败：%(reason)s"), {"id": refund_id, "reason": reason or "—"}
+            found.append(Mismatch("refund_failed", order_no, shop_id, message, f"{amount:.2f}", "0.00", params))
         else:
-            message = _("退款单%(id)s超过%(days)d天渠道仍未确认") % {"id": refund_id, "days": settings.REFUND_CONFIRM_WITHIN.days}
-            found.append(Mismatch("refund_overdue", order_no, shop_id, message, f"{amount:.2f}", "0.00"))
+            message, params = gettext_noop("退款单%(id)s超过%(days)d天渠道仍未确认"), {"id": refund_id, "days": settings.REFUND_CONFIRM_WITHIN.days}
+            found.append(Mismatch("refund_overdue", order_no, shop_id, message, f"{amount:.2f}", "0.00", params))
     return found
 
 

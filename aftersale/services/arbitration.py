@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersale.constants import AfterSaleStatus, Ruling
 from aftersale.events import aftersale_escalated_event, aftersale_refunded_event, aftersale_ruled_event
@@ -38,7 +39,7 @@ def aftersale_escalate(*, case: AfterSaleCase, actor: Actor, reason: str) -> Aft
         case.closed_at = None
         case.save()
         message_add(case, actor, body=_("申请平台仲裁：%(reason)s") % {"reason": case.arbitration_reason})
-        order_auto_confirm_pause(order=order, actor=actor, reason=_("售后仲裁中，暂停自动确认收货"))
+        order_auto_confirm_pause(order=order, actor=actor, reason=gettext_noop("售后仲裁中，暂停自动确认收货"))
         aftersale_escalated_event(case=case, actor=actor, from_status=from_status, reason=case.arbitration_reason)
     return case
 
@@ -71,7 +72,7 @@ def aftersale_rule(
         if ruling == Ruling.FOR_BUYER:
             from_status = case_transition(case, "rule_for_buyer", "ruling")
             claim = case.amount if case.amount is not None else case_refundable(case)
-            case_refund(case, actor, amount=claim, reason=_("平台仲裁：强制退款"))
+            case_refund(case, actor, amount=claim, reason=gettext_noop("平台仲裁：强制退款"))
             points = settings.AFTERSALE_PENALTY_POINTS if points is None else points
             MerchantPenalty.objects.create(
                 shop_id=case.shop_id, case=case, compensation=compensation, points=points, note=case.ruling_note, ruled_by=actor.user
@@ -80,7 +81,7 @@ def aftersale_rule(
                 deposit_compensation_pay(
                     order=order, amount=compensation, actor=actor, reason=case.ruling_note, source=f"aftersale:{case.pk}"
                 )
-            aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=_("平台仲裁：强制退款"))
+            aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=gettext_noop("平台仲裁：强制退款"))
         else:
             from_status = case_transition(case, "rule_for_merchant", "ruling")
             points = 0

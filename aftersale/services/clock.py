@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersale.constants import AfterSaleStatus
 from aftersale.events import aftersale_auto_approved_event, aftersale_closed_event, aftersale_escalated_event
@@ -72,7 +73,7 @@ def _reply_timeout(case: AfterSaleCase, now: datetime) -> None:
         case.save()
         aftersale_escalated_event(case=case, actor=actor, from_status=from_status, reason=case.arbitration_reason)
         return
-    from_status = case_approve(case, actor, now=now, reason=_("商家超时未处理，系统自动同意"))
+    from_status = case_approve(case, actor, now=now, reason=gettext_noop("商家超时未处理，系统自动同意"))
     aftersale_auto_approved_event(case=case, actor=actor, from_status=from_status)
 
 
@@ -93,7 +94,7 @@ def _return_timeout(case: AfterSaleCase, now: datetime) -> None:
     actor = Actor.system("aftersale_return_timeout")
     from_status = case_transition(case, "close_unreturned", "return_shipment")
     case_end(case, actor, now)
-    aftersale_closed_event(case=case, actor=actor, from_status=from_status, reason=_("买家超时未寄回退货，售后关闭"))
+    aftersale_closed_event(case=case, actor=actor, from_status=from_status, reason=gettext_noop("买家超时未寄回退货，售后关闭"))
 
 
 def aftersale_return_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
@@ -107,7 +108,7 @@ def aftersale_return_timeout(*, now: datetime, ids: list[int] | None = None) -> 
 
 def _inspect_timeout(case: AfterSaleCase, now: datetime) -> None:
     actor = Actor.system("aftersale_inspect_timeout")
-    case_refund_after_inspection(case, actor, now=now, deductions=[], reason=_("商家超时未验货，系统自动退款"))
+    case_refund_after_inspection(case, actor, now=now, deductions=[], reason=gettext_noop("商家超时未验货，系统自动退款"))
 
 
 def aftersale_inspect_timeout(*, now: datetime, ids: list[int] | None = None) -> int:

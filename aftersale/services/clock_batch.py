@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersale.constants import OPEN_STATUSES, AfterSaleEventKind, AfterSaleStatus, AfterSaleType
 from aftersale.models import AfterSaleCase, AfterSaleLine
@@ -152,7 +153,7 @@ def _cases_end(rows: list[tuple], status: str, actor: Actor, now: datetime, refu
     )
     # The clock runs again from the real time, as `order_auto_confirm_resume` runs it, whatever moment the sweep replays.
     orders_auto_confirm_resume_many(
-        order_ids=[pk for pk in order_ids if pk not in open_elsewhere], actor=actor, reason=_("售后结束，恢复自动确认收货"),
+        order_ids=[pk for pk in order_ids if pk not in open_elsewhere], actor=actor, reason=gettext_noop("售后结束，恢复自动确认收货"),
         now=timezone.now(),
     )
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
@@ -169,7 +170,7 @@ def case_end(case: AfterSaleCase, actor: Actor, now: datetime) -> None:
     case.save()
     still_open = AfterSaleCase.objects.filter(order_id=case.order_id, status__in=OPEN_STATUSES).exclude(pk=case.pk).exists()
     if not still_open:
-        order_auto_confirm_resume(order=case.order, actor=actor, reason=_("售后结束，恢复自动确认收货"))
+        order_auto_confirm_resume(order=case.order, actor=actor, reason=gettext_noop("售后结束，恢复自动确认收货"))
 
 
 def message_add(case: AfterSaleCase, actor: Actor, *, body: str, evidence: list[str] | None = None) -> AfterSaleMessage:

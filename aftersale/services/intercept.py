@@ -14,6 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersale.constants import AfterSaleStatus, AfterSaleType, MerchantAction
 from aftersale.events import aftersale_intercept_failed_event, aftersale_intercepted_event, aftersale_refunded_event
@@ -41,7 +42,7 @@ S = AfterSaleStatus
 def case_intercept(case: AfterSaleCase, actor: Actor, *, now: datetime, parcels: list[Shipment]) -> None:
     """The case was just approved for interception: ask for each parcel; nothing is due from the merchant meanwhile."""
     for parcel in parcels:
-        shipment_intercept_request(shipment=parcel, actor=actor, reason=_("仅退款：拦截包裹后退款"), source=f"aftersale:{case.pk}")
+        shipment_intercept_request(shipment=parcel, actor=actor, reason=gettext_noop("仅退款：拦截包裹后退款"), source=f"aftersale:{case.pk}")
         aftersale_intercepted_event(case=case, actor=actor, carrier=parcel.carrier, tracking_no=parcel.tracking_no)
     case.intercepted_at = now
     case.due_at = None
@@ -53,7 +54,7 @@ def case_refund_intercepted(case: AfterSaleCase, actor: Actor, *, now: datetime)
     from_status = case_transition(case, "refund_intercepted", MerchantAction.CONFIRM_RETURN)
     reason = _("包裹拦截成功，退款")
     case_refund(case, actor, amount=case.amount or ZERO, reason=reason)
-    stock_return_lines(order=case.order, lines=case_lines_map(case), actor=actor, reason=_("拦截包裹退回入库"), source=f"aftersale:{case.pk}")
+    stock_return_lines(order=case.order, lines=case_lines_map(case), actor=actor, reason=gettext_noop("拦截包裹退回入库"), source=f"aftersale:{case.pk}")
     case_end(case, actor, now)
     aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=reason)
     return from_status

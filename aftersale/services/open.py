@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersale.constants import REFUND_TYPES, RETURN_TYPES, AfterSaleType
 from aftersale.events import aftersale_opened_event
@@ -148,6 +149,6 @@ def aftersale_open(
         aftersale_opened_event(
             case=case, actor=actor, lines=[{"line_id": line.pk, "sku_id": line.sku_id, "quantity": q} for line, q in claimed]
         )
-        order_auto_confirm_pause(order=order, actor=actor, reason=_("售后处理中，暂停自动确认收货"))
+        order_auto_confirm_pause(order=order, actor=actor, reason=gettext_noop("售后处理中，暂停自动确认收货"))
         deadline_schedule(name="aftersale_reply_timeout", pk=case.pk, at=case.reply_deadline)
     return case

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from aftersale.constants import (
@@ -108,7 +109,7 @@ def aftersale_agree(*, case: AfterSaleCase, actor: Actor, return_address: str = 
         if case.type in RETURN_TYPES and can_proceed(case.approve_return) and not (return_address or "").strip():
             raise Invalid(_("同意退货须填写退货地址"), code="invalid_input", details={"fields": {"return_address": _("不能为空")}})
         case_responded(case, actor, now)
-        from_status = case_approve(case, actor, now=now, return_address=return_address.strip(), reason=_("商家同意"))
+        from_status = case_approve(case, actor, now=now, return_address=return_address.strip(), reason=gettext_noop("商家同意"))
         aftersale_agreed_event(case=case, actor=actor, from_status=from_status)
     return case
 
@@ -235,7 +236,7 @@ def case_refund_after_inspection(case: AfterSaleCase, actor: Actor, *, now: date
     amount = claim - sum((Decimal(d["amount"]) for d in deductions), ZERO)
     case_refund(case, actor, amount=amount, reason=reason)
     # The returned goods are in the merchant's hands and the case is settled: they go back on sale where they left from.
-    stock_return_lines(order=case.order, lines=case_lines_map(case), actor=actor, reason=_("退货验收后入库"), source=f"aftersale:{case.pk}")
+    stock_return_lines(order=case.order, lines=case_lines_map(case), actor=actor, reason=gettext_noop("退货验收后入库"), source=f"aftersale:{case.pk}")
     case_end(case, actor, now)
     aftersale_refunded_event(case=case, actor=actor, from_status=from_status, reason=reason)
     return from_status

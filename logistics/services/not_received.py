@@ -7,6 +7,7 @@ either way the `not_received` exception is resolved with what was done.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from logistics.constants import TrackingCode
 from logistics.events import not_received_answered_event, parcel_reshipped_event
@@ -69,7 +70,8 @@ def shipment_reship(*, order: Order, actor: Actor, carrier: str, tracking_no: st
         exception_resolve(
             exception=exception,
             actor=actor,
-            resolution=_("商家补发（运费由商家承担）：%(carrier)s %(no)s") % {"carrier": shipment.get_carrier_display(), "no": tracking_no},
+            resolution=gettext_noop("商家补发（运费由商家承担）：%(carrier)s %(no)s"),
+            resolution_params={"carrier": shipment.carrier, "no": tracking_no},
         )
         return shipment
 
@@ -92,5 +94,7 @@ def not_received_answer(*, order: Order, actor: Actor, note: str, evidence: list
         exception = _open_not_received(order)
         OrderException.objects.filter(pk=exception.pk).update(data={**exception.data, "answer": {"note": note, "evidence": evidence}})
         not_received_answered_event(order=order, actor=actor, note=note, evidence=evidence, exception_id=exception.pk)
-        return exception_resolve(exception=exception, actor=actor, resolution=_("商家举证：%(note)s") % {"note": note})
+        return exception_resolve(
+            exception=exception, actor=actor, resolution=gettext_noop("商家举证：%(note)s"), resolution_params={"note": note}
+        )
 

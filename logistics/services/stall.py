@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from logistics.constants import SHIPMENT_MOVING, Carrier, TrackingCode
+from logistics.constants import SHIPMENT_MOVING, TrackingCode
 from logistics.models import Shipment, TrackingEvent
 from logistics.selectors import shipment_counts_changed
 from orders.constants import ExceptionKind, ExceptionStatus
@@ -54,12 +55,14 @@ def _last_events(shipment_ids: list[int]) -> dict[int, TrackingEvent]:
     return newest
 
 
-def _exception_text(shipment: Shipment, *, reason: str, note: str, hours: int) -> str:
+def _exception_text(shipment: Shipment, *, reason: str, note: str, hours: int) -> tuple[str, dict]:
+    """The exception's detail as a stored text (msgid, params)."""
     if reason == "stalled":
-        return _("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹") % {
-            "carrier": shipment.get_carrier_display(), "no": shipment.tracking_no, "hours": hours
-        }
-    return (_("疑难件：%(carrier)s %(no)s %(note)s") % {"carrier": shipment.get_carrier_display(), "no": shipment.tracking_no, "note": note}).strip()
+        return STALLED_TEXT, {"carrier": shipment.carrier, "no": shipment.tracking_no, "hours": hours}
+    return gettext_noop("疑难件：%(carrier)s %(no)s %(note)s"), {"carrier": shipment.carrier, "no": shipment.tracking_no, "note": note}
+
+
+STALLED_TEXT = gettext_noop("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹")
 
 
 def _exception_data(shipment: Shipment, *, reason: str, hours: int, last_event: TrackingEvent | None) -> dict:
@@ -77,11 +80,13 @@ def _exception_data(shipment: Shipment, *, reason: str, hours: int, last_event: 
 def logistics_exception_raise(*, shipment: Shipment, actor: Actor, reason: str, note: str = "") -> OrderException:
     """Open the order's logistics exception for this parcel (a no-op if it is open): a problem parcel, or a stalled one."""
     hours = idle_hours(shipment)
+    detail, detail_params = _exception_text(shipment, reason=reason, note=note, hours=hours)
     return exception_open(
         order=Order.objects.get(pk=shipment.order_id),
         kind=ExceptionKind.STALLED_LOGISTICS,
         actor=actor,
-        detail=_exception_text(shipment, reason=reason, note=note, hours=hours),
+        detail=detail,
+        detail_params=detail_params,
         data=_exception_data(shipment, reason=reason, hours=hours, last_event=_last_events([shipment.pk]).get(shipment.pk)),
     )
 
@@ -94,7 +99,9 @@ def logistics_exception_clear(*, shipment: Shipment, actor: Actor) -> None:
     for exception in OrderException.objects.filter(
         order_id=shipment.order_id, kind=ExceptionKind.STALLED_LOGISTICS, status=ExceptionStatus.OPEN
     ):
-        exception_resolve(exception=exception, actor=actor, resolution=_("物流已恢复：%(no)s 有新轨迹") % {"no": shipment.tracking_no})
+        exception_resolve(
+            exception=exception, actor=actor, resolution=gettext_noop("物流已恢复：%(no)s 有新轨迹"), resolution_params={"no": shipment.tracking_no}
+        )
 
 
 def stalled_flag_clear_on_resolve(*, exception: OrderException, actor: Actor) -> None:
@@ -147,14 +154,14 @@ def shipment_stall_timeout(*, now: datetime, ids: list[int] | None = None) -> in
         orders = Order.objects.only("pk", "shop_id", "status").in_bulk({s.order_id for s in shipments})
         shipment_counts_changed(shop_ids={order.shop_id for order in orders.values()})
         last_events = _last_events([s.pk for s in shipments])
-        template, carriers = _("物流停滞：%(carrier)s %(no)s 已 %(hours)d 小时无新轨迹"), {c.value: str(c.label) for c in Carrier}
         raises = []
         for shipment in shipments:
             hours = idle_hours(shipment, now)
             raises.append(
                 ExceptionRaise(
                     order=orders[shipment.order_id],
-                    detail=template % {"carrier": carriers[shipment.carrier], "no": shipment.tracking_no, "hours": hours},
+                    detail=STALLED_TEXT,
+                    detail_params={"carrier": shipment.carrier, "no": shipment.tracking_no, "hours": hours},
                     data=_exception_data(shipment, reason="stalled", hours=hours, last_event=last_events.get(shipment.pk)),
                 )
             )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.constants import (
     ExceptionKind,
@@ -47,7 +48,6 @@ from shop_admin.kernel.bulk import (
 )
 from shop_admin.kernel.csvio import CsvTable
 from shop_admin.kernel.deadlines import deadline_schedule
-from shop_admin.kernel.text import join_list
 
 CENT = Decimal("0.01")
 
@@ -292,7 +292,8 @@ def _follow_up(draft: OrderDraft, order: Order, actor: Actor) -> None:
             order=order,
             kind=ExceptionKind.OVERSELL,
             actor=actor,
-            detail=_("导入的已付款订单库存不足（超卖）：%(names)s") % {"names": join_list(ln.product_name for ln in short)},
+            detail=gettext_noop("导入的已付款订单库存不足（超卖）：%(names)s"),
+            detail_params={"names": [ln.product_name for ln in short]},
             data={"lines": [{"sku_id": ln.sku.pk, "quantity": ln.quantity} for ln in short]},
         )
     if order.needs_risk_review:
@@ -300,6 +301,7 @@ def _follow_up(draft: OrderDraft, order: Order, actor: Actor) -> None:
             order=order,
             kind=ExceptionKind.RISK_REVIEW,
             actor=actor,
-            detail=_("订单金额达到%(amount)s元，发货前需风控审核") % {"amount": settings.PAYMENT_RISK_REVIEW_AMOUNT},
+            detail=gettext_noop("订单金额达到%(amount)s元，发货前需风控审核"),
+            detail_params={"amount": str(settings.PAYMENT_RISK_REVIEW_AMOUNT)},
         )
 

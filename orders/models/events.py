@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models.order import Order
 from shop_admin.kernel.constants import ActorKind
+from shop_admin.kernel.text import stored_text
 
 
 class OrderEvent(models.Model):
@@ -33,6 +34,11 @@ class OrderEvent(models.Model):
         verbose_name = _("订单日志")
         verbose_name_plural = _("订单日志")
         ordering = ["created_at", "id"]
+
+    @property
+    def reason_text(self) -> str:
+        """Why, in the reader's language: a system's reason is a message id with data's reason_params, a person's as written."""
+        return stored_text(self.reason, self.data.get("reason_params"))
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -12,6 +12,7 @@ from orders.constants import (
 from orders.models.coupons import Coupon
 from orders.models.order import Order
 from shop_admin.kernel.models import Shop
+from shop_admin.kernel.text import stored_text
 
 
 class OrderException(models.Model):
@@ -86,3 +87,11 @@ class OrderException(models.Model):
             return ExceptionStatus(self.status).label
         except ValueError:
             return self.status
+
+    @property
+    def detail_text(self) -> str:
+        return stored_text(self.detail, self.data.get("detail_params"))
+
+    @property
+    def resolution_text(self) -> str:
+        return stored_text(self.resolution, self.data.get("resolution_params"))

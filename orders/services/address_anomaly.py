@@ -2,7 +2,7 @@
 import re
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.constants import ExceptionKind
 from orders.models import Order, OrderException
@@ -19,8 +19,8 @@ def address_has_unit(detail: str) -> bool:
     return bool(UNIT_RE.search(detail or ""))
 
 
-def address_slips(*, order: Order, past: list[str] | None = None) -> list[str]:
-    """What looks wrong with the order's address, in words; empty when it looks like the buyer's usual.
+def address_slips(*, order: Order, past: list[str] | None = None) -> list[list]:
+    """What looks wrong with the order's address, each as a stored text [msgid, params]; empty when it looks like the buyer's usual.
 
     `past`: the address details of the buyer's latest USUAL_ADDRESSES orders before this one, newest
     first, if the caller has read them already (submission reads them with its SKUs); else read here.
@@ -37,7 +37,7 @@ def address_slips(*, order: Order, past: list[str] | None = None) -> list[str]:
         )
     with_unit = sum(1 for detail in past if address_has_unit(detail))
     if len(past) >= USUAL_MIN and with_unit * 2 > len(past) and not address_has_unit(order.address_detail):
-        slips.append(_("缺少门牌/楼栋/单元号，而该买家的常用地址通常都有"))
+        slips.append([gettext_noop("缺少门牌/楼栋/单元号，而该买家的常用地址通常都有"), {}])
     return slips
 
 
@@ -54,6 +54,7 @@ def address_anomaly_check(*, order: Order, actor: Actor | None = None, past: lis
         order=order,
         kind=ExceptionKind.ADDRESS_ANOMALY,
         actor=actor or Actor.system("address_anomaly_check"),
-        detail=_("地址疑似有误：%(slips)s") % {"slips": "；".join(slips)},
+        detail=gettext_noop("地址疑似有误：%(slips)s"),
+        detail_params={"slips": slips},
         data={"address": order.address_dict(), "slips": slips},
     )

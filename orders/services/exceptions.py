@@ -19,6 +19,7 @@ from orders.models import Coupon, Order, OrderException
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
+from shop_admin.kernel.text import stored_params
 
 EVIDENCE_MAX = 20  # urls per exception: enough for photos, chat logs and screenshots; a bound on what one row holds
 
@@ -87,11 +88,15 @@ def exception_open(
     kind: str,
     actor: Actor,
     detail: str = "",
+    detail_params: dict | None = None,
     data: dict | None = None,
     evidence: list[str] | None = None,
     deadline: datetime | None = None,
 ) -> OrderException:
-    """Raise an exception on the order (a no-op returning the open one if it is already raised)."""
+    """Raise an exception on the order (a no-op returning the open one if it is already raised).
+
+    A detail the system writes is a message id with `detail_params` (read through `stored_text`); a person's is their words.
+    """
     evidence = evidence_clean(evidence)
     with transaction.atomic():
         existing = OrderException.objects.filter(order=order, kind=kind, status=ExceptionStatus.OPEN).first()
@@ -103,7 +108,7 @@ def exception_open(
             shop_id=order.shop_id,
             kind=kind,
             detail=detail,
-            data=data or {},
+            data=stored_params(data, "detail_params", detail_params),
             evidence=evidence,
             deadline=deadline or exception_deadline(order=order, kind=kind, now=now),
         )
@@ -175,6 +180,7 @@ def exception_resolve(
     exception: OrderException,
     actor: Actor,
     resolution: str,
+    resolution_params: dict | None = None,
     remedy: str = "",
     note: str = "",
     evidence: list[str] | None = None,
@@ -187,6 +193,7 @@ def exception_resolve(
         exception.status = ExceptionStatus.RESOLVED
         exception.resolved_at = timezone.now()
         exception.resolution = resolution
+        exception.data = stored_params(exception.data, "resolution_params", resolution_params)
         exception.remedy = remedy
         exception.note = note
         exception.resolved_by = actor.user
@@ -196,7 +203,7 @@ def exception_resolve(
             exception.coupon = coupon
         exception.save(
             update_fields=[
-                "status", "resolved_at", "resolution", "remedy", "note", "resolved_by", "resolved_by_label", "evidence", "coupon"
+                "status", "resolved_at", "resolution", "data", "remedy", "note", "resolved_by", "resolved_by_label", "evidence", "coupon"
             ]
         )
         exceptions_resolved_effects([exception], actor=actor)

@@ -13,19 +13,21 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from orders.constants import ORDER_END_KEEPS_OPEN, SHIP_BLOCKING_EXCEPTIONS, ExceptionStatus, OrderStatus
+from orders.constants import ORDER_END_KEEPS_OPEN, SHIP_BLOCKING_EXCEPTIONS, ExceptionStatus
 from orders.events import exceptions_opened_events
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_open, exceptions_remedy_resolving, exceptions_resolved_effects
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.text import stored_params
 
 
 @dataclass(frozen=True)
 class ExceptionRaise:
     order: Order
-    detail: str
+    detail: str  # a message id (see exception_open)
+    detail_params: dict | None = None
     data: dict = field(default_factory=dict)
 
 
@@ -37,7 +39,7 @@ def exceptions_open_many(*, kind: str, actor: Actor, raises: list[ExceptionRaise
             OrderException.objects.filter(order_id__in=by_order, kind=kind, status=ExceptionStatus.OPEN).values_list("order_id", flat=True)
         )
         fresh = [
-            OrderException(order=r.order, shop_id=r.order.shop_id, kind=kind, detail=r.detail, data=r.data)
+            OrderException(order=r.order, shop_id=r.order.shop_id, kind=kind, detail=r.detail, data=stored_params(r.data, "detail_params", r.detail_params))
             for order_id, r in by_order.items()
             if order_id not in already
         ]
@@ -46,7 +48,10 @@ def exceptions_open_many(*, kind: str, actor: Actor, raises: list[ExceptionRaise
                 opened = OrderException.objects.bulk_create(fresh)
         except IntegrityError:
             # Someone opened one of these meanwhile: fall back to one at a time, which skips what is open.
-            return [exception_open(order=r.order, kind=kind, actor=actor, detail=r.detail, data=r.data) for r in by_order.values()]
+            return [
+                exception_open(order=r.order, kind=kind, actor=actor, detail=r.detail, detail_params=r.detail_params, data=r.data)
+                for r in by_order.values()
+            ]
         if kind in SHIP_BLOCKING_EXCEPTIONS:
             Order.objects.filter(pk__in=[e.order_id for e in opened], on_hold=False).update(on_hold=True, updated_at=timezone.now())
         exceptions_opened_events(exceptions=opened, actor=actor)
@@ -73,17 +78,20 @@ def exceptions_resolve_on_order_end(*, order_ids: list[int], status: str, actor:
         if not exceptions:
             return []
         now = timezone.now()
-        resolution = _("订单「%(status)s」：%(reason)s") % {"status": OrderStatus(status).label, "reason": reason}
+        # Stored as a message id and parameters, read in the reader's language; the reason is the caller's message id
+        # (a gettext in the source language, as the sweeps run), so it is a stored text of its own.
+        params = {"status": status, "reason": [[reason, {}]]}
         resolved = {
             "status": ExceptionStatus.RESOLVED,
             "resolved_at": now,
-            "resolution": resolution,
+            "resolution": gettext_noop("订单「%(status)s」：%(reason)s"),
             "resolved_by": actor.user,
             "resolved_by_label": actor.label[:64],
         }
-        OrderException.objects.filter(pk__in=[e.pk for e in exceptions]).update(**resolved)
         for exception in exceptions:
             for name, value in resolved.items():
                 setattr(exception, name, value)
+            exception.data = stored_params(exception.data, "resolution_params", params)
+        OrderException.objects.bulk_update(exceptions, [*resolved, "data"])
         exceptions_resolved_effects(exceptions, actor=actor)
         return exceptions

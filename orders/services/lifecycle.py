@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.addresses import address_validate, is_remote
 from orders.constants import (
@@ -97,7 +98,7 @@ def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
         refusal = transition_refusal(order, "cancel")
         if refusal:
             raise Conflict(refusal, code="invalid_transition", details={"status": order.status})
-        _orders_cancel([order], actor=actor, reason=reason or _("买家取消"), now=timezone.now())
+        _orders_cancel([order], actor=actor, reason=reason or gettext_noop("买家取消"), now=timezone.now())
         order.refresh_from_db()
     return order
 
@@ -132,7 +133,7 @@ def order_pay_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     with transaction.atomic():
         due = orders_due_lock(due=order_pay_due(now), deadline="pay_deadline", ids=ids)
         if due:
-            _orders_cancel(due, actor=Actor.system("order_pay_timeout"), reason=_("超时未支付，自动取消"), now=now)
+            _orders_cancel(due, actor=Actor.system("order_pay_timeout"), reason=gettext_noop("超时未支付，自动取消"), now=now)
         return len(due)
 
 
@@ -141,7 +142,7 @@ def presale_balance_timeout(*, now: datetime, ids: list[int] | None = None) -> i
     with transaction.atomic():
         due = orders_due_lock(due=presale_balance_due(now), deadline="balance_deadline", ids=ids)
         if due:
-            _orders_cancel(due, actor=Actor.system("presale_balance_timeout"), reason=_("尾款超时未付，订单取消，定金不退"), now=now)
+            _orders_cancel(due, actor=Actor.system("presale_balance_timeout"), reason=gettext_noop("尾款超时未付，订单取消，定金不退"), now=now)
         return len(due)
 
 
@@ -157,7 +158,9 @@ def order_ship(*, order: Order, actor: Actor, carrier: str, tracking_no: str) ->
         stock_deduct_lines(list(order.lines.all()))
         # Shipped late is still shipped: the paid-not-shipped exception the ship deadline raised is answered.
         for exception in OrderException.objects.filter(order=order, kind=ExceptionKind.PAID_NOT_SHIPPED, status=ExceptionStatus.OPEN):
-            exception_resolve(exception=exception, actor=actor, resolution=_("已发货：%(no)s") % {"no": tracking_no})
+            exception_resolve(
+                exception=exception, actor=actor, resolution=gettext_noop("已发货：%(no)s"), resolution_params={"no": tracking_no}
+            )
     return order
 
 
@@ -275,7 +278,7 @@ def order_confirm_receipt(*, order: Order, actor: Actor) -> Order:
     """The buyer confirms receipt: the order completes and escrow settles to the merchant."""
     with transaction.atomic():
         order = order_lock(order.pk)
-        _order_complete(order, actor, _("买家确认收货"), timezone.now())
+        _order_complete(order, actor, gettext_noop("买家确认收货"), timezone.now())
     return order
 
 
@@ -284,7 +287,7 @@ def order_auto_confirm(*, now: datetime, ids: list[int] | None = None) -> int:
     with transaction.atomic():
         due = orders_due_lock(due=order_auto_confirm_due(now), deadline="auto_confirm_at", ids=ids)
         for order in due:
-            _order_complete(order, Actor.system("order_auto_confirm"), _("签收后超时未确认，系统自动确认收货"), now)
+            _order_complete(order, Actor.system("order_auto_confirm"), gettext_noop("签收后超时未确认，系统自动确认收货"), now)
         return len(due)
 
 
@@ -335,7 +338,7 @@ def order_risk_approve(*, order: Order, actor: Actor, note: str = "") -> Order:
         order.is_frozen = False
         order.save(update_fields=["needs_risk_review", "is_frozen", "updated_at"])
         for exception in OrderException.objects.filter(order=order, kind__in=reviewed, status=ExceptionStatus.OPEN):
-            exception_resolve(exception=exception, actor=actor, resolution=note or _("风控审核通过"))
+            exception_resolve(exception=exception, actor=actor, resolution=note or gettext_noop("风控审核通过"))
         risk_approved_event(order=order, actor=actor, note=note)
         order.refresh_from_db()
     return order

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.constants import (
     ExceptionKind,
@@ -75,10 +76,11 @@ def payment_create(*, order: Order, actor: Actor, channel: str) -> Payment:
                 order=order,
                 kind=ExceptionKind.PAYMENT_ANOMALY,
                 actor=actor,
-                detail=_("支付尝试超过%(n)d次，订单冻结待审核") % {"n": settings.PAYMENT_MAX_ATTEMPTS},
+                detail=gettext_noop("支付尝试超过%(n)d次，订单冻结待审核"),
+                detail_params={"n": settings.PAYMENT_MAX_ATTEMPTS},
                 data={"reason": "too_many_attempts", "attempts": order.payment_attempts},
             )
-            order_frozen_event(order=order, actor=actor, reason=_("支付尝试次数过多"))
+            order_frozen_event(order=order, actor=actor, reason=gettext_noop("支付尝试次数过多"))
             frozen = True
         else:
             order.save(update_fields=["payment_attempts", "updated_at"])
@@ -110,8 +112,8 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
             order=order,
             kind=ExceptionKind.PAYMENT_ANOMALY,
             actor=actor,
-            detail=_("订单状态为「%(status)s」时收到支付成功（%(amount)s元），需退款或恢复订单")
-            % {"status": order.get_status_display(), "amount": payment.amount},
+            detail=gettext_noop("订单状态为「%(status)s」时收到支付成功（%(amount)s元），需退款或恢复订单"),
+            detail_params={"status": order.status, "amount": str(payment.amount)},
             data={"payment_id": payment.pk, "amount": str(payment.amount)},
         )
         return "flagged"
@@ -141,7 +143,8 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
                 order=order,
                 kind=ExceptionKind.OVERSELL,
                 actor=actor,
-                detail=_("付款时库存不足（超卖）：%(names)s") % {"names": join_list(ln.product_name for ln in short)},
+                detail=gettext_noop("付款时库存不足（超卖）：%(names)s"),
+                detail_params={"names": [ln.product_name for ln in short]},
                 data={"lines": [{"sku_id": ln.sku_id, "quantity": ln.quantity} for ln in short]},
             )
     if order.needs_risk_review:
@@ -149,7 +152,8 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
             order=order,
             kind=ExceptionKind.RISK_REVIEW,
             actor=actor,
-            detail=_("订单金额达到%(amount)s元，发货前需风控审核") % {"amount": settings.PAYMENT_RISK_REVIEW_AMOUNT},
+            detail=gettext_noop("订单金额达到%(amount)s元，发货前需风控审核"),
+            detail_params={"amount": str(settings.PAYMENT_RISK_REVIEW_AMOUNT)},
         )
     return "applied"
 
@@ -205,14 +209,15 @@ def payment_callback_apply(
                     order=order,
                     kind=ExceptionKind.PAYMENT_ANOMALY,
                     actor=actor,
-                    detail=_("渠道到账%(got)s元，与支付单金额%(want)s元不符") % {"got": amount, "want": payment.amount},
+                    detail=gettext_noop("渠道到账%(got)s元，与支付单金额%(want)s元不符"),
+                    detail_params={"got": str(amount), "want": str(payment.amount)},
                     data={"payment_id": payment.pk, "amount": str(amount), "expected": str(payment.amount)},
                 )
                 return "flagged"
             return _apply_success(order, payment, actor, now)
         # A failure after a success for the same attempt is stale news: record it and change nothing.
         if payment.status == PaymentStatus.SUCCEEDED:
-            payment_ignored_event(order=order, actor=actor, payment=payment, reason=_("支付成功后又收到失败回调，已忽略"))
+            payment_ignored_event(order=order, actor=actor, payment=payment, reason=gettext_noop("支付成功后又收到失败回调，已忽略"))
             return "ignored"
         payment.status = PaymentStatus.FAILED
         payment.channel_txn_id = channel_txn_id

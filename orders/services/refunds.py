@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from orders.constants import (
@@ -322,7 +323,7 @@ def refund_callback_apply(
             raise Conflict(_("该渠道流水号属于另一笔退款"), code="channel_txn_conflict", details={"fields": {"channel_txn_id": channel_txn_id}})
         if refund.status == RefundStatus.SUCCEEDED:
             refund_ignored_event(
-                order=order, actor=actor, refund=refund, reason=_("退款已成功，忽略后到的回调"), channel_txn_id=channel_txn_id
+                order=order, actor=actor, refund=refund, reason=gettext_noop("退款已成功，忽略后到的回调"), channel_txn_id=channel_txn_id
             )
             return "ignored"
         if status == RefundStatus.SUCCEEDED:
@@ -350,8 +351,8 @@ def _refund_fail(order: Order, refund: Refund, actor: Actor, *, channel_txn_id: 
             order=order,
             kind=ExceptionKind.PAYMENT_ANOMALY,
             actor=actor,
-            detail=_("退款%(amount)s元失败%(n)d次（%(reason)s），需人工处理")
-            % {"amount": refund.amount, "n": refund.attempts, "reason": refund.failure_reason},
+            detail=gettext_noop("退款%(amount)s元失败%(n)d次（%(reason)s），需人工处理"),
+            detail_params={"amount": str(refund.amount), "n": refund.attempts, "reason": refund.failure_reason},
             data={"refund_id": refund.pk, "amount": str(refund.amount)},
         )
 

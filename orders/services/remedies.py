@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_lazy
 
 from orders.constants import ExceptionKind, LineStock, OrderStatus
@@ -184,7 +185,7 @@ def remedy_similar_sku(*, exception: OrderException, actor: Actor, values: dict,
     if short:
         raise _out_of_stock(short, "sku_id")
     if refund:
-        refund_create(order=order, amount=refund, actor=actor, reason=_("改发相似商品，退差价"), source=f"exception:{exception.pk}")
+        refund_create(order=order, amount=refund, actor=actor, reason=gettext_noop("改发相似商品，退差价"), source=f"exception:{exception.pk}")
     return _("改发%(name)s，退差价%(refund)s元") % {"name": f"{sku.product.name} {sku.spec}".strip(), "refund": refund}
 
 

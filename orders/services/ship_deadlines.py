@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.constants import ExceptionKind, OrderKind, OrderStatus
 from orders.models import Order, OrderException
@@ -42,7 +43,8 @@ def order_ship_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
                     order=order,
                     kind=ExceptionKind.PAID_NOT_SHIPPED,
                     actor=actor,
-                    detail=_("已支付未发货：发货截止 %(deadline)s 已过") % {"deadline": timezone.localtime(order.ship_deadline).strftime("%Y-%m-%d %H:%M")},
+                    detail=gettext_noop("已支付未发货：发货截止 %(deadline)s 已过"),
+                    detail_params={"deadline": timezone.localtime(order.ship_deadline).strftime("%Y-%m-%d %H:%M")},
                     data={"ship_deadline": timezone.localtime(order.ship_deadline).isoformat(), "paid_at": timezone.localtime(order.paid_at).isoformat() if order.paid_at else None},
                 )
         return len(orders)

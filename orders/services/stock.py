@@ -12,6 +12,7 @@ from functools import cache
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import stock_returned_event
@@ -334,7 +335,8 @@ def stock_set(
                             order=line.order,
                             kind=ExceptionKind.OVERSELL,
                             actor=actor,
-                            detail=_("库存被改为%(n)d，%(name)s缺货") % {"n": on_hand, "name": line.product_name},
+                            detail=gettext_noop("库存被改为%(n)d，%(name)s缺货"),
+                            detail_params={"n": on_hand, "name": line.product_name},
                             data={"sku_id": sku_id, "quantity": line.quantity},
                         )
                     oversold.append(line.order.order_no)

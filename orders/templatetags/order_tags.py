@@ -3,8 +3,10 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from orders.constants import EventKind, OrderStatus
-from orders.events import order_event_kind_label
+from orders.events import order_event_kind_label, order_event_status_label
 from orders.models import Order
+from orders.remedies import remedy_get
+from shop_admin.kernel.actors import actor_label_text
 
 register = template.Library()
 
@@ -49,6 +51,42 @@ def order_progress(order: Order) -> dict:
 @register.filter
 def status_label(status: str) -> str:
     return str(OrderStatus(status).label) if status in OrderStatus.values else status
+
+
+@register.filter
+def event_from_label(event) -> str:
+    return order_event_status_label(event.kind, event.from_status)
+
+
+@register.filter
+def event_to_label(event) -> str:
+    return order_event_status_label(event.kind, event.to_status)
+
+
+@register.filter
+def event_actor(event) -> str:
+    """Who wrote a timeline event, in the reader's language (a job or channel by its name, a person by theirs)."""
+    return actor_label_text(event.actor_kind, event.actor_label)
+
+
+@register.filter
+def remedy_label(name: str) -> str:
+    remedy = remedy_get(name)
+    return str(remedy.label) if remedy else name
+
+
+# Where a refund came from, as stored in Refund.source: the order's own close, an exception's remedy, an after-sale case.
+REFUND_SOURCES = {"order": (_("订单关闭"), ""), "exception": (_("异常 #%(id)s"), "/exceptions/%(id)s/"), "aftersale": (_("售后 #%(id)s"), "/aftersales/%(id)s/")}
+
+
+@register.filter
+def refund_source(source: str) -> dict:
+    """A refund's source in words, with a link to the exception or case it came from."""
+    name, _sep, ident = (source or "").partition(":")
+    if name not in REFUND_SOURCES:
+        return {"label": source, "url": ""}
+    label, url = REFUND_SOURCES[name]
+    return {"label": str(label) % {"id": ident}, "url": url % {"id": ident} if url and ident else ""}
 
 
 @register.filter

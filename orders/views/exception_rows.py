@@ -44,13 +44,13 @@ def exception_rows_html(rows: list, *, status: str, now: datetime) -> SafeString
         resolved = ""
         if not is_open:
             at = f"{e.resolved_at.astimezone(tz):%Y-%m-%d %H:%M}" if e.resolved_at else ""
-            resolved = (f"\n  <td>{escape(_truncated(e.resolution))}<br><span class=\"muted\">"
+            resolved = (f"\n  <td>{escape(_truncated(e.resolution_text))}<br><span class=\"muted\">"
                         f"{escape(e.resolved_by_label)} · {at}</span></td>")
         out.append(
             "<tr>\n"
             f'  <td><span class="badge {badge}">{escape(e.get_kind_display())}</span></td>\n'
             f'  <td><a href="/orders/{no}/">{no}</a></td>\n'
-            f"  <td>{escape(_truncated(e.detail))}</td>\n"
+            f"  <td>{escape(_truncated(e.detail_text))}</td>\n"
             f"  <td>{escape(timesince(e.opened_at, now))}</td>\n"
             f"  <td>{deadline}</td>{resolved}\n"
             f'  <td><a class="button" href="/exceptions/{e.pk}/">{button}</a></td>\n'

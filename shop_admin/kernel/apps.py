@@ -1,6 +1,7 @@
 """App config of the kernel. Its label stays `shop_admin`, so its tables and migrations keep their names."""
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _platform_ops_group_ensure(sender, using="default", **kwargs) -> None:
@@ -15,12 +16,10 @@ def _platform_ops_group_ensure(sender, using="default", **kwargs) -> None:
 class KernelConfig(AppConfig):
     name = "shop_admin.kernel"
     label = "shop_admin"
-    verbose_name = "店铺与账号"
+    verbose_name = _("店铺与账号")
 
     def ready(self) -> None:
         post_migrate.connect(_platform_ops_group_ensure, sender=self, dispatch_uid="kernel_platform_ops_group")
-        from django.utils.translation import gettext_lazy as _
-
         from shop_admin.kernel import bulk  # noqa: F401  registers the `any_of` lookup before any query uses it
         from shop_admin.kernel.background import background_job_revive
         from shop_admin.kernel.background import background_jobs_running

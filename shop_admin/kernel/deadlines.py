@@ -67,6 +67,12 @@ def deadline_register(
     _kinds[name] = DeadlineKind(name=name, apply_due=apply_due, label=label, due=due, shop=shop, url=url)
 
 
+def deadline_label(name: str) -> str:
+    """The kind's name for people (the timeline's actor of what the clock did); empty for a name not registered."""
+    kind = _kinds.get(name)
+    return str(kind.label) if kind else ""
+
+
 _last_warning = 0.0
 
 

@@ -32,3 +32,53 @@ def name_mask(name: str) -> str:
 def address_detail_mask(detail: str) -> str:
     """The street part of an address as 文三****: province, city and district stay whole beside it."""
     return f"{detail[:2]}****" if detail else ""
+
+
+# --- texts the system writes for people: stored as a message id and parameters, put into words when read ---
+
+_param_choices: dict[str, type] = {}
+
+
+def stored_text_param_register(name: str, choices) -> None:
+    """A stored text's parameter called `name` holds a code of `choices` (a TextChoices): it is read as the choice's label."""
+    if _param_choices.get(name, choices) is not choices:
+        raise ValueError(f"stored text parameter {name!r} is registered twice")
+    _param_choices[name] = choices
+
+
+def _param_text(name: str, value):
+    choices = _param_choices.get(name)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    if isinstance(value, list):
+        # A list of names, or of stored texts ([msgid, params] each: an address's several slips).
+        return join_list(stored_text(*item) if isinstance(item, list) and len(item) == 2 and isinstance(item[1], dict) else item for item in value)
+    return value
+
+
+def stored_text(msgid: str, params: dict | None = None) -> str:
+    """A text the system stored as its message id (the Chinese source) and parameters, in the reader's language.
+
+    The one way every stored system text is read (exception details and resolutions, event reasons, reconciliation
+    mismatches, import errors): it was written in no language, so a Chinese and an English reader each see their own.
+    A person's own words are stored without parameters and come back as written; rows from before texts were stored
+    this way come back as written too, translated where they are a message id of the catalogue.
+    """
+    if not msgid:
+        return ""
+    text = _(msgid)
+    if not params:
+        return text
+    try:
+        return text % {name: _param_text(name, value) for name, value in params.items()}
+    except (KeyError, ValueError, TypeError):
+        # A catalogue that lost a placeholder must not break the page: the words without their values.
+        return text
+
+
+def stored_params(data: dict | None, key: str, params: dict | None) -> dict:
+    """`data` (a row's JSON) with a stored text's parameters under `key`, when it has any."""
+    data = dict(data or {})
+    if params is not None:
+        data[key] = params
+    return data

@@ -92,7 +92,7 @@ def test_the_merchant_reships_at_its_own_freight(shipped, push, buyer_api, conso
     reship = Shipment.objects.get(tracking_no="731000000004")
     assert (reship.is_reship, reship.freight_payer) == (True, "merchant")
     exception.refresh_from_db()
-    assert exception.status == ExceptionStatus.RESOLVED and "731000000004" in exception.resolution
+    assert exception.status == ExceptionStatus.RESOLVED and "731000000004" in exception.resolution_text
     status, view = merchant_api.get(f"/merchant/orders/{shipped['order_no']}")
     assert [(s["tracking_no"], s["is_reship"]) for s in view["shipments"]] == [(TRACKING_NO, False), ("731000000004", True)]
     assert view["status"] == OrderStatus.DELIVERED  # the order stays signed; the reship is tracked on its own
@@ -114,7 +114,7 @@ def test_the_merchant_answers_with_evidence(shipped, push, buyer_api, console):
     exception.refresh_from_db()
     assert exception.status == ExceptionStatus.RESOLVED
     assert exception.data["answer"]["evidence"] == ["https://img.example.com/locker.jpg", "https://img.example.com/sign.jpg"]
-    assert "快递柜取件记录" in exception.resolution
+    assert "快递柜取件记录" in exception.resolution_text
 
 
 def test_the_merchant_api_reships_or_answers_and_refuses_without_an_open_exception(shipped, push, buyer_api, merchant_api):

@@ -111,7 +111,7 @@ def test_a_problem_parcel_opens_a_logistics_exception_and_tracking_resumed_close
     assert exception.status == ExceptionStatus.OPEN
     assert exception.data["reason"] == "problem"
     assert exception.data["tracking_no"] == TRACKING_NO
-    assert "地址不详" in exception.detail
+    assert "地址不详" in exception.detail_text
     status, view = merchant_api.get(f"/merchant/orders/{shipped['order_no']}")
     assert [(e["kind"], e["status"]) for e in view["exceptions"]] == [("stalled_logistics", "open")]
 

@@ -43,7 +43,10 @@ def test_payment_anomaly_from_too_many_payment_attempts_freezes_the_order(sku, p
     # then: a payment anomaly (not a risk review) says why, and the order is frozen
     assert _kinds(placed["order_no"]) == {ExceptionKind.PAYMENT_ANOMALY}
     exception = OrderException.objects.get(order__order_no=placed["order_no"])
-    assert exception.data == {"reason": "too_many_attempts", "attempts": settings.PAYMENT_MAX_ATTEMPTS + 1}
+    assert exception.data == {
+        "reason": "too_many_attempts", "attempts": settings.PAYMENT_MAX_ATTEMPTS + 1, "detail_params": {"n": settings.PAYMENT_MAX_ATTEMPTS}
+    }
+    assert exception.detail_text == f"支付尝试超过{settings.PAYMENT_MAX_ATTEMPTS}次，订单冻结待审核"
     assert Order.objects.get(order_no=placed["order_no"]).is_frozen
     status, body = buyer_api.post(f"/orders/{placed['order_no']}/payments", {"channel": "wechat"})
     assert (status, body["error"]["code"]) == (409, "order_frozen")
@@ -98,7 +101,7 @@ def test_address_missing_the_unit_the_buyer_usually_gives_is_flagged(shop, sku, 
     # then it is accepted but flagged before shipping
     assert status == 201, body
     exception = OrderException.objects.get(order__order_no=body["order_no"])
-    assert exception.kind == ExceptionKind.ADDRESS_ANOMALY and "门牌" in exception.detail
+    assert exception.kind == ExceptionKind.ADDRESS_ANOMALY and "门牌" in exception.detail_text
     assert not Order.objects.get(order_no=body["order_no"]).on_hold
 
 

@@ -38,7 +38,7 @@ def test_refunding_an_order_in_full_resolves_its_risk_review_and_it_is_never_esc
     # then: the exception is resolved with the order's end and the reason, and the timeline says so once
     exception.refresh_from_db()
     assert exception.status == "resolved" and exception.resolved_at is not None
-    assert "交易关闭" in exception.resolution and "买家要求退款" in exception.resolution
+    assert "交易关闭" in exception.resolution_text and "买家要求退款" in exception.resolution_text
     events = order.events.filter(kind="exception_resolved", data__exception_id=exception.pk)
     assert events.count() == 1 and events.get().reason == exception.resolution
     assert not order.on_hold
@@ -76,7 +76,7 @@ def test_a_cancelled_order_settles_its_address_anomaly_but_a_payment_anomaly_sta
     # then: the address anomaly ends with the order; money still owed keeps the payment anomaly open
     address.refresh_from_db()
     payment.refresh_from_db()
-    assert address.status == "resolved" and "已取消" in address.resolution and "不想要了" in address.resolution
+    assert address.status == "resolved" and "已取消" in address.resolution_text and "不想要了" in address.resolution_text
     assert payment.status == "open"
     assert order.events.filter(kind="exception_resolved", data__exception_id=address.pk).count() == 1
 
@@ -110,7 +110,7 @@ def test_a_batch_refund_that_closes_orders_settles_their_exceptions_set_wise(sho
     for order, exception in pairs:
         exception.refresh_from_db()
         order.refresh_from_db()
-        assert exception.status == "resolved" and "售后超时自动退款" in exception.resolution
+        assert exception.status == "resolved" and "售后超时自动退款" in exception.resolution_text
         assert order.events.filter(kind="exception_resolved", data__exception_id=exception.pk).count() == 1
         assert not order.on_hold
 
