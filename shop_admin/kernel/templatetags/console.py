@@ -1,13 +1,21 @@
-"""Template filters of the console: money as ¥1,234.50, masked phones."""
+"""Template filters of the console: money as ¥1,234.50, masked phones, whether the user's role may open a page."""
 from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 
 from shop_admin.kernel.background import background_job_kind_label
+from shop_admin.kernel.console import page_perm
 from shop_admin.kernel.text import phone_mask
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def may_open(context, url: str) -> bool:
+    """Whether the role may open the console page at `url`: the check its view makes (console.page_perm) draws the link."""
+    perm = page_perm(url)
+    return perm is None or perm in context.get("shop_perms", ())
 
 
 @register.filter
