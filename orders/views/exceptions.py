@@ -178,9 +178,7 @@ def order_recover_view(request, order_no: str):
     return render(request, "orders/order_recover_confirm.html", context)
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_MONEY)
 def reconciliation_view(request):
     """The daily reconciliation's mismatches of this shop (money: owners only)."""
-    if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_MONEY):
-        return forbidden(request, _("您的角色无权查看对账"))
     return render(request, "orders/reconciliation.html", {"runs": reconciliation_runs_for_shop(shop_id=request.shop.pk)})

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from django.core.signals import setting_changed
 from django.db import connections, router
@@ -11,14 +12,18 @@ from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from shop_admin.kernel import rawsql
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.models import Membership, Shop
+from shop_admin.kernel.permissions import user_can, user_perms
 
 T = TypeVar("T")
 
@@ -70,21 +75,49 @@ def _memberships_sql() -> str:
     )
 
 
-def shop_required(view):
-    """Signed in and working in a shop; `request.membership` and `request.shop` are set for the view."""
+def shop_required(view=None, *, perm: str | None = None):
+    """Signed in and working in a shop; `request.membership` and `request.shop` are set for the view.
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"/login/?next={request.path}")
-        membership = current_membership(request)
-        if membership is None:
-            return redirect(f"/shop/select/?next={request.path}")
-        request.membership = membership
-        request.shop = membership.shop
-        return view(request, *args, **kwargs)
+    With `perm`, a role without it gets the 403 page, and the navigation draws the page's link only for roles that
+    have it (`page_perm` reads the same `perm`): what is offered and what is allowed cannot drift apart.
+    """
 
-    return wrapper
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect(f"/login/?next={request.path}")
+            membership = current_membership(request)
+            if membership is None:
+                return redirect(f"/shop/select/?next={request.path}")
+            request.membership = membership
+            request.shop = membership.shop
+            if perm is not None and not user_can(user=request.user, shop_id=membership.shop_id, perm=perm):
+                return forbidden(request, _("您的角色无权执行此操作"))
+            return view(request, *args, **kwargs)
+
+        wrapper.console_perm = perm
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+@lru_cache(maxsize=256)
+def page_perm(url: str) -> str | None:
+    """The permission the console page at `url` asks of a role (its view's `shop_required(perm=...)`); None: any member."""
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+    return getattr(match.func, "console_perm", None)
+
+
+def request_perms(request) -> frozenset[str]:
+    """What the user may do in the shop the request works in; nothing outside a shop."""
+    membership = getattr(request, "membership", None)
+    if membership is None or not request.user.is_authenticated:
+        return frozenset()
+    return frozenset(user_perms(user=request.user, shop_id=membership.shop_id))
 
 
 def shop_record_or_404(request, lookup: Callable[[set[int]], T]) -> T:
@@ -210,27 +243,33 @@ def dashboard_tile_figures(*, shop_id: int, now: datetime) -> list[tuple[Dashboa
     return [(tile, next(values), next(values) if tile.nearest else None) for tile in tiles]
 
 
-# The navigation's markup per language, registry size and current entry: the same eight links on every page.
+# The navigation's markup per language, registry size, current entry and role: the same eight links on every page.
 _nav_html: dict[tuple, SafeString] = {}
 
 
 def console_nav(request) -> dict:
-    """Context processor: the navigation of the console, the current entry marked, as markup (`console_nav_html`).
+    """Context processor: the navigation of the console, the current entry marked, as markup (`console_nav_html`),
+    and `shop_perms`, what the user may do in the shop (templates draw a button only `if "order.ship" in shop_perms`).
 
-    Computed only when a template prints it (a callable in the context), and kept per language and current entry.
+    Computed only when a template prints it (a callable in the context), and kept per language, role and current
+    entry: an entry is drawn only for a role its page lets in (`page_perm`).
     """
     path = request.path
+    perms = SimpleLazyObject(lambda: request_perms(request))
 
     def nav_html() -> SafeString:
         current = max((e for e in _nav if path == e.url or (e.url != "/" and path.startswith(e.url))), key=lambda e: len(e.url), default=None)
-        key = (get_language(), len(_nav), current.url if current else None)
+        allowed = frozenset(perms)
+        key = (get_language(), len(_nav), current.url if current else None, allowed)
         html = _nav_html.get(key)
         if html is None:
             links = []
             for entry in sorted(_nav, key=lambda e: e.position):
+                if page_perm(entry.url) not in allowed | {None}:
+                    continue
                 mark = 'aria-current="page"' if entry is current else ""
                 links.append(f'<a href="{escape(entry.url)}" {mark}>{escape(entry.label)}</a>\n    ')
             html = _nav_html[key] = mark_safe("".join(links))
         return html
 
-    return {"console_nav_html": nav_html}
+    return {"console_nav_html": nav_html, "shop_perms": perms}

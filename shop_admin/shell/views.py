@@ -6,14 +6,24 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orders.selectors import dashboard_deadlines
-from shop_admin.kernel.console import DASHBOARD_COUNT_CAP, SESSION_KEY, dashboard_tile_figures, shop_record_or_404, shop_required
+from shop_admin.kernel.console import (
+    DASHBOARD_COUNT_CAP,
+    SESSION_KEY,
+    dashboard_tile_figures,
+    forbidden,
+    request_perms,
+    shop_record_or_404,
+    shop_required,
+)
 from aftersale.selectors import aftersale_metrics
 from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.kernel.models import BackgroundJob
 from shop_admin.kernel.selectors import background_job_get_for_shop, user_memberships
+from shop_admin.shell.views_csv import export_job_perm
 
 
 AFTERSALE_METRICS_TTL = 60  # seconds
@@ -74,9 +84,19 @@ def _shop_job(request, job_id: int) -> BackgroundJob:
     return shop_record_or_404(request, lambda shop_ids: background_job_get_for_shop(shop_id=request.shop.pk, job_id=job_id))
 
 
+def _job_refused(request, job: BackgroundJob):
+    """A 403 page for an export the role may not make (the exports page does not list it either), else None."""
+    perm = export_job_perm(job.kind)
+    if perm is not None and perm not in request_perms(request):
+        return forbidden(request, _("您的角色无权导出此内容"))
+    return None
+
+
 @shop_required
 def job_detail(request, job_id: int):
     job = _shop_job(request, job_id)
+    if refused := _job_refused(request, job):
+        return refused
     template = "shop_admin/_job_progress.html" if request.headers.get("HX-Request") else "shop_admin/job_detail.html"
     return render(request, template, {"job": job})
 
@@ -84,6 +104,8 @@ def job_detail(request, job_id: int):
 @shop_required
 def job_download(request, job_id: int):
     job = _shop_job(request, job_id)
+    if refused := _job_refused(request, job):
+        return refused
     if not job.result_file:
         raise Http404
     content_type = "application/pdf" if job.result_name.endswith(".pdf") else "text/csv; charset=utf-8"

@@ -9,32 +9,35 @@ from orders.constants import OrderStatus
 from orders.exports import order_filters_to_params
 from orders.selectors import OrderFilters
 from shop_admin.kernel.background import background_job_start
-from shop_admin.kernel.console import forbidden, shop_required
-from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.console import forbidden, request_perms, shop_required
+from shop_admin.kernel.permissions import Perm
 from shop_admin.kernel.selectors import background_jobs_of_kind
 
-# What can be exported: the job kind each runs, and who may.
+# What can be exported: its label, the job kind it runs, and who may (the form offers a kind only to them).
 EXPORTS = {
-    "orders": ("orders_export", Perm.ORDER_VIEW),
-    "settlements": ("settlements_export", Perm.ORDER_MONEY),
-    "aftersales": ("aftersale_export", Perm.AFTERSALE),
+    "orders": (gettext_lazy("订单"), "orders_export", Perm.ORDER_VIEW),
+    "settlements": (gettext_lazy("结算单"), "settlements_export", Perm.ORDER_MONEY),
+    "aftersales": (gettext_lazy("售后单"), "aftersale_export", Perm.AFTERSALE),
 }
 
 
+def export_job_perm(kind: str) -> str | None:
+    """Who may see and download an export job of this kind (a settlements file is money: not every role's)."""
+    return next((perm for _label, job_kind, perm in EXPORTS.values() if job_kind == kind), None)
+
+
 class ExportForm(forms.Form):
-    what = forms.ChoiceField(
-        label=gettext_lazy("导出内容"),
-        choices=[("orders", gettext_lazy("订单")), ("settlements", gettext_lazy("结算单")), ("aftersales", gettext_lazy("售后单"))],
-    )
+    what = forms.ChoiceField(label=gettext_lazy("导出内容"))
     status = forms.ChoiceField(label=gettext_lazy("订单状态"), required=False, choices=[("", gettext_lazy("全部"))] + OrderStatus.choices)
     created_from = forms.DateField(label=gettext_lazy("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(label=gettext_lazy("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     # Orders only; offered to the roles that may reveal contact details (抖店 exports 密文 by default).
     full_contact = forms.BooleanField(label=gettext_lazy("导出明文（完整收件人、手机号和地址，将记录日志）"), required=False)
 
-    def __init__(self, *args, can_reveal: bool, **kwargs):
+    def __init__(self, *args, perms: frozenset[str], **kwargs):
         super().__init__(*args, **kwargs)
-        if not can_reveal:
+        self.fields["what"].choices = [(what, label) for what, (label, _kind, perm) in EXPORTS.items() if perm in perms]
+        if Perm.CONTACT_REVEAL not in perms:
             del self.fields["full_contact"]
 
     def clean(self):
@@ -46,14 +49,15 @@ class ExportForm(forms.Form):
 
 @shop_required
 def exports_view(request):
-    can_reveal = user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.CONTACT_REVEAL)
-    form = ExportForm(request.POST or None, can_reveal=can_reveal)
-    if request.method == "POST" and request.POST.get("full_contact") and not can_reveal:
+    perms = request_perms(request)
+    asked = EXPORTS.get(request.POST.get("what", ""))
+    if asked and asked[2] not in perms:
+        return forbidden(request, _("您的角色无权导出此内容"))
+    if request.method == "POST" and request.POST.get("full_contact") and Perm.CONTACT_REVEAL not in perms:
         return forbidden(request, _("您的角色无权导出完整的收件人信息"))
+    form = ExportForm(request.POST or None, perms=perms)
     if request.method == "POST" and form.is_valid():
-        kind, perm = EXPORTS[form.cleaned_data["what"]]
-        if not user_can(user=request.user, shop_id=request.shop.pk, perm=perm):
-            return forbidden(request, _("您的角色无权导出此内容"))
+        _label, kind, _perm = EXPORTS[form.cleaned_data["what"]]
         filters = OrderFilters(
             status=form.cleaned_data.get("status") or None,
             created_from=form.cleaned_data.get("created_from"),
@@ -64,5 +68,6 @@ def exports_view(request):
         return redirect("job_detail", job_id=job.pk)
     if request.method == "POST":
         messages.error(request, _("导出条件有误"))
-    jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=[kind for kind, _perm in EXPORTS.values()] + ["orders_export_selected"])
+    kinds = [kind for _label, kind, perm in EXPORTS.values() if perm in perms]
+    jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=kinds + ["orders_export_selected"])
     return render(request, "shop_admin/exports.html", {"form": form, "jobs": jobs})

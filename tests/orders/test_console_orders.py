@@ -278,8 +278,10 @@ def test_buttons_follow_the_role(shop, paid_order):
     service = as_user(make_member(shop, role="service"))
     page = html(warehouse.get(f"/orders/{paid_order['order_no']}/"))
     assert "/ship/" in page and "/close/" not in page and "/remark/" not in page
+    # Customer service does not ship (the warehouse and the owner do): no ship form, and a crafted one is refused.
     page = html(service.get(f"/orders/{paid_order['order_no']}/"))
-    assert "/ship/" in page and "/close/" not in page and "/remark/" in page
+    assert "/ship/" not in page and "/close/" not in page and "/remark/" in page
+    assert service.post(f"/orders/{paid_order['order_no']}/ship/", {"carrier": "ZTO", "tracking_no": "73100000000001"}).status_code == 403
 
 
 def test_role_limits_are_enforced_not_just_hidden(shop, paid_order):

@@ -3,9 +3,11 @@
 The demo is seeded once for the module (it takes seconds) inside a transaction rolled back at the end; each test
 runs in its own savepoint on top of it.
 """
+import re
 from collections import Counter
 from datetime import datetime, time, timedelta
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -16,9 +18,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from aftersale.constants import AfterSaleStatus
-from aftersale.models import AfterSaleCase
+from aftersale.models import AfterSaleCase, AfterSaleMessage
 from logistics.constants import ShipmentStatus
 from logistics.models import Shipment
+from logistics.services.stall import idle_hours
 from orders.constants import (
     ExceptionKind,
     ExceptionStatus,
@@ -49,17 +52,17 @@ BANDS = {"night 00-07": range(7), "morning 07-12": range(7, 12), "noon 12-14": r
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    """Runs seed_demo once for the module; returns what it printed. Everything is rolled back afterwards."""
+    """Runs seed_demo once for the module; returns what it printed (stdout, stderr). Everything is rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        call_command("seed_demo", stdout=out, stderr=StringIO())
-        yield out.getvalue()
+        out, err = StringIO(), StringIO()
+        call_command("seed_demo", stdout=out, stderr=err)
+        yield out.getvalue(), err.getvalue()
         transaction.set_rollback(True)
 
 
 @pytest.fixture
 def demo(seeded, db):
-    return seeded
+    return seeded[0]
 
 
 def local(dt):
@@ -264,3 +267,45 @@ def test_cases_in_several_states_and_the_arbiter_has_only_arbitration(demo):
     assert arbiter.is_staff and not arbiter.is_superuser
     assert arbiter.has_perm("aftersale.arbitrate_aftersalecase")
     assert not arbiter.has_perm("orders.change_order")
+
+
+def test_seeding_reports_no_failure(seeded, db):
+    # Every play of the story went through: an after-sale agreed with the shop's return address, no order stopped.
+    assert seeded[1] == ""
+
+
+def test_exception_texts_quote_their_orders_deadline_and_their_parcels_idle_hours(demo):
+    late = OrderException.objects.filter(kind=ExceptionKind.PAID_NOT_SHIPPED).select_related("order")
+    assert late.exists()
+    for exception in late:
+        quoted = re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", exception.detail_text).group()
+        assert quoted == f"{local(exception.order.ship_deadline):%Y-%m-%d %H:%M}", exception.detail
+        assert exception.data["ship_deadline"] == local(exception.order.ship_deadline).isoformat()
+    stalls = OrderException.objects.filter(kind=ExceptionKind.STALLED_LOGISTICS, status=ExceptionStatus.OPEN)
+    assert stalls.exists()
+    for exception in stalls:
+        quoted = int(re.search(r"(\d+) 小时", exception.detail_text).group(1))
+        parcel = Shipment.objects.get(pk=exception.data["shipment_id"])
+        assert quoted == exception.data["idle_hours"] == idle_hours(parcel, exception.opened_at), exception.detail
+        # What the parcel shows now (the logistics page, the order page) is what the exception says, not days more.
+        assert idle_hours(parcel) - quoted <= 1, (exception.detail, idle_hours(parcel))
+
+
+def test_every_evidence_link_of_the_demo_is_served(demo, client, settings):
+    # As `make run` serves them (DEBUG: whitenoise finds the apps' static files).
+    settings.WHITENOISE_USE_FINDERS = True
+    urls = set()
+    for rows in (
+        OrderException.objects.values_list("evidence", flat=True),
+        AfterSaleCase.objects.values_list("evidence", flat=True),
+        AfterSaleCase.objects.values_list("reject_evidence", flat=True),
+        AfterSaleMessage.objects.values_list("evidence", flat=True),
+    ):
+        urls.update(url for evidence in rows for url in evidence)
+    assert len(urls) >= 3
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.scheme == "http" and parts.netloc == "127.0.0.1:8000", url
+        response = client.get(parts.path)
+        assert response.status_code == 200 and response["Content-Type"] == "image/png", url
+        assert b"".join(response.streaming_content).startswith(b"\x89PNG")

@@ -1,4 +1,5 @@
-"""Template filters of the console: money as ¥1,234.50, masked contact details, deadlines with the time left or overdue."""
+"""Template filters of the console: money as ¥1,234.50, masked contact details, deadlines with the time left or overdue,
+whether the user's role may open a page."""
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,9 +12,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from shop_admin.kernel.background import background_job_kind_label
+from shop_admin.kernel.console import page_perm
 from shop_admin.kernel.text import address_detail_mask, name_mask, phone_mask
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def may_open(context, url: str) -> bool:
+    """Whether the role may open the console page at `url`: the check its view makes (console.page_perm) draws the link."""
+    perm = page_perm(url)
+    return perm is None or perm in context.get("shop_perms", ())
 
 
 @register.filter

@@ -13,8 +13,7 @@ from orders.constants import OrderStatus
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.models import Shop
-
-EVIDENCE = ["https://example.invalid/evidence/outbound-check.jpg"]
+from shop_admin.shell.demo.evidence import demo_evidence
 
 
 def demo_aftersale_outcomes(*, shop: Shop, merchant, stderr: OutputWrapper) -> None:
@@ -26,10 +25,11 @@ def demo_aftersale_outcomes(*, shop: Shop, merchant, stderr: OutputWrapper) -> N
     cases.sort(key=lambda case: case.order.status == OrderStatus.DELIVERED)
     plays = [
         lambda case: aftersale_message(case=case, actor=staff, body="您好，麻烦补充一张外包装照片，我们核实后马上处理"),
-        lambda case: aftersale_agree(case=case, actor=staff),
-        lambda case: aftersale_reject(case=case, actor=staff, reason="出库前已验货，商品完好，见出库照片", evidence=EVIDENCE),
+        # The merchant sends the buyer the shop's return address, as the workbench's agree form offers it.
+        lambda case: aftersale_agree(case=case, actor=staff, return_address=shop.return_address),
+        lambda case: aftersale_reject(case=case, actor=staff, reason="出库前已验货，商品完好，见出库照片", evidence=[demo_evidence("outbound-check")]),
         lambda case: aftersale_escalate(
-            case=aftersale_reject(case=case, actor=staff, reason="超出七天无理由退货范围", evidence=EVIDENCE),
+            case=aftersale_reject(case=case, actor=staff, reason="超出七天无理由退货范围", evidence=[demo_evidence("outbound-check")]),
             actor=Actor.for_buyer(case.buyer),
             reason="商品到手即有划痕，商家拒绝处理",
         ),

@@ -33,6 +33,7 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadlines_sweep
 from shop_admin.kernel.errors import DomainError
 from shop_admin.shell.demo.clock import DAY, HOUR, MINUTE, Rhythm, orders_move_back
+from shop_admin.shell.demo.evidence import demo_evidence
 from shop_admin.shell.demo.people import SHOP_1, SHOP_2
 
 # How likely an order is to have got this far, among the states its age allows. Stalled and late parcels are
@@ -228,7 +229,9 @@ class MonthStory:
         if state == "late":
             if fresh or self._risky(order):  # fresh goods are refunded instead; big orders wait for their review
                 return None
-            return [*steps, ("late", ship_window + MINUTE, ship_window + 30 * MINUTE)], timedelta(0), 4 * DAY
+            # The clock's text quotes the ship deadline as it is when it runs, and nothing moves the order after it
+            # (no time since the last step): moved back later, the order's deadline and the quoted one would differ.
+            return [*steps, ("late", ship_window + MINUTE, ship_window + 4 * DAY)], timedelta(0), timedelta(0)
         if state == "closed":
             return [*steps, ("close", 20 * MINUTE, min(30 * HOUR, ship_window - 10 * MINUTE))], timedelta(0), None
         ship = (15 * MINUTE, ship_window - 20 * MINUTE) if fresh else (HOUR, 40 * HOUR)
@@ -240,7 +243,8 @@ class MonthStory:
             return steps, timedelta(0), settings.LOGISTICS_STALL_AFTER - 2 * HOUR
         if state == "stalled":
             stall = settings.LOGISTICS_STALL_AFTER
-            return [*steps, ("stall", stall + 5 * MINUTE, stall + 6 * HOUR)], timedelta(0), 5 * DAY
+            # Likewise the idle hours quoted: the stall is found at the end, so they are the hours the parcel shows.
+            return [*steps, ("stall", stall + 5 * MINUTE, stall + 2 * DAY)], timedelta(0), timedelta(0)
         transit = (10 * HOUR, 36 * HOUR) if fresh else (20 * HOUR, 4 * DAY)
         if state == "rejected":
             return [*steps, ("reject", *transit)], timedelta(0), None
@@ -309,7 +313,7 @@ class MonthStory:
             order_cancel(order=order, actor=Actor.for_buyer(buyer), reason=rng.choice(CANCEL_REASONS))
         elif step == "hold":
             order_merchant_report(
-                order=order, actor=merchant, description="发货前发现鞋盒破损，待补货", evidence=["https://example.invalid/evidence/box.jpg"]
+                order=order, actor=merchant, description="发货前发现鞋盒破损，待补货", evidence=[demo_evidence("damaged-box")]
             )
         elif step == "late":
             # The ship deadline has passed by now (the gap before this step is over 48 h): the clock flags it.
@@ -344,7 +348,7 @@ class MonthStory:
             aftersale_open(
                 order=order, actor=Actor.for_buyer(buyer), case_type=rng.choice(["refund_only", "return_refund", "exchange"]),
                 reason=rng.choice(["商品破损", "与描述不符", "尺码不合适"]), description="买家上传了照片",
-                evidence=["https://example.invalid/evidence/photo1.jpg"],
+                evidence=[demo_evidence("buyer-photo")],
             )
         else:
             raise ValueError(f"unknown demo step {step!r}")
