@@ -26,7 +26,7 @@ from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_requir
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 from shop_admin.kernel.selectors import user_shop_ids
-from shop_admin.kernel.text import form_errors_text
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 PAGE_SIZE = 50
 
@@ -43,7 +43,7 @@ def aftersale_list_view(request):
                 shop_ids={request.shop.pk}, filters=filters, now=timezone.now(), cursor=data["cursor"] or None, limit=PAGE_SIZE
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, domain_error_text(exc, labels=form))
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(
@@ -117,9 +117,7 @@ def aftersale_operate_view(request, case_id: int):
         )
         messages.success(request, _("已%(action)s") % {"action": MerchantAction(data["action"]).label})
     except DomainError as exc:
-        fields = (exc.details or {}).get("fields") or {}
-        detail = "；".join(f"{v}" for v in fields.values()) if isinstance(fields, dict) else ""
-        messages.error(request, f"{exc.message}{'：' + detail if detail else ''}")
+        messages.error(request, domain_error_text(exc, labels=form))
     return redirect("aftersale:detail", case_id=case.pk)
 
 

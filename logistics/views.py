@@ -19,14 +19,9 @@ from shop_admin.kernel.csvio import CsvUnreadable
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
-from shop_admin.kernel.text import form_errors_text, join_messages
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 PAGE_SIZE = 50
-
-
-def _domain_error_message(request, exc: DomainError) -> None:
-    fields = exc.details.get("fields", {})
-    messages.error(request, exc.message + (_("：") + join_messages(fields.values()) if fields else ""))
 
 
 @shop_required
@@ -77,7 +72,7 @@ def _parcel_post(request, order_no: str, send, done: str):
         send(order, Actor.for_user(request.user), form.cleaned_data)
         messages.success(request, done)
     except DomainError as exc:
-        _domain_error_message(request, exc)
+        messages.error(request, domain_error_text(exc, labels=form))
     return redirect("orders:detail", order_no=order_no)
 
 
@@ -113,7 +108,7 @@ def not_received_answer_view(request, order_no: str):
         not_received_answer(order=order, actor=Actor.for_user(request.user), note=form.cleaned_data["note"], evidence=form.evidence_urls())
         messages.success(request, _("已提交举证"))
     except DomainError as exc:
-        _domain_error_message(request, exc)
+        messages.error(request, domain_error_text(exc, labels=form))
     return redirect("orders:detail", order_no=order_no)
 
 

@@ -12,6 +12,7 @@ from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_requir
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 from shop_admin.kernel.selectors import background_job_get_for_shop, background_jobs_of_kind
+from shop_admin.kernel.text import domain_error_text
 
 
 @shop_required
@@ -27,7 +28,7 @@ def import_list_view(request):
         try:
             job = orders_import_start(shop=request.shop, user=request.user, filename=upload.name, content=upload.read())
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, domain_error_text(exc))
             return redirect("imports")
         return redirect("import_detail", job_id=job.pk)
     jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=["orders_import_check"], limit=20)
@@ -52,7 +53,7 @@ def import_confirm_view(request, job_id: int):
     try:
         job = orders_import_confirm(shop=request.shop, user=request.user, check_job_id=job_id)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, domain_error_text(exc))
         return redirect("import_detail", job_id=job_id)
     return redirect("job_detail", job_id=job.pk)
 

@@ -38,7 +38,7 @@ from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can, user_perms
-from shop_admin.kernel.text import form_errors_text
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 
 def shop_order(request, order_no: str) -> Order:
@@ -121,7 +121,7 @@ def _order_action(request, order_no: str, *, perm: str, form_class=None, refused
         done = action(order, Actor.for_user(request.user), form.cleaned_data if form else request.POST)
         messages.success(request, done)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, domain_error_text(exc, labels=form))
     return redirect("orders:detail", order_no=order_no)
 
 

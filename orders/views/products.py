@@ -13,6 +13,7 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.text import domain_error_text
 
 
 @shop_required
@@ -53,7 +54,7 @@ def stock_edit(request, level_id: int):
         )
         messages.success(request, _("%(sku)s %(wh)s 库存已更新") % {"sku": level.sku.code, "wh": level.warehouse.name})
     except DomainError as exc:
-        messages.warning(request, f"{level.sku.code} {level.warehouse.name}：{exc.message}")
+        messages.warning(request, f"{level.sku.code} {level.warehouse.name}：{domain_error_text(exc, labels=form)}")
     return redirect("products")
 
 
@@ -71,7 +72,7 @@ def product_settings(request, product_id: int):
                 messages.success(request, _("商品设置已保存"))
                 return redirect("products")
             except DomainError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, domain_error_text(exc, labels=form))
     else:
         form = ProductSettingsForm(
             provinces=provinces,
