@@ -1,6 +1,7 @@
 """Console pages of the order CSV: upload and preview an import, confirm it; export what a list's filters select."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_requir
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 from shop_admin.kernel.selectors import background_job_get_for_shop, background_jobs_of_kind
-from shop_admin.kernel.text import domain_error_text
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 
 @shop_required
@@ -64,8 +65,11 @@ def order_export_view(request):
     """Export every order the list's filters select (not just a page), as a job with a download at the end."""
     form = OrderFilterForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("筛选条件有误"))
-        return redirect("orders:list")
+        messages.error(request, form_errors_text(form))
+        # back to the list with the filters as typed: its filter bar shows them and what is wrong
+        query = request.POST.copy()
+        query.pop("csrfmiddlewaretoken", None)
+        return redirect(f"{reverse('orders:list')}?{query.urlencode()}")
     job = background_job_start(
         shop=request.shop, user=request.user, kind="orders_export", total=0, params={"filters": order_filters_to_params(form.filters())}
     )

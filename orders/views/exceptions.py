@@ -23,7 +23,7 @@ from orders.services.remedies import exception_remedy_apply
 from orders.views.exception_rows import exception_rows_html
 from orders.views.orders import shop_order
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, input_kept, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can, user_perms
 from shop_admin.kernel.text import domain_error_text
@@ -37,7 +37,7 @@ def _evidence_lines(text: str) -> list[str]:
 
 def _field_labels(remedy=None) -> dict:
     """The labels of the exception forms' fields, for naming the fields a refusal points at."""
-    labels = {"note": _("处理说明"), "evidence": _("证据链接"), "description": _("异常说明"), "remedy": _("处理方式")}
+    labels = {"note": _("处理说明"), "evidence": _("证据链接"), "description": _("情况说明"), "remedy": _("处理方式")}
     return labels | {f.name: str(f.label) for f in (remedy.fields if remedy else ())}
 
 
@@ -80,15 +80,32 @@ def exception_detail_view(request, exception_id: int):
     exception = _shop_exception(request, exception_id)
     perms = user_perms(user=request.user, shop_id=request.shop.pk)
     remedies = [r for r in remedies_for_kind(exception.kind) if r.perm in perms] if exception.status == ExceptionStatus.OPEN else []
+    kept = input_kept(request, "remedy")
     context = {
         "exception": exception,
         "order": exception_facts(exception=exception),
         "remedies": remedies,
+        "remedy_forms": _remedy_forms(remedies, kept),
         "can_money": Perm.ORDER_MONEY in perms,
         "can_edit": Perm.ORDER_EDIT in perms,
         "now": timezone.now(),
     }
     return render(request, "orders/exception_detail.html", context)
+
+
+def _remedy_forms(remedies, kept: dict) -> list:
+    """Each remedy's form with its values: what was typed into the one last refused (that one open), else the initials."""
+    refused = kept.get("remedy") if any(r.name == kept.get("remedy") for r in remedies) else None
+    forms = []
+    for position, remedy in enumerate(remedies):
+        typed = kept if remedy.name == refused else {}
+        values = {
+            "fields": [(f, typed.get(f.name, f.initial)) for f in remedy.fields],
+            "note": typed.get("note", ""),
+            "evidence": typed.get("evidence", ""),
+        }
+        forms.append((remedy, values, remedy.name == refused if refused else position == 0))
+    return forms
 
 
 @require_POST
@@ -114,6 +131,7 @@ def exception_resolve_view(request, exception_id: int):
         messages.success(request, message)
     except DomainError as exc:
         messages.error(request, domain_error_text(exc, labels=_field_labels(remedy)))
+        input_keep(request, "remedy")
     return redirect("exceptions:detail", exception_id=exception.pk)
 
 
@@ -128,6 +146,7 @@ def exception_evidence_view(request, exception_id: int):
         messages.success(request, _("证据已添加"))
     except DomainError as exc:
         messages.error(request, domain_error_text(exc, labels=_field_labels()))
+        input_keep(request, "evidence")
     return redirect("exceptions:detail", exception_id=exception.pk)
 
 
@@ -149,6 +168,7 @@ def order_report_view(request, order_no: str):
         return redirect("exceptions:detail", exception_id=exception.pk)
     except DomainError as exc:
         messages.error(request, domain_error_text(exc, labels=_field_labels()))
+        input_keep(request, "report")
     return redirect("orders:detail", order_no=order_no)
 
 

@@ -33,3 +33,12 @@ def test_field_messages_are_named_by_label_never_by_key_and_said_once():
     assert domain_error_text(Invalid("扣款有误", details={"fields": {"deductions.0.amount": "须为大于0的金额"}})) == "扣款有误：须为大于0的金额"
     # a bad value (an id) is not a message
     assert domain_error_text(Invalid("库存记录不存在", details={"fields": {"warehouse_id": 7}})) == "库存记录不存在"
+
+
+def test_a_refused_reject_keeps_the_reason_typed(order_in, open_case, console):
+    case = open_case(order_in("delivered"), "refund_only")
+    page = console.post(f"/aftersales/{case['id']}/operate/", {"action": "reject", "reason": "无质量问题"}, follow=True).content.decode()
+    reject = page.split('value="reject"')[1].split("</form>")[0]
+    assert 'value="无质量问题"' in reject
+    message = page.split('value="message"')[1].split("</form>")[0]
+    assert "无质量问题" not in message  # only the refused form gets it back

@@ -83,7 +83,7 @@ def test_a_refused_report_names_the_field_by_its_label_not_its_key(console, sku,
     order = paid_order(sku=sku, place_order=place_order, pay=pay)
     response = console.post(f"/orders/{order.order_no}/report/", {"description": " "}, follow=True)
     page = html(response)
-    assert "请说明异常情况：异常说明：不能为空" in page and "description: " not in page
+    assert "请说明异常情况：情况说明：不能为空" in page and "description: " not in page
 
 
 def test_evidence_is_attached_from_the_console(console, sku, place_order, pay, merchant_api):

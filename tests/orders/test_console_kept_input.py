@@ -1,0 +1,36 @@
+"""Order console forms refused by a check come back with what was typed, their message shown, the next visit clean."""
+from tests.orders.exception_helpers import paid_order
+
+
+def _form(page: str, action: str) -> str:
+    return page.split(f'action="{action}"')[1].split("</form>")[0]
+
+
+def test_a_refused_remark_keeps_the_text_and_flag(console, sku, place_order, pay):
+    order = paid_order(sku=sku, place_order=place_order, pay=pay)
+    response = console.post(f"/orders/{order.order_no}/remark/", {"remark": "周末再发", "flag": "9"}, follow=True)
+    page = response.content.decode()
+    assert "旗帜" in page.split('class="messages"')[1].split("</ul>")[0]
+    assert "周末再发</textarea>" in _form(page, f"/orders/{order.order_no}/remark/")
+    assert "周末再发" not in console.get(f"/orders/{order.order_no}/").content.decode()
+
+
+def test_a_refused_close_and_report_keep_their_reason(console, sku, place_order, pay):
+    order = paid_order(sku=sku, place_order=place_order, pay=pay)
+    page = console.post(f"/orders/{order.order_no}/close/", {"reason": "缺货无法发"}, follow=True).content.decode()
+    assert 'value="缺货无法发"' in _form(page, f"/orders/{order.order_no}/close/")
+    page = console.post(f"/orders/{order.order_no}/report/", {"description": " ", "evidence": "https://x.example/p.png"}, follow=True).content.decode()
+    assert ">https://x.example/p.png</textarea>" in _form(page, f"/orders/{order.order_no}/report/")
+
+
+def test_a_refused_stock_edit_keeps_the_count_in_its_row(console, sku, place_order, pay):
+    paid_order(sku=sku, place_order=place_order, pay=pay)
+    level = sku.stock_levels.get()
+    page = console.post(f"/products/stock/{level.pk}/", {"on_hand": "0"}, follow=True).content.decode()
+    assert 'class="messages"' in page
+    assert 'value="0"' in _form(page, f"/products/stock/{level.pk}/")
+
+
+def test_an_export_with_bad_filters_returns_to_the_list_with_them(console):
+    response = console.post("/orders/export/", {"status": "paid", "created_from": "2026-13-40"})
+    assert response.status_code == 302 and "status=paid" in response.url and "created_from=2026-13-40" in response.url
