@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from orders.exports import order_filters_to_params
 from orders.forms import OrderFilterForm
+from orders.imports.plan import REQUIRED
 from orders.imports.service import orders_import_confirm, orders_import_start
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
@@ -33,7 +34,7 @@ def import_list_view(request):
             return redirect("imports")
         return redirect("import_detail", job_id=job.pk)
     jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=["orders_import_check"], limit=20)
-    return render(request, "orders/import_list.html", {"jobs": jobs})
+    return render(request, "orders/import_list.html", {"jobs": jobs, "required_columns": REQUIRED})
 
 
 @shop_required

@@ -34,3 +34,14 @@ def test_a_refused_stock_edit_keeps_the_count_in_its_row(console, sku, place_ord
 def test_an_export_with_bad_filters_returns_to_the_list_with_them(console):
     response = console.post("/orders/export/", {"status": "paid", "created_from": "2026-13-40"})
     assert response.status_code == 302 and "status=paid" in response.url and "created_from=2026-13-40" in response.url
+
+
+def test_the_import_page_states_the_column_rules_in_both_languages(console):
+    page = console.get("/imports/").content.decode().split('id="import-rules"')[1].split("</section>")[0]
+    for column in ("订单号", "下单时间", "订单状态", "SKU编码", "数量", "单价", "应付金额", "收件人", "手机号", "省", "市", "区", "详细地址"):
+        assert f"<code>{column}</code>" in page
+    assert "订单号只能是数字" in page and "GBK/GB18030" in page and "带BOM的UTF-8" in page and "抖店后台导出的订单文件可原样上传" in page
+    console.cookies["django_language"] = "en"
+    page = console.get("/imports/").content.decode().split('id="import-rules"')[1].split("</section>")[0]
+    assert "Required columns" in page and "<code>订单号</code>" in page
+    assert "digits only" in page and "UTF-8 with BOM, GBK/GB18030" in page and "抖店 console can be uploaded as it comes" in page
