@@ -22,11 +22,11 @@ from aftersale.services.evidence import evidence_upload
 from aftersale.services.review import default_return_address
 from orders.events import order_event_kind_label
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, input_kept, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 from shop_admin.kernel.selectors import user_shop_ids
-from shop_admin.kernel.text import form_errors_text
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 PAGE_SIZE = 50
 
@@ -43,7 +43,7 @@ def aftersale_list_view(request):
                 shop_ids={request.shop.pk}, filters=filters, now=timezone.now(), cursor=data["cursor"] or None, limit=PAGE_SIZE
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, domain_error_text(exc, labels=form))
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(
@@ -66,6 +66,7 @@ def aftersale_detail_view(request, case_id: int):
     if not can_refund:
         actions = [a for a in actions if a != MerchantAction.REFUND]
     rows = aftersale_detail_rows(case=case)
+    kept = input_kept(request, "operate")
     timeline = [(event, order_event_kind_label(event.kind)) for event in aftersale_timeline(case=case)]
     return render(
         request,
@@ -79,7 +80,8 @@ def aftersale_detail_view(request, case_id: int):
             "actions": actions,
             "claim": case.amount if case.amount is not None else case_refundable(case),
             "default_return_address": default_return_address(case),
-            "form": OperateForm(),
+            "form": OperateForm(initial=kept if kept.get("action") == MerchantAction.RESHIP else None),
+            "kept": kept,
             "now": timezone.now(),
         },
     )
@@ -94,6 +96,7 @@ def aftersale_operate_view(request, case_id: int):
     form = OperateForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
+        input_keep(request, "operate")
         return redirect("aftersale:detail", case_id=case.pk)
     data = form.cleaned_data
     if data["action"] == MerchantAction.REFUND and not user_can(user=request.user, shop_id=case.shop_id, perm=Perm.ORDER_MONEY):
@@ -117,9 +120,8 @@ def aftersale_operate_view(request, case_id: int):
         )
         messages.success(request, _("已%(action)s") % {"action": MerchantAction(data["action"]).label})
     except DomainError as exc:
-        fields = (exc.details or {}).get("fields") or {}
-        detail = "；".join(f"{v}" for v in fields.values()) if isinstance(fields, dict) else ""
-        messages.error(request, f"{exc.message}{'：' + detail if detail else ''}")
+        messages.error(request, domain_error_text(exc, labels=form))
+        input_keep(request, "operate")
     return redirect("aftersale:detail", case_id=case.pk)
 
 

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from logistics.forms import ShipForm
 from logistics.models import Shipment
 from logistics.services.ship import shipment_record, tracking_validate
 from orders.constants import ExceptionKind
@@ -71,7 +72,8 @@ def logistics_remedies_register() -> None:
         gettext_lazy("补发（商家承担运费）"),
         {ExceptionKind.NOT_RECEIVED, ExceptionKind.STALLED_LOGISTICS},
         (
-            RemedyField("carrier", gettext_lazy("快递公司"), required=True),
+            # the carriers the ship form offers, so a reship names one the tracking checks know
+            RemedyField("carrier", gettext_lazy("快递公司"), required=True, choices=tuple(ShipForm.base_fields["carrier"].choices)),
             RemedyField("tracking_no", gettext_lazy("快递单号"), required=True),
             RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）")),
         ),

@@ -16,17 +16,12 @@ from orders.selectors import order_get_for_shops, orders_in_shop
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.csvio import CsvUnreadable
-from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
-from shop_admin.kernel.text import form_errors_text, join_messages
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 PAGE_SIZE = 50
-
-
-def _domain_error_message(request, exc: DomainError) -> None:
-    fields = exc.details.get("fields", {})
-    messages.error(request, exc.message + (_("：") + join_messages(fields.values()) if fields else ""))
 
 
 @shop_required
@@ -72,12 +67,15 @@ def _parcel_post(request, order_no: str, send, done: str):
     form = ShipForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
+        input_keep(request, request.resolver_match.url_name)
         return redirect("orders:detail", order_no=order_no)
     try:
         send(order, Actor.for_user(request.user), form.cleaned_data)
         messages.success(request, done)
     except DomainError as exc:
-        _domain_error_message(request, exc)
+        messages.error(request, domain_error_text(exc, labels=form))
+        # the order page's parcel forms are named like their urls (order_ship, order_reship)
+        input_keep(request, request.resolver_match.url_name)
     return redirect("orders:detail", order_no=order_no)
 
 
@@ -108,17 +106,23 @@ def not_received_answer_view(request, order_no: str):
     form = NotReceivedAnswerForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
+        input_keep(request, "not_received_answer")
         return redirect("orders:detail", order_no=order_no)
     try:
         not_received_answer(order=order, actor=Actor.for_user(request.user), note=form.cleaned_data["note"], evidence=form.evidence_urls())
         messages.success(request, _("已提交举证"))
     except DomainError as exc:
-        _domain_error_message(request, exc)
+        messages.error(request, domain_error_text(exc, labels=form))
+        input_keep(request, "not_received_answer")
     return redirect("orders:detail", order_no=order_no)
 
 
-def _bulk_ship_form(request, order_nos: list[str]):
+def _bulk_ship_form(request, order_nos: list[str], typed=None):
+    """One row per paid order to fill in; `typed` is a refused POST, whose carriers and numbers stay in their rows."""
     orders = orders_in_shop(shop_id=request.shop.pk, order_nos=order_nos)
+    for order in orders:
+        order.typed_carrier = typed.get(f"carrier_{order.order_no}", "") if typed else ""
+        order.typed_tracking_no = typed.get(f"tracking_{order.order_no}", "") if typed else ""
     return render(
         request,
         "logistics/bulk_ship.html",
@@ -189,6 +193,6 @@ def bulk_ship_view(request):
     if errors or not rows:
         for error in errors or [_("没有可发货的订单")]:
             messages.error(request, error)
-        return redirect(f"/logistics/bulk-ship/?{'&'.join(f'order_no={n}' for n in order_nos)}")
+        return _bulk_ship_form(request, order_nos, typed=request.POST)
     job = background_job_start(shop=request.shop, user=request.user, kind="logistics_bulk_ship", total=len(rows), params={"rows": rows})
     return redirect("job_detail", job_id=job.pk)

@@ -42,14 +42,21 @@ class Waybill:
     tracking_no: str = ""
     buyer_message: str = ""
     door_delivery: bool = False  # 音尊达: the courier sees it on the label and brings it to the door first
+    sender_name: str = ""
+    sender_address: str = ""
+    sender_phone: str = ""
 
 
 def waybill_for_order(*, order: Order, shipments: list[Shipment]) -> Waybill:
     """The order as printed, with its most recent parcel (`shipments` oldest first, as logistics.selectors gives them)."""
     shipment = shipments[-1] if shipments else None
+    shop = order.shop
     return Waybill(
         order_no=order.order_no,
-        shop_name=order.shop.name,
+        shop_name=shop.name,
+        sender_name=shop.sender_name or shop.name,
+        sender_address=shop.sender_address or _shipping_warehouse(order),
+        sender_phone=shop.sender_phone,
         recipient_name=order.recipient_name,
         phone_masked=phone_mask(order.phone),
         address=" ".join(part for part in (order.province, order.city, order.district, order.address_detail) if part),
@@ -61,6 +68,13 @@ def waybill_for_order(*, order: Order, shipments: list[Shipment]) -> Waybill:
     )
 
 
+def _shipping_warehouse(order: Order) -> str:
+    """Where the goods leave from, when the shop has no sender address: the warehouse holding the first line's stock."""
+    line = next((line for line in order.lines.all() if line.stock_level_id), None)
+    warehouse = line.stock_level.warehouse if line else None
+    return f"{warehouse.province} {warehouse.name}" if warehouse else ""
+
+
 WAYBILL_CHUNK = 200  # orders read per round of queries: a selection of thousands is never in memory at once
 
 
@@ -70,7 +84,9 @@ def waybills_for_shop(*, shop_id: int, order_nos: list[str]) -> Iterator[Waybill
         chunk = order_nos[start : start + WAYBILL_CHUNK]
         position = {order_no: index for index, order_no in enumerate(chunk)}
         orders = sorted(orders_in_shop(shop_id=shop_id, order_nos=chunk), key=lambda order: position[order.order_no])
-        prefetch_related_objects(orders, "shop", Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        prefetch_related_objects(
+            orders, "shop", Prefetch("lines", queryset=OrderLine.objects.order_by("pk").select_related("stock_level__warehouse"))
+        )
         shipments = shipments_by_order([order.pk for order in orders])
         for order in orders:
             yield waybill_for_order(order=order, shipments=shipments.get(order.pk, []))
@@ -229,7 +245,9 @@ def _draw_waybill(canvas: Canvas, waybill: Waybill) -> None:
     page.gap(1 * mm)
     page.text(waybill.address, ADDRESS)
     page.rule()
-    page.text(_("寄件：%(shop)s") % {"shop": waybill.shop_name}, BODY)
+    page.text(_("寄件：%(shop)s") % {"shop": " ".join(part for part in (waybill.sender_name or waybill.shop_name, waybill.sender_phone) if part)}, BODY)
+    if waybill.sender_address:
+        page.text(waybill.sender_address, BODY)
     page.rule()
     page.barcode(waybill.order_no, height=12 * mm, caption=_("订单号"))
     count = sum(item.quantity for item in waybill.items)

@@ -27,6 +27,7 @@ class RemedyField:
     label: Any
     required: bool = False
     initial: str = ""
+    choices: tuple = ()  # (value, label) pairs: the console draws a select instead of a text box
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("products/", include(product_urlpatterns)),
     path("imports/", include(import_urlpatterns)),
     path("exports/", views_csv.exports_view, name="exports"),
+    path("todos/", views_todos.todo_list_view, name="todo_list"),
     path("todos/bell/", views_todos.todo_bell_view, name="todo_bell"),
     path("todos/read/", views_todos.todo_read_view, name="todo_read"),
     path("todos/read-all/", views_todos.todo_read_all_view, name="todo_read_all"),

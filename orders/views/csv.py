@@ -1,17 +1,20 @@
 """Console pages of the order CSV: upload and preview an import, confirm it; export what a list's filters select."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orders.exports import order_filters_to_params
 from orders.forms import OrderFilterForm
+from orders.imports.plan import REQUIRED
 from orders.imports.service import orders_import_confirm, orders_import_start
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm
 from shop_admin.kernel.selectors import background_job_get_for_shop, background_jobs_of_kind
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 
 # Importing writes orders: the roles that edit orders. The navigation's 导入 follows this (console.page_perm).
@@ -29,11 +32,11 @@ def import_list_view(request):
         try:
             job = orders_import_start(shop=request.shop, user=request.user, filename=upload.name, content=upload.read())
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, domain_error_text(exc))
             return redirect("imports")
         return redirect("import_detail", job_id=job.pk)
     jobs = background_jobs_of_kind(shop_id=request.shop.pk, kinds=["orders_import_check"], limit=20)
-    return render(request, "orders/import_list.html", {"jobs": jobs})
+    return render(request, "orders/import_list.html", {"jobs": jobs, "required_columns": REQUIRED})
 
 
 @shop_required(perm=IMPORT_PERM)
@@ -52,7 +55,7 @@ def import_confirm_view(request, job_id: int):
     try:
         job = orders_import_confirm(shop=request.shop, user=request.user, check_job_id=job_id)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, domain_error_text(exc))
         return redirect("import_detail", job_id=job_id)
     return redirect("job_detail", job_id=job.pk)
 
@@ -63,8 +66,11 @@ def order_export_view(request):
     """Export every order the list's filters select (not just a page), as a job with a download at the end."""
     form = OrderFilterForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("筛选条件有误"))
-        return redirect("orders:list")
+        messages.error(request, form_errors_text(form))
+        # back to the list with the filters as typed: its filter bar shows them and what is wrong
+        query = request.POST.copy()
+        query.pop("csrfmiddlewaretoken", None)
+        return redirect(f"{reverse('orders:list')}?{query.urlencode()}")
     job = background_job_start(
         shop=request.shop, user=request.user, kind="orders_export", total=0, params={"filters": order_filters_to_params(form.filters())}
     )

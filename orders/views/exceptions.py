@@ -23,9 +23,10 @@ from orders.services.remedies import exception_remedy_apply
 from orders.views.exception_rows import exception_rows_html
 from orders.views.orders import shop_order
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, input_kept, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can, user_perms
+from shop_admin.kernel.text import domain_error_text
 
 PER_PAGE = 20
 
@@ -34,11 +35,10 @@ def _evidence_lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _error_text(exc: DomainError) -> str:
-    fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
-    if fields:
-        return f"{exc.message}（{'；'.join(f'{k}: {v}' for k, v in fields.items())}）"
-    return exc.message
+def _field_labels(remedy=None) -> dict:
+    """The labels of the exception forms' fields, for naming the fields a refusal points at."""
+    labels = {"note": _("处理说明"), "evidence": _("证据链接"), "description": _("情况说明"), "remedy": _("处理方式")}
+    return labels | {f.name: str(f.label) for f in (remedy.fields if remedy else ())}
 
 
 @shop_required
@@ -80,16 +80,33 @@ def exception_detail_view(request, exception_id: int):
     exception = _shop_exception(request, exception_id)
     perms = user_perms(user=request.user, shop_id=request.shop.pk)
     remedies = [r for r in remedies_for_kind(exception.kind) if r.perm in perms] if exception.status == ExceptionStatus.OPEN else []
+    kept = input_kept(request, "remedy")
     context = {
         "exception": exception,
         "order": exception_facts(exception=exception),
         "remedies": remedies,
+        "remedy_forms": _remedy_forms(remedies, kept),
         "can_money": Perm.ORDER_MONEY in perms,
         "can_edit": Perm.ORDER_EDIT in perms,
         "can_reveal": Perm.CONTACT_REVEAL in perms,
         "now": timezone.now(),
     }
     return render(request, "orders/exception_detail.html", context)
+
+
+def _remedy_forms(remedies, kept: dict) -> list:
+    """Each remedy's form with its values: what was typed into the one last refused (that one open), else the initials."""
+    refused = kept.get("remedy") if any(r.name == kept.get("remedy") for r in remedies) else None
+    forms = []
+    for position, remedy in enumerate(remedies):
+        typed = kept if remedy.name == refused else {}
+        values = {
+            "fields": [(f, typed.get(f.name, f.initial)) for f in remedy.fields],
+            "note": typed.get("note", ""),
+            "evidence": typed.get("evidence", ""),
+        }
+        forms.append((remedy, values, remedy.name == refused if refused else position == 0))
+    return forms
 
 
 @require_POST
@@ -114,7 +131,8 @@ def exception_resolve_view(request, exception_id: int):
         message = _("异常已处理：%(resolution)s") % {"resolution": resolved.resolution}
         messages.success(request, message)
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, domain_error_text(exc, labels=_field_labels(remedy)))
+        input_keep(request, "remedy")
     return redirect("exceptions:detail", exception_id=exception.pk)
 
 
@@ -128,7 +146,8 @@ def exception_evidence_view(request, exception_id: int):
         exception_evidence_add(exception=exception, actor=Actor.for_user(request.user), evidence=_evidence_lines(request.POST.get("evidence", "")))
         messages.success(request, _("证据已添加"))
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, domain_error_text(exc, labels=_field_labels()))
+        input_keep(request, "evidence")
     return redirect("exceptions:detail", exception_id=exception.pk)
 
 
@@ -149,7 +168,8 @@ def order_report_view(request, order_no: str):
         messages.success(request, _("已登记异常，订单暂停发货"))
         return redirect("exceptions:detail", exception_id=exception.pk)
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, domain_error_text(exc, labels=_field_labels()))
+        input_keep(request, "report")
     return redirect("orders:detail", order_no=order_no)
 
 
@@ -165,7 +185,7 @@ def order_recover_view(request, order_no: str):
             messages.success(request, _("已召回为新订单 %(no)s，请提醒买家在支付时限内付款") % {"no": new.order_no})
             return redirect("orders:detail", order_no=new.order_no)
         except DomainError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, domain_error_text(exc, labels=_field_labels()))
             return redirect("orders:detail", order_no=order_no)
     recovered_to = order_recovered_to(order=order)
     refusal = None if recovered_to else recovery_refusal(order, now=timezone.now())

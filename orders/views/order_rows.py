@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, OrderStatus
+from orders.forms import RemarkForm
 from shop_admin.kernel.templatetags.console import deadline_html, yuan
 from shop_admin.kernel.text import name_mask, phone_mask
 
@@ -101,7 +102,8 @@ def order_table_chrome(*, parts: list, perms: set[str], can_edit: bool) -> tuple
     key = (get_language(), can_edit, frozenset(perms), tuple((p.name, p.bulk_template, p.list_template) for p in parts))
     chrome = _CHROME.get(key)
     if chrome is None:
-        context = {"parts": parts, "perms": perms, "can_edit": can_edit}
+        # the flag's colours and names are the order page's (RemarkForm), so a flag set in bulk looks the same there
+        context = {"parts": parts, "perms": perms, "can_edit": can_edit, "flag_choices": RemarkForm.base_fields["flag"].choices}
         bar, head = (
             mark_safe(get_template(name).render(context).strip())
             for name in ("orders/_order_bulk_bar.html", "orders/_order_table_head.html")

@@ -35,10 +35,10 @@ from orders.views.order_rows import (
 )
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
-from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, input_kept, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can, user_perms
-from shop_admin.kernel.text import form_errors_text
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 
 def shop_order(request, order_no: str) -> Order:
@@ -101,12 +101,18 @@ def order_detail_view(request, order_no: str):
         "order": order,
         "actions": actions,
         "ship_blocked": ship_blocked,
-        "remark_form": RemarkForm(initial={"remark": order.merchant_remark, "flag": order.remark_flag}),
+        "remark_form": _remark_form(request, order),
         "can_edit": user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_EDIT),
         "can_review": user_can(user=request.user, shop_id=order.shop_id, perm=Perm.RISK_REVIEW),
         "can_reveal": user_can(user=request.user, shop_id=order.shop_id, perm=Perm.CONTACT_REVEAL),
     }
     return render(request, "orders/order_detail.html", context)
+
+
+def _remark_form(request, order) -> RemarkForm:
+    """The remark form: the order's remark and flag, or what was typed before a refusal."""
+    kept = input_kept(request, "remark")
+    return RemarkForm(initial={"remark": kept.get("remark", order.merchant_remark), "flag": str(kept.get("flag", order.remark_flag))})
 
 
 def _order_action(request, order_no: str, *, perm: str, form_class=None, refused: str = "", action: Callable) -> HttpResponse:
@@ -117,12 +123,15 @@ def _order_action(request, order_no: str, *, perm: str, form_class=None, refused
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, refused or form_errors_text(form))
+        # the order page's forms are named like their urls (cancel, close, remark, risk_approve)
+        input_keep(request, request.resolver_match.url_name)
         return redirect("orders:detail", order_no=order_no)
     try:
         done = action(order, Actor.for_user(request.user), form.cleaned_data if form else request.POST)
         messages.success(request, done)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, domain_error_text(exc, labels=form))
+        input_keep(request, request.resolver_match.url_name)
     return redirect("orders:detail", order_no=order_no)
 
 

@@ -10,9 +10,10 @@ from orders.selectors import product_get_for_shops, products_with_stock, stock_l
 from orders.services.products import product_settings_update
 from orders.services.stock import stock_set
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.text import domain_error_text
 
 
 @shop_required
@@ -42,6 +43,7 @@ def stock_edit(request, level_id: int):
     form = StockForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("%(sku)s：库存须为0或正整数") % {"sku": level.sku.code})
+        input_keep(request, "stock", level=str(level.pk))
         return redirect("products")
     try:
         stock_set(
@@ -53,7 +55,8 @@ def stock_edit(request, level_id: int):
         )
         messages.success(request, _("%(sku)s %(wh)s 库存已更新") % {"sku": level.sku.code, "wh": level.warehouse.name})
     except DomainError as exc:
-        messages.warning(request, f"{level.sku.code} {level.warehouse.name}：{exc.message}")
+        messages.warning(request, f"{level.sku.code} {level.warehouse.name}：{domain_error_text(exc, labels=form)}")
+        input_keep(request, "stock", level=str(level.pk))
     return redirect("products")
 
 
@@ -71,7 +74,7 @@ def product_settings(request, product_id: int):
                 messages.success(request, _("商品设置已保存"))
                 return redirect("products")
             except DomainError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, domain_error_text(exc, labels=form))
     else:
         form = ProductSettingsForm(
             provinces=provinces,

@@ -27,7 +27,7 @@ from shop_admin.kernel.csvio import CsvWriter
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.models import BackgroundJob, Shop
 from shop_admin.kernel.queues import rq_queue
-from shop_admin.kernel.text import join_messages
+from shop_admin.kernel.text import domain_error_text
 
 logger = logging.getLogger(__name__)
 
@@ -305,12 +305,10 @@ def background_job_each(
                     apply(job, row)
                     background_job_step(job, ok=True)
             except DomainError as exc:
-                background_job_step(job, ok=False, error=domain_error_text(exc, row=row_name(row)))
+                background_job_step(job, ok=False, error=row_error_text(exc, row=row_name(row)))
     background_job_finish(job)
 
 
-def domain_error_text(exc: DomainError, *, row: str) -> str:
-    """A refusal as a job reports it: the row, the message and the fields it names."""
-    fields = exc.details.get("fields")
-    detail = join_messages(fields.values()) if isinstance(fields, dict) and fields else ""
-    return _("%(row)s：%(message)s") % {"row": row, "message": exc.message} + (_("（%(detail)s）") % {"detail": detail} if detail else "")
+def row_error_text(exc: DomainError, *, row: str) -> str:
+    """A refusal as a job reports it: the row, then the refusal as the console shows it."""
+    return _("%(row)s：%(message)s") % {"row": row, "message": domain_error_text(exc)}

@@ -273,3 +273,29 @@ def console_nav(request) -> dict:
         return html
 
     return {"console_nav_html": nav_html, "shop_perms": perms}
+
+
+KEPT_INPUT_KEY = "kept_input"
+
+
+def input_keep(request, form: str, **extra: str) -> None:
+    """Keep what was typed in a refused form for the page the view redirects to.
+
+    The console answers a POST with a redirect (a reload never repeats an action), which
+    loses the POST; the input waits in the session for the next page, which fills `form`
+    from it once (`{% kept_input "form" as kept %}`); `extra` says which of a page's many
+    forms it was (a stock row). Files cannot be kept: a browser never prefills a file input.
+    """
+    data = {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"} | extra
+    request.session[KEPT_INPUT_KEY] = {"form": form, "data": data}
+
+
+def input_kept(request, form: str) -> dict:
+    """What was typed in `form` before its refusal: a dict of the posted values, empty when nothing was kept."""
+    if request is None or not hasattr(request, "session"):
+        return {}
+    if not hasattr(request, "_kept_input"):
+        # taken once per request, so every form of the page sees it and the next page does not
+        request._kept_input = request.session.pop(KEPT_INPUT_KEY, None)
+    kept = request._kept_input
+    return kept["data"] if kept and kept["form"] == form else {}

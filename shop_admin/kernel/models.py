@@ -12,6 +12,10 @@ class Shop(models.Model):
     name = models.CharField(_("店铺名称"), max_length=100)
     is_flagship = models.BooleanField(_("品牌旗舰店"), default=False)
     return_address = models.CharField(_("退货地址"), max_length=300, blank=True)
+    # What a waybill prints as the sender; empty: the shop's name and the shipping warehouse (logistics.waybill)
+    sender_name = models.CharField(_("寄件人"), max_length=50, blank=True)
+    sender_phone = models.CharField(_("寄件人电话"), max_length=20, blank=True)
+    sender_address = models.CharField(_("寄件地址"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

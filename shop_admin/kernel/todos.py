@@ -21,6 +21,7 @@ from shop_admin.kernel.models import TodoRead, TodoSeen
 
 TODO_SOURCE_LIMIT = 20  # newest to-dos asked of each source; also where the count shows "20+"
 TODO_SHOWN = 10  # to-dos listed under the bell
+TODO_PAGE_SOURCE_LIMIT = 200  # to-dos asked of each source by the "see all" page (/todos/), within the same window
 KEY_PATTERN = re.compile(r"^(?P<source>[a-z_]{1,40}):(?P<pk>\d{1,20})$")
 
 
@@ -95,14 +96,19 @@ def deadline_close_todos(
     ]
 
 
-def todo_feed(*, user_id: int, shop_id: int, now: datetime, shown: int = TODO_SHOWN) -> TodoFeed:
-    """The bell of one user in one shop: the newest to-dos of every source, each read or unread, and the unread count."""
+def todo_feed(
+    *, user_id: int, shop_id: int, now: datetime, shown: int | None = TODO_SHOWN, source_limit: int = TODO_SOURCE_LIMIT
+) -> TodoFeed:
+    """The bell of one user in one shop: the newest to-dos of every source, each read or unread, and the unread count.
+
+    The bell shows `shown`; the "see all" page asks each source for more (`source_limit`) and shows them all (None).
+    """
     since = now - settings.TODO_WINDOW
     items: list[TodoItem] = []
     capped = False
     for source in _sources.values():
-        found = source.items(shop_id=shop_id, since=since, now=now, limit=TODO_SOURCE_LIMIT)
-        capped = capped or len(found) >= TODO_SOURCE_LIMIT
+        found = source.items(shop_id=shop_id, since=since, now=now, limit=source_limit)
+        capped = capped or len(found) >= source_limit
         items.extend(found)
     items.sort(key=lambda item: (item.at, item.key), reverse=True)
     seen_up_to = TodoSeen.objects.filter(user_id=user_id, shop_id=shop_id).values_list("seen_up_to", flat=True).first()
@@ -115,7 +121,7 @@ def todo_feed(*, user_id: int, shop_id: int, now: datetime, shown: int = TODO_SH
     unread_count = sum(entry.unread for entry in entries)
     # The unread first, so that a busy shop's older unread to-dos are not pushed out by read ones.
     shown_entries = sorted(entries, key=lambda e: not e.unread)[:shown]
-    return TodoFeed(entries=shown_entries, unread_count=unread_count, unread_capped=capped and unread_count >= TODO_SOURCE_LIMIT)
+    return TodoFeed(entries=shown_entries, unread_count=unread_count, unread_capped=capped and unread_count >= source_limit)
 
 
 def todo_mark_read(*, user_id: int, shop_id: int, key: str, now: datetime) -> None:

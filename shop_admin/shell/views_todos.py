@@ -1,13 +1,13 @@
-"""The console's bell: the live to-do fragment the header polls, and marking to-dos read (one, or all)."""
+"""The console's bell: the live to-do fragment the header polls, the page of all to-dos, and marking to-dos read (one, or all)."""
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from shop_admin.kernel.console import current_membership
+from shop_admin.kernel.console import current_membership, shop_required
 from shop_admin.kernel.errors import Invalid
-from shop_admin.kernel.todos import todo_feed, todo_mark_all_read, todo_mark_read
+from shop_admin.kernel.todos import TODO_PAGE_SOURCE_LIMIT, todo_feed, todo_mark_all_read, todo_mark_read
 
 
 def _bell_membership(request):
@@ -28,6 +28,14 @@ def todo_bell_view(request):
     if membership is None:
         return HttpResponse(status=204)
     return _bell(request, membership)
+
+
+@require_GET
+@shop_required
+def todo_list_view(request):
+    """/todos/: every to-do of the shop the bell's sources give in its window, unread first, read or unread as under the bell."""
+    feed = todo_feed(user_id=request.user.pk, shop_id=request.shop.pk, now=timezone.now(), shown=None, source_limit=TODO_PAGE_SOURCE_LIMIT)
+    return render(request, "shop_admin/todo_list.html", {"feed": feed})
 
 
 @require_POST
@@ -55,4 +63,4 @@ def todo_read_all_view(request):
     todo_mark_all_read(user_id=request.user.pk, shop_id=membership.shop_id, now=timezone.now())
     if request.headers.get("HX-Request"):
         return _bell(request, membership)
-    return redirect("/")
+    return redirect("/todos/" if request.POST.get("next") == "/todos/" else "/")

@@ -231,3 +231,17 @@ def test_memory_stays_flat_however_many_labels():
     # reportlab on its own holds every page until save(): some 20 KB an order. Pages written as they are
     # finished leave only reportlab's bookkeeping of object numbers, well under 2 KB.
     assert held_per_order < 4096, held_per_order
+
+
+def test_the_sender_block_prints_the_shops_sender_or_falls_back_to_its_name_and_warehouse(console, shop, shipped_order, tmp_path):
+    # given: no sender set: the shop's name and the warehouse the goods leave from
+    url = f"/orders/{shipped_order['order_no']}/waybill.pdf"
+    warehouse = shop.warehouses.get()
+    text = text_of(pdf_file(console.get(url).content, tmp_path, "fallback"))
+    assert f"寄件：{shop.name}" in text and warehouse.name in text
+    # when: the platform sets the shop's sender in the admin
+    shop.sender_name, shop.sender_phone, shop.sender_address = "李发货", "0571-88886666", "浙江省杭州市余杭区仓前街道良睦路1399号"
+    shop.save()
+    # then
+    text = text_of(pdf_file(console.get(url).content, tmp_path, "sender"))
+    assert "寄件：李发货 0571-88886666" in text and "良睦路1399号" in text

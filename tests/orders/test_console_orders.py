@@ -261,6 +261,14 @@ def test_remark_with_a_flag(console, paid_order):
     assert "旗帜" in html(response)
 
 
+def test_the_bulk_flag_offers_the_order_pages_colours(console, paid_order):
+    detail = html(console.get(f"/orders/{paid_order['order_no']}/"))
+    bar = html(console.get("/orders/")).split('class="bulkbar"')[1].split("</div>")[0]
+    for value, name in ((1, "红"), (3, "绿"), (5, "紫")):
+        assert f'<span class="flag flag-{value}"></span> {name}' in detail
+        assert f'name="flag" value="{value}"> <span class="flag flag-{value}"></span> {name}' in bar
+
+
 def test_risk_review_then_ship(shop, console, place_order, pay):
     order = place_order((make_sku(shop, price="5000.00"), 1))
     pay(order["order_no"])

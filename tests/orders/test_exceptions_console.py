@@ -74,9 +74,16 @@ def test_similar_sku_and_transfer_from_the_console(console, shop, sku, place_ord
 
 def test_a_refused_remedy_shows_the_field_and_changes_nothing(console, sku, place_order, pay, merchant_api):
     order, exception = oversold_order(sku=sku, place_order=place_order, pay=pay, merchant_api=merchant_api)
-    response = console.post(f"/exceptions/{exception.pk}/resolve/", {"remedy": "compensate", "coupon_amount": "999"}, follow=True)
-    assert "coupon_amount" in response.content.decode()
+    response = console.post(f"/exceptions/{exception.pk}/resolve/", {"remedy": "compensate", "coupon_amount": "abc"}, follow=True)
+    assert "补偿券金额须为数字" in response.content.decode() and "coupon_amount:" not in response.content.decode()
     assert OrderException.objects.get(pk=exception.pk).status == "open" and not Coupon.objects.exists()
+
+
+def test_a_refused_report_names_the_field_by_its_label_not_its_key(console, sku, place_order, pay):
+    order = paid_order(sku=sku, place_order=place_order, pay=pay)
+    response = console.post(f"/orders/{order.order_no}/report/", {"description": " "}, follow=True)
+    page = html(response)
+    assert "请说明异常情况：情况说明：不能为空" in page and "description: " not in page
 
 
 def test_evidence_is_attached_from_the_console(console, sku, place_order, pay, merchant_api):

@@ -172,3 +172,28 @@ def test_the_bells_poll_costs_the_same_few_queries_however_many_todos(shop, sku,
     with django_assert_max_num_queries(12):
         response = console.get("/todos/bell/")
     assert 'data-count="6"' in response.content.decode()
+
+
+def test_see_all_lists_every_todo_of_the_shop_with_read_and_unread_as_the_bell(shop, sku, owner, place_order, pay, console):
+    numbers = []
+    for _ in range(12):  # more than the bell shows
+        placed = place_order((sku, 1))
+        pay(placed["order_no"])
+        numbers.append(placed["order_no"])
+    bell = console.get("/todos/bell/").content.decode()
+    assert 'href="/todos/" class="todo-all">查看全部</a>' in bell
+    assert sum(number in bell for number in numbers) == 10
+    first = Order.objects.get(order_no=numbers[0])
+    console.post("/todos/read/", {"key": f"order_paid:{first.pk}", "next": f"/orders/{first.order_no}/"})
+    page = console.get("/todos/").content.decode()
+    assert all(number in page for number in numbers) and "11 条未读" in page
+    assert f'class="read" data-key="order_paid:{first.pk}"' in page
+    # another shop's owner sees none of them
+    stranger = signed_in(make_member(make_shop("隔壁店"), username="stranger"))
+    assert not any(number in stranger.get("/todos/").content.decode() for number in numbers)
+    # and mark all read from the page comes back to it
+    response = console.post("/todos/read-all/", {"next": "/todos/"})
+    assert response.url == "/todos/" and "0 条未读" in console.get("/todos/").content.decode()
+    english = signed_in(owner)
+    english.cookies["django_language"] = "en"
+    assert ">See all</a>" in english.get("/todos/bell/").content.decode()

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from shop_admin.kernel.background import background_job_kind_label
-from shop_admin.kernel.console import page_perm
+from shop_admin.kernel.console import input_kept, page_perm
 from shop_admin.kernel.text import address_detail_mask, name_mask, phone_mask
 
 register = template.Library()
@@ -128,3 +128,9 @@ def deadline_html(at: datetime | None, *, now: datetime, soon: timedelta | None 
 def deadline(context, at, date_format: str = "%m-%d %H:%M") -> SafeString:
     """`{% deadline order.ship_deadline %}`: `deadline_html` at the page's `now` (or the clock's)."""
     return deadline_html(at, now=context.get("now") or timezone.now(), date_format=date_format)
+
+
+@register.simple_tag(takes_context=True)
+def kept_input(context, form: str) -> dict:
+    """`{% kept_input "ship" as kept %}`: what was typed in that form before its refusal (empty dict otherwise)."""
+    return input_kept(context.get("request"), form)
