@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -61,7 +61,7 @@ def replica_lag(alias: str) -> float | None:
         with connections[alias].cursor() as cursor:
             cursor.execute(LAG_SQL)
             return float(cursor.fetchone()[0])
-    except DatabaseError as exc:
+    except Exception as exc:  # whatever stops a replica answering means the same here: read the primary
         logger.warning("replica %s does not answer: %s", alias, exc)
         _close_quietly(alias)
         return None
@@ -71,7 +71,7 @@ def _close_quietly(alias: str) -> None:
     # A connection to a stopped server fails to close too; the next use opens a new one either way.
     try:
         connections[alias].close()
-    except DatabaseError:
+    except Exception:
         pass
 
 
