@@ -32,7 +32,7 @@ from orders.parts import (
     order_parts_attach,
     order_parts_attach_for_list,
 )
-from shop_admin.kernel import rawsql
+from shop_admin.kernel import rawsql, replicas
 from shop_admin.kernel.api import (
     feed_cursor_decode,
     feed_cursor_encode,
@@ -330,7 +330,14 @@ _LIST_COLUMNS = (
 
 
 def order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page: int) -> tuple[list[OrderListRow], bool]:
-    """One page of the shop's orders and whether there is a next one; never counts the whole list."""
+    """One page of the shop's orders and whether there is a next one; never counts the whole list.
+
+    Lag-tolerant: a replica may answer, a few seconds behind at most; the order's own page reads the primary.
+    """
+    return replicas.lag_tolerant(lambda: _order_list_page(shop_id=shop_id, filters=filters, page=page, per_page=per_page))
+
+
+def _order_list_page(*, shop_id: int, filters: OrderFilters, page: int, per_page: int) -> tuple[list[OrderListRow], bool]:
     qs, order_by = orders_filtered(shop_id=shop_id, filters=filters)
     offset = (page - 1) * per_page
     # The page's ids first, from the index alone, then only those rows: page 500 skips 10,000 index

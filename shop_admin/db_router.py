@@ -1,34 +1,25 @@
-"""Sends reads to a PostgreSQL replica and writes to the primary when replicas are configured."""
-import random
+"""Routes ORM reads and writes between the PostgreSQL primary and its replicas (the rule: shop_admin/kernel/replicas.py)."""
+from django.db import DEFAULT_DB_ALIAS
 
-from django.conf import settings
-from django.db import connections
+from shop_admin.kernel import replicas
 
 
 class PrimaryReplicaRouter:
-    """Reads that tolerate replica lag go to a replica; everything else to the primary.
+    """Writes and every read to the primary; a read to a replica only inside `replicas.lag_tolerant`.
 
-    Reads inside a transaction on the primary stay on the primary, so a service
-    that locks and re-reads never sees stale rows. (A request or job that wrote
-    and then reads outside a transaction may still read a lagging replica.)
+    Django asks `db_for_write` before every ORM write (save, update, delete, bulk_create, select_for_update,
+    a session saved): that is where a request or job learns it wrote and stops reading replicas.
     """
 
-    def _replicas(self) -> list[str]:
-        return [alias for alias in settings.DATABASES if alias.startswith("replica")]
-
     def db_for_read(self, model, **hints):
-        replicas = self._replicas()
-        if not replicas or connections["default"].in_atomic_block:
-            # Django does not route a read by the transaction it is in: the ORM would ask a replica, which has
-            # neither this transaction's writes nor the rows it locked.
-            return "default"
-        return random.choice(replicas)
+        return replicas.read_alias()
 
     def db_for_write(self, model, **hints):
-        return "default"
+        replicas.writes_noted()
+        return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):
         return True
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        return db == "default"
+        return db == DEFAULT_DB_ALIAS

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # First: a balancer's probes are answered before the host check and the HTTPS redirect (shell/health.py).
     "shop_admin.shell.health.HealthMiddleware",
     "shop_admin.kernel.requestid.RequestIdMiddleware",
+    # Around the session middleware, so a session saved counts as a write of the request.
+    "shop_admin.kernel.replicas.ReadYourWritesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,10 +113,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
-# Read replicas: DATABASE_REPLICA_URLS, comma-separated; reads that may lag go there.
+# Read replicas: DATABASE_REPLICA_URLS, comma-separated; only reads marked lag-tolerant go there, and only in a
+# request or job that has written nothing (shop_admin/kernel/replicas.py).
 _replicas = [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()]
 for _index, _url in enumerate(_replicas):
-    DATABASES[f"replica{_index}"] = dj_database_url.parse(_url, conn_max_age=60)
+    DATABASES[f"replica{_index}"] = dj_database_url.parse(_url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    # An unreachable standby must cost a read a moment, not a worker: its reads fall back to the primary.
+    DATABASES[f"replica{_index}"].setdefault("OPTIONS", {})["connect_timeout"] = 2
     DATABASES[f"replica{_index}"]["TEST"] = {"MIRROR": "default"}
 # A replica further behind than this is skipped by reads and reported as behind by /readyz.
 REPLICA_MAX_LAG_S = float(os.environ.get("REPLICA_MAX_LAG_S", "5"))

@@ -15,7 +15,7 @@ from functools import lru_cache
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from shop_admin.kernel import rawsql
 
@@ -29,7 +29,8 @@ class ConsoleModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         model = get_user_model()
-        rows = rawsql.prepared_rows(router.db_for_read(model), lambda: _user_sql(model), [user_id])
+        # The primary, always: a deactivated user or a changed password must take effect on the next request.
+        rows = rawsql.prepared_rows(DEFAULT_DB_ALIAS, lambda: _user_sql(model), [user_id])
         if rows is None:
             return super().get_user(user_id)
         if not rows:

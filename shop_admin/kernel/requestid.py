@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django_rq.queues import DjangoRQ
 from rq.job import Job
 
+from shop_admin.kernel import replicas
 from shop_admin.kernel.logfilters import current_request_id
 
 HEADER = "X-Request-ID"
@@ -62,11 +63,17 @@ class RequestIdQueue(DjangoRQ):
 
 
 class RequestIdJob(Job):
-    """While the worker performs the job, its log lines carry the id of the request that enqueued it."""
+    """While the worker performs the job, its log lines carry the id of the request that enqueued it.
+
+    Each job also starts with nothing written (kernel/replicas.py): what an earlier job in the same worker wrote
+    does not keep this one off the replicas, and what this one writes it reads back from the primary.
+    """
 
     def perform(self):
         token = current_request_id.set(self.meta.get("request_id"))
+        writes = replicas.writes_begin()
         try:
             return super().perform()
         finally:
+            replicas.writes_end(writes)
             current_request_id.reset(token)

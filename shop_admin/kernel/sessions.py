@@ -9,7 +9,7 @@ behaviour are Django's `db` backend's. SQLite (`make run`) reads through the ORM
 from functools import lru_cache
 
 from django.contrib.sessions.backends import db
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from shop_admin.kernel import rawsql
@@ -17,9 +17,8 @@ from shop_admin.kernel import rawsql
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
-        rows = rawsql.prepared_rows(
-            router.db_for_read(self.model), lambda: _session_sql(self.model), [self.session_key, timezone.now()]
-        )
+        # The primary, always: a replica may not have the session a sign-in just wrote, and would sign the user out.
+        rows = rawsql.prepared_rows(DEFAULT_DB_ALIAS, lambda: _session_sql(self.model), [self.session_key, timezone.now()])
         if rows is None:
             return super()._get_session_from_db()
         if not rows:  # unknown or expired, as the ORM's DoesNotExist

@@ -5,12 +5,14 @@ what is down otherwise); each replica's state is reported but never makes the no
 to the primary and a balancer must not drop a node for a lagging standby.
 """
 import logging
+import math
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 
 from shop_admin.kernel.queues import redis_connection
+from shop_admin.kernel.replicas import replica_aliases, replica_lag
 
 logger = logging.getLogger(__name__)
 _migrations_applied = False
@@ -53,18 +55,10 @@ def _redis() -> str:
 
 
 def _replica(alias: str) -> dict:
-    try:
-        with connections[alias].cursor() as cursor:
-            # On a primary (or a replica caught up and idle) there is no replay lag to speak of.
-            cursor.execute(
-                "SELECT CASE WHEN pg_is_in_recovery() AND pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()"
-                " THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) ELSE 0 END"
-            )
-            lag = float(cursor.fetchone()[0] or 0)
-    except Exception as exc:
-        logger.warning("readyz: replica %s down: %s", alias, exc)
+    lag = replica_lag(alias)
+    if lag is None:
         return {"status": "down"}
-    return {"status": "ok" if lag <= settings.REPLICA_MAX_LAG_S else "behind", "lag_s": round(lag, 1)}
+    return {"status": "ok" if lag <= settings.REPLICA_MAX_LAG_S else "behind", "lag_s": round(lag, 1) if math.isfinite(lag) else None}
 
 
 def readiness() -> tuple[bool, dict]:
@@ -73,7 +67,7 @@ def readiness() -> tuple[bool, dict]:
         "database": database,
         "migrations": _migrations() if database == "ok" else "unknown",
         "redis": _redis(),
-        "replicas": {alias: _replica(alias) for alias in settings.DATABASES if alias != DEFAULT_DB_ALIAS},
+        "replicas": {alias: _replica(alias) for alias in replica_aliases()},
     }
     ready = body["database"] == "ok" and body["migrations"] == "ok" and body["redis"] == "ok"
     return ready, body
