@@ -17,6 +17,7 @@ class Perm:
     RISK_REVIEW = "order.risk_review"
     # The buyer's full name, phone and address (an on-screen look, an export in clear); each use is logged.
     CONTACT_REVEAL = "order.contact_reveal"
+    MARKETING = "marketing.manage"  # coupon campaigns: they spend the shop's money
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -30,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.AFTERSALE,
         Perm.RISK_REVIEW,
         Perm.CONTACT_REVEAL,
+        Perm.MARKETING,
     },
     # Customer service calls buyers; the warehouse works from waybills, which carry what a parcel needs.
     Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL},
