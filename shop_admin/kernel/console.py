@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from shop_admin.kernel import rawsql
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.models import Membership, Shop
+from shop_admin.kernel.permissions import ROLE_PERMISSIONS
 
 T = TypeVar("T")
 
@@ -108,6 +109,7 @@ class NavEntry:
     label: Any
     url: str
     position: int
+    perm: str | None = None  # shown only to roles holding it (kernel permissions)
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,9 @@ _nav: list[NavEntry] = []
 _tiles: list[DashboardTile] = []
 
 
-def console_nav_register(*, label, url: str, position: int) -> None:
+def console_nav_register(*, label, url: str, position: int, perm: str | None = None) -> None:
     if all(entry.url != url for entry in _nav):
-        _nav.append(NavEntry(label=label, url=url, position=position))
+        _nav.append(NavEntry(label=label, url=url, position=position, perm=perm))
 
 
 def dashboard_tile_register(tile: DashboardTile) -> None:
@@ -210,7 +212,7 @@ def dashboard_tile_figures(*, shop_id: int, now: datetime) -> list[tuple[Dashboa
     return [(tile, next(values), next(values) if tile.nearest else None) for tile in tiles]
 
 
-# The navigation's markup per language, registry size and current entry: the same eight links on every page.
+# The navigation's markup per language, role, registry size and current entry: the same eight links on every page.
 _nav_html: dict[tuple, SafeString] = {}
 
 
@@ -222,12 +224,16 @@ def console_nav(request) -> dict:
     path = request.path
 
     def nav_html() -> SafeString:
-        current = max((e for e in _nav if path == e.url or (e.url != "/" and path.startswith(e.url))), key=lambda e: len(e.url), default=None)
-        key = (get_language(), len(_nav), current.url if current else None)
+        membership = getattr(request, "membership", None)
+        role = membership.role if membership is not None else None
+        allowed = ROLE_PERMISSIONS.get(role, set())
+        entries = [e for e in _nav if e.perm is None or e.perm in allowed]
+        current = max((e for e in entries if path == e.url or (e.url != "/" and path.startswith(e.url))), key=lambda e: len(e.url), default=None)
+        key = (get_language(), role, len(_nav), current.url if current else None)
         html = _nav_html.get(key)
         if html is None:
             links = []
-            for entry in sorted(_nav, key=lambda e: e.position):
+            for entry in sorted(entries, key=lambda e: e.position):
                 mark = 'aria-current="page"' if entry is current else ""
                 links.append(f'<a href="{escape(entry.url)}" {mark}>{escape(entry.label)}</a>\n    ')
             html = _nav_html[key] = mark_safe("".join(links))
