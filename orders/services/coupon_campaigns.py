@@ -54,8 +54,9 @@ def coupon_terms_clean(*, shop: Shop, name, scope, sku_ids, threshold, amount, v
         errors["scope"] = _("须为 shop（全店）或 skus（指定SKU）")
     skus: list[Sku] = []
     if scope == Coupon.Scope.SKUS:
-        wanted = {int(pk) for pk in sku_ids or [] if str(pk).isdigit()}
-        if not wanted or len(wanted) != len(sku_ids or []):
+        raw = list(sku_ids or [])
+        wanted = {int(pk) for pk in raw if str(pk).isdigit()}
+        if not wanted or len(wanted) != len({str(pk) for pk in raw}):
             errors["sku_ids"] = _("请选择至少一个SKU")
         else:
             # Another shop's SKU is named as unknown: its existence is none of this merchant's business.

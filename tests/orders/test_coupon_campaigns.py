@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from orders.coupon_selectors import coupon_daily_stats
 from orders.models import Buyer, Coupon, CouponClaim, CouponEvent
-from orders.services.coupon_campaigns import coupon_claim
 from shop_admin.kernel.constants import Role
 from tests.concurrency import run_pooled
 from tests.conftest import ApiClient
@@ -195,3 +194,18 @@ def test_three_hundred_buyers_claiming_a_coupon_of_one_hundred_get_exactly_one_h
     assert {body["error"]["code"] for status, body in answers if status == 409} == {"coupon_exhausted"}
     assert Coupon.objects.get(pk=coupon.pk).issued == 100
     assert CouponClaim.objects.filter(coupon=coupon).count() == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_buyer_claiming_from_many_devices_at_once_stays_within_the_per_buyer_limit():
+    shop = make_shop("限领店")
+    now = timezone.now()
+    coupon = make_coupon(shop, code="LIMIT2", discount="10.00", threshold="100.00", total_quantity=100, per_buyer_limit=2,
+                         valid_from=now - timedelta(hours=1), valid_to=now + timedelta(days=1))
+    buyer = make_buyer("many-devices")
+
+    answers = run_pooled(lambda _i: ApiClient(buyer.api_token).post(f"/coupons/{coupon.code}/claim"), range(12), workers=12)
+
+    assert sorted(status for status, _ in answers) == [201, 201] + [409] * 10
+    assert {body["error"]["code"] for status, body in answers if status == 409} == {"claim_limit_reached"}
+    assert Coupon.objects.get(pk=coupon.pk).issued == 2
