@@ -13,6 +13,7 @@ from orders.models import (
     Buyer,
     ContactExport,
     Coupon,
+    CouponEvent,
     FullReduction,
     LedgerEntry,
     Order,
@@ -269,9 +270,19 @@ class AuditPruneAdmin(ReadOnlyAdmin):
 
 @admin.register(Coupon)
 class CouponAdmin(ReadOnlyAdmin):
-    list_display = ["code", "name", "shop", "discount", "threshold", "valid_from", "valid_to", "buyer"]
+    list_display = ["code", "name", "shop", "kind", "state", "discount", "threshold", "issued", "total_quantity", "valid_from", "valid_to", "buyer"]
+    list_filter = ["kind", "state"]
     search_fields = ["=code"]
     list_select_related = ["shop", "buyer"]
+
+
+@admin.register(CouponEvent)
+class CouponEventAdmin(ReadOnlyAdmin):
+    """Who created or ended each campaign, and when."""
+
+    list_display = ["coupon", "kind", "actor_label", "created_at"]
+    search_fields = ["=coupon__code"]
+    list_select_related = ["coupon"]
 
 
 for model in (Buyer, FullReduction):

@@ -87,6 +87,7 @@ class OrdersConfig(AppConfig):
         console_nav_register(label=_("订单"), url="/orders/", position=10)
         console_nav_register(label=_("商品库存"), url="/products/", position=20)
         console_nav_register(label=_("导入"), url="/imports/", position=60)
+        console_nav_register(label=_("优惠券管理"), url="/marketing/coupons/", position=50)
         for position, label, url, counted in [
             (10, _("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay),
             (11, _("待发货"), "/orders/?status=paid", selectors.orders_to_ship),

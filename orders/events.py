@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from orders.constants import EventKind, OrderStatus
-from orders.models import ContactExport, Order, OrderEvent, Payment
+from orders.models import ContactExport, Coupon, CouponEvent, Order, OrderEvent, Payment
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import rows_copy
 from shop_admin.kernel.text import stored_params
@@ -435,3 +435,37 @@ def compensation_paid_event(*, order: Order, actor: Actor, amount: Decimal, reas
     return order_event_append(
         order=order, kind=EventKind.COMPENSATION_PAID, actor=actor, reason=reason, data={"amount": str(amount), "source": source}
     )
+
+
+# --- coupon campaigns: their own trail, for a campaign belongs to no order ---
+
+
+def _coupon_event(*, coupon: Coupon, kind: str, actor: Actor, data: dict) -> CouponEvent:
+    return CouponEvent.objects.create(
+        coupon=coupon, kind=kind, actor_kind=actor.kind, actor_user=actor.user, actor_label=actor.label[:64], data=data
+    )
+
+
+def coupon_created_event(*, coupon: Coupon, actor: Actor) -> CouponEvent:
+    """A campaign created. data: code, scope, sku_ids, threshold, amount, valid_from, valid_to, total_quantity, per_buyer_limit."""
+    return _coupon_event(
+        coupon=coupon,
+        kind="created",
+        actor=actor,
+        data={
+            "code": coupon.code,
+            "scope": coupon.scope,
+            "sku_ids": sorted(s.pk for s in coupon.skus.all()),
+            "threshold": str(coupon.threshold),
+            "amount": str(coupon.discount),
+            "valid_from": coupon.valid_from.isoformat(),
+            "valid_to": coupon.valid_to.isoformat(),
+            "total_quantity": coupon.total_quantity,
+            "per_buyer_limit": coupon.per_buyer_limit,
+        },
+    )
+
+
+def coupon_ended_event(*, coupon: Coupon, actor: Actor) -> CouponEvent:
+    """A campaign ended by the merchant. data: issued (claims so far, which stay usable)."""
+    return _coupon_event(coupon=coupon, kind="ended", actor=actor, data={"issued": coupon.issued})

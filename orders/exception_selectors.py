@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, ExceptionStatus, OrderStatus, PaymentStatus
-from orders.models import Coupon, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
+from orders.models import Coupon, CouponClaim, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
 from orders.parts import order_parts_attach
 from orders.reconcile import mismatch_text
 from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
@@ -152,7 +152,16 @@ def buyer_coupons(*, buyer, shop_id: int | None, now: datetime | None = None) ->
         .annotate(n=Count("pk"))
         .values("n")
     )
-    qs = qs.annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), 0)).filter(used__lt=F("per_buyer_limit"))
+    held = CouponClaim.objects.filter(coupon=OuterRef("pk"), buyer=buyer).values("coupon").annotate(n=Count("pk")).values("n")
+    qs = qs.annotate(
+        used=Coalesce(Subquery(used, output_field=IntegerField()), 0),
+        held=Coalesce(Subquery(held, output_field=IntegerField()), 0),
+    ).filter(
+        # A campaign's coupon is the buyer's once claimed, and stays so after the campaign ends; one without a total
+        # is anyone's up to the per-buyer limit while its campaign runs.
+        Q(total_quantity__isnull=False, used__lt=F("held"))
+        | Q(total_quantity__isnull=True, state=Coupon.State.ACTIVE, used__lt=F("per_buyer_limit"))
+    )
     return list(qs.order_by("valid_to", "pk")[:200])
 
 

@@ -98,3 +98,22 @@ class ProductSettingsForm(forms.Form):
                 if data.get(field) in (None, ""):
                     self.add_error(field, _("预售商品必须填写"))
         return data
+
+
+class CouponForm(forms.Form):
+    """A coupon campaign's terms; the platform's rules (amount under threshold and cap, the window) are the service's."""
+
+    name = forms.CharField(label=_("名称"), max_length=60)
+    scope = forms.ChoiceField(label=_("范围"), choices=[("shop", _("全店")), ("skus", _("指定SKU"))], widget=forms.RadioSelect,
+                              initial="shop")
+    sku_ids = forms.MultipleChoiceField(label=_("适用SKU"), required=False, widget=forms.CheckboxSelectMultiple)
+    threshold = forms.CharField(label=_("使用门槛（元）"), max_length=20)
+    amount = forms.CharField(label=_("面额（元）"), max_length=20)
+    valid_from = forms.DateTimeField(label=_("生效时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    valid_to = forms.DateTimeField(label=_("失效时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    total_quantity = forms.IntegerField(label=_("发行总量"), min_value=1, max_value=1_000_000)
+    per_buyer_limit = forms.IntegerField(label=_("每人限领"), min_value=1, max_value=100, initial=1)
+
+    def __init__(self, *args, skus, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sku_ids"].choices = [(str(s.pk), f"{s.product.name} {s.spec} ({s.code})") for s in skus]

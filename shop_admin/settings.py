@@ -235,6 +235,7 @@ PRESALE_DEFAULT_SHIP_DAYS = 15
 LOW_STOCK_THRESHOLD = 10
 PLATFORM_COMMISSION_RATE = Decimal("0.05")
 COMPENSATION_COUPON_MAX = Decimal("50.00")
+COUPON_AMOUNT_MAX = Decimal(os.environ.get("COUPON_AMOUNT_MAX", "200.00"))  # the platform's cap on a shop coupon's face value
 ORDER_RECOVERY_WINDOW_MAX = timedelta(hours=72)
 # An unpaid order cancelled by the clock can be recovered this long after (24 h; a shop may extend it up to 72 h).
 ORDER_RECOVERY_WINDOW = min(timedelta(hours=int(os.environ.get("ORDER_RECOVERY_WINDOW_HOURS", "24"))), ORDER_RECOVERY_WINDOW_MAX)

@@ -2,7 +2,7 @@
 from orders.models.base import MONEY, _new_token
 from orders.models.buyers import Buyer, IdempotencyRecord
 from orders.models.catalog import Product, Sku
-from orders.models.coupons import Coupon, CouponRedemption, FullReduction
+from orders.models.coupons import Coupon, CouponClaim, CouponEvent, CouponRedemption, FullReduction
 from orders.models.events import AuditPrune, OrderEvent
 from orders.models.exceptions import OrderException
 from orders.models.money import LedgerEntry, Payment, Refund, RefundLine, Settlement
@@ -22,6 +22,8 @@ __all__ = [
     "Sku",
     "ContactExport",
     "Coupon",
+    "CouponClaim",
+    "CouponEvent",
     "CouponRedemption",
     "FullReduction",
     "OrderEvent",

@@ -1,23 +1,35 @@
-"""Coupons, full-reduction campaigns and what each order redeemed."""
+"""Coupons, full-reduction campaigns, what buyers claimed and what each order redeemed."""
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from orders.models.base import MONEY
 from orders.models.buyers import Buyer
-from orders.models.catalog import Product
+from orders.models.catalog import Product, Sku
 from orders.models.order import Order
 from shop_admin.kernel.models import Shop
 
 
-class Coupon(models.Model):
-    """A shop coupon (满减券) or a compensation coupon bound to one buyer and one order."""
+class Coupon(ConcurrentTransitionMixin, models.Model):
+    """A shop coupon (满减券) or a compensation coupon bound to one buyer and one order.
+
+    A coupon with a `total_quantity` is a campaign: buyers claim it (`issued` counts the claims, never past the
+    total) and only a claimed coupon is used at checkout. Without a total (compensation and older shop coupons)
+    it is used directly, up to `per_buyer_limit` per buyer.
+    """
 
     class Scope(models.TextChoices):
         SHOP = "shop", _("全店")
         PRODUCT = "product", _("指定商品")
+        SKUS = "skus", _("指定SKU")
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("进行中")  # claimable within its window
+        ENDED = "ended", _("已结束")  # ended by the merchant: no more claims; claimed ones stay usable
 
     class Kind(models.TextChoices):
         SHOP = "shop", _("店铺券")  # handed out by the shop to anyone
@@ -34,6 +46,12 @@ class Coupon(models.Model):
     valid_from = models.DateTimeField(_("生效时间"))
     valid_to = models.DateTimeField(_("失效时间"))
     per_buyer_limit = models.PositiveSmallIntegerField(_("每人限用"), default=1)
+    skus = models.ManyToManyField(Sku, blank=True, related_name="+", verbose_name=_("适用SKU"))
+    total_quantity = models.PositiveIntegerField(_("发行总量"), null=True, blank=True)
+    issued = models.PositiveIntegerField(_("已领取"), default=0)
+    state = FSMField(_("状态"), max_length=10, choices=State.choices, default=State.ACTIVE, protected=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     buyer = models.ForeignKey(Buyer, null=True, blank=True, on_delete=models.CASCADE, help_text=_("补偿券只给这位买家"))
     compensation_for = models.ForeignKey(
         "Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="compensation_coupons"
@@ -43,10 +61,63 @@ class Coupon(models.Model):
     class Meta:
         verbose_name = _("优惠券")
         verbose_name_plural = _("优惠券")
-        constraints = [models.CheckConstraint(condition=Q(discount__gt=0), name="coupon_discount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(discount__gt=0), name="coupon_discount_positive"),
+            # The claim's conditional UPDATE is the guard; this is the database's word that nothing got past it.
+            models.CheckConstraint(
+                condition=Q(total_quantity__isnull=True) | Q(issued__lte=F("total_quantity")), name="coupon_issued_within_total"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "state", "valid_to"], name="coupon_shop_state_valid_to")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def needs_claim(self) -> bool:
+        return self.total_quantity is not None
+
+    @transition(field=state, source=State.ACTIVE, target=State.ENDED)
+    def end(self) -> None:
+        """No more claims; what buyers already claimed stays usable until `valid_to`."""
+
+
+class CouponClaim(models.Model):
+    """One coupon a buyer claimed (领券); used at most once by an order (CouponRedemption)."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="claims")
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="coupon_claims")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("领券记录")
+        verbose_name_plural = _("领券记录")
+        indexes = [
+            models.Index(fields=["coupon", "buyer"], name="coupon_claim_coupon_buyer"),
+            models.Index(fields=["coupon", "claimed_at"], name="coupon_claim_coupon_day"),
+        ]
+
+
+class CouponEvent(models.Model):
+    """The audit trail of a coupon campaign (created, ended): who, when, what. Append-only."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    actor_kind = models.CharField(max_length=10)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("优惠券日志")
+        verbose_name_plural = _("优惠券日志")
+        ordering = ["created_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("coupon events are append-only")
+        super().save(*args, **kwargs)
 
 
 class FullReduction(models.Model):

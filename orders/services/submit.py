@@ -14,6 +14,7 @@ from orders.events import order_submitted_event_unsaved
 from orders.models import (
     Buyer,
     Coupon,
+    CouponClaim,
     CouponRedemption,
     FullReduction,
     Order,
@@ -213,7 +214,17 @@ def _apply_coupons(
         if now > coupon.valid_to:
             problems[code] = _("优惠券已过期")
             continue
-        if coupon.scope == Coupon.Scope.PRODUCT:
+        if coupon.state == Coupon.State.ENDED and not coupon.needs_claim:
+            # A campaign's claimed coupons outlive its end; a coupon used without claiming ends with its campaign.
+            problems[code] = _("该优惠券活动已结束")
+            continue
+        if coupon.scope == Coupon.Scope.SKUS:
+            sku_ids = set(coupon.skus.values_list("pk", flat=True))
+            base = sum((ln.line_total for ln in lines if ln.sku_id in sku_ids), Decimal(0))
+            if not base:
+                problems[code] = _("订单中没有该券适用的商品")
+                continue
+        elif coupon.scope == Coupon.Scope.PRODUCT:
             base = sum((ln.line_total for ln in lines if skus[ln.sku_id].product_id == coupon.product_id), Decimal(0))
             if not base:
                 problems[code] = _("订单中没有该券适用的商品")
@@ -224,7 +235,13 @@ def _apply_coupons(
             problems[code] = _("未满%(threshold)s元，不能使用") % {"threshold": coupon.threshold}
             continue
         used = CouponRedemption.objects.filter(coupon=coupon, buyer=buyer, released_at__isnull=True).count()
-        if used >= coupon.per_buyer_limit:
+        if coupon.needs_claim:
+            # A campaign's coupon is used once per claim: claiming is where the total and the per-buyer limit are held.
+            held = CouponClaim.objects.filter(coupon=coupon, buyer=buyer).count()
+            if used >= held:
+                problems[code] = _("请先领取该优惠券") if not held else _("已领取的券都已使用")
+                continue
+        elif used >= coupon.per_buyer_limit:
             problems[code] = _("已达到每人限用%(n)d张") % {"n": coupon.per_buyer_limit}
             continue
         applied.append((coupon, min(coupon.discount, base)))

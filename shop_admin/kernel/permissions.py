@@ -17,6 +17,7 @@ class Perm:
     RISK_REVIEW = "order.risk_review"
     # The buyer's full name, phone and address (an on-screen look, an export in clear); each use is logged.
     CONTACT_REVEAL = "order.contact_reveal"
+    MARKETING = "marketing.manage"  # coupon campaigns: they spend the shop's money
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -30,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.AFTERSALE,
         Perm.RISK_REVIEW,
         Perm.CONTACT_REVEAL,
+        Perm.MARKETING,
     },
     # Who ships: the warehouse and the owner, as on 抖店; customer service answers buyers and after-sales and leaves
     # the parcels to the warehouse (the README's roles, the console's buttons and the API's 403 all follow this set).

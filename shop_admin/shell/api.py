@@ -17,6 +17,8 @@ from aftersale.api import buyer_router as aftersale_buyer_router
 from aftersale.api import merchant_router as aftersale_merchant_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
+from orders.api_coupons import buyer_router as coupons_buyer_router
+from orders.api_coupons import merchant_router as coupons_merchant_router
 from orders.api_exceptions import buyer_router as exceptions_buyer_router
 from orders.api_exceptions import merchant_router as exceptions_merchant_router
 from orders.api import merchant_router as orders_merchant_router
@@ -76,6 +78,8 @@ api.add_router("/", aftersale_buyer_router)
 api.add_router("/merchant", aftersale_merchant_router)
 api.add_router("/merchant", exceptions_merchant_router)
 api.add_router("/", exceptions_buyer_router)
+api.add_router("/merchant", coupons_merchant_router)
+api.add_router("/", coupons_buyer_router)
 api.add_router("/callbacks", callback_router)
 api.add_router("/callbacks", logistics_callback_router)
 

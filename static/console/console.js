@@ -42,3 +42,22 @@ function drawCharts() {
   });
 }
 document.addEventListener("DOMContentLoaded", drawCharts);
+
+function drawCouponChart() {
+  const source = document.getElementById("coupon-days-data");
+  if (!source || typeof Chart === "undefined") return;
+  const days = JSON.parse(source.textContent);
+  const labelsText = JSON.parse(document.getElementById("coupon-chart-labels").textContent);
+  new Chart(document.getElementById("chart-coupon"), {
+    data: {
+      labels: days.map((d) => d.day.slice(5)),
+      datasets: [
+        { type: "bar", label: labelsText.issued, data: days.map((d) => d.issued), yAxisID: "y", backgroundColor: "#fe2c5588" },
+        { type: "bar", label: labelsText.used, data: days.map((d) => d.used), yAxisID: "y", backgroundColor: "#165dff88" },
+        { type: "line", label: labelsText.discount, data: days.map((d) => Number(d.discount)), yAxisID: "y1", borderColor: "#ff7d00", backgroundColor: "#ff7d00" },
+      ],
+    },
+    options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } },
+  });
+}
+document.addEventListener("DOMContentLoaded", drawCouponChart);

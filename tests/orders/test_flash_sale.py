@@ -1,6 +1,5 @@
 """A flash sale (直播秒杀): many buyers at once for a few units; refusals once sold out take no stock-row lock."""
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -11,25 +10,13 @@ from orders.models import Buyer, Order, StockLevel
 from orders.services.lifecycle import order_cancel, order_pay_timeout
 from orders.services.stock import stock_set
 from shop_admin.kernel.actors import Actor
+from tests.concurrency import run_pooled
 from tests.conftest import ApiClient
 from tests.factories import make_buyer, make_sku, order_payload, stock_of
 
 
 def _submit(buyer: Buyer, shop, sku) -> tuple[int, dict]:
     return ApiClient(buyer.api_token).post("/orders", order_payload(shop, (sku, 1)))
-
-
-def _close_thread_connections(pool: ThreadPoolExecutor, workers: int) -> None:
-    """Each pool thread has its own connection, kept from one request to its next (as a server's worker keeps it):
-    opening one per request cost more than the requests. Close them all now, each in its own thread: the barrier
-    holds every close until all `workers` run at once, so each thread gets exactly one."""
-    barrier = threading.Barrier(workers)
-
-    def close(_) -> None:
-        barrier.wait(timeout=60)
-        connection.close()
-
-    list(pool.map(close, range(workers)))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,11 +26,7 @@ def test_two_thousand_buyers_for_one_hundred_units_get_exactly_one_hundred_order
     buyers = Buyer.objects.bulk_create([Buyer(name=f"flash-{n:04d}") for n in range(2000)])
 
     # when
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        try:
-            answers = list(pool.map(lambda b: _submit(b, shop, sku), buyers))
-        finally:
-            _close_thread_connections(pool, 16)
+    answers = run_pooled(lambda b: _submit(b, shop, sku), buyers, workers=16)
 
     # then: 100 orders, every other buyer told it is sold out, no unit sold twice
     statuses = [status for status, _ in answers]

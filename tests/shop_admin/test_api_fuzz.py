@@ -14,6 +14,7 @@ import json
 import os
 import random
 import zlib
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -121,6 +123,7 @@ def _make_world() -> dict:
     from aftersale.services import aftersale_open
     from orders.models import Order
     from orders.services.exceptions import exception_open
+    from orders.services.coupon_campaigns import coupon_claim, coupon_create
     from orders.services.refunds import refund_create
 
     shop = factories.make_shop("模糊测试店", warehouses=(("杭州仓", "浙江省"), ("广州仓", "广东省")))
@@ -163,6 +166,12 @@ def _make_world() -> dict:
     )
     exception = exception_open(order=Order.objects.get(order_no=paid), kind="merchant_reported", actor=Actor.for_user(owner))
     refund = refund_create(order=Order.objects.get(order_no=shipped), amount=Decimal("1.00"), actor=Actor.for_user(owner), reason="部分退款")
+    now = timezone.now()
+    coupon = coupon_create(
+        shop=shop, actor=Actor.for_user(owner), name="满100减10", scope="skus", sku_ids=[skus[0].pk], threshold="100.00",
+        amount="10.00", valid_from=now, valid_to=now + timedelta(days=30), total_quantity=50, per_buyer_limit=2,
+    )
+    coupon_claim(code=coupon.code, buyer=buyer)
     return {
         "tokens": {"buyer": buyer.api_token, "merchant": owner.api_token.key},
         "shop_id": [shop.pk],
@@ -174,6 +183,16 @@ def _make_world() -> dict:
         "aftersale": [case.pk],
         "exception": [exception.pk],
         "tracking_no": ["731234567890", "731234567891"],
+        "coupon_id": [coupon.pk],
+        "coupon_code": [coupon.code],
+        "sku_ids": [[s.pk for s in skus[:2]]],
+        "coupon_terms": {
+            "threshold": ["100.00", "59.90"],
+            "amount": ["10.00", "5.50"],
+            "valid_from": [now.isoformat()],
+            "valid_to": [(now + timedelta(days=7)).isoformat()],
+            "scope": ["shop", "skus"],
+        },
     }
 
 
@@ -181,6 +200,10 @@ def _real_value(key: str, path: str, world: dict, rng: random.Random):
     """A real value for a parameter or body field of this name, or None to keep what the fuzzer drew."""
     if key == "id" or key.endswith("_id") and key not in world:
         pool = world["aftersale"] if "aftersale" in path else world["exception"] if "exception" in path else None
+    elif path.endswith("/merchant/coupons") and key in world["coupon_terms"]:
+        pool = world["coupon_terms"][key]  # terms a campaign takes, so that some creations get past the 422s
+    elif key == "code" and path.endswith("/claim"):
+        pool = world["coupon_code"]  # only the coupon's path: a tracking event's `code` is something else
     elif key == "address":
         return dict(factories.ADDRESS)
     else:
