@@ -8,7 +8,7 @@ EMBEDDED := $(PY) -m shop_admin.devservers
 # make run PORT=8001 (or PORT in the environment) serves the console on another port.
 PORT ?= 8000
 
-.PHONY: install run serve test suite worker check-deploy perf perf-tracking browser print-tools
+.PHONY: install run serve fleet fleet-serve test suite worker check-deploy perf perf-tracking browser print-tools
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,23 @@ serve:
 	else \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT); \
 	fi
+
+# The production shape on one machine (README, Scaling out): two gunicorn masters of 2 workers each on PORT and PORT+1
+# (two web hosts behind the proxy), an RQ worker with its scheduler, the cron scheduler; on the embedded servers unless
+# DATABASE_URL / REDIS_URL name others. Ctrl-C stops them all.
+fleet: install
+	@$(EMBEDDED) $(MAKE) --no-print-directory fleet-serve
+
+fleet-serve:
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	PORT=$(PORT) $(PY) manage.py seed_demo
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/gunicorn -c shop_admin/gunicorn.conf.py -b 127.0.0.1:$(PORT) & \
+	  $(VENV)/bin/gunicorn -c shop_admin/gunicorn.conf.py -b 127.0.0.1:$$(($(PORT) + 1)) & \
+	  $(PY) manage.py rqworker default deadlines --with-scheduler & \
+	  $(PY) manage.py rqcron shop_admin.cron & \
+	  wait
 
 worker: install
 	$(PY) manage.py rqworker default deadlines --with-scheduler
@@ -67,8 +84,8 @@ check-deploy: install
 # Benchmarks (not part of make test; each prints its figures, tests/perf/README.md records them). `make perf` runs them
 # all (about an hour on a quiet 2-core machine); each also has its own target.
 PERF_DB = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
-.PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv
-perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv
+.PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv perf-rolling
+perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv perf-rolling
 
 perf-spine: install  ## submissions against a floor that takes the hot row, the flash sale, the deadline sweep
 	$(PERF_DB) $(PY) tests/perf/run.py
@@ -90,3 +107,6 @@ perf-exceptions: install  ## the exception list at 100,000 open exceptions, the 
 
 perf-csv: install  ## CSV import of 100,000 lines and export of 1,000,000, side by side with django-import-export
 	$(PERF_DB) $(PY) tests/perf/csv_bench.py
+
+perf-rolling: install  ## gunicorn SIGHUP and an RQ worker SIGTERM mid-job under a load of submissions and payment callbacks
+	$(PERF_DB) $(PY) tests/perf/rolling_restart.py

@@ -99,6 +99,15 @@ def _stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def _leave(signum, frame) -> None:
+    # One Ctrl-C reaches this process several times: the terminal's SIGINT, then a SIGTERM from each of the shell's
+    # INT, TERM and EXIT traps (`kill 0`). A second SystemExit raised while the servers are being stopped aborted the
+    # stopping and left PostgreSQL and Redis running; the first signal is the one that counts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / ".data", help="where the embedded servers keep their data")
@@ -108,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.error("a command to run is required")
     # `make run` stops its processes with `kill 0` (SIGTERM to the group): leave through the ExitStack, which stops the servers.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, _leave)
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         started = []
