@@ -197,33 +197,6 @@ def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:
     return by_order
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    values = sorted(values)
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def _aftersale_metrics_in_python(*, shop_id: int, since: datetime, days: int, paid: int) -> dict:
-    from orders.constants import RefundStatus
-
-    cases = AfterSaleCase.objects.filter(shop_id=shop_id, created_at__gte=since)
-    opened = cases.count()
-    answers = [done - created for created, done in cases.filter(first_response_at__isnull=False).values_list("created_at", "first_response_at")]
-    refunds = [
-        done - created
-        for created, done in cases.filter(refund__status=RefundStatus.SUCCEEDED).values_list("created_at", "refund__succeeded_at")
-    ]
-    return {
-        "days": days,
-        "cases": opened,
-        "aftersale_rate": round(100 * opened / paid, 1) if paid else 0,
-        "median_response": _median(answers),
-        "median_refund": _median(refunds),
-    }
-
-
 def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
     """The merchant's after-sale scores over `days`: cases per paid order, median first answer, median refund time."""
     from orders.constants import RefundStatus
@@ -235,8 +208,6 @@ def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
     # fetched every answered and refunded case's times for Python to sort. percentile_cont(0.5) is the median
     # (the mean of the middle two for an even count); NULLs (unanswered, not refunded) are left out.
     paid = orders_paid_since(shop_id=shop_id, since=since, now=now)  # whole past days from orders' daily rollup
-    if connection.vendor != "postgresql":  # SQLite (`make run`) has no percentile_cont: the medians in Python
-        return _aftersale_metrics_in_python(shop_id=shop_id, since=since, days=days, paid=paid)
     cases, refunds = AfterSaleCase._meta.db_table, Refund._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -65,15 +65,11 @@ class ParcelBrief(NamedTuple):
 def shipments_brief_by_order(order_ids: list[int]) -> dict[int, list[ParcelBrief]]:
     """The carrier and tracking number of these orders' parcels, oldest parcel first, in one query (no timelines).
 
-    The order list asks on every page: on PostgreSQL the statement is written once and prepared per connection
-    (kernel rawsql), as compiling it through the ORM cost more CPU than the database spent on it.
+    The order list asks on every page: the statement is written once and prepared per connection (kernel rawsql),
+    as compiling it through the ORM cost more CPU than the database spent on it.
     """
     by_order: dict[int, list[ParcelBrief]] = defaultdict(list)
-    using = router.db_for_read(Shipment)
-    rows = rawsql.prepared_rows(using, _shipments_brief_sql, [list(order_ids)])
-    if rows is None:
-        rows = Shipment.objects.using(using).filter(order_id__in=order_ids).order_by("shipped_at", "pk").values_list("order_id", "carrier", "tracking_no")
-    for order_id, carrier, tracking_no in rows:
+    for order_id, carrier, tracking_no in rawsql.prepared_rows(router.db_for_read(Shipment), _shipments_brief_sql, [list(order_ids)]):
         by_order[order_id].append(ParcelBrief(carrier, tracking_no))
     return by_order
 

@@ -1,19 +1,15 @@
 """Order and settlement exports at the speed of the database: streamed to the file as they come, memory flat.
 
-`order_export_write` writes the whole order CSV. On PostgreSQL the database writes it:
-one `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)` whose SELECT computes every cell
-as the contract's column definition (`orders.resources.ORDER_COLUMNS`) formats it
-(money, shop time, status labels in the reader's language, contact details masked
-unless asked for in clear, the kernel's `csv_cell` neutralisation) with the parts' columns (parcels) joined in through the SQL they
-register; its rows go to the file as the server sends them. Elsewhere (SQLite, `make
-run`) `order_export_rows` reads the lines as plain tuples in chunks from a cursor and
-formats them in Python; it is the reference the COPY output is tested against, byte
-for byte.
+`order_export_write` writes the whole order CSV. The database writes it: one
+`COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)` whose SELECT computes every cell as the
+contract's column definition (`orders.resources.ORDER_COLUMNS`) formats it (money, shop
+time, status labels in the reader's language, contact details masked unless asked for
+in clear, the kernel's `csv_cell` neutralisation) with the parts' columns (parcels)
+joined in through the SQL they register; its rows go to the file as the server sends them.
 """
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
-from itertools import islice
 from typing import IO
 
 from django.db import connection
@@ -22,7 +18,7 @@ from django.utils import timezone
 
 from orders.constants import OrderStatus
 from orders.models import Order, OrderLine, Settlement
-from orders.parts import order_part_export_columns, order_parts
+from orders.parts import order_parts
 from orders.resources import EXPORT_HEADERS, ORDER_COLUMNS
 from orders.selectors import OrderFilters, orders_filtered
 from shop_admin.kernel.csvio import CsvWriter, csv_cell
@@ -103,9 +99,9 @@ def _lines_where(lines: QuerySet[OrderLine]) -> tuple[str, list]:
 
 
 def order_export_sql(lines: QuerySet[OrderLine], *, shop_id: int, full_contact: bool = False) -> tuple[str, list]:
-    """One SELECT of every row of the export as its text cells, as `order_export_rows` and `CsvWriter` write them:
-    status labels in the current language, times in the current zone, contact details masked unless `full_contact`,
-    the parts' columns joined in (PostgreSQL)."""
+    """One SELECT of every row of the export as its text cells, as `CsvWriter` writes cells: status labels in the
+    current language, times in the current zone, contact details masked unless `full_contact`, the parts' columns
+    joined in."""
     part_sql = {part.name: part.export_sql(shop_id) for part in order_parts() if part.export_sql}
     by_header = {header: column for parts_sql in part_sql.values() for header, column in parts_sql.columns.items()}
     selects, params = [], []
@@ -155,24 +151,14 @@ def order_export_write(
 ) -> int:
     """The whole CSV (BOM, header, a row per line) written to a binary file as it is produced; returns the rows.
 
-    On PostgreSQL: `COPY (order_export_sql) TO STDOUT WITH (FORMAT csv)`. The server sends a
-    protocol message per row, ending in a newline (a cell's own newlines sit inside its quotes);
-    each goes to `out` with the CRLF Python's csv writer ends rows with, so the bytes are those
-    of the Python path. `progress(rows written)` every PROGRESS_EVERY rows. Names, phones and street addresses
-    are masked as the console shows them unless `full_contact` (the caller logs that reveal: orders.services.privacy).
+    `COPY (order_export_sql) TO STDOUT WITH (FORMAT csv)`. The server sends a protocol message per
+    row, ending in a newline (a cell's own newlines sit inside its quotes); each goes to `out` with
+    the CRLF the header row (Python's csv writer) ends with, so Excel reads one kind of line end.
+    `progress(rows written)` every PROGRESS_EVERY rows. Names, phones and street addresses are masked
+    as the console shows them unless `full_contact` (the caller logs that reveal: orders.services.privacy).
     """
     writer = CsvWriter(out)
     writer.header(EXPORT_HEADERS)
-    if connection.vendor != "postgresql":
-        written = 0
-        rows = order_export_rows(lines, full_contact=full_contact)
-        while chunk := list(islice(rows, PROGRESS_EVERY)):
-            writer.rows(chunk)
-            written += len(chunk)
-            if progress:
-                progress(written)
-        writer.close()
-        return written
     writer.close()
     sql, params = order_export_sql(lines, shop_id=shop_id, full_contact=full_contact)
     written = 0
@@ -188,49 +174,6 @@ def order_export_write(
                 if progress is not None and written % PROGRESS_EVERY == 0:
                     progress(written)
     return written
-
-
-def order_export_rows(lines: QuerySet[OrderLine], *, full_contact: bool = False) -> Iterator[list[str]]:
-    """Each line as the contract's row in the order of EXPORT_HEADERS, read in chunks from a cursor and formatted here,
-    the parts' columns (parcels) loaded once per chunk of orders: the path off PostgreSQL, and the reference."""
-    paths = ["order_id"]
-    plan = []  # per column: ("own", fmt, slice of the tuple) or ("part", part name, getter)
-    part_columns = order_part_export_columns()
-    labels = {value: str(label) for value, label in OrderStatus.choices}  # once per export, in the job's language
-    tz = timezone.get_current_timezone()
-    for column in ORDER_COLUMNS:
-        if column.paths:
-            start = len(paths)
-            paths.extend(column.paths)
-            if column.header == "订单状态":
-                plan.append(("own", labels.__getitem__, slice(start, start + 1)))
-            elif column.header == "下单时间":
-                plan.append(("own", lambda moment: moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), slice(start, start + 1)))
-            elif column.mask and not full_contact:
-                plan.append(("own", lambda *values, fmt=column.fmt, mask=column.mask: mask(fmt(*values)), slice(start, start + len(column.paths))))
-            else:
-                plan.append(("own", column.fmt, slice(start, start + len(column.paths))))
-        else:
-            name, getter = part_columns.get(column.header, (None, None))
-            plan.append(("part", name, getter))
-    parts = {part.name: part for part in order_parts() if any(kind == "part" and name == part.name for kind, name, _g in plan)}
-    cursor = lines.order_by("order__created_at", "order_id", "pk").values_list(*paths).iterator(chunk_size=CHUNK)
-    while True:
-        chunk = list(islice(cursor, CHUNK))
-        if not chunk:
-            return
-        order_ids = list({values[0] for values in chunk})
-        loaded = {name: part.load(order_ids) for name, part in parts.items()}
-        for values in chunk:
-            row = []
-            for kind, how, arg in plan:
-                if kind == "own":
-                    row.append(how(*values[arg]))
-                elif how is None:
-                    row.append("")
-                else:
-                    row.append(arg(loaded[how].get(values[0], [])))
-            yield row
 
 
 # --- settlements: what the merchant was paid per completed order ---

@@ -120,10 +120,8 @@ _LEDGER_KINDS = {
 
 
 def _id_set(ids: list[int]):
-    """`ids` for an `__in` filter; on PostgreSQL one array parameter, which plans in a tenth of the time of 5,000 literals."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return ids
+    """`ids` for an `__in` filter as one array parameter, which plans in a tenth of the time of 5,000 literals."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
 def _ledger_sums(ids: list[int]) -> dict[int, dict[str, Decimal]]:
@@ -239,11 +237,10 @@ def reconcile_day(*, day: date) -> ReconciliationRun:
     """Reconcile one shop-time day and record the result (a re-run replaces the day's record)."""
     start, end = day_bounds(day)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The per-order sums look expensive to the planner, which then spends seconds JIT-compiling
-            # a query that runs in milliseconds: measured 6.8 s of 7.0 s at 20,000 orders.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+        # The per-order sums look expensive to the planner, which then spends seconds JIT-compiling
+        # a query that runs in milliseconds: measured 6.8 s of 7.0 s at 20,000 orders.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
         payment_mismatches, payments = _payments(start, end)
         order_mismatches, orders = _orders(start, end)
         mismatches = payment_mismatches + order_mismatches + _refunds(start, end)

@@ -20,7 +20,6 @@ from orders.constants import OrderStatus
 from orders.models import OrderLine
 from orders.parts import order_part_export_columns
 from shop_admin.kernel.csvio import CsvUnreadable, csv_cell, csv_decode
-from shop_admin.kernel.text import address_detail_mask, name_mask, phone_mask
 
 
 def _money(*values: Decimal) -> str:
@@ -45,9 +44,8 @@ class OrderColumn:
     # "{text}(x)" a text csv_cell neutralises, "{num}(x)" a number (a negative one gets the quote too),
     # "{status}" and "{tz}" are filled in there.
     sql: str = ""
-    # Contact details (name, phone, address detail): exported as `mask(cell)` unless the export is in clear, and in
-    # SQL as `mask_sql` over {x}, the column's text ('' for NULL). The two are held to the same bytes by a test.
-    mask: Callable[[str], str] | None = None
+    # Contact details (name, phone, address detail): exported as `mask_sql` over {x}, the column's text ('' for NULL),
+    # unless the export is in clear. A test holds each to the mask the console shows (shop_admin.kernel.text).
     mask_sql: str = ""
 
 
@@ -73,13 +71,13 @@ ORDER_COLUMNS: list[OrderColumn] = [
         sql="{num}(o.coupon_discount + o.full_reduction + o.subsidy)",
     ),
     OrderColumn("应付金额", ["order__payable"], _money, sql="{num}(o.payable)"),
-    OrderColumn("收件人", ["order__recipient_name"], sql="{text}(o.recipient_name)", mask=name_mask, mask_sql=_NAME_MASK_SQL),
-    OrderColumn("手机号", ["order__phone"], sql="{text}(o.phone)", mask=phone_mask, mask_sql=_PHONE_MASK_SQL),
+    OrderColumn("收件人", ["order__recipient_name"], sql="{text}(o.recipient_name)", mask_sql=_NAME_MASK_SQL),
+    OrderColumn("手机号", ["order__phone"], sql="{text}(o.phone)", mask_sql=_PHONE_MASK_SQL),
     OrderColumn("省", ["order__province"], sql="{text}(o.province)"),
     OrderColumn("市", ["order__city"], sql="{text}(o.city)"),
     OrderColumn("区", ["order__district"], sql="{text}(o.district)"),
     OrderColumn(
-        "详细地址", ["order__address_detail"], sql="{text}(o.address_detail)", mask=address_detail_mask, mask_sql=_DETAIL_MASK_SQL
+        "详细地址", ["order__address_detail"], sql="{text}(o.address_detail)", mask_sql=_DETAIL_MASK_SQL
     ),
     OrderColumn("快递公司", []),
     OrderColumn("快递单号", []),

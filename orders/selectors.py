@@ -368,43 +368,19 @@ def _order_list_rows_sql() -> str:
 def _order_list_rows(page_ids: list[int], *, using: str) -> dict[int, OrderListRow]:
     """The rows of these orders by id, with their lines and open exceptions' kinds.
 
-    On PostgreSQL one hand-written statement, prepared once per connection (kernel rawsql): the list runs on
-    every click of a merchant's day, and building and compiling it through the ORM (two statements: the orders
-    joined to their lines, and the open exceptions) cost three times the CPU of reading its rows. SQLite
-    (`make run`) reads the same through the ORM; a test holds both to the same rows.
+    One hand-written statement, prepared once per connection (kernel rawsql): the list runs on every click of a
+    merchant's day, and building and compiling it through the ORM (two statements: the orders joined to their
+    lines, and the open exceptions) cost three times the CPU of reading its rows.
     """
     by_id: dict[int, OrderListRow] = {}
-    fetched = rawsql.prepared_rows(using, _order_list_rows_sql, [ExceptionStatus.OPEN.value, page_ids])
-    if fetched is not None:
-        for *columns, kinds, line_pk, name, spec, quantity in fetched:
-            row = by_id.get(columns[0])
-            if row is None:
-                row = by_id[columns[0]] = OrderListRow(*columns, open_exception_kinds=kinds)
-            if line_pk is not None:
-                row.lines.append((name, spec, quantity))
-        return by_id
-    return _order_list_rows_orm(page_ids, using=using)
-
-
-def _order_list_rows_orm(page_ids: list[int], *, using: str) -> dict[int, OrderListRow]:
-    by_id: dict[int, OrderListRow] = {}
-    # The orders with their lines joined (one row per line, in line order): one statement for both.
-    with_lines = (
-        Order.objects.using(using).filter(pk__in=page_ids)
-        .values_list(*_LIST_COLUMNS, "lines__pk", "lines__product_name", "lines__spec", "lines__quantity")
-        .order_by("pk", "lines__pk")
-    )
-    for *columns, line_pk, name, spec, quantity in with_lines:
+    for *columns, kinds, line_pk, name, spec, quantity in rawsql.prepared_rows(
+        using, _order_list_rows_sql, [ExceptionStatus.OPEN.value, page_ids]
+    ):
         row = by_id.get(columns[0])
         if row is None:
-            row = by_id[columns[0]] = OrderListRow(*columns)
+            row = by_id[columns[0]] = OrderListRow(*columns, open_exception_kinds=kinds)
         if line_pk is not None:
             row.lines.append((name, spec, quantity))
-    if by_id:
-        for order_id, kind in (
-            OrderException.objects.using(using).filter(order_id__in=by_id, status=ExceptionStatus.OPEN).order_by("pk").values_list("order_id", "kind")
-        ):
-            by_id[order_id].open_exception_kinds.append(kind)
     return by_id
 
 
@@ -495,11 +471,7 @@ def dashboard_deadlines(*, shop_id: int, limit: int = 10) -> list[tuple[datetime
     # Both in one statement (UNION ALL of the two index ranges): a round trip less.
     ships = to_ship.annotate(deadline_kind=Value("ship")).values_list("ship_deadline", "deadline_kind", "order_no")[:limit]
     pays = to_pay.annotate(deadline_kind=Value("pay")).values_list("pay_deadline", "deadline_kind", "order_no")[:limit]
-    if connection.features.supports_slicing_ordering_in_compound:
-        rows = list(ships.union(pays, all=True))
-    else:  # SQLite (`make run`) cannot LIMIT the parts of a UNION: two reads
-        rows = [*ships, *pays]
-    items = [(at, kind, DeadlineOrder(no)) for at, kind, no in rows]
+    items = [(at, kind, DeadlineOrder(no)) for at, kind, no in ships.union(pays, all=True)]
     return sorted(items, key=lambda item: item[0])[:limit]
 
 
@@ -527,7 +499,7 @@ def dashboard_trend(*, shop_id: int, days: int = 30, today: date | None = None) 
             {
                 "day": day,
                 "orders": row.get("orders", 0),
-                "gmv": str((row.get("gmv") or Decimal("0")).quantize(Decimal("0.01"))),  # SQLite sums to 59.9000000000000
+                "gmv": str((row.get("gmv") or Decimal("0")).quantize(Decimal("0.01"))),
                 "paid_orders": paid_orders,
                 "refund_rate": round(100 * row.get("refunded", 0) / paid_orders, 1) if paid_orders else 0,
             }

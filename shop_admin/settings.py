@@ -261,8 +261,6 @@ ORDER_DAY_STATS_INTERVAL_SECONDS = 300  # the dashboard trend's daily rollup: pa
 BACKGROUND_JOB_MAX_ATTEMPTS = 3
 # The largest CSV the console takes in one upload (about 200,000 order lines).
 IMPORT_MAX_BYTES = 50 * 2**20
-# Without PostgreSQL's session locks (SQLite), a running job that has not reported for this long is taken as dead.
-BACKGROUND_JOB_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH_SIZE = 500
 # A due row the sweep has failed to apply this many times (it raised, or its kind refused it) becomes its shop's to-do.
 DEADLINE_FAILURES_VISIBLE_AFTER = 3

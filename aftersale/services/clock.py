@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -80,10 +80,10 @@ def _reply_timeout(case: AfterSaleCase, now: datetime) -> None:
 def aftersale_reply_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: the merchant did not answer in time, so the platform approves the buyer's claim (and pays a refund-only one).
 
-    The sweep (no ids) goes batch-wise through `clock_batch` (PostgreSQL: COPY, arrays); an RQ wake-up for one case,
-    and any sweep on SQLite (`make run`), takes the per-case path, whose outcome the batch is tested against.
+    The sweep (no ids) goes batch-wise through `clock_batch` (COPY, arrays); an RQ wake-up for one case takes the
+    per-case path, whose outcome the batch is tested against.
     """
-    if (ids is None or len(ids) > 1) and connection.vendor == "postgresql":
+    if ids is None or len(ids) > 1:
         return aftersale_reply_timeout_batch(now=now, ids=ids, apply_one=_reply_timeout)
     return _apply_each(
         kind="aftersale_reply_timeout", statuses=REPLY_DUE, deadline="reply_deadline", now=now, ids=ids, apply=_reply_timeout
@@ -99,7 +99,7 @@ def _return_timeout(case: AfterSaleCase, now: datetime) -> None:
 
 def aftersale_return_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: an agreed return not shipped within 7 days closes the case (the sweep set-wise through `clock_batch`)."""
-    if (ids is None or len(ids) > 1) and connection.vendor == "postgresql":
+    if ids is None or len(ids) > 1:
         return aftersale_return_timeout_batch(now=now, ids=ids, apply_one=_return_timeout)
     return _apply_each(
         kind="aftersale_return_timeout", statuses=RETURN_DUE, deadline="return_deadline", now=now, ids=ids, apply=_return_timeout

@@ -6,10 +6,9 @@ a problem parcel (the carrier's 疑难件): `data.reason` says which.
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from logistics.constants import SHIPMENT_MOVING, TrackingCode
@@ -46,13 +45,9 @@ def _last_events(shipment_ids: list[int]) -> dict[int, TrackingEvent]:
         TrackingEvent.objects.filter(shipment_id__in=shipment_ids)
         .only("shipment_id", "code", "occurred_at", "location", "description")
         .order_by("shipment_id", "-occurred_at", "-pk")
+        .distinct("shipment_id")
     )
-    if connection.features.can_distinct_on_fields:
-        return {event.shipment_id: event for event in events.distinct("shipment_id")}
-    newest: dict[int, TrackingEvent] = {}  # SQLite (`make run`): the first of each parcel in that order
-    for event in events:
-        newest.setdefault(event.shipment_id, event)
-    return newest
+    return {event.shipment_id: event for event in events}
 
 
 def _exception_text(shipment: Shipment, *, reason: str, note: str, hours: int) -> tuple[str, dict]:

@@ -104,8 +104,6 @@ def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[T
     unique = {report.dedupe_key: report for report in reports}
     if not unique:
         return Shipment.objects.select_for_update().filter(carrier=carrier, tracking_no=tracking_no).first(), []
-    if connection.vendor != "postgresql":
-        return _shipment_lock_and_insert_orm(carrier=carrier, tracking_no=tracking_no, unique=unique)
     # One JSON text for all the events: the driver quotes one string instead of dumping five lists item by item.
     events = json.dumps(
         [
@@ -130,32 +128,8 @@ def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[T
     return shipment, [unique[key] for key in row[-1]]
 
 
-def _shipment_lock_and_insert_orm(*, carrier: str, tracking_no: str, unique: dict) -> tuple[Shipment | None, list[TrackingReport]]:
-    """The same through the ORM, for SQLite (`make run`): the parcel, the keys it has, the events it lacks."""
-    shipment = Shipment.objects.select_for_update().filter(carrier=carrier, tracking_no=tracking_no).first()
-    if shipment is None:
-        return None, []
-    have = set(TrackingEvent.objects.filter(shipment=shipment, dedupe_key__in=list(unique)).values_list("dedupe_key", flat=True))
-    fresh = {key: report for key, report in unique.items() if key not in have}
-    now = timezone.now()
-    TrackingEvent.objects.bulk_create(
-        TrackingEvent(
-            shipment=shipment, order_id=shipment.order_id, code=r.code, occurred_at=r.occurred_at, location=r.location[:100],
-            description=r.description[:300], dedupe_key=key, received_at=now,
-        )
-        for key, r in fresh.items()
-    )
-    return shipment, list(fresh.values())
-
-
 def _shipment_state_write(shipment: Shipment) -> None:
     """The parcel's new state after its latest event, in one fixed UPDATE (a model save() cost twice as much CPU)."""
-    if connection.vendor != "postgresql":
-        Shipment.objects.filter(pk=shipment.pk).update(
-            status=shipment.status, last_event_at=shipment.last_event_at, last_event_code=shipment.last_event_code,
-            signed_at=shipment.signed_at, stalled_at=shipment.stalled_at, stall_deadline=shipment.stall_deadline,
-        )
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             _STATE_WRITE_SQL,

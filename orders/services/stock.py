@@ -154,22 +154,15 @@ def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
     ids = sorted(moves)
     columns = sorted({column for delta in moves.values() for column in delta})
     list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    if connection.vendor == "postgresql":
-        # One UPDATE ... FROM the moves as arrays: a join, however many stock rows (a CASE per row grows with them).
-        table = StockLevel._meta.db_table
-        sets = ", ".join(f"{c} = {table}.{c} + v.{c}" for c in columns)
-        arrays = ", ".join(["%s::bigint[]"] + ["%s::int[]"] * len(columns))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE {table}.id = v.id",
-                [ids, *[[moves[pk].get(c, 0) for pk in ids] for c in columns]],
-            )
-        return
-    updates = {
-        column: F(column) + Case(*[When(pk=pk, then=Value(moves[pk].get(column, 0))) for pk in ids], default=Value(0), output_field=IntegerField())
-        for column in columns
-    }
-    StockLevel.objects.filter(pk__in=ids).update(**updates)
+    # One UPDATE ... FROM the moves as arrays: a join, however many stock rows (a CASE per row grows with them).
+    table = StockLevel._meta.db_table
+    sets = ", ".join(f"{c} = {table}.{c} + v.{c}" for c in columns)
+    arrays = ", ".join(["%s::bigint[]"] + ["%s::int[]"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE {table}.id = v.id",
+            [ids, *[[moves[pk].get(c, 0) for pk in ids] for c in columns]],
+        )
 
 
 def _set_state(lines: list[OrderLine], state: str) -> None:

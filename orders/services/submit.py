@@ -68,7 +68,7 @@ class _Loaded:
 
 
 def _load_sql() -> str:
-    """The one read of a submission (PostgreSQL): stock rows with SKU, product, shop and warehouse, 满减 and past addresses."""
+    """The one read of a submission: stock rows with SKU, product, shop and warehouse, 满减 and past addresses."""
     level, sku, product = StockLevel._meta, Sku._meta, Product._meta
     q = connection.ops.quote_name
     return (
@@ -105,37 +105,29 @@ def _load_for_order(shop_id: int, buyer_id: int, items: list[ItemRequest], *, no
     skus: dict[int, Sku] = {}
     rules: list[tuple[Decimal, Decimal]] | None = None
     past: list[str] | None = None
-    if connection.vendor == "postgresql":  # make run may use SQLite: the ORM below reads the same
-        if not _LOAD_SQL:
-            _LOAD_SQL.append(_load_sql())
-        with connection.cursor() as cursor:
-            rawsql.execute(cursor, _LOAD_SQL[0], {"shop": shop_id, "ids": ids, "now": now, "buyer": buyer_id})
-            rows = cursor.fetchall()
-        widths = [rawsql.width(m) for m in (StockLevel, Sku, Product, Shop)]
-        shops: dict[int, Shop] = {}
-        for row in rows:
-            level = rawsql.instance(StockLevel, row)
-            at = widths[0]
-            sku = skus.get(level.sku_id)
-            if sku is None:
-                sku = skus[level.sku_id] = rawsql.instance(Sku, row, at)
-                product = rawsql.instance(Product, row, at + widths[1])
-                shop = shops.get(sku.shop_id) or shops.setdefault(sku.shop_id, rawsql.instance(Shop, row, at + widths[1] + widths[2]))
-                rawsql.related_set(sku, "product", product)
-                rawsql.related_set(sku, "shop", shop)
-            rawsql.related_set(level, "sku", sku)
-            rawsql.related_set(level, "warehouse", rawsql.instance(Warehouse, row, sum(widths)))
-            levels.append(level)
-        if rows:
-            rules = [(Decimal(threshold), Decimal(discount)) for threshold, discount in rows[0][-2]]
-            past = list(rows[0][-1])
-    else:
-        levels = list(
-            StockLevel.objects.filter(
-                sku__shop_id=shop_id, sku_id__in=ids, sku__is_active=True, sku__product__is_active=True
-            ).select_related("sku__product", "sku__shop", "warehouse")
-        )
-        skus = {level.sku_id: level.sku for level in levels}
+    if not _LOAD_SQL:
+        _LOAD_SQL.append(_load_sql())
+    with connection.cursor() as cursor:
+        rawsql.execute(cursor, _LOAD_SQL[0], {"shop": shop_id, "ids": ids, "now": now, "buyer": buyer_id})
+        rows = cursor.fetchall()
+    widths = [rawsql.width(m) for m in (StockLevel, Sku, Product, Shop)]
+    shops: dict[int, Shop] = {}
+    for row in rows:
+        level = rawsql.instance(StockLevel, row)
+        at = widths[0]
+        sku = skus.get(level.sku_id)
+        if sku is None:
+            sku = skus[level.sku_id] = rawsql.instance(Sku, row, at)
+            product = rawsql.instance(Product, row, at + widths[1])
+            shop = shops.get(sku.shop_id) or shops.setdefault(sku.shop_id, rawsql.instance(Shop, row, at + widths[1] + widths[2]))
+            rawsql.related_set(sku, "product", product)
+            rawsql.related_set(sku, "shop", shop)
+        rawsql.related_set(level, "sku", sku)
+        rawsql.related_set(level, "warehouse", rawsql.instance(Warehouse, row, sum(widths)))
+        levels.append(level)
+    if rows:
+        rules = [(Decimal(threshold), Decimal(discount)) for threshold, discount in rows[0][-2]]
+        past = list(rows[0][-1])
     if set(ids) - skus.keys():
         skus.update(
             (s.pk, s)

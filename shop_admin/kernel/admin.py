@@ -101,8 +101,6 @@ class EstimatedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
-            return super().count
         try:
             sql, params = queryset.query.get_compiler(queryset.db).as_sql()
         except EmptyResultSet:  # a filter that can match nothing (a search that found no ids)

@@ -3,7 +3,7 @@
 Every console request reads its user after its session. Through the ORM that read (a queryset built, compiled,
 `get()`'s limit and length check) cost more CPU than the database spent on it; here the same row is read by SQL
 written once and prepared per PostgreSQL connection (kernel rawsql). Passwords, permissions and every other
-behaviour are ModelBackend's. SQLite (`make run`) reads through the ORM as before.
+behaviour are ModelBackend's.
 
 Django's own ModelBackend stays after this one in AUTHENTICATION_BACKENDS for one reason: a session remembers the
 backend that signed it in, and sessions opened before this backend existed name Django's. So that a wrong password
@@ -31,8 +31,6 @@ class ConsoleModelBackend(ModelBackend):
         model = get_user_model()
         # The primary, always: a deactivated user or a changed password must take effect on the next request.
         rows = rawsql.prepared_rows(DEFAULT_DB_ALIAS, lambda: _user_sql(model), [user_id])
-        if rows is None:
-            return super().get_user(user_id)
         if not rows:
             return None
         user = rawsql.instance(model, rows[0])

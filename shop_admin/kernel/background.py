@@ -100,28 +100,19 @@ def background_job_crashed(rq_job, connection, exc_type, exc_value, traceback) -
 _LOCK_CLASS = 0x6A6F62  # "job"
 
 
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _run_lock_take(job_id: int) -> bool:
-    if not _postgres():
-        return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id])
         return cursor.fetchone()[0]
 
 
 def _run_lock_release(job_id: int) -> None:
-    if _postgres():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
 
 
-def background_job_alive(job: BackgroundJob, *, now) -> bool:
-    """Whether some worker still runs this job: its lock is held (PostgreSQL), or it beat recently (SQLite)."""
-    if not _postgres():
-        return job.heartbeat_at is not None and job.heartbeat_at > now - settings.BACKGROUND_JOB_STALE_AFTER
+def background_job_alive(job: BackgroundJob) -> bool:
+    """Whether some worker still runs this job: its lock is held."""
     if not _run_lock_take(job.pk):
         return True
     _run_lock_release(job.pk)
@@ -203,9 +194,6 @@ def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable
     def progress(done: int) -> None:
         nonlocal side
         job.done = done
-        if not _postgres():
-            background_job_progress(job, done=done)
-            return
         if side is None:
             side = connections.create_connection(DEFAULT_DB_ALIAS)
         with side.cursor() as cursor:
@@ -259,7 +247,7 @@ def background_job_revive(*, now, ids: list[int] | None = None) -> int:
         if ids is not None:
             running = running.filter(pk__in=ids)
         for job in running.order_by("pk")[: settings.SWEEP_BATCH_SIZE]:
-            if background_job_alive(job, now=now):
+            if background_job_alive(job):
                 continue
             revived += 1
             if job.attempts >= settings.BACKGROUND_JOB_MAX_ATTEMPTS:

@@ -1,4 +1,4 @@
-"""Writing many rows at once at the speed of the database: PostgreSQL COPY, bulk_create elsewhere (SQLite).
+"""Writing many rows at once at the speed of the database: PostgreSQL COPY.
 
 `rows_copy` takes plain dicts of column values (building 100,000 model instances
 costs more than writing them) and streams them with COPY inside the caller's
@@ -47,9 +47,6 @@ def constraints_checked_as_written():
     """Inside it, PostgreSQL checks foreign keys row by row as COPY writes them, while the client is still sending,
     instead of all at once at the commit while everyone waits; every row written inside must refer only to rows
     already written. Outside (and if the block fails: its transaction is done for) the usual deferred checks."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     yield
@@ -58,10 +55,7 @@ def constraints_checked_as_written():
 
 
 def ids_allocate(model: type[models.Model], count: int) -> list[int]:
-    """`count` fresh ids of the model's table, taken from its sequence (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        start = (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-        return list(range(start, start + count))  # SQLite: one writer at a time, the next ids are free
+    """`count` fresh ids of the model's table, taken from its sequence."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -71,7 +65,7 @@ def ids_allocate(model: type[models.Model], count: int) -> list[int]:
 
 
 class AnyOf(Lookup):
-    """`field__any_of=ids` for hundreds of ids (a sweep's batch): `= ANY(%s)` with one array parameter (PostgreSQL).
+    """`field__any_of=ids` for hundreds of ids (a sweep's batch): `= ANY(%s)` with one array parameter.
 
     `__in` makes Django prepare and psycopg quote every id on its own, a third of a batch's Python
     time; `IN (SELECT unnest(...))` misleads the planner into scanning the table. `= ANY` is what
@@ -83,10 +77,7 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        ids = [int(pk) for pk in self.rhs]
-        if connection.vendor != "postgresql":
-            return f"{lhs} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", [*lhs_params, *ids]
-        return f"{lhs} = ANY(%s)", [*lhs_params, ids]
+        return f"{lhs} = ANY(%s)", [*lhs_params, [int(pk) for pk in self.rhs]]
 
 
 models.Field.register_lookup(AnyOf)
@@ -109,10 +100,6 @@ def rows_copy(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
         else:  # the model's default, or what Django writes for a field without one ("" for text, else NULL)
             defaults[f.attname] = f.get_default()
     plan = [(f.attname, defaults[f.attname], isinstance(f, models.JSONField)) for f in fields]
-    if connection.vendor != "postgresql":
-        objs = [model(**{name: row.get(name, default) for name, default, _json in plan}) for row in chain([first], rows)]
-        model.objects.bulk_create(objs, batch_size=2000)
-        return len(objs)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     # Each row is its values over the defaults (a dict merge and an itemgetter, both C: 100,000 rows of 40
     # columns cost no 4 million lookups in Python); JSON values are encoded once per object (rows share them).

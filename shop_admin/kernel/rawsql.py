@@ -125,17 +125,9 @@ def insert_with_children(parent: models.Model, children: Sequence[tuple[str, Seq
 
     Afterwards every instance has its id (children in the order given) and counts as saved.
     The statement depends only on the models and the number of rows, so it is written once per shape
-    and prepared once per connection (`execute`). SQLite (`make run` may use it): the ORM's save and
-    bulk_create instead.
+    and prepared once per connection (`execute`).
     """
     children = [(fk, rows) for fk, rows in children if rows]
-    if connection.vendor != "postgresql":
-        parent.save(force_insert=True)
-        for fk, rows in children:
-            for row in rows:
-                setattr(row, fk, parent)
-            type(rows[0]).objects.bulk_create(rows)
-        return
     model = type(parent)
     params: list = []
     _row_params(model, parent, None, params)
@@ -156,30 +148,17 @@ def insert_with_children(parent: models.Model, children: Sequence[tuple[str, Seq
             _saved(row, pk)
 
 
-def _one_read(kind: str, queryset: QuerySet):
-    if kind == "count":
-        return queryset.count()
-    row = next(iter(queryset[:1]), None)
-    if isinstance(row, dict):
-        return next(iter(row.values()))
-    if isinstance(row, tuple):
-        return row[0]
-    return row
-
-
 def one_statement(*reads: tuple[str, QuerySet]) -> list:
     """Several one-value reads as one SELECT of scalar subqueries: a round trip and a compiled statement each saved.
 
     ("count", queryset) counts the queryset's rows (slice it to cap the count); ("first", queryset) is the first
     column of its first row, or None. All run on the database of the last queryset.
     """
-    if reads and connections[reads[-1][1].db].vendor != "postgresql":
-        return [_one_read(kind, queryset) for kind, queryset in reads]  # SQLite (`make run`): one by one, values converted
     return one_statement_run(*one_statement_sql(*reads))
 
 
 def one_statement_sql(*reads: tuple[str, QuerySet]) -> tuple[str, list, str]:
-    """The SQL, params and database alias of `one_statement(*reads)` on PostgreSQL, to keep and run again."""
+    """The SQL, params and database alias of `one_statement(*reads)`, to keep and run again."""
     columns, params, using = [], [], "default"
     for index, (kind, queryset) in enumerate(reads):
         using = queryset.db
@@ -194,7 +173,7 @@ def one_statement_sql(*reads: tuple[str, QuerySet]) -> tuple[str, list, str]:
 
 
 def one_statement_run(sql: str, params: Sequence, using: str, *, prepared: bool = False) -> list:
-    """Run what `one_statement_sql` gave (PostgreSQL): the one row of values; `prepared` for a statement kept (`execute`)."""
+    """Run what `one_statement_sql` gave: the one row of values; `prepared` for a statement kept (`execute`)."""
     with connections[using].cursor() as cursor:
         execute(cursor, sql, params) if prepared else cursor.execute(sql, params)
         return list(cursor.fetchone())
@@ -231,7 +210,7 @@ def _numbered(sql: str) -> tuple[str, tuple]:
 
 
 def execute(cursor, sql: str, params: Sequence | Mapping) -> None:
-    """`cursor.execute(sql, params)` as a server-side prepared statement of the cursor's connection (PostgreSQL).
+    """`cursor.execute(sql, params)` as a server-side prepared statement of the cursor's connection.
 
     For the statements a hot path runs on every request: PostgreSQL then parses and plans one once
     per connection (persistent connections, CONN_MAX_AGE), not on every call, and the driver splits
@@ -241,7 +220,7 @@ def execute(cursor, sql: str, params: Sequence | Mapping) -> None:
     hands one session's statements to another backend (PgBouncer in transaction mode).
     """
     db = cursor.db
-    if db.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+    if not settings.DATABASE_PREPARED_STATEMENTS:
         cursor.execute(sql, params)
         return
     prepared = _prepared.get(db.connection)
@@ -260,13 +239,9 @@ def execute(cursor, sql: str, params: Sequence | Mapping) -> None:
     cursor.execute(execute_sql, [params[key] for key in keys] if keys else None)
 
 
-def prepared_rows(using: str, sql: Callable[[], str], params: Sequence | Mapping) -> list[tuple] | None:
-    """The rows of a hand-written read on PostgreSQL, run as a statement prepared per connection (`execute`);
-    None on any other database, where the caller reads the same through the ORM. `sql` builds the statement
-    (kept by its caller once built), asked only where it runs."""
-    db = connections[using]
-    if db.vendor != "postgresql":
-        return None
-    with db.cursor() as cursor:
+def prepared_rows(using: str, sql: Callable[[], str], params: Sequence | Mapping) -> list[tuple]:
+    """The rows of a hand-written read, run as a statement prepared per connection (`execute`). `sql` builds
+    the statement (kept by its caller once built)."""
+    with connections[using].cursor() as cursor:
         execute(cursor, sql(), params)
         return cursor.fetchall()

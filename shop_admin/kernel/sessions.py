@@ -4,7 +4,7 @@ Every console request reads its session row first. Through the ORM that read (bu
 queryset, compiling it, a model instance) cost more CPU than the database spent on it, on every
 click. Here the same row of the same table is read by SQL written once and prepared per
 PostgreSQL connection (kernel rawsql); writing, expiry, `clearsessions` and every other
-behaviour are Django's `db` backend's. SQLite (`make run`) reads through the ORM as before.
+behaviour are Django's `db` backend's.
 """
 from functools import lru_cache
 
@@ -19,8 +19,6 @@ class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         # The primary, always: a replica may not have the session a sign-in just wrote, and would sign the user out.
         rows = rawsql.prepared_rows(DEFAULT_DB_ALIAS, lambda: _session_sql(self.model), [self.session_key, timezone.now()])
-        if rows is None:
-            return super()._get_session_from_db()
         if not rows:  # unknown or expired, as the ORM's DoesNotExist
             self._session_key = None
             return None

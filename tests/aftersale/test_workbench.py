@@ -102,18 +102,34 @@ def test_the_list_prints_each_row_and_its_queries_do_not_grow_with_the_rows(orde
 
 
 def test_the_after_sale_medians_are_the_middle_of_the_shops_own_cases(order_in, open_case, shop):
-    from aftersale.selectors import aftersale_metrics
+    from decimal import Decimal
 
-    cases = [open_case(order_in("paid"), "refund_only") for _ in range(4)]
+    from django.db.models import F
+
+    from aftersale.selectors import aftersale_metrics
+    from orders.models import Refund
+
+    # given four cases of this month answered 10, 30, 50 and 70 minutes after they were opened
+    cases = [AfterSaleCase.objects.get(pk=open_case(order_in("paid"), "refund_only")["id"]) for _ in range(4)]
     for case, minutes in zip(cases, [10, 30, 50, 70], strict=True):
-        AfterSaleCase.objects.filter(pk=case["id"]).update(first_response_at=timezone.now() + timedelta(minutes=minutes))
-    created = {c.pk: c.created_at for c in AfterSaleCase.objects.filter(pk__in=[c["id"] for c in cases])}
-    answers = sorted(AfterSaleCase.objects.get(pk=pk).first_response_at - at for pk, at in created.items())
+        AfterSaleCase.objects.filter(pk=case.pk).update(first_response_at=F("created_at") + timedelta(minutes=minutes))
+    # and two refunded 2 and 4 hours after opening, one whose refund has not arrived (not a refund time)
+    for case, hours, status in zip(cases, [2, 4, None], ["succeeded", "succeeded", "pending"]):
+        refund = Refund.objects.create(
+            order_id=case.order_id, amount=Decimal("1.00"), status=status,
+            succeeded_at=case.created_at + timedelta(hours=hours) if hours else None,
+        )
+        AfterSaleCase.objects.filter(pk=case.pk).update(refund=refund)
+    # and a case opened before the month, answered at once (neither counted nor in a median)
+    old = AfterSaleCase.objects.get(pk=open_case(order_in("paid"), "refund_only")["id"])
+    AfterSaleCase.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    AfterSaleCase.objects.filter(pk=old.pk).update(first_response_at=F("created_at"))
+    # when the shop's scores are read
     metrics = aftersale_metrics(shop_id=shop.pk, now=timezone.now())
+    # then the month's four cases; an even count's median is the mean of the middle two
     assert metrics["cases"] == 4
-    # An even count: the mean of the middle two (PostgreSQL rounds a half microsecond up, Python to even).
-    assert abs(metrics["median_response"] - (answers[1] + answers[2]) / 2) <= timedelta(microseconds=1)
-    assert metrics["median_refund"] is None  # none refunded
+    assert metrics["median_response"] == timedelta(minutes=40)
+    assert metrics["median_refund"] == timedelta(hours=3)
     other = make_shop(name="隔壁店")
     assert aftersale_metrics(shop_id=other.pk, now=timezone.now()) == {
         "days": 30, "cases": 0, "aftersale_rate": 0, "median_response": None, "median_refund": None

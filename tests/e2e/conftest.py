@@ -138,7 +138,7 @@ class DemoSnapshot:
     left (the same rows, ids, hashes and scheduled jobs), in a fraction of a second.
 
     The rows are kept in a schema of their own in the test database, off the search path, so the flush that ends
-    every transactional test leaves them alone. PostgreSQL only; elsewhere each test seeds as before.
+    every transactional test leaves them alone.
     """
 
     def __init__(self):
@@ -215,14 +215,11 @@ def demo(transactional_db, e2e_redis, settings, demo_snapshot):
     Passwords are hashed with a fast hasher here (seeding and signing in, in both threads): the browser cannot tell.
     The first test seeds and the snapshot keeps the outcome; the next ones get it back (see DemoSnapshot).
     """
-    from django.db import connection
-
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if connection.vendor == "postgresql" and demo_snapshot.fresh():
+    if demo_snapshot.fresh():
         demo_snapshot.restore(e2e_redis)
         return
     # The flush after an earlier transactional test removed what migrations wrote; seed_demo makes the
     # `arbitrators` group again (aftersale.roles) before it gives it to the arbiter.
     call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
-    if connection.vendor == "postgresql":
-        demo_snapshot.take(e2e_redis)
+    demo_snapshot.take(e2e_redis)

@@ -141,3 +141,19 @@ def test_the_page_speaks_english_when_asked(console, settings):
     console.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = console.get("/logistics/").content.decode()
     assert "Print selected waybills" in page and "Stalled only" in page and "No parcels" in page
+
+
+def test_the_order_lists_parcel_read_gives_each_orders_parcels_oldest_first(sku, place_order, pay, ship):
+    from logistics.selectors import ParcelBrief, shipments_brief_by_order
+    from orders.models import Order
+
+    # given an order of two parcels, the second shipped before the first, an order not shipped, and one not asked for
+    two, other = ship_orders(place_order, pay, ship, sku, [("SF", "SF1234567890123"), ("YTO", "YT1234567890123")])
+    ship(two, tracking_no="731000000002", carrier="ZTO", add_parcel=True)
+    Shipment.objects.filter(tracking_no="731000000002").update(shipped_at=timezone.now() - timedelta(hours=2))
+    unshipped = place_order((sku, 1))["order_no"]
+    ids = dict(Order.objects.filter(order_no__in=[two, other, unshipped]).values_list("order_no", "pk"))
+    # when the list's cell reads the parcels of the page's orders
+    parcels = shipments_brief_by_order([ids[two], ids[unshipped]])
+    # then only the asked orders' parcels, oldest shipped first; an order without parcels has none
+    assert dict(parcels) == {ids[two]: [ParcelBrief("ZTO", "731000000002"), ParcelBrief("SF", "SF1234567890123")]}

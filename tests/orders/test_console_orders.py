@@ -136,26 +136,45 @@ def test_a_row_shows_every_line_in_order_its_open_exceptions_and_its_parcels(sho
     assert "badge bad" not in bare_row
 
 
-def test_list_rows_statement_reads_what_the_orm_reads(shop, console, place_order, pay):
+def test_list_rows_statement_reads_each_order_its_lines_in_order_and_its_open_exceptions(shop, console, place_order, pay):
+    from decimal import Decimal
+
     from orders.constants import ExceptionKind
     from orders.models import OrderException
-    from orders.selectors import _order_list_rows, _order_list_rows_orm
+    from orders.selectors import OrderListRow, _order_list_rows
+    from tests.factories import make_buyer
 
     # given orders of one and of two lines, one with two open exceptions and a resolved one, one paid with a deadline
     first, second = make_sku(shop, stock=9, name="耳机 <Pro>"), make_sku(shop, stock=9, name="充电宝")
-    one = place_order((first, 1))
-    two = place_order((first, 2), (second, 1))
-    pay(two["order_no"])
-    order = Order.objects.get(order_no=two["order_no"])
+    one = Order.objects.get(order_no=place_order((first, 1))["order_no"])
+    two_no = place_order((first, 2), (second, 1))["order_no"]
+    pay(two_no)
+    two = Order.objects.get(order_no=two_no)
     for kind, status in ((ExceptionKind.OVERSELL, "open"), (ExceptionKind.ADDRESS_ANOMALY, "resolved"), (ExceptionKind.RISK_REVIEW, "open")):
-        OrderException.objects.create(order=order, shop=shop, kind=kind, status=status, detail="x")
-    ids = list(Order.objects.filter(order_no__in=[one["order_no"], two["order_no"]]).values_list("pk", flat=True))
-    # when the page's rows are read by the hand-written statement and through the ORM
-    mine, orms = _order_list_rows(ids, using="default"), _order_list_rows_orm(ids, using="default")
-    # then they are the same rows: columns, lines in order, open exceptions' kinds in order
-    assert mine == orms
-    assert mine[order.pk].open_exception_kinds == [ExceptionKind.OVERSELL, ExceptionKind.RISK_REVIEW]
-    assert [name for name, _spec, _quantity in mine[order.pk].lines] == ["耳机 <Pro>", "充电宝"]
+        OrderException.objects.create(order=two, shop=shop, kind=kind, status=status, detail="x")
+    # and an order without lines, and an order of another page
+    bare = Order.objects.create(
+        order_no="9" * 22, shop=shop, buyer=make_buyer(), items_total=Decimal("9.90"), payable=Decimal("9.90"),
+        recipient_name="李四", phone="13900139000", province="浙江省", city="杭州市", district="西湖区",
+        address_detail="文三路1号", created_at=timezone.now(), pay_deadline=timezone.now(),
+    )
+    place_order((second, 1))
+    # when the page's rows are read by the hand-written statement
+    rows = _order_list_rows([one.pk, two.pk, bare.pk], using="default")
+
+    # then each order of the page once, its columns, its lines in line order, its open exceptions' kinds in order
+    def expected(order, lines, kinds):
+        return OrderListRow(
+            order.pk, order.order_no, order.status, order.created_at, order.recipient_name, order.phone, order.payable,
+            order.ship_deadline, order.remark_flag, order.merchant_remark, lines=lines, open_exception_kinds=kinds,
+        )
+
+    assert rows == {
+        one.pk: expected(one, [("耳机 <Pro>", "默认", 1)], []),
+        two.pk: expected(two, [("耳机 <Pro>", "默认", 2), ("充电宝", "默认", 1)], [ExceptionKind.OVERSELL, ExceptionKind.RISK_REVIEW]),
+        bare.pk: expected(bare, [], []),
+    }
+    assert two.status == OrderStatus.PAID and rows[two.pk].ship_deadline is not None
 
 
 def test_status_tabs_and_filter_bar_follow_the_filters_and_the_language(console, sku, place_order):
