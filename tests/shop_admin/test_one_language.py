@@ -28,6 +28,7 @@ from orders.remedies import remedies_all
 from orders.resources import EXPORT_HEADERS
 from shop_admin.kernel.constants import ActorKind
 from shop_admin.kernel.models import BackgroundJob, Shop, Warehouse
+from orders.imports.plan import DOUDIAN_HEADERS, DOUDIAN_KNOWN
 from shop_admin.kernel.text import address_detail_mask, name_mask
 from tests.orders.csv_files import csv_file, row
 
@@ -154,7 +155,7 @@ def csv_vocabulary() -> list[str]:
     """What the merchant writes in an order CSV whatever the console's language: its column names, its statuses
     (Chinese source labels), and what the bad file said. Data on the import pages only."""
     with translation.override("zh-hans"):
-        words = {*EXPORT_HEADERS, *(str(label) for label in OrderStatus.labels), *BAD_FILE_VALUES}
+        words = {*EXPORT_HEADERS, *DOUDIAN_HEADERS, *DOUDIAN_KNOWN, *(str(label) for label in OrderStatus.labels), *BAD_FILE_VALUES}
     return sorted(words, key=len, reverse=True)
 
 
