@@ -41,10 +41,11 @@ def child(requests: int, threads: int) -> dict:
     from tests import factories
     from tests.concurrency import close_thread_connections
 
-    shop = factories.make_shop(f"池测{os.getpid()}")
-    sku = factories.make_sku(shop, stock=1_000_000)
-    owner = factories.make_member(shop)
-    buyers = [factories.make_buyer() for _ in range(threads)]
+    run = os.getpid()  # each configuration's process writes its own rows into the one database
+    shop = factories.make_shop(f"池测{run}")
+    sku = factories.make_sku(shop, stock=1_000_000, code=f"POOL-{run}")
+    owner = factories.make_member(shop, username=f"pool-owner-{run}")
+    buyers = [factories.make_buyer(f"pool-buyer-{run}-{n}") for n in range(threads)]
     connection.close()
 
     def one_thread(index: int) -> tuple[list[float], list[float], list[str]]:
