@@ -8,7 +8,7 @@ EMBEDDED := $(PY) -m shop_admin.devservers
 # make run PORT=8001 (or PORT in the environment) serves the console on another port.
 PORT ?= 8000
 
-.PHONY: install run serve fleet fleet-serve test suite worker check-deploy perf perf-tracking browser print-tools
+.PHONY: install run serve fleet fleet-serve test suite worker check-deploy perf perf-tracking browser print-tools pgbouncer
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,13 @@ print-tools:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools poppler-utils poppler-data >/dev/null; \
 	fi
 
-test: install browser print-tools
+# The pooler tests put Debian's PgBouncer (transaction mode) in front of a throw-away primary.
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; \
+	fi
+
+test: install browser print-tools pgbouncer
 	@$(EMBEDDED) $(MAKE) --no-print-directory suite
 
 suite:

@@ -1,10 +1,11 @@
-"""Logical backups of the database with pg_dump (custom format) and their restore into a fresh database with pg_restore.
+"""Backups: pg_dump (custom format) restored into a fresh database, and base backups with WAL archiving restored to
+a point in time.
 
 Which method when: a logical dump is a consistent snapshot of one moment, restorable on any server of the same or a
 newer major version; it takes minutes per few GB to write and longer to restore (indexes are rebuilt), so it suits a
 small shop's database and a copy to test against. A real deployment takes a base backup (`pg_basebackup`) plus
-continuous WAL archiving (`archive_command`), which restores to any moment (`recovery_target_time`) and costs no more
-than the WAL the primary writes anyway; that is the server's configuration, not this module's (README, "Backups").
+continuous WAL archiving (`archive_command`, which the server runs), which restores to any moment
+(`recovery_target_time`) and costs no more than the WAL the primary writes anyway (README, "Backups").
 """
 import importlib.util
 import os
@@ -127,3 +128,77 @@ def restore_dump(*, dump: Path, into: Target, using: str = "default") -> None:
                            str(dump)], env=into.env(), capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed (database {into.dbname} is left for inspection): {done.stderr.strip()}")
+
+
+# --- base backups with WAL archiving, restored to a point in time ------------------------------------------------
+# A folder holds `base/<UTC start>/` (each a plain pg_basebackup with a `finished` stamp once whole) and `wal/` (the
+# segments the server's archive_command copies there). A restore copies the newest base finished before the target
+# into a new data directory and lets the server replay the archive up to that moment.
+FINISHED = "finished"
+
+
+def archive_command(folder: Path) -> str:
+    """The archive_command that fills `folder`/wal; never overwrites a segment already archived (PostgreSQL's advice)."""
+    wal = Path(folder).resolve() / "wal"
+    return f"test ! -f '{wal}/%f' && cp %p '{wal}/%f'"
+
+
+def base_backup(*, folder: Path, using: str = "default") -> Path:
+    """Take a base backup of the server `using` names into `folder`/base/<UTC time>/; the server must archive its WAL
+    into `folder`/wal (without the WAL since, a base backup restores to its own moment only)."""
+    from datetime import datetime, timezone
+
+    target = target_of(connections[using].settings_dict)
+    with psycopg.connect(target.conninfo, password=target.password or None, connect_timeout=10) as conn:
+        mode = conn.execute("SHOW archive_mode").fetchone()[0]
+        command = conn.execute("SHOW archive_command").fetchone()[0]
+    expected = archive_command(folder)
+    if mode == "off" or command != expected:
+        raise BackupError(f"the server does not archive its WAL into {Path(folder).resolve() / 'wal'}: set archive_mode = on and "
+                          f"archive_command = '{expected}' in postgresql.conf and restart it (README, Backups)")
+    tool = pg_tool("pg_basebackup", server_major(target))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    output = Path(folder) / "base" / stamp
+    output.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([str(tool), f"--dbname={target.conninfo}", "-D", str(output), "-X", "stream", "-c", "fast"],
+                          env=target.env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        shutil.rmtree(output, ignore_errors=True)
+        raise BackupError(f"pg_basebackup failed: {done.stderr.strip()}")
+    (output / FINISHED).write_text(datetime.now(timezone.utc).isoformat())
+    return output
+
+
+def restore_to_time(*, folder: Path, to_time, data: Path, port: int | None = None) -> Path:
+    """Make `data` (new or empty) a cluster that, once started, replays the archive up to `to_time` (aware) and promotes
+    itself; returns the base backup it starts from."""
+    from datetime import datetime
+
+    folder = Path(folder).resolve()
+    if data.exists() and any(data.iterdir()):
+        raise BackupError(f"{data} is not empty; restore only into a new data directory")
+    bases = []
+    for base in sorted((folder / "base").glob("*")):
+        if (base / FINISHED).is_file() and datetime.fromisoformat((base / FINISHED).read_text().strip()) <= to_time:
+            bases.append(base)
+    if not bases:
+        raise BackupError(f"no base backup in {folder / 'base'} finished before {to_time.isoformat()}")
+    if data.exists():
+        data.rmdir()
+    shutil.copytree(bases[-1], data, ignore=shutil.ignore_patterns(FINISHED))
+    data.chmod(0o700)
+    settings = {
+        "restore_command": f"cp '{folder / 'wal'}/%f' %p",
+        "recovery_target_time": to_time.isoformat(),
+        "recovery_target_action": "promote",
+        # A restored copy must not write into the archive it came from until someone makes it the primary.
+        "archive_mode": "off",
+    }
+    if port:
+        settings["port"] = str(port)
+    with open(data / "postgresql.auto.conf", "a") as conf:  # the last setting of a name wins
+        for name, value in settings.items():
+            quoted = value.replace("'", "''")  # the paths may hold a quote; a configuration string doubles it
+            conf.write(f"{name} = '{quoted}'\n")
+    (data / "recovery.signal").touch()
+    return bases[-1]
