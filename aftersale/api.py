@@ -148,7 +148,7 @@ def merchant_aftersale_operate(request, case_id: int, payload: OperateIn):
         evidence=payload.evidence,
         deductions=[{"reason": d.reason, "amount": d.amount} for d in payload.deductions],
         message=payload.message,
-        return_address=payload.return_address,
+        return_address_id=payload.return_address_id,
         carrier=payload.carrier,
         tracking_no=payload.tracking_no,
     )

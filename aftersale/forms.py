@@ -36,7 +36,7 @@ class OperateForm(forms.Form):
     reason = forms.CharField(label=_("原因"), required=False, max_length=200)
     message = forms.CharField(label=_("留言"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     evidence = forms.CharField(label=_("凭证链接（每行一个）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    return_address = forms.CharField(label=_("退货地址"), required=False, max_length=300)
+    return_address_id = forms.IntegerField(label=_("退货地址"), required=False, min_value=1, max_value=2**63 - 1)
     carrier = forms.ChoiceField(label=_("快递公司"), required=False, choices=[("", "—")] + Carrier.choices)
     tracking_no = forms.CharField(label=_("快递单号"), required=False, max_length=40)
     deduction_reason_1 = forms.CharField(required=False, max_length=100)
@@ -54,3 +54,15 @@ class OperateForm(forms.Form):
             if reason or amount:
                 rows.append({"reason": reason, "amount": amount})
         return rows
+
+
+class ReturnAddressForm(forms.Form):
+    """One address of the return address book; the rules (division tree, mobile number) are the service's, as for orders."""
+
+    name = forms.CharField(label=_("收件人"), max_length=40)
+    phone = forms.CharField(label=_("手机号"), max_length=11)
+    province = forms.CharField(label=_("省"), max_length=30)
+    city = forms.CharField(label=_("市"), max_length=30)
+    district = forms.CharField(label=_("区"), max_length=30)
+    detail = forms.CharField(label=_("详细地址"), max_length=200, widget=forms.TextInput(attrs={"size": 50}))
+    is_default = forms.BooleanField(label=_("设为默认退货地址"), required=False)

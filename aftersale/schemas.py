@@ -8,7 +8,7 @@ from pydantic import field_validator
 from aftersale.constants import AfterSaleType, MerchantAction
 from aftersale.models import AfterSaleCase
 from aftersale.selectors import aftersale_detail_rows
-from shop_admin.kernel.api import Schema, money_str, time_str
+from shop_admin.kernel.api import RowId, Schema, money_str, time_str
 
 EVIDENCE_MAX = 9
 
@@ -69,7 +69,7 @@ class OperateIn(Schema):
     message: str = Field("", max_length=2000)
     evidence: list[str] = Field(default_factory=list, max_length=EVIDENCE_MAX)
     deductions: list[DeductionIn] = Field(default_factory=list, max_length=10)
-    return_address: str = Field("", max_length=300)
+    return_address_id: RowId | None = Field(None, description="agree on a return: one of the shop's return addresses; default: the shop's default")
     carrier: str = Field("", max_length=20)
     tracking_no: str = Field("", max_length=40)
 

@@ -18,7 +18,7 @@ from aftersale.constants import (
     AfterSaleType,
     douyin_code,
 )
-from aftersale.models import AfterSaleCase
+from aftersale.models import AfterSaleCase, ReturnAddress
 from orders.models import OrderEvent
 from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.errors import Invalid, NotFound
@@ -226,3 +226,15 @@ def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
         "median_response": median_response,
         "median_refund": median_refund,
     }
+
+
+def return_addresses_for_shops(*, shop_ids) -> QuerySet[ReturnAddress]:
+    """The shops' return addresses, each shop's default first."""
+    return ReturnAddress.objects.filter(shop_id__in=list(shop_ids)).order_by("shop_id", "-is_default", "id")
+
+
+def return_address_get_for_shops(*, shop_ids, address_id: int) -> ReturnAddress:
+    address = ReturnAddress.objects.filter(shop_id__in=list(shop_ids), pk=address_id).first()
+    if address is None:  # another shop's, or none: the same answer
+        raise NotFound(_("退货地址不存在"), code="return_address_not_found")
+    return address

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,11 +16,12 @@ from aftersale.selectors import (
     aftersale_list_rows,
     aftersale_timeline,
     evidence_file_get,
+    return_addresses_for_shops,
 )
 from aftersale.services import aftersale_actions_allowed, aftersale_operate
 from aftersale.services.common import case_refundable
 from aftersale.services.evidence import evidence_upload
-from aftersale.services.review import default_return_address
+from aftersale.services.return_addresses import RETURN_ADDRESSES_URL
 from orders.events import order_event_kind_label
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.console import forbidden, input_keep, input_kept, shop_record_or_404, shop_required
@@ -79,7 +81,8 @@ def aftersale_detail_view(request, case_id: int):
             "timeline": timeline,
             "actions": actions,
             "claim": case.amount if case.amount is not None else case_refundable(case),
-            "default_return_address": default_return_address(case),
+            "return_addresses": list(return_addresses_for_shops(shop_ids={case.shop_id})) if MerchantAction.AGREE in actions else [],
+            "return_addresses_url": RETURN_ADDRESSES_URL,
             "form": OperateForm(initial=kept if kept.get("action") == MerchantAction.RESHIP else None),
             "kept": kept,
             "now": timezone.now(),
@@ -114,13 +117,16 @@ def aftersale_operate_view(request, case_id: int):
             evidence=evidence,
             deductions=form.deductions(),
             message=data["message"],
-            return_address=data["return_address"],
+            return_address_id=data["return_address_id"],
             carrier=data["carrier"],
             tracking_no=data["tracking_no"],
         )
         messages.success(request, _("已%(action)s") % {"action": MerchantAction(data["action"]).label})
     except DomainError as exc:
-        messages.error(request, domain_error_text(exc, labels=form))
+        text = domain_error_text(exc, labels=form)
+        if exc.code == "return_address_required":  # the refusal says where to go: the address book
+            text = format_html('{} <a href="{}">{}</a>', text, RETURN_ADDRESSES_URL, _("添加退货地址"))
+        messages.error(request, text)
         input_keep(request, "operate")
     return redirect("aftersale:detail", case_id=case.pk)
 

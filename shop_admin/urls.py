@@ -9,6 +9,7 @@ from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.kernel.platform_ops import platform_ops_only
 from shop_admin.shell import views
 from shop_admin.shell import views_csv
+from shop_admin.shell import views_settings
 from shop_admin.shell import views_todos
 from shop_admin.shell.api import api
 
@@ -40,6 +41,8 @@ urlpatterns = [
     path("aftersales/", include("aftersale.urls")),
     path("exceptions/", include("orders.urls_exceptions")),
     path("marketing/coupons/", include("orders.urls_coupons")),
+    path("settings/", views_settings.settings_index_view, name="settings"),
+    path("settings/return-addresses/", include("aftersale.urls_return_addresses")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
     path("admin/rq/", include((rq_urlpatterns, "django_rq"))),

@@ -43,6 +43,9 @@ class ApiClient:
     def put(self, path, body=None, **kw):
         return self.call("PUT", path, body, **kw)
 
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
 
 @pytest.fixture(autouse=True)
 def fresh_cache():

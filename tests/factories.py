@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from aftersale.models import ReturnAddress
 from orders.models import Buyer, Coupon, Product, Sku, StockLevel
 from shop_admin.kernel.constants import Role
 from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
@@ -26,10 +27,18 @@ ADDRESS = {
 }
 
 
-def make_shop(name: str | None = None, *, warehouses: tuple[tuple[str, str], ...] = (("杭州仓", "浙江省"),)) -> Shop:
+RETURN_ADDRESS = {"name": "退货组", "phone": "13900000000", "province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": "杭州仓 文三路1号"}
+
+
+def make_shop(
+    name: str | None = None, *, warehouses: tuple[tuple[str, str], ...] = (("杭州仓", "浙江省"),), return_address: bool = True
+) -> Shop:
+    """A shop with its warehouses and, unless told otherwise, a default return address (agreeing to a return needs one)."""
     shop = Shop.objects.create(name=name or f"店铺{next(_seq)}")
     for priority, (wh_name, province) in enumerate(warehouses):
         Warehouse.objects.create(shop=shop, name=wh_name, province=province, priority=priority)
+    if return_address:
+        ReturnAddress.objects.create(shop=shop, is_default=True, **RETURN_ADDRESS)
     return shop
 
 

@@ -151,12 +151,6 @@ def _flag_buyer_with_many_refunds(case: AfterSaleCase, refund: Refund) -> None:
         )
 
 
-def default_return_address(case: AfterSaleCase) -> str:
-    """Where returns go when the merchant names no address (the clock approving): the shop's first warehouse."""
-    warehouse = case.shop.warehouses.first()
-    return f"{case.shop.name} {warehouse.province} {warehouse.name}" if warehouse else case.shop.name
-
-
 def case_responded(case: AfterSaleCase, actor: Actor, now: datetime) -> None:
     """The merchant's first answer, for the median response time."""
     if case.first_response_at is None and actor.kind == ActorKind.USER:

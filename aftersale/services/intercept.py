@@ -26,9 +26,9 @@ from aftersale.services.common import (
     case_lock,
     case_refund,
     case_transition,
-    default_return_address,
     message_add,
 )
+from aftersale.services.return_addresses import return_address_default
 from logistics.constants import InterceptResult
 from logistics.models import Shipment
 from logistics.services.intercept import shipment_intercept_request
@@ -63,16 +63,21 @@ def case_refund_intercepted(case: AfterSaleCase, actor: Actor, *, now: datetime)
 def _return_after_signing(case: AfterSaleCase, actor: Actor, *, now: datetime) -> None:
     from_status = case_transition(case, "return_after_signing", "return_shipment")
     case.type = AfterSaleType.RETURN_REFUND
-    case.return_address = default_return_address(case)[:300]
+    # The carrier's push must not be refused for want of an address: without a default the buyer is told to wait here for one.
+    default = return_address_default(shop_id=case.shop_id)
+    case.return_address = default.text if default else ""
     case.return_deadline = now + settings.AFTERSALE_RETURN_SHIP_WINDOW
     case.due_at = case.return_deadline
     case.save()
     deadline_schedule(name="aftersale_return_timeout", pk=case.pk, at=case.return_deadline)
-    message_add(
-        case, Actor.system("aftersale_intercept"),
-        body=_("包裹在拦截前已签收：请在%(days)d天内将商品寄回%(address)s，商家收货验收后退款；如有异议可在此协商。")
-        % {"days": settings.AFTERSALE_RETURN_SHIP_WINDOW.days, "address": case.return_address},
-    )
+    days = settings.AFTERSALE_RETURN_SHIP_WINDOW.days
+    if default:
+        body = _("包裹在拦截前已签收：请在%(days)d天内将商品寄回%(address)s，商家收货验收后退款；如有异议可在此协商。") % {
+            "days": days, "address": case.return_address
+        }
+    else:
+        body = _("包裹在拦截前已签收：商家将在此告知退货地址，请在%(days)d天内寄回，商家收货验收后退款；如有异议可在此协商。") % {"days": days}
+    message_add(case, Actor.system("aftersale_intercept"), body=body)
     aftersale_intercept_failed_event(case=case, actor=actor, from_status=from_status)
 
 

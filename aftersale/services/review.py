@@ -33,7 +33,6 @@ from aftersale.events import (
 from aftersale.models import AfterSaleCase
 from aftersale.services.common import (
     ZERO,
-    default_return_address,
     case_end,
     case_lines_map,
     case_lock,
@@ -45,6 +44,7 @@ from aftersale.services.common import (
     refusal,
 )
 from aftersale.services.intercept import case_intercept, case_refund_intercepted
+from aftersale.services.return_addresses import return_address_pick
 from logistics.services import tracking_validate
 from logistics.services.intercept import shipments_interceptable
 from orders.constants import OrderStatus
@@ -77,11 +77,15 @@ def aftersale_actions_allowed(case: AfterSaleCase) -> list[str]:
 # --- agreeing: shared by the merchant and the clock ---
 
 
-def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_address: str = "", reason: str = "") -> str:
-    """Agree to the claim as it stands: a return is awaited, missing items reshipped, a refund-only claim paid now."""
+def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_address_id: int | None = None, reason: str = "") -> str:
+    """Agree to the claim as it stands: a return is awaited, missing items reshipped, a refund-only claim paid now.
+
+    A return goes to the address named, else the shop's default (the clock names none); a shop without one is refused.
+    """
     if case.type in RETURN_TYPES:
+        address = return_address_pick(shop_id=case.shop_id, address_id=return_address_id)
         from_status = case_transition(case, "approve_return", MerchantAction.AGREE)
-        case.return_address = (return_address or default_return_address(case))[:300]
+        case.return_address = address.text
         case.return_deadline = now + settings.AFTERSALE_RETURN_SHIP_WINDOW
         case.due_at = case.return_deadline
         case.save()
@@ -102,14 +106,12 @@ def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_add
     return from_status
 
 
-def aftersale_agree(*, case: AfterSaleCase, actor: Actor, return_address: str = "") -> AfterSaleCase:
+def aftersale_agree(*, case: AfterSaleCase, actor: Actor, return_address_id: int | None = None) -> AfterSaleCase:
     with transaction.atomic():
         _order, case = case_lock(case.pk)
         now = timezone.now()
-        if case.type in RETURN_TYPES and can_proceed(case.approve_return) and not (return_address or "").strip():
-            raise Invalid(_("同意退货须填写退货地址"), code="invalid_input", details={"fields": {"return_address": _("不能为空")}})
         case_responded(case, actor, now)
-        from_status = case_approve(case, actor, now=now, return_address=return_address.strip(), reason=gettext_noop("商家同意"))
+        from_status = case_approve(case, actor, now=now, return_address_id=return_address_id, reason=gettext_noop("商家同意"))
         aftersale_agreed_event(case=case, actor=actor, from_status=from_status)
     return case
 
@@ -276,7 +278,7 @@ def aftersale_operate(
     evidence: list[str] | None = None,
     deductions=None,
     message: str = "",
-    return_address: str = "",
+    return_address_id: int | None = None,
     carrier: str = "",
     tracking_no: str = "",
 ) -> AfterSaleCase:
@@ -286,7 +288,7 @@ def aftersale_operate(
     if action not in aftersale_actions_allowed(case):
         raise refusal(case, action)
     if action == MerchantAction.AGREE:
-        return aftersale_agree(case=case, actor=actor, return_address=return_address)
+        return aftersale_agree(case=case, actor=actor, return_address_id=return_address_id)
     if action == MerchantAction.REJECT:
         return aftersale_reject(case=case, actor=actor, reason=reason, evidence=evidence or [])
     if action == MerchantAction.MESSAGE:

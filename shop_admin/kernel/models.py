@@ -11,6 +11,8 @@ from shop_admin.kernel.constants import Role
 class Shop(models.Model):
     name = models.CharField(_("店铺名称"), max_length=100)
     is_flagship = models.BooleanField(_("品牌旗舰店"), default=False)
+    # History only: the text shops once typed; migration aftersale 0011 made it each shop's default return address where
+    # it parsed. Returns use the address book (aftersale.ReturnAddress); nothing reads this field.
     return_address = models.CharField(_("退货地址"), max_length=300, blank=True)
     # What a waybill prints as the sender; empty: the shop's name and the shipping warehouse (logistics.waybill)
     sender_name = models.CharField(_("寄件人"), max_length=50, blank=True)

@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from logistics.api import callback_router as logistics_callback_router
 from aftersale.api import buyer_router as aftersale_buyer_router
 from aftersale.api import merchant_router as aftersale_merchant_router
+from aftersale.api_return_addresses import merchant_router as return_addresses_merchant_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
 from orders.api_coupons import buyer_router as coupons_buyer_router
@@ -76,6 +77,7 @@ api.add_router("/merchant", orders_merchant_router)
 api.add_router("/merchant", logistics_merchant_router)
 api.add_router("/", aftersale_buyer_router)
 api.add_router("/merchant", aftersale_merchant_router)
+api.add_router("/merchant", return_addresses_merchant_router)
 api.add_router("/merchant", exceptions_merchant_router)
 api.add_router("/", exceptions_buyer_router)
 api.add_router("/merchant", coupons_merchant_router)

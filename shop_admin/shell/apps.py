@@ -14,3 +14,4 @@ class ShellConfig(AppConfig):
 
         console_nav_register(label=_("工作台"), url="/", position=0)
         console_nav_register(label=_("导出"), url="/exports/", position=61)
+        console_nav_register(label=_("店铺设置"), url="/settings/", position=70)

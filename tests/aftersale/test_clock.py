@@ -68,7 +68,7 @@ def test_a_flagged_buyers_case_goes_to_the_platform_not_approved(order_in, open_
 def test_a_return_not_shipped_within_7_days_closes_the_case(order_in, open_case, merchant_api):
     order = order_in("delivered")
     case = open_case(order, "return_refund")
-    operate(merchant_api, case, "agree", return_address="杭州仓")
+    operate(merchant_api, case, "agree")
     deadline = case_of(case).return_deadline
     assert deadline - timezone.now() > timedelta(days=6, hours=23)
     assert "aftersale_return_timeout: 0" in sweep(deadline - timedelta(minutes=1))
@@ -82,7 +82,7 @@ def test_a_return_not_shipped_within_7_days_closes_the_case(order_in, open_case,
 def test_a_received_return_not_inspected_within_24_hours_is_refunded(order_in, open_case, merchant_api, buyer_api, tea):
     order = order_in("delivered", channel="alipay")
     case = open_case(order, "return_refund", items=[{"sku_id": tea.pk, "quantity": 1}])
-    operate(merchant_api, case, "agree", return_address="杭州仓")
+    operate(merchant_api, case, "agree")
     buyer_api.post(f"/aftersales/{case['id']}/return-shipment", {"carrier": "ZTO", "tracking_no": "731000001234567"})
     operate(merchant_api, case, "confirm_return")
     deadline = case_of(case).inspect_deadline

@@ -172,6 +172,10 @@ def _make_world() -> dict:
         amount="10.00", valid_from=now, valid_to=now + timedelta(days=30), total_quantity=50, per_buyer_limit=2,
     )
     coupon_claim(code=coupon.code, buyer=buyer)
+    from aftersale.models import ReturnAddress
+
+    desk = ReturnAddress.objects.create(shop=shop, name="收货台", phone="13700000000", province="广东省", city="广州市", district="天河区",
+                                        detail="体育西路1号")
     return {
         "tokens": {"buyer": buyer.api_token, "merchant": owner.api_token.key},
         "shop_id": [shop.pk],
@@ -186,6 +190,9 @@ def _make_world() -> dict:
         "coupon_id": [coupon.pk],
         "coupon_code": [coupon.code],
         "sku_ids": [[s.pk for s in skus[:2]]],
+        "return_address_id": list(ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)) + [desk.pk],
+        # an address the book takes, so that some creations and changes get past the 422s
+        "return_address_terms": {key: [value] for key, value in factories.RETURN_ADDRESS.items()},
         "coupon_terms": {
             "threshold": ["100.00", "59.90"],
             "amount": ["10.00", "5.50"],
@@ -202,6 +209,8 @@ def _real_value(key: str, path: str, world: dict, rng: random.Random):
         pool = world["aftersale"] if "aftersale" in path else world["exception"] if "exception" in path else None
     elif path.endswith("/merchant/coupons") and key in world["coupon_terms"]:
         pool = world["coupon_terms"][key]  # terms a campaign takes, so that some creations get past the 422s
+    elif "/merchant/return-addresses" in path and key in world["return_address_terms"]:
+        pool = world["return_address_terms"][key]
     elif key == "code" and path.endswith("/claim"):
         pool = world["coupon_code"]  # only the coupon's path: a tracking event's `code` is something else
     elif key == "address":

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from aftersale import constants as aftersale_constants
-from aftersale.models import AfterSaleCase, AfterSaleMessage
+from aftersale.models import AfterSaleCase, AfterSaleMessage, ReturnAddress
 from logistics import constants as logistics_constants
 from logistics.models import Shipment, TrackingEvent
 from orders import constants as orders_constants
@@ -90,7 +90,8 @@ def data_strings() -> list[str]:
         strings.update((name_mask(name), address_detail_mask(detail)))
     strings.update(Buyer.objects.values_list("name", flat=True))
     strings.update(get_user_model().objects.values_list("username", flat=True))
-    strings.update(Shop.objects.values_list("return_address", flat=True))
+    for values in ReturnAddress.objects.values_list("name", "province", "city", "district", "detail"):
+        strings.update(values)
     for values in AfterSaleCase.objects.values_list(
         "reason", "description", "reject_reason", "arbitration_reason", "ruling_note", "return_address"
     ):
@@ -177,7 +178,8 @@ def walk(client: Client, language: str, paths: list[str]) -> dict[str, list[str]
 def console_paths(shop: Shop, bad_import: BackgroundJob) -> list[str]:
     orders = Order.objects.filter(shop=shop)
     paths = ["/", "/orders/", "/logistics/", "/products/", "/exceptions/", "/exceptions/reconciliation/", "/aftersales/",
-             "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/"]
+             "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/", "/settings/", "/settings/return-addresses/"]
+    paths += [f"/settings/return-addresses/{pk}/" for pk in ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)]
     paths += [f"/orders/?status={status}" for status in OrderStatus.values]
     # an order of each state, and every one with an exception or an after-sale (the busiest pages)
     picked = {orders.filter(status=status).values_list("order_no", flat=True).first() for status in OrderStatus.values}

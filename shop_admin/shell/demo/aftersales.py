@@ -25,8 +25,8 @@ def demo_aftersale_outcomes(*, shop: Shop, merchant, stderr: OutputWrapper) -> N
     cases.sort(key=lambda case: case.order.status == OrderStatus.DELIVERED)
     plays = [
         lambda case: aftersale_message(case=case, actor=staff, body="您好，麻烦补充一张外包装照片，我们核实后马上处理"),
-        # The merchant sends the buyer the shop's return address, as the workbench's agree form offers it.
-        lambda case: aftersale_agree(case=case, actor=staff, return_address=shop.return_address),
+        # The merchant agrees without naming an address, so the buyer is sent the shop's default, as the agree form preselects.
+        lambda case: aftersale_agree(case=case, actor=staff),
         lambda case: aftersale_reject(case=case, actor=staff, reason="出库前已验货，商品完好，见出库照片", evidence=[demo_evidence("outbound-check")]),
         lambda case: aftersale_escalate(
             case=aftersale_reject(case=case, actor=staff, reason="超出七天无理由退货范围", evidence=[demo_evidence("outbound-check")]),

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from aftersale.roles import arbitrators_group
+from aftersale.services.return_addresses import return_address_create, return_address_default
 from orders.models import Buyer
 from shop_admin.kernel.constants import Role
 from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
@@ -51,11 +52,19 @@ def demo_users() -> dict:
     return users
 
 
+# Each shop's default return address: agreeing to a return (the demo's and the merchant's) sends the buyer this one.
+DEMO_RETURN_ADDRESSES = (
+    {"name": "退货组", "phone": "13800000001", "province": "浙江省", "city": "杭州市", "district": "余杭区", "detail": "仓前街道梦想小镇1号"},
+    {"name": "售后部", "phone": "13800000002", "province": "广东省", "city": "广州市", "district": "天河区", "detail": "体育西路1号"},
+)
+
+
 def demo_shops(users) -> tuple[Shop, Shop]:
-    shop1, _ = Shop.objects.get_or_create(
-        name=SHOP_1, defaults={"is_flagship": True, "return_address": "浙江省杭州市余杭区仓前街道梦想小镇1号 退货组"}
-    )
-    shop2, _ = Shop.objects.get_or_create(name=SHOP_2, defaults={"return_address": "广东省广州市天河区体育西路1号"})
+    shop1, _ = Shop.objects.get_or_create(name=SHOP_1, defaults={"is_flagship": True})
+    shop2, _ = Shop.objects.get_or_create(name=SHOP_2)
+    for shop, address in ((shop1, DEMO_RETURN_ADDRESSES[0]), (shop2, DEMO_RETURN_ADDRESSES[1])):
+        if return_address_default(shop_id=shop.pk) is None:  # a second seed_demo keeps what the merchant set
+            return_address_create(shop=shop, data=address, is_default=True)
     for shop, warehouses in ((shop1, [("杭州仓", "浙江省", 0), ("广州仓", "广东省", 1)]), (shop2, [("广州仓", "广东省", 0)])):
         for name, province, priority in warehouses:
             Warehouse.objects.get_or_create(shop=shop, name=name, defaults={"province": province, "priority": priority})
