@@ -215,7 +215,7 @@ def order_tab_counts(*, shop_id: int) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def _tab_counts_sql(statuses: int) -> str:
     # ORDER BY the index's own order keeps each count in the (shop, status, created_at) index: without it the
-    # planner counts a big status by a seq scan of its first heap pages, 5-10 ms once other reads evicted them.
+    # planner counts a big status by a seq scan of its first heap pages, slow once other reads evicted them.
     table = connection.ops.quote_name(Order._meta.db_table)
     return " UNION ALL ".join(
         f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s ORDER BY created_at LIMIT %s) AS t{i}"

@@ -1,7 +1,7 @@
 """The order list's rows, written in one pass in Python.
 
-At a million orders the list's SQL takes a few milliseconds; drawing 20 rows through the
-template engine took 0.65 ms a row (a per-row `{% include %}` of each part's cell, the
+At a million orders drawing 20 rows through the template engine cost several times the list's
+SQL (tests/perf/README.md: a per-row `{% include %}` of each part's cell, the
 `date`, `masked`, `yuan` and `truncatechars` filters, a gettext per row, Django's
 `get_FOO_display` rebuilding its choices dict). Here the same markup is built with
 `format_html`/`escape` and the per-page constants (labels, time zone) are looked up once.
