@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, OrderStatus
 from orders.forms import RemarkForm
+from shop_admin.kernel.console import url_around
 from shop_admin.kernel.templatetags.console import deadline_html, yuan
 from shop_admin.kernel.text import name_mask, phone_mask
 
@@ -50,6 +51,7 @@ def order_rows_html(orders: list, parts: list, *, now: datetime) -> SafeString:
     tz = timezone.get_current_timezone()
     choose, flag_label, ship_by = _esc(_("选择")), _("旗帜"), _esc(_("发货截止"))
     status_label, kind_label = _labels(OrderStatus), _labels(ExceptionKind)
+    order_url, order_url_end = url_around("orders:detail", "ORDERNO")
     cell_parts = [part for part in parts if part.list_template or part.list_cell]
     templates = {part.name: get_template(part.list_template) for part in cell_parts if not part.list_cell}
     out = []
@@ -77,7 +79,7 @@ def order_rows_html(orders: list, parts: list, *, now: datetime) -> SafeString:
         out.append(
             "<tr>\n"
             f'    <td><input type="checkbox" name="order_no" value="{no}" form="bulk-form" aria-label="{choose} {no}"></td>\n'
-            f'    <td><a href="/orders/{no}/">{no}</a></td>\n'
+            f'    <td><a href="{order_url}{no}{order_url_end}">{no}</a></td>\n'
             f"    <td>{order.created_at.astimezone(tz):%Y-%m-%d %H:%M}</td>\n"
             f"    <td>{lines}</td>\n"
             f"    <td>{_esc(name_mask(order.recipient_name or ''))} {_esc(phone_mask(order.phone or ''))}</td>\n"

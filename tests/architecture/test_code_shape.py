@@ -67,3 +67,18 @@ def test_comments_give_no_timings_outside_the_benchmarks():
             for match in _TIMING.finditer(text):
                 found.append(f"{relative}:{line}: {match.group(0)!r}")
     assert found == [], "move the figures to tests/perf/README.md; say why in the comment"
+
+
+# A link or form target written as a path: the console's paths come from the URL conf (`{% url %}`, `reverse()`).
+_PATH_LITERAL = re.compile(r"""\b(?:href|action|formaction|hx-get|hx-post|hx-put|hx-delete)\s*=\s*\\?["'](/[^"'\\]*)""")
+_PATHS_ALLOWED = ("/static/",)  # static files; external links start with a scheme and never match
+
+
+def test_templates_and_python_name_their_urls_instead_of_writing_paths():
+    found = []
+    for path in [*project_files("*.html"), *_code_files()]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in _PATH_LITERAL.finditer(line):
+                if not match.group(1).startswith(_PATHS_ALLOWED):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
+    assert found == [], "use {% url %} in templates and reverse() in Python"
