@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -297,4 +298,4 @@ class EvidenceFile(models.Model):
 
     @property
     def url(self) -> str:
-        return f"/aftersales/{self.case_id}/evidence/{self.pk}/"
+        return reverse("aftersale:evidence", args=[self.case_id, self.pk])

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orders.models import (
@@ -80,7 +81,7 @@ def _order_not_found() -> NotFound:
 def order_page_url(*, order_id: int | None) -> str:
     """The console page of an order known only by id (a to-do about a row of it); the order list if it is gone."""
     order_no = Order.objects.filter(pk=order_id).values_list("order_no", flat=True).first()
-    return f"/orders/{order_no}/" if order_no else "/orders/"
+    return reverse("orders:detail", args=[order_no]) if order_no else reverse("orders:list")
 
 
 def refund_page_url(refund_id: int) -> str:
