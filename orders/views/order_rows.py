@@ -5,6 +5,9 @@ SQL (tests/perf/README.md: a per-row `{% include %}` of each part's cell, the
 `date`, `masked`, `yuan` and `truncatechars` filters, a gettext per row, Django's
 `get_FOO_display` rebuilding its choices dict). Here the same markup is built with
 `format_html`/`escape` and the per-page constants (labels, time zone) are looked up once.
+Links come from the URL conf, reversed once per process (`kernel.console.url_around`), never written as paths.
+The filter bar and the bulk bar below are kept per language and role for the same reason: the
+same markup on every page a role sees, drawn once.
 A part gives its cell as `list_cell` (rows -> safe HTML); a part with only `list_template`
 still works, rendered once per row from the template loaded once.
 """
