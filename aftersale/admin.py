@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -163,8 +164,8 @@ class AfterSaleCaseAdmin(LargeTableAdmin):
             "", "<li>{} {} × {} = ¥{}</li>", ((ln.product_name, ln.spec, ln.quantity, ln.line_total) for ln in order.lines.all())
         )
         return format_html(
-            '<a href="/admin/orders/order/{}/change/">{}</a> · {} · {} ¥{} · {}<ul>{}</ul>',
-            order.pk, order.order_no, order.get_status_display(), _("实付"), order.paid_amount, case.shop.name, lines,
+            '<a href="{}">{}</a> · {} · {} ¥{} · {}<ul>{}</ul>',
+            reverse("admin:orders_order_change", args=[order.pk]), order.order_no, order.get_status_display(), _("实付"), order.paid_amount, case.shop.name, lines,
         )
 
     @admin.display(description=gettext_lazy("退款"))

@@ -87,7 +87,7 @@ def aftersale_buyer_message_post(request, case_id: int, payload: MessageIn):
 
 @buyer_router.post("/aftersales/{case_id}/evidence", response={201: EvidenceOut, **ERRORS})
 def aftersale_evidence_upload(request, case_id: int, file: UploadedFile = File(...)):
-    """A photo (JPG/PNG/GIF/WEBP, 5 MB) or video (MP4, 20 MB), added to the claim's evidence."""
+    """A photo (JPG/PNG/GIF/WEBP, up to EVIDENCE_MAX_IMAGE_BYTES) or video (MP4, up to EVIDENCE_MAX_VIDEO_BYTES), added to the claim's evidence."""
     case = aftersale_get_for_buyer(buyer=request.auth, case_id=case_id)
     evidence = evidence_upload(case=case, actor=Actor.for_buyer(request.auth), upload=file)
     return Status(201, {"id": evidence.pk, "url": evidence.url, "content_type": evidence.content_type, "size": evidence.size})

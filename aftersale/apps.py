@@ -1,6 +1,7 @@
 """App config of after-sale: registers its deadline, its event kinds and its cases as a part of every order view."""
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,13 +35,13 @@ class AftersaleConfig(AppConfig):
         from shop_admin.kernel.deadlines import deadline_register
 
         def case_url(pk: int) -> str:
-            return f"/aftersales/{pk}/"
+            return reverse("aftersale:detail", args=[pk])
 
         deadline_register(apply_due=aftersale_reply_timeout, due=aftersale_reply_due, url=case_url, label=_("售后超时未处理自动同意"))
         background_job_kind_register(run=jobs.aftersale_export, label=_("导出售后单"))
         deadline_register(apply_due=aftersale_return_timeout, due=aftersale_return_due, url=case_url, label=_("买家超时未退货关闭售后"))
         deadline_register(apply_due=aftersale_inspect_timeout, due=aftersale_inspect_due, url=case_url, label=_("商家超时未验货自动退款"))
-        console_nav_register(label=_("售后"), url="/aftersales/", position=40)
+        console_nav_register(label=_("售后"), url="aftersale:list", position=40)
         dashboard_tile_register(
             DashboardTile(
                 label=_("待处理售后"),

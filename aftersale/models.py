@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -74,7 +75,7 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "status", "reply_deadline"], name="aftersale_shop_status_due"),
             models.Index(fields=["shop", "-created_at"], name="aftersale_shop_created"),
             # The dashboard's after-sale scores read a month of a shop's cases from this index alone: the created_at index
-            # fetched each case's row, 6,400 in a big shop (5 ms to 1.7).
+            # fetched each case's row, thousands in a big shop (tests/perf/README.md).
             models.Index(
                 fields=["shop", "created_at"], include=["first_response_at", "refund"], name="aftersale_shop_created_scores"
             ),
@@ -298,7 +299,7 @@ class EvidenceFile(models.Model):
 
     @property
     def url(self) -> str:
-        return f"/aftersales/{self.case_id}/evidence/{self.pk}/"
+        return reverse("aftersale:evidence", args=[self.case_id, self.pk])
 
 
 class ReturnAddress(models.Model):

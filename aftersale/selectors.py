@@ -123,8 +123,8 @@ def aftersale_list_rows(
 ) -> tuple[list[dict], str | None]:
     """The workbench's page as ready-to-print strings: one query of the columns shown, no model instances.
 
-    The template then only prints (a row of labels, money and local dates through template
-    filters cost about 1 ms; this is a few microseconds), so the page's time stays the query's.
+    The template then only prints (labels, money and local dates through template filters were
+    most of a row's time, tests/perf/README.md), so the page's time stays the query's.
     """
     rows = list(_page_queryset(shop_ids=shop_ids, filters=filters, cursor=cursor).values_list(*LIST_COLUMNS)[: limit + 1])
     next_cursor = None

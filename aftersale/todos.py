@@ -4,6 +4,7 @@ Bounded range queries on `aftersale_shop_created` and `aftersale_shop_status_due
 """
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus
@@ -28,7 +29,7 @@ def case_opened_todos(*, shop_id: int, since: datetime, now: datetime, limit: in
             at=c["created_at"],
             title=_("新的售后申请"),
             detail=f"{types.get(c['type'], c['type'])} · {c['order__order_no']}",
-            url=f"/aftersales/{c['pk']}/",
+            url=reverse("aftersale:detail", args=[c["pk"]]),
             deadline=c["reply_deadline"],
         )
         for c in cases
@@ -46,7 +47,7 @@ def reply_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int)
         limit=limit,
         title=_("售后处理即将超时"),
         detail="order__order_no",
-        url=lambda c: f"/aftersales/{c['pk']}/",
+        url=lambda c: reverse("aftersale:detail", args=[c["pk"]]),
     )
 
 

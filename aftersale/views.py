@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -134,7 +135,7 @@ def aftersale_operate_view(request, case_id: int):
 def aftersale_evidence_view(request, case_id: int, file_id: int):
     """One evidence file, for the case's own shop or a platform arbitrator; anyone else gets a 404."""
     if not request.user.is_authenticated:
-        return redirect(f"/login/?next={request.path}")
+        return redirect(f"{reverse('login')}?next={request.path}")
     if request.user.has_perm("aftersale.view_aftersalecase"):
         shop_ids = None
     else:

@@ -55,7 +55,7 @@ class LogisticsConfig(AppConfig):
         stored_text_param_register("carrier", Carrier)
         exception_evidence_register(kind=ExceptionKind.NOT_RECEIVED, gather=not_received_evidence)
         exception_resolved_register(kind=ExceptionKind.STALLED_LOGISTICS, on_resolved=stalled_flag_clear_on_resolve)
-        console_nav_register(label=_("物流"), url="/logistics/", position=30)
+        console_nav_register(label=_("物流"), url="logistics", position=30)
         dashboard_tile_register(
             DashboardTile(label=_("物流停滞"), url="/logistics/?stalled=1", position=35, counted=shipments_stalled)
         )

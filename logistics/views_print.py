@@ -12,7 +12,7 @@ from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import forbidden, shop_record_or_404, shop_required
 from shop_admin.kernel.permissions import Perm, user_can
 
-WAYBILLS_MAX = 5000  # one job, one PDF: about 16 MB and a minute of work at this size
+WAYBILLS_MAX = 5000  # one job, one PDF: a file a merchant can still download and print in one go (size: tests/perf/README.md)
 
 
 @shop_required

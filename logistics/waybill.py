@@ -119,7 +119,7 @@ class _PageStreamingDocument(pdfdoc.PDFDocument):
     """reportlab's PDF document, except that each finished page goes to the file at once.
 
     reportlab keeps every page (its content uncompressed) until save() and then builds the whole file in
-    memory: some 12 KB a label page, 120 MB for 5,000 orders. Here showPage() writes the page and its content
+    memory, growing with every label (tests/perf/README.md has the figures). Here showPage() writes the page and its content
     stream and lets them go; what only the end knows (the fonts dictionary, the page tree, the catalog, the
     cross-reference table) is written at save() by the same loop as reportlab's format(). What stays behind
     is reportlab's bookkeeping of object names, numbers and offsets, under a kilobyte a page.

@@ -1,5 +1,6 @@
 """App config of orders: registers its deadline kinds, job kinds and event kinds with the layers that run them."""
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,7 +39,7 @@ class OrdersConfig(AppConfig):
             apply_due=refund_retry, due=refund_retry_due, shop="order__shop_id", url=selectors.refund_page_url, label=_("退款失败重试")
         )
         deadline_register(
-            apply_due=exception_deadline_passed, due=exception_escalation_due, url=lambda pk: f"/exceptions/{pk}/",
+            apply_due=exception_deadline_passed, due=exception_escalation_due, url=lambda pk: reverse("exceptions:detail", args=[pk]),
             label=_("异常超时升级平台"),
         )
         # Sweep only (no job per key): a key's expiry matters to nobody at the minute, and submit stays free of Redis.
@@ -68,7 +69,7 @@ class OrdersConfig(AppConfig):
         from orders.todos import orders_todos_register
 
         orders_todos_register()
-        console_nav_register(label=_("异常中心"), url="/exceptions/", position=30)
+        console_nav_register(label=_("异常中心"), url="exceptions:list", position=30)
         dashboard_tile_register(
             DashboardTile(
                 label=_("异常订单"),
@@ -84,10 +85,10 @@ class OrdersConfig(AppConfig):
             )
         )
 
-        console_nav_register(label=_("订单"), url="/orders/", position=10)
-        console_nav_register(label=_("商品库存"), url="/products/", position=20)
-        console_nav_register(label=_("导入"), url="/imports/", position=60)
-        console_nav_register(label=_("优惠券管理"), url="/marketing/coupons/", position=50)
+        console_nav_register(label=_("订单"), url="orders:list", position=10)
+        console_nav_register(label=_("商品库存"), url="products", position=20)
+        console_nav_register(label=_("导入"), url="imports", position=60)
+        console_nav_register(label=_("优惠券管理"), url="coupons:list", position=50)
         for position, label, url, counted in [
             (10, _("待支付"), "/orders/?status=pending_payment", selectors.orders_to_pay),
             (11, _("待发货"), "/orders/?status=paid", selectors.orders_to_ship),

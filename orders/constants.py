@@ -127,7 +127,6 @@ class EventKind(models.TextChoices):
     SETTLED = "settled", _("结算")
     REMARK = "remark", _("商家备注")
     PHONE_REVEALED = "phone_revealed", _("查看完整收件信息")  # name, phone and address (the kind's value predates the name)
-    AFTERSALE_OPENED = "aftersale_opened", _("申请售后")
     IMPORTED = "imported", _("CSV导入")
     AUTO_CONFIRM_PAUSED = "auto_confirm_paused", _("自动确认收货暂停")
     AUTO_CONFIRM_RESUMED = "auto_confirm_resumed", _("自动确认收货恢复")

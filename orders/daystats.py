@@ -1,7 +1,7 @@
 """Each shop's orders per day (shop time): counted live, or read from the stored daily rollup.
 
-The dashboard's 30-day trend grouped every order of the last 30 days by day: about 150,000
-orders and 170-190 ms of SQL at a million orders, whenever the cache was cold. Past days
+The dashboard's 30-day trend grouped every order of the last 30 days by day, a month of a big
+shop's orders read whenever the cache was cold (tests/perf/README.md). Past days
 hardly change, so `order_day_stats_refresh` (a cron job next to the deadline sweep) keeps one
 `OrderDayStat` row per shop and past day, recounting only the days whose orders changed since
 its last run (a late payment, a refund). The trend reads those rows and counts live only
@@ -79,7 +79,7 @@ def _paid_per_day(*, shop_id: int, start: date, end: date) -> dict[date, int]:
 def orders_paid_since(*, shop_id: int, since: datetime, now: datetime) -> int:
     """How many of the shop's orders were paid from `since` to now: whole past days from the rollup, the rest counted live.
 
-    Counting 30 days of a big shop's payments live reads 140,000 index entries (70-90 ms); the two partial days
+    Counting 30 days of a big shop's payments live reads a month of index entries; the two partial days
     (since's own day and today) are a day's worth each. Exactly what counting live gives when the rollup is current.
     """
     first_full = timezone.localdate(since) + timedelta(days=1)

@@ -3,20 +3,18 @@
 An app that writes to an order's timeline registers its kinds (a TextChoices) in its
 `AppConfig.ready()` with `order_event_kinds_register` and writes them through functions
 in its own `events.py`; the `kind` column has no choices, so a new kind needs no
-migration here.
+migration here. The exception record's events are in `exception_events.py`, the coupon
+campaigns' own trail in `coupon_events.py`.
 """
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from orders.constants import EventKind, OrderStatus
-from orders.models import ContactExport, Coupon, CouponEvent, Order, OrderEvent, Payment
+from orders.models import ContactExport, Order, OrderEvent, Payment
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import rows_copy
-from shop_admin.kernel.text import stored_params
 
 _labels: dict[str, object] = {}
 # Kinds whose from/to are another machine's states (an after-sale case's), with that machine's choices.
@@ -195,99 +193,6 @@ def stock_short_event(*, order: Order, actor: Actor, sku_codes: list[str]) -> Or
     return order_event_append(order=order, kind=EventKind.STOCK_SHORT, actor=actor, data={"sku_codes": sku_codes})
 
 
-def exception_opened_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
-    """reason: the exception's detail. data: kind, exception_id, reason_params (the detail's)."""
-    return order_event_append(
-        order=order,
-        kind=EventKind.EXCEPTION_OPENED,
-        actor=actor,
-        reason=exception.detail,
-        data=_opened_data(exception),
-    )
-
-
-def _opened_data(exception) -> dict:
-    return stored_params({"kind": exception.kind, "exception_id": exception.pk}, "reason_params", exception.data.get("detail_params"))
-
-
-def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
-    """Exceptions resolved, one row each (one INSERT for a batch). reason: the resolution.
-    data: kind, exception_id, remedy, note, evidence, coupon_code, reason_params (the resolution's)."""
-    order_events_append_many(
-        [
-            (
-                e.order_id,
-                EventKind.EXCEPTION_RESOLVED,
-                actor,
-                "",
-                "",
-                e.resolution,
-                stored_params(
-                    {
-                        "kind": e.kind,
-                        "exception_id": e.pk,
-                        "remedy": e.remedy,
-                        "note": e.note,
-                        "evidence": e.evidence,
-                        "coupon_code": e.coupon.code if e.coupon_id else None,
-                    },
-                    "reason_params",
-                    e.data.get("resolution_params"),
-                ),
-            )
-            for e in exceptions
-        ]
-    )
-
-
-def exception_escalated_events(*, exceptions: list, actor: Actor) -> None:
-    """Open exceptions past their deadline, escalated to the platform (one event each, one INSERT).
-    reason: the kind and deadline in words. data: kind, exception_id, deadline, reason_params."""
-    order_events_append_many(
-        [
-            (
-                exception.order_id,
-                EventKind.EXCEPTION_ESCALATED,
-                actor,
-                "",
-                "",
-                gettext_noop("%(kind)s超过处理时限（%(deadline)s），已升级平台处理"),
-                {
-                    "kind": exception.kind,
-                    "exception_id": exception.pk,
-                    "deadline": exception.deadline.isoformat(),
-                    "reason_params": {
-                        "kind": exception.kind, "deadline": timezone.localtime(exception.deadline).strftime("%Y-%m-%d %H:%M")
-                    },
-                },
-            )
-            for exception in exceptions
-        ]
-    )
-
-
-def exception_evidence_event(*, order: Order, actor: Actor, exception, urls: list[str]) -> OrderEvent:
-    """Evidence attached to an open exception. data: exception_id, urls (the ones added)."""
-    return order_event_append(
-        order=order, kind=EventKind.EXCEPTION_EVIDENCE, actor=actor, data={"exception_id": exception.pk, "urls": urls}
-    )
-
-
-def compensation_issued_event(*, order: Order, actor: Actor, coupon, exception) -> OrderEvent:
-    """A compensation coupon for the buyer. data: coupon_code, amount, valid_to, exception_id."""
-    return order_event_append(
-        order=order,
-        kind=EventKind.COMPENSATION_ISSUED,
-        actor=actor,
-        reason=f"{coupon.code} ¥{coupon.discount}",
-        data={
-            "coupon_code": coupon.code,
-            "amount": str(coupon.discount),
-            "valid_to": coupon.valid_to.isoformat(),
-            "exception_id": exception.pk,
-        },
-    )
-
 
 def line_substituted_event(*, order: Order, actor: Actor, old: dict, new: dict, refund: Decimal) -> OrderEvent:
     """A short line now ships a similar SKU. data: old and new (sku_id, sku_code, name, unit_price), refund (price difference)."""
@@ -322,15 +227,6 @@ def order_recovered_event(*, order: Order, actor: Actor, old: Order, new: Order)
         data={"recovered_from": old.order_no, "recovered_to": new.order_no, "payable": str(new.payable)},
     )
 
-
-def exceptions_opened_events(*, exceptions: Iterable, actor: Actor) -> None:
-    """Many exceptions raised at once (a sweep), one row each; as exception_opened_event."""
-    OrderEvent.objects.bulk_create(
-        [
-            _event_row(e.order, EventKind.EXCEPTION_OPENED, actor, reason=e.detail, data=_opened_data(e))
-            for e in exceptions
-        ]
-    )
 
 
 def risk_approved_event(*, order: Order, actor: Actor, note: str) -> OrderEvent:
@@ -435,37 +331,3 @@ def compensation_paid_event(*, order: Order, actor: Actor, amount: Decimal, reas
     return order_event_append(
         order=order, kind=EventKind.COMPENSATION_PAID, actor=actor, reason=reason, data={"amount": str(amount), "source": source}
     )
-
-
-# --- coupon campaigns: their own trail, for a campaign belongs to no order ---
-
-
-def _coupon_event(*, coupon: Coupon, kind: str, actor: Actor, data: dict) -> CouponEvent:
-    return CouponEvent.objects.create(
-        coupon=coupon, kind=kind, actor_kind=actor.kind, actor_user=actor.user, actor_label=actor.label[:64], data=data
-    )
-
-
-def coupon_created_event(*, coupon: Coupon, actor: Actor) -> CouponEvent:
-    """A campaign created. data: code, scope, sku_ids, threshold, amount, valid_from, valid_to, total_quantity, per_buyer_limit."""
-    return _coupon_event(
-        coupon=coupon,
-        kind="created",
-        actor=actor,
-        data={
-            "code": coupon.code,
-            "scope": coupon.scope,
-            "sku_ids": sorted(s.pk for s in coupon.skus.all()),
-            "threshold": str(coupon.threshold),
-            "amount": str(coupon.discount),
-            "valid_from": coupon.valid_from.isoformat(),
-            "valid_to": coupon.valid_to.isoformat(),
-            "total_quantity": coupon.total_quantity,
-            "per_buyer_limit": coupon.per_buyer_limit,
-        },
-    )
-
-
-def coupon_ended_event(*, coupon: Coupon, actor: Actor) -> CouponEvent:
-    """A campaign ended by the merchant. data: issued (claims so far, which stay usable)."""
-    return _coupon_event(coupon=coupon, kind="ended", actor=actor, data={"issued": coupon.issued})

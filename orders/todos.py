@@ -5,6 +5,7 @@ Each source is one bounded range query on an index of its table (`order_shop_pai
 """
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from orders.constants import ExceptionStatus, OrderStatus
@@ -25,7 +26,7 @@ def paid_order_todos(*, shop_id: int, since: datetime, now: datetime, limit: int
             at=o["paid_at"],
             title=_("新的已支付订单"),
             detail=f"{o['order_no']} · ¥{o['payable']:,.2f}",
-            url=f"/orders/{o['order_no']}/",
+            url=reverse("orders:detail", args=[o["order_no"]]),
         )
         for o in orders
     ]
@@ -45,7 +46,7 @@ def _exception_todos(*, shop_id: int, key: str, moment: str, title, limit: int, 
             at=e[moment],
             title=title,
             detail=f"{kinds.get(e['kind'], e['kind'])} · {e['order__order_no']}",
-            url=f"/exceptions/{e['pk']}/",
+            url=reverse("exceptions:detail", args=[e["pk"]]),
             deadline=e["deadline"],
         )
         for e in exceptions
@@ -76,7 +77,7 @@ def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) 
         limit=limit,
         title=_("发货即将超时"),
         detail="order_no",
-        url=lambda o: f"/orders/{o['order_no']}/",
+        url=lambda o: reverse("orders:detail", args=[o["order_no"]]),
     )
 
 

@@ -18,7 +18,8 @@ from orders.constants import RefundStatus
 from orders.models import Buyer, Order, Refund
 from orders.services.common import order_lock
 from orders.services.lifecycle import order_auto_confirm_resume
-from orders.services.refunds import order_lines_refundable, order_refundable_total, refund_create
+from orders.services.refundable import order_lines_refundable, order_refundable_total
+from orders.services.refunds import refund_create
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.constants import ActorKind
 from shop_admin.kernel.errors import Conflict, NotFound

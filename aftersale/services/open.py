@@ -16,7 +16,7 @@ from orders.constants import OrderKind, OrderStatus
 from orders.models import Order, OrderLine
 from orders.services.common import order_lock
 from orders.services.lifecycle import order_auto_confirm_pause
-from orders.services.refunds import order_lines_refundable, order_refundable_total
+from orders.services.refundable import order_lines_refundable, order_refundable_total
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid

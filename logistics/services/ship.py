@@ -25,7 +25,7 @@ from shop_admin.kernel.text import join_list
 def _carrier_names(language: str | None) -> dict[str, str]:
     """Every name a carrier goes by (its code, its Chinese name with or without 快递/速运, its label in `language`) -> code.
 
-    Built once per language: every tracking push parses a carrier, and translating the labels each time cost a millisecond.
+    Built once per language: every tracking push parses a carrier, and translating the labels each time was most of its parsing.
     """
     names: dict[str, str] = {}
     for lang in ("zh-hans", language):

@@ -34,8 +34,7 @@ from orders.imports.check import imported_orders, orders_import_plan
 from orders.imports.plan import ImportPlan, OrderDraft
 from orders.models import Buyer, LedgerEntry, Order, OrderLine, Payment, Settlement
 from orders.parts import order_parts
-from orders.selectors import order_counts_changed
-from orders.services.common import order_lock
+from orders.services.common import order_counts_changed, order_lock
 from orders.services.exceptions import exception_open
 from orders.services.lifecycle import order_cancel, order_remark_set
 from orders.services.stock import stock_levels_move

@@ -5,9 +5,10 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from orders.events import order_transition_event
 from orders.models import Order
-from orders.selectors import order_counts_changed
+from orders.selectors.listing import order_tab_counts_key
 from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.cache import cache_delete_on_commit
 from shop_admin.kernel.errors import Conflict, NotFound
 
 TRANSITION_LABELS = {
@@ -22,6 +23,11 @@ TRANSITION_LABELS = {
     "complete": gettext_lazy("确认收货"),
     "close": gettext_lazy("关闭"),
 }
+
+
+def order_counts_changed(*, shop_ids: set[int]) -> None:
+    """Orders of these shops changed status: drop their cached tab counts once the change is committed."""
+    cache_delete_on_commit(*(order_tab_counts_key(shop_id) for shop_id in shop_ids))
 
 
 def order_lock(order_id: int) -> Order:

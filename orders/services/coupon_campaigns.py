@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.events import coupon_created_event, coupon_ended_event
+from orders.coupon_events import coupon_created_event, coupon_ended_event
 from orders.models import Buyer, Coupon, CouponClaim, Sku
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound

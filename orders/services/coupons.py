@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.events import compensation_issued_event
+from orders.exception_events import compensation_issued_event
 from orders.models import Coupon, OrderException
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid

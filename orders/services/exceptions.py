@@ -11,8 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import SHIP_BLOCKING_EXCEPTIONS, ExceptionKind, ExceptionStatus, OrderStatus
-from orders.events import exception_escalated_events, exception_evidence_event, exception_opened_event, exceptions_resolved_events
 from orders.evidence import exception_evidence
+from orders.exception_events import (
+    exception_escalated_events,
+    exception_evidence_event,
+    exception_opened_event,
+    exceptions_resolved_events,
+)
 from orders.exception_hooks import exception_resolved_hooks_run
 from orders.exception_selectors import exception_counts_changed
 from orders.models import Coupon, Order, OrderException

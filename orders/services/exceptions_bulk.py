@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from orders.constants import ORDER_END_KEEPS_OPEN, SHIP_BLOCKING_EXCEPTIONS, ExceptionStatus
-from orders.events import exceptions_opened_events
+from orders.exception_events import exceptions_opened_events
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_open, exceptions_remedy_resolving, exceptions_resolved_effects
 from shop_admin.kernel.actors import Actor

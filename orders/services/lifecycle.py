@@ -37,11 +37,11 @@ from orders.models import (
     OrderLine,
     Settlement,
 )
-from orders.selectors import order_counts_changed
-from orders.services.common import order_lock, order_transition, transition_refusal
+from orders.services.common import order_counts_changed, order_lock, order_transition, transition_refusal
 from orders.services.exceptions import exception_resolve
 from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
-from orders.services.refunds import order_refundable_total, order_refunds_total, refund_create
+from orders.services.refundable import order_refundable_total, order_refunds_total
+from orders.services.refunds import refund_create
 from orders.services.stock import (
     stock_deduct_lines,
     stock_release_lines,

@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 from orders.constants import OrderKind, OrderStatus
 from orders.events import order_recovered_event, order_submitted_event
 from orders.models import CouponRedemption, Order, OrderLine
-from orders.selectors import order_counts_changed
-from orders.services.common import order_lock
+from orders.services.common import order_counts_changed, order_lock
 from orders.services.stock import stock_lock_lines
 from orders.services.submit import order_no_generate
 from shop_admin.kernel.actors import Actor

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from orders.constants import EventKind, LedgerKind, LineStock, OrderStatus, PaymentStatus, RefundStatus
 from orders.events import order_events_append_many
 from orders.models import LedgerEntry, Order, OrderLine, Payment, Refund, RefundLine, Settlement
-from orders.selectors import order_counts_changed
+from orders.services.common import order_counts_changed
 from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
-from orders.services.refunds import CENT, IMMEDIATE_CHANNELS, ZERO, line_shares, refund_allocate, units_cap
+from orders.services.refundable import CENT, ZERO, line_shares, refund_allocate, units_cap
+from orders.services.refunds import IMMEDIATE_CHANNELS
 from orders.services.stock import stock_unoccupy_line_rows
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import ids_allocate, rows_copy

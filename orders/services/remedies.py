@@ -21,7 +21,8 @@ from orders.services.common import order_lock
 from orders.services.coupons import compensation_coupon_issue, coupon_amount_clean
 from orders.services.exceptions import evidence_clean, exception_lock, exception_remedy_resolving, exception_resolve
 from orders.services.lifecycle import order_cancel, order_refund_close
-from orders.services.refunds import order_refundable_total, refund_create
+from orders.services.refundable import order_refundable_total
+from orders.services.refunds import refund_create
 from orders.services.stock import stock_occupy_elsewhere
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid

@@ -24,7 +24,8 @@ from orders.models import (
     Sku,
     StockLevel,
 )
-from orders.selectors import order_counts_changed, order_relations_known
+from orders.selectors import order_relations_known
+from orders.services.common import order_counts_changed
 from orders.services.address_anomaly import USUAL_ADDRESSES, address_anomaly_check
 from orders.services.stock import (
     stock_lock_written_lines,

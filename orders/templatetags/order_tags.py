@@ -1,5 +1,6 @@
 """Template tags of order pages: the progress bar (订单进度) and status labels."""
 from django import template
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from orders.constants import EventKind, OrderStatus
@@ -76,7 +77,8 @@ def remedy_label(name: str) -> str:
 
 
 # Where a refund came from, as stored in Refund.source: the order's own close, an exception's remedy, an after-sale case.
-REFUND_SOURCES = {"order": (_("订单关闭"), ""), "exception": (_("异常 #%(id)s"), "/exceptions/%(id)s/"), "aftersale": (_("售后 #%(id)s"), "/aftersales/%(id)s/")}
+# Each with the name of the console page it links to.
+REFUND_SOURCES = {"order": (_("订单关闭"), ""), "exception": (_("异常 #%(id)s"), "exceptions:detail"), "aftersale": (_("售后 #%(id)s"), "aftersale:detail")}
 
 
 @register.filter
@@ -85,8 +87,8 @@ def refund_source(source: str) -> dict:
     name, _sep, ident = (source or "").partition(":")
     if name not in REFUND_SOURCES:
         return {"label": source, "url": ""}
-    label, url = REFUND_SOURCES[name]
-    return {"label": str(label) % {"id": ident}, "url": url % {"id": ident} if url and ident else ""}
+    label, url_name = REFUND_SOURCES[name]
+    return {"label": str(label) % {"id": ident}, "url": reverse(url_name, args=[ident]) if url_name and ident.isdigit() else ""}
 
 
 @register.filter

@@ -1,10 +1,13 @@
 """The order list's rows, written in one pass in Python.
 
-At a million orders the list's SQL takes a few milliseconds; drawing 20 rows through the
-template engine took 0.65 ms a row (a per-row `{% include %}` of each part's cell, the
+At a million orders drawing 20 rows through the template engine cost several times the list's
+SQL (tests/perf/README.md: a per-row `{% include %}` of each part's cell, the
 `date`, `masked`, `yuan` and `truncatechars` filters, a gettext per row, Django's
 `get_FOO_display` rebuilding its choices dict). Here the same markup is built with
 `format_html`/`escape` and the per-page constants (labels, time zone) are looked up once.
+Links come from the URL conf, reversed once per process (`kernel.console.url_around`), never written as paths.
+The filter bar and the bulk bar below are kept per language and role for the same reason: the
+same markup on every page a role sees, drawn once.
 A part gives its cell as `list_cell` (rows -> safe HTML); a part with only `list_template`
 still works, rendered once per row from the template loaded once.
 """
@@ -21,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, OrderStatus
 from orders.forms import RemarkForm
+from shop_admin.kernel.console import url_around
 from shop_admin.kernel.templatetags.console import deadline_html, yuan
 from shop_admin.kernel.text import name_mask, phone_mask
 
@@ -50,6 +54,7 @@ def order_rows_html(orders: list, parts: list, *, now: datetime) -> SafeString:
     tz = timezone.get_current_timezone()
     choose, flag_label, ship_by = _esc(_("选择")), _("旗帜"), _esc(_("发货截止"))
     status_label, kind_label = _labels(OrderStatus), _labels(ExceptionKind)
+    order_url, order_url_end = url_around("orders:detail", "ORDERNO")
     cell_parts = [part for part in parts if part.list_template or part.list_cell]
     templates = {part.name: get_template(part.list_template) for part in cell_parts if not part.list_cell}
     out = []
@@ -77,7 +82,7 @@ def order_rows_html(orders: list, parts: list, *, now: datetime) -> SafeString:
         out.append(
             "<tr>\n"
             f'    <td><input type="checkbox" name="order_no" value="{no}" form="bulk-form" aria-label="{choose} {no}"></td>\n'
-            f'    <td><a href="/orders/{no}/">{no}</a></td>\n'
+            f'    <td><a href="{order_url}{no}{order_url_end}">{no}</a></td>\n'
             f"    <td>{order.created_at.astimezone(tz):%Y-%m-%d %H:%M}</td>\n"
             f"    <td>{lines}</td>\n"
             f"    <td>{_esc(name_mask(order.recipient_name or ''))} {_esc(phone_mask(order.phone or ''))}</td>\n"

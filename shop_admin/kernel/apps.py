@@ -1,6 +1,7 @@
 """App config of the kernel. Its label stays `shop_admin`, so its tables and migrations keep their names."""
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,7 +28,7 @@ class KernelConfig(AppConfig):
         from shop_admin.kernel.todos import TodoSource, todo_source_register
 
         deadline_register(
-            apply_due=background_job_revive, due=background_jobs_running, label=_("恢复中断的后台任务"), url=lambda pk: f"/jobs/{pk}/"
+            apply_due=background_job_revive, due=background_jobs_running, label=_("恢复中断的后台任务"), url=lambda pk: reverse("job_detail", args=[pk])
         )
         todo_source_register(TodoSource(name="deadline_failed", label=_("到期处理多次失败"), items=deadline_failure_todos))
 

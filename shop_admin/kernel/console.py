@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.functional import SimpleLazyObject
@@ -80,10 +80,10 @@ def shop_required(view=None, *, perm: str | None = None):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return redirect(f"/login/?next={request.path}")
+                return redirect(f"{reverse('login')}?next={request.path}")
             membership = current_membership(request)
             if membership is None:
-                return redirect(f"/shop/select/?next={request.path}")
+                return redirect(f"{reverse('shop_select')}?next={request.path}")
             request.membership = membership
             request.shop = membership.shop
             if perm is not None and not user_can(user=request.user, shop_id=membership.shop_id, perm=perm):
@@ -94,6 +94,17 @@ def shop_required(view=None, *, perm: str | None = None):
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+@lru_cache(maxsize=64)
+def url_around(name: str, sample: str | int) -> tuple[str, str]:
+    """The URL of the pattern `name` split around its one argument (`sample`, a value its converter accepts), so a
+    row written in Python prints `head + value + tail`: the URL conf stays the one source of the path, reversed once
+    per process instead of once per link of a page that prints hundreds."""
+    head, found, tail = reverse(name, args=[sample]).partition(str(sample))
+    if not found:
+        raise ValueError(f"{name} does not print its argument {sample!r} as given")
+    return head, tail
 
 
 @lru_cache(maxsize=256)
@@ -159,8 +170,20 @@ _tiles: list[DashboardTile] = []
 
 
 def console_nav_register(*, label, url: str, position: int) -> None:
+    """An entry of the navigation; `url` names its page's URL pattern (`"orders:list"`), or is a path."""
     if all(entry.url != url for entry in _nav):
         _nav.append(NavEntry(label=label, url=url, position=position))
+
+
+_nav_paths_cache: dict[int, list[tuple[NavEntry, str]]] = {}
+
+
+def _nav_paths() -> list[tuple[NavEntry, str]]:
+    """Each entry with its path, reversed once per process: apps register in `ready()`, before the URL conf may load."""
+    paths = _nav_paths_cache.get(len(_nav))
+    if paths is None:
+        paths = _nav_paths_cache[len(_nav)] = [(e, e.url if e.url.startswith("/") else reverse(e.url)) for e in _nav]
+    return paths
 
 
 def dashboard_tile_register(tile: DashboardTile) -> None:
@@ -259,17 +282,22 @@ def console_nav(request) -> dict:
     perms = SimpleLazyObject(lambda: request_perms(request))
 
     def nav_html() -> SafeString:
-        current = max((e for e in _nav if path == e.url or (e.url != "/" and path.startswith(e.url))), key=lambda e: len(e.url), default=None)
+        entries = _nav_paths()
+        current = max(
+            ((e, url) for e, url in entries if path == url or (url != "/" and path.startswith(url))),
+            key=lambda item: len(item[1]),
+            default=(None, None),
+        )[0]
         allowed = frozenset(perms)
         key = (get_language(), len(_nav), current.url if current else None, allowed)
         html = _nav_html.get(key)
         if html is None:
             links = []
-            for entry in sorted(_nav, key=lambda e: e.position):
-                if page_perm(entry.url) not in allowed | {None}:
+            for entry, url in sorted(entries, key=lambda item: item[0].position):
+                if page_perm(url) not in allowed | {None}:
                     continue
                 mark = 'aria-current="page"' if entry is current else ""
-                links.append(f'<a href="{escape(entry.url)}" {mark}>{escape(entry.label)}</a>\n    ')
+                links.append(f'<a href="{escape(url)}" {mark}>{escape(entry.label)}</a>\n    ')
             html = _nav_html[key] = mark_safe("".join(links))
         return html
 

@@ -1,6 +1,7 @@
 """The console's bell: the live to-do fragment the header polls, the page of all to-dos, and marking to-dos read (one, or all)."""
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -43,7 +44,7 @@ def todo_read_view(request):
     """Open a to-do: mark it read for this user, then go to the item (a path of this site only)."""
     membership = _bell_membership(request)
     if membership is None:
-        return redirect("/login/")
+        return redirect("login")
     next_url = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         next_url = "/"
@@ -59,8 +60,9 @@ def todo_read_all_view(request):
     """Mark everything up to now read; answers the fresh fragment to htmx, else goes back."""
     membership = _bell_membership(request)
     if membership is None:
-        return redirect("/login/")
+        return redirect("login")
     todo_mark_all_read(user_id=request.user.pk, shop_id=membership.shop_id, now=timezone.now())
     if request.headers.get("HX-Request"):
         return _bell(request, membership)
-    return redirect("/todos/" if request.POST.get("next") == "/todos/" else "/")
+    todo_list_url = reverse("todo_list")
+    return redirect(todo_list_url if request.POST.get("next") == todo_list_url else "dashboard")

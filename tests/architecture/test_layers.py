@@ -1,4 +1,5 @@
-"""The layers hold: the import contracts pass, docs/layers.md draws them, and lower layers know nothing above them."""
+"""The layers hold: the import contracts pass, docs/layers.md draws them and lists every registry, and lower layers know nothing above them."""
+import ast
 import configparser
 import subprocess
 import sys
@@ -41,6 +42,30 @@ def test_docs_draw_the_layers_of_the_contract():
     diagram = layers_mermaid()
     # then docs/layers.md shows exactly that diagram (regenerate with: python tests/architecture/test_layers.py)
     assert diagram in LAYERS_DOC.read_text(encoding="utf-8"), "docs/layers.md is out of step with .importlinter"
+
+
+def registries() -> dict[str, str]:
+    """Each registry of the code (a `*_register` function taking what an upper app plugs in) -> its module."""
+    found = {}
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in {"tests", ".venv", "node_modules"} or "migrations" in relative.parts:
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            # orders_todos_register() and the like take nothing: they register an app's own entries, they hold none
+            if isinstance(node, ast.FunctionDef) and node.name.endswith("_register") and (node.args.args or node.args.kwonlyargs):
+                found[node.name] = ".".join(relative.with_suffix("").parts)
+    return found
+
+
+def test_docs_list_every_registry():
+    # given every function an upper app registers its part with
+    found = registries()
+    assert "deadline_register" in found and "order_part_register" in found
+    # then docs/layers.md names each with its module, as the upper app calls it
+    doc = LAYERS_DOC.read_text(encoding="utf-8")
+    missing = sorted(f"{module}.{name}" for name, module in found.items() if f"`{module}.{name}(" not in doc)
+    assert missing == [], "docs/layers.md does not list these registries"
 
 
 def test_orders_and_the_kernel_know_no_upper_model_even_by_reverse_relation():

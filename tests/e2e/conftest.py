@@ -20,7 +20,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Every wait in these tests is bounded by this (milliseconds).
+# Every wait in these tests is bounded by this (Playwright counts in thousandths of a second).
 TIMEOUT_MS = 10_000
 # The pages and jobs of the e2e tests schedule RQ work (deadlines); keep it in a Redis database of its own,
 # emptied after each test, instead of the Redis of REDIS_URL (db 0 belongs to `make run`, db 14 to tests/perf).
@@ -125,7 +125,7 @@ def page(browser_session):
     return browser_session.page
 
 
-# seed_demo takes 20-60 s; the browser tests get its outcome back from a copy instead (DemoSnapshot below). A copy
+# seed_demo takes most of a minute; the browser tests get its outcome back from a copy instead (DemoSnapshot below). A copy
 # older than this is made afresh: the demo's live deadlines keep at least 10 minutes in hand when it is seeded
 # (shop_admin/shell/demo/story.py), so every test sees a month that ends "now" with nothing overdue.
 DEMO_SNAPSHOT_MAX_AGE_S = 5 * 60

@@ -228,8 +228,8 @@ def _peak_bytes(orders: int) -> int:
 
 def test_memory_stays_flat_however_many_labels():
     held_per_order = (_peak_bytes(110) - _peak_bytes(10)) / 100
-    # reportlab on its own holds every page until save(): some 20 KB an order. Pages written as they are
-    # finished leave only reportlab's bookkeeping of object numbers, well under 2 KB.
+    # reportlab on its own holds every page until save(), several times the bound below an order. Pages written as
+    # they are finished leave only reportlab's bookkeeping of object numbers, well under it.
     assert held_per_order < 4096, held_per_order
 
 

@@ -141,7 +141,7 @@ def test_list_rows_statement_reads_each_order_its_lines_in_order_and_its_open_ex
 
     from orders.constants import ExceptionKind
     from orders.models import OrderException
-    from orders.selectors import OrderListRow, _order_list_rows
+    from orders.selectors.listing import OrderListRow, _order_list_rows
     from tests.factories import make_buyer
 
     # given orders of one and of two lines, one with two open exceptions and a resolved one, one paid with a deadline

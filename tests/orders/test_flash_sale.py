@@ -76,7 +76,7 @@ def test_sold_out_refusal_does_not_wait_for_the_stock_row(shop, row_held):
     assert first[0] == 201
     row_held(StockLevel.objects.get(sku=sku).pk)
 
-    # when: the next buyer asks, on a connection that gives up on any row lock after 300 ms
+    # when: the next buyer asks, on a connection that gives up on a held row lock at once (lock_timeout)
     with connection.cursor() as cursor:
         cursor.execute("SET lock_timeout = '300ms'")
     try:

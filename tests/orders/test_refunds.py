@@ -13,7 +13,8 @@ from django.utils import timezone
 from orders.constants import ExceptionKind, LedgerKind, OrderStatus, RefundStatus
 from orders.models import LedgerEntry, Order, OrderEvent, OrderException, Refund, Settlement
 from orders.services.lifecycle import order_confirm_receipt, order_mark_delivered, order_refund_close
-from orders.services.refunds import order_refundable_total, refund_create
+from orders.services.refundable import order_refundable_total
+from orders.services.refunds import refund_create
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid
 from tests.concurrency import run_concurrently

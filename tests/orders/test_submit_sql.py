@@ -9,7 +9,8 @@ from rq.registry import ScheduledJobRegistry
 
 from orders.constants import LineStock
 from orders.models import Buyer, Order, OrderLine, Product, Sku, StockLevel
-from orders.selectors import buyer_by_token, order_counts_changed
+from orders.selectors import buyer_by_token
+from orders.services.common import order_counts_changed
 from orders.services.stock import stock_lock_written_lines
 from orders.services.submit import ItemRequest, _load_for_order
 from shop_admin.kernel import rawsql

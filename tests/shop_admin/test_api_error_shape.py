@@ -4,7 +4,7 @@ from django.test import Client
 
 ERROR_KEYS = {"code", "message", "details"}
 MANY_FIELDS = "&".join(f"f{i}=1" for i in range(1500)).encode()  # Django allows 1000 (DATA_UPLOAD_MAX_NUMBER_FIELDS)
-TOO_BIG = b'{"shop_id": "' + b"x" * 3_000_000 + b'"}'  # over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+TOO_BIG = b'{"shop_id": "' + b"x" * 3_000_000 + b'"}'  # over DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 @pytest.fixture(params=[False, True], ids=["debug-off", "debug-on"])

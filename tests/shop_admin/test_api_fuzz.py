@@ -50,7 +50,7 @@ from tests.conftest import ApiClient
 
 FUZZ_LOG = os.environ.get("FUZZ_LOG")  # a file to append "METHOD path mode status body" of every call to
 # Examples per operation (schemathesis adds its coverage and negative cases, about twice as many requests):
-# 27 operations took 66 s of CPU at 40; 25 keeps the file near a minute on a quiet two-core machine as endpoints are added.
+# 25 keeps the file near a minute on a quiet two-core machine as endpoints are added (40 took more than a minute).
 EXAMPLES_PER_OPERATION = 25
 
 CHECKS = [
