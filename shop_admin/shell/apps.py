@@ -13,4 +13,5 @@ class ShellConfig(AppConfig):
         from shop_admin.kernel.console import console_nav_register
 
         console_nav_register(label=_("工作台"), url="/", position=0)
+        console_nav_register(label=_("到期待办"), url="/deadlines/", position=5)
         console_nav_register(label=_("导出"), url="/exports/", position=61)
