@@ -186,6 +186,7 @@ def _make_world() -> dict:
         "coupon_id": [coupon.pk],
         "coupon_code": [coupon.code],
         "sku_ids": [[s.pk for s in skus[:2]]],
+        "deadline_terms": {"within": ["2h", "24h", "3d", "30d"], "kind": ["ship", "aftersale_reply", "exception", "recovery"]},
         "coupon_terms": {
             "threshold": ["100.00", "59.90"],
             "amount": ["10.00", "5.50"],
@@ -202,6 +203,8 @@ def _real_value(key: str, path: str, world: dict, rng: random.Random):
         pool = world["aftersale"] if "aftersale" in path else world["exception"] if "exception" in path else None
     elif path.endswith("/merchant/coupons") and key in world["coupon_terms"]:
         pool = world["coupon_terms"][key]  # terms a campaign takes, so that some creations get past the 422s
+    elif path.endswith("/merchant/deadlines") and key in world["deadline_terms"]:
+        pool = world["deadline_terms"][key]  # a span and a kind the queue takes, so that pages are listed, not only 422s
     elif key == "code" and path.endswith("/claim"):
         pool = world["coupon_code"]  # only the coupon's path: a tracking event's `code` is something else
     elif key == "address":
