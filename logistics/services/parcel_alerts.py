@@ -93,13 +93,16 @@ def _alert_close(*, shipment: Shipment, kind: str, still_waiting: QuerySet, reso
         )
 
 
-def parcel_alerts_follow(*, shipment: Shipment, had_scan: bool, actor: Actor) -> None:
-    """On a tracking push (the parcel locked): the missing scan arrived, so the alert it raised closes itself."""
+def parcel_alerts_follow(*, shipment: Shipment, had_scan: bool) -> None:
+    """On a tracking push (the parcel locked): the missing scan arrived, so the alert it raised closes itself.
+
+    Closed by the clock that raised it (as a stall is cleared), whose name reads in the console's language.
+    """
     if shipment.pickup_overdue_at is not None and not had_scan:
         _alert_close(
             shipment=shipment, kind=ExceptionKind.PICKUP_OVERDUE,
             still_waiting=Shipment.objects.filter(pickup_overdue_at__isnull=False, last_event_at__isnull=True),
-            resolution=gettext_noop("已揽收：%(no)s 有揽收扫描"), actor=actor,
+            resolution=gettext_noop("已揽收：%(no)s 有揽收扫描"), actor=Actor.system("shipment_pickup_timeout"),
         )
     if shipment.delivery_overdue_at is not None and shipment.status != ShipmentStatus.IN_TRANSIT:
         _alert_close(
@@ -108,5 +111,5 @@ def parcel_alerts_follow(*, shipment: Shipment, had_scan: bool, actor: Actor) ->
             resolution=(
                 gettext_noop("已签收：%(no)s") if shipment.status == ShipmentStatus.SIGNED else gettext_noop("包裹已不再派送给买家：%(no)s")
             ),
-            actor=actor,
+            actor=Actor.system("shipment_delivery_timeout"),
         )

@@ -225,7 +225,7 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
             logistics_exception_raise(shipment=shipment, actor=actor, reason="problem", note=latest.description)
         elif was_flagged:
             logistics_exception_clear(shipment=shipment, actor=Actor.system("shipment_stall_timeout"))
-        parcel_alerts_follow(shipment=shipment, had_scan=had_scan, actor=actor)
+        parcel_alerts_follow(shipment=shipment, had_scan=had_scan)
         _order_follow(shipment, before, new, latest, actor)
         shipment_intercept_follow(shipment=shipment, actor=actor)
         return TrackingApplied(applied=len(new), duplicates=len(reports) - len(new), status=shipment.status)
