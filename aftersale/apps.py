@@ -59,9 +59,11 @@ class AftersaleConfig(AppConfig):
         from logistics.services.intercept import intercept_outcome_register
 
         intercept_outcome_register(source="aftersale", handler=aftersale_intercept_outcome)
+        from aftersale.deadline_queue import aftersale_deadline_queue_register
         from aftersale.todos import aftersale_todos_register
 
         aftersale_todos_register()
+        aftersale_deadline_queue_register()
         order_part_register(
             OrderPart(
                 name="after_sales",

@@ -23,6 +23,12 @@ class LogisticsConfig(AppConfig):
             shipments_stalled,
         )
         from logistics.services.not_received import not_received_evidence
+        from logistics.services.parcel_alerts import (
+            shipment_delivery_due,
+            shipment_delivery_timeout,
+            shipment_pickup_due,
+            shipment_pickup_timeout,
+        )
         from logistics.services.stall import (
             shipment_stall_due,
             shipment_stall_timeout,
@@ -42,6 +48,8 @@ class LogisticsConfig(AppConfig):
         from shop_admin.kernel.deadlines import deadline_register
 
         deadline_register(apply_due=shipment_stall_timeout, due=shipment_stall_due, url=shipment_page_url, label=_("物流停滞"))
+        deadline_register(apply_due=shipment_pickup_timeout, due=shipment_pickup_due, url=shipment_page_url, label=_("揽收超时"))
+        deadline_register(apply_due=shipment_delivery_timeout, due=shipment_delivery_due, url=shipment_page_url, label=_("签收超时"))
         logistics_remedies_register()
         background_job_kind_register(run=jobs.logistics_bulk_ship, label=_("批量发货"))
         background_job_kind_register(run=jobs.logistics_waybills_print, label=_("打印面单"))

@@ -22,6 +22,10 @@ class Shipment(models.Model):
     # No event by this time (last event, or shipping, + LOGISTICS_STALL_AFTER): the parcel is stalled.
     stall_deadline = models.DateTimeField(_("停滞判定时间"), null=True, blank=True)
     stalled_at = models.DateTimeField(_("停滞时间"), null=True, blank=True)  # set while the parcel is stalled
+    # When the parcel raised its one pickup_overdue / delivery_overdue alert: a parcel is alerted once, and the scan
+    # that arrives later knows there is an exception to close.
+    pickup_overdue_at = models.DateTimeField(_("揽收超时时间"), null=True, blank=True)
+    delivery_overdue_at = models.DateTimeField(_("签收超时时间"), null=True, blank=True)
     door_delivery = models.BooleanField(_("音尊达"), default=False, help_text=_("送货上门，优先派送"))
     is_reship = models.BooleanField(_("补发"), default=False)
     freight_payer = models.CharField(_("运费承担"), max_length=10, choices=FreightPayer.choices, default=FreightPayer.BUYER)
@@ -48,6 +52,17 @@ class Shipment(models.Model):
                 condition=Q(status__in=SHIPMENT_MOVING, stalled_at__isnull=True),
             ),
             models.Index(fields=["shop", "stalled_at"], name="shipment_shop_stalled", condition=Q(stalled_at__isnull=False)),
+            # The parcel-alert sweeps read only parcels on their way out not yet alerted: a few per cent of the table.
+            models.Index(
+                fields=["shipped_at", "id"],
+                name="shipment_pickup_due",
+                condition=Q(status=ShipmentStatus.IN_TRANSIT, last_event_at__isnull=True, pickup_overdue_at__isnull=True),
+            ),
+            models.Index(
+                fields=["shipped_at", "id"],
+                name="shipment_delivery_due",
+                condition=Q(status=ShipmentStatus.IN_TRANSIT, delivery_overdue_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -60,7 +60,10 @@ def logistics_remedies_register() -> None:
     remedy_register(
         "urge_carrier",
         gettext_lazy("催促快递并补偿"),
-        {ExceptionKind.STALLED_LOGISTICS, ExceptionKind.PAID_NOT_SHIPPED, ExceptionKind.NOT_RECEIVED},
+        {
+            ExceptionKind.STALLED_LOGISTICS, ExceptionKind.PAID_NOT_SHIPPED, ExceptionKind.NOT_RECEIVED,
+            ExceptionKind.PICKUP_OVERDUE, ExceptionKind.DELIVERY_OVERDUE,
+        },
         (RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), initial="5.00"),),
         apply=remedy_urge_carrier,
         perm=Perm.ORDER_EDIT,
@@ -70,7 +73,7 @@ def logistics_remedies_register() -> None:
     remedy_register(
         "reship",
         gettext_lazy("补发（商家承担运费）"),
-        {ExceptionKind.NOT_RECEIVED, ExceptionKind.STALLED_LOGISTICS},
+        {ExceptionKind.NOT_RECEIVED, ExceptionKind.STALLED_LOGISTICS, ExceptionKind.DELIVERY_OVERDUE},
         (
             # the carriers the ship form offers, so a reship names one the tracking checks know
             RemedyField("carrier", gettext_lazy("快递公司"), required=True, choices=tuple(ShipForm.base_fields["carrier"].choices)),

@@ -66,9 +66,11 @@ class OrdersConfig(AppConfig):
         from orders.services.remedies import orders_remedies_register
 
         orders_remedies_register()
+        from orders.deadline_queue import orders_deadline_queue_register
         from orders.todos import orders_todos_register
 
         orders_todos_register()
+        orders_deadline_queue_register()
         console_nav_register(label=_("异常中心"), url="exceptions:list", position=30)
         dashboard_tile_register(
             DashboardTile(

@@ -90,6 +90,8 @@ class ExceptionKind(models.TextChoices):
     PAYMENT_ANOMALY = "payment_anomaly", _("支付异常")
     MERCHANT_REPORTED = "merchant_reported", _("商家报告异常")
     RISK_REVIEW = "risk_review", _("风控审核")
+    PICKUP_OVERDUE = "pickup_overdue", _("揽收超时")  # logistics: shipped, no scan by LOGISTICS_PICKUP_AFTER
+    DELIVERY_OVERDUE = "delivery_overdue", _("签收超时")  # logistics: not signed by the route's expected time
 
 
 # Open exceptions of these kinds hold the order: it cannot ship until they are resolved.

@@ -212,6 +212,9 @@ REFUND_MAX_ATTEMPTS = 3  # then it stays failed and opens a payment anomaly for 
 SHIP_DEADLINE = timedelta(hours=48)
 FRESH_SHIP_DEADLINE = timedelta(hours=2)
 LOGISTICS_STALL_AFTER = timedelta(hours=72)
+LOGISTICS_PICKUP_AFTER = timedelta(hours=24)  # shipped with no scan by then: pickup_overdue (揽收超时)
+# Not signed by then after shipping: delivery_overdue (签收超时); the default for a route with too little history.
+LOGISTICS_DELIVERY_EXPECTED_DEFAULT = timedelta(days=5)
 AUTO_CONFIRM_AFTER = timedelta(days=7)
 AUTO_CONFIRM_AFTER_REMOTE = timedelta(days=10)
 AUTO_CONFIRM_AFTER_FRESH = timedelta(days=3)

@@ -9,8 +9,7 @@ from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.kernel.platform_ops import platform_ops_only
 from shop_admin.shell import views
 from shop_admin.shell import views_csv
-from shop_admin.shell import views_settings
-from shop_admin.shell import views_todos
+from shop_admin.shell import views_deadlines, views_settings, views_todos
 from shop_admin.shell.api import api
 
 # Every view of the RQ dashboard, its token-read stats included, for platform ops only (django-rq asks only is_staff).
@@ -33,6 +32,7 @@ urlpatterns = [
     path("products/", include(product_urlpatterns)),
     path("imports/", include(import_urlpatterns)),
     path("exports/", views_csv.exports_view, name="exports"),
+    path("deadlines/", views_deadlines.deadline_list_view, name="deadline_list"),
     path("todos/", views_todos.todo_list_view, name="todo_list"),
     path("todos/bell/", views_todos.todo_bell_view, name="todo_bell"),
     path("todos/read/", views_todos.todo_read_view, name="todo_read"),

@@ -26,6 +26,7 @@ from logistics.constants import (
 from logistics.models import Shipment, TrackingEvent
 from logistics.selectors import shipment_counts_changed
 from logistics.services.intercept import shipment_intercept_follow
+from logistics.services.parcel_alerts import parcel_alerts_follow
 from logistics.services.ship import carrier_parse
 from logistics.services.stall import (
     logistics_exception_clear,
@@ -202,7 +203,7 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
         known = (shipment.last_event_at, CODE_RANK.get(shipment.last_event_code, -1)) if shipment.last_event_at else None
         if known is not None and latest.order_key <= known:
             return result  # late arrivals from the parcel's past: stored for the timeline, the state stays
-        before, was_stalled = shipment.status, shipment.stalled_at is not None
+        before, was_stalled, had_scan = shipment.status, shipment.stalled_at is not None, shipment.last_event_at is not None
         was_flagged = was_stalled or shipment.last_event_code == TrackingCode.PROBLEM
         shipment.status = _status_after(before, latest.code)
         shipment.last_event_at, shipment.last_event_code = latest.occurred_at, latest.code
@@ -224,6 +225,7 @@ def tracking_events_apply(*, carrier: str, tracking_no: str, reports: list[Track
             logistics_exception_raise(shipment=shipment, actor=actor, reason="problem", note=latest.description)
         elif was_flagged:
             logistics_exception_clear(shipment=shipment, actor=Actor.system("shipment_stall_timeout"))
+        parcel_alerts_follow(shipment=shipment, had_scan=had_scan)
         _order_follow(shipment, before, new, latest, actor)
         shipment_intercept_follow(shipment=shipment, actor=actor)
         return TrackingApplied(applied=len(new), duplicates=len(reports) - len(new), status=shipment.status)

@@ -93,6 +93,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "phone"], name="order_shop_phone"),
             models.Index(fields=["shop", "-paid_at", "-id"], name="order_shop_paid"),
             models.Index(fields=["shop", "ship_deadline"], name="order_ship_due", condition=Q(status=OrderStatus.PAID)),
+            # The deadline queue's recovery windows closing: cancelled orders of a shop by when they were cancelled.
+            models.Index(fields=["shop", "cancelled_at"], name="order_recovery_open", condition=Q(status=OrderStatus.CANCELLED)),
             # The dashboard's risk-review tile: the few paid orders held for review (it read every paid order's row).
             models.Index(
                 fields=["shop", "id"],

@@ -24,6 +24,7 @@ from orders.api_exceptions import buyer_router as exceptions_buyer_router
 from orders.api_exceptions import merchant_router as exceptions_merchant_router
 from orders.api import merchant_router as orders_merchant_router
 from shop_admin.kernel.api import JsonObjectParser, error_response
+from shop_admin.shell.api_deadlines import merchant_router as deadlines_merchant_router
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.text import join_list
 
@@ -81,6 +82,7 @@ api.add_router("/merchant", return_addresses_merchant_router)
 api.add_router("/merchant", exceptions_merchant_router)
 api.add_router("/", exceptions_buyer_router)
 api.add_router("/merchant", coupons_merchant_router)
+api.add_router("/merchant", deadlines_merchant_router)
 api.add_router("/", coupons_buyer_router)
 api.add_router("/callbacks", callback_router)
 api.add_router("/callbacks", logistics_callback_router)

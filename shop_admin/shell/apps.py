@@ -13,5 +13,6 @@ class ShellConfig(AppConfig):
         from shop_admin.kernel.console import console_nav_register
 
         console_nav_register(label=_("工作台"), url="dashboard", position=0)
+        console_nav_register(label=_("到期待办"), url="deadline_list", position=5)
         console_nav_register(label=_("导出"), url="exports", position=61)
         console_nav_register(label=_("店铺设置"), url="settings", position=70)

@@ -138,7 +138,7 @@ ORDER_COLUMNS = (
     "province", "city", "district", "address_detail", "is_remote", "buyer_message", "merchant_remark", "remark_flag",
     "payment_attempts", "is_frozen", "needs_risk_review", "on_hold", "pay_deadline", "balance_deadline",
     "ship_deadline", "auto_confirm_at", "created_at", "updated_at", "paid_at", "shipped_at", "delivered_at",
-    "completed_at", "cancelled_at",
+    "completed_at", "cancelled_at", "cancelled_by",
 )
 LINE_COLUMNS = ("order_id", "sku_id", "stock_level_id", "quantity", "unit_price", "line_total", "sku_code",
                 "product_name", "spec", "product_snapshot", "stock_state", "returned_quantity")
@@ -346,6 +346,8 @@ def load(n_big: int, n_small: int, seed: int) -> dict:
                     created, stamp(updated_ts), stamp(pay_ts) if pay_ts else None,
                     stamp(shipped_ts) if shipped_ts else None, stamp(delivered_ts) if delivered_ts else None,
                     stamp(completed_ts) if completed_ts else None, stamp(cancelled_ts) if cancelled_ts else None,
+                    # the pay window's end is the clock's cancellation; earlier, the buyer's (draws no random number)
+                    "" if not cancelled_ts else "system" if cancelled_ts == created_ts + 1800 else "buyer",
                 ))
                 stock_state = LINE_STOCK.get(status) or ("deducted" if shipped_ts or status == "completed" else "released")
                 lines.append((oid, sku_id, level_id, qty, yuan(price), yuan(items_total), sku_code, pname, spec, snapshot,

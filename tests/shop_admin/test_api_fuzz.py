@@ -193,6 +193,7 @@ def _make_world() -> dict:
         "return_address_id": list(ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)) + [desk.pk],
         # an address the book takes, so that some creations and changes get past the 422s
         "return_address_terms": {key: [value] for key, value in factories.RETURN_ADDRESS.items()},
+        "deadline_terms": {"within": ["2h", "24h", "3d", "30d"], "kind": ["ship", "aftersale_reply", "exception", "recovery"]},
         "coupon_terms": {
             "threshold": ["100.00", "59.90"],
             "amount": ["10.00", "5.50"],
@@ -211,6 +212,8 @@ def _real_value(key: str, path: str, world: dict, rng: random.Random):
         pool = world["coupon_terms"][key]  # terms a campaign takes, so that some creations get past the 422s
     elif "/merchant/return-addresses" in path and key in world["return_address_terms"]:
         pool = world["return_address_terms"][key]
+    elif path.endswith("/merchant/deadlines") and key in world["deadline_terms"]:
+        pool = world["deadline_terms"][key]  # a span and a kind the queue takes, so that pages are listed, not only 422s
     elif key == "code" and path.endswith("/claim"):
         pool = world["coupon_code"]  # only the coupon's path: a tracking event's `code` is something else
     elif key == "address":

@@ -1,0 +1,50 @@
+"""After-sale's kinds of the deadline queue: the reply, the return parcel awaited, the inspection.
+
+Each reads the case's `due_at` (the deadline of the step it waits for) for its statuses: one range on
+`aftersale_shop_status_due_id` (shop, status, due_at, id).
+"""
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from aftersale.constants import AfterSaleStatus
+from aftersale.models import AfterSaleCase
+from shop_admin.kernel.deadline_queue import QueueKind, QueueRow, deadline_queue_register, queue_rows
+from shop_admin.kernel.permissions import Perm
+
+# Which statuses each kind covers: the merchant's answer runs while requested or negotiating.
+QUEUE_STATUSES = {
+    "aftersale_reply": [AfterSaleStatus.REQUESTED, AfterSaleStatus.NEGOTIATING],
+    "return_receipt": [AfterSaleStatus.AWAITING_RETURN],
+    "inspection": [AfterSaleStatus.INSPECTING],
+}
+
+
+def _case_rows(name: str):
+    def rows(*, shop_ids: set[int], now: datetime, until: datetime, after, limit: int) -> list[QueueRow]:
+        types = dict(AfterSaleCase._meta.get_field("type").choices)
+        cases = queue_rows(
+            AfterSaleCase.objects.filter(shop_id__in=shop_ids, status__in=QUEUE_STATUSES[name], due_at__isnull=False),
+            due="due_at", until=until, after=after,
+        ).values("pk", "shop_id", "type", "due_at", "order__order_no")[:limit]
+        return [
+            QueueRow(
+                kind=name, shop_id=c["shop_id"], pk=c["pk"], due_at=c["due_at"], order_no=c["order__order_no"], detail=str(types.get(c["type"], c["type"])),
+                url=f"/aftersales/{c['pk']}/", aftersale_id=c["pk"],
+            )
+            for c in cases
+        ]
+
+    rows.__name__ = f"{name}_queue_rows"
+    return rows
+
+
+def aftersale_deadline_queue_register() -> None:
+    for name, label, action, action_label in (
+        ("aftersale_reply", _("售后处理截止"), "reply", _("去处理")),
+        ("return_receipt", _("买家退货截止"), "receive", _("查看退货")),
+        ("inspection", _("验货截止"), "inspect", _("去验货")),
+    ):
+        deadline_queue_register(
+            QueueKind(name=name, label=label, rows=_case_rows(name), action=action, action_label=action_label, perm=Perm.AFTERSALE)
+        )
