@@ -171,6 +171,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Every date and time Django formats (the admin's lists and records) carries its UTC offset: shop_admin/formats.
+FORMAT_MODULE_PATH = ["shop_admin.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
