@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +32,10 @@ class LineInline(ReadOnlyInline):
     model = AfterSaleLine
     fields = ["line", "quantity"]
     readonly_fields = ["line", "quantity"]
+
+    def get_queryset(self, request):
+        # each row is named by its order line and that line's order
+        return super().get_queryset(request).select_related("line__order")
 
 
 class MessageInline(ReadOnlyInline):
@@ -180,7 +186,7 @@ class AfterSaleCaseAdmin(LargeTableAdmin):
             "<ol>{}</ol>",
             format_html_join(
                 "", "<li>{} · {} · {} {}</li>",
-                ((e.created_at.strftime("%Y-%m-%d %H:%M"), order_event_kind_label(e.kind), e.actor_label, e.reason)
+                ((date_format(timezone.localtime(e.created_at), "DATETIME_FORMAT"), order_event_kind_label(e.kind), e.actor_label, e.reason_text)
                  for e in aftersale_timeline(case=case)),
             ),
         )

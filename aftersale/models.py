@@ -221,6 +221,9 @@ class AfterSaleLine(models.Model):
             models.UniqueConstraint(fields=["line"], condition=Q(case_open=True), name="aftersale_one_open_case_per_line"),
         ]
 
+    def __str__(self) -> str:
+        return _("售后 #%(case)s 的 %(product)s ×%(quantity)s") % {"case": self.case_id, "product": f"{self.line.product_name} {self.line.spec}".strip(), "quantity": self.quantity}
+
 
 class AfterSaleMessage(models.Model):
     """The negotiation thread, kept as evidence: buyer, merchant, platform and system notes."""
@@ -236,6 +239,9 @@ class AfterSaleMessage(models.Model):
         verbose_name = _("售后留言")
         verbose_name_plural = _("售后留言")
         ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return _("售后 #%(case)s 的留言 #%(id)s") % {"case": self.case_id, "id": self.pk}
 
 
 class MerchantPenalty(models.Model):
@@ -253,6 +259,9 @@ class MerchantPenalty(models.Model):
         verbose_name = _("商家处罚")
         verbose_name_plural = _("商家处罚")
 
+    def __str__(self) -> str:
+        return _("售后 #%(case)s 的商家处罚") % {"case": self.case_id}
+
 
 class BuyerMark(models.Model):
     """Why a buyer is flagged: bad faith in an arbitration, or too many refunds in a day."""
@@ -265,6 +274,9 @@ class BuyerMark(models.Model):
     class Meta:
         verbose_name = _("买家标记")
         verbose_name_plural = _("买家标记")
+
+    def __str__(self) -> str:
+        return _("买家 #%(buyer)s 的标记（售后 #%(case)s）") % {"buyer": self.buyer_id, "case": self.case_id}
 
 
 class EvidenceStorage(FileSystemStorage):
@@ -300,6 +312,9 @@ class EvidenceFile(models.Model):
     @property
     def url(self) -> str:
         return reverse("aftersale:evidence", args=[self.case_id, self.pk])
+
+    def __str__(self) -> str:
+        return _("售后 #%(case)s 的凭证文件 #%(id)s") % {"case": self.case_id, "id": self.pk}
 
 
 class ReturnAddress(models.Model):

@@ -8,11 +8,12 @@ or already used by a parcel. The good rows then ship as one job (`logistics_bulk
 """
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from logistics.models import Shipment
 from logistics.services import carrier_parse, tracking_validate
 from orders.constants import OrderStatus
+from orders.imports.plan import RowError
 from orders.models import Order
 from orders.services.common import transition_refusal
 from shop_admin.kernel.csvio import CsvTable, csv_read
@@ -21,18 +22,11 @@ from shop_admin.kernel.errors import Invalid
 COLUMNS = ["订单号", "快递公司", "快递单号"]
 
 
-@dataclass(frozen=True)
-class ShipRowError:
-    line: int
-    column: str
-    reason: str
-
-
 @dataclass
 class BulkShipPlan:
     encoding: str = ""
     rows: list[dict] = field(default_factory=list)  # the good rows: order_no, carrier (code), tracking_no, line
-    errors: list[ShipRowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
 
     @property
@@ -47,7 +41,7 @@ def bulk_ship_plan(*, shop_id: int, content: bytes) -> BulkShipPlan:
     plan.unknown_columns = [h for h in table.headers if h and h not in COLUMNS]
     missing = [c for c in COLUMNS if c not in table.headers]
     if missing:
-        plan.errors = [ShipRowError(1, c, _("缺少必填列")) for c in missing]
+        plan.errors = [RowError(1, c, gettext_noop("缺少必填列")) for c in missing]
         return plan
     numbers = [row.values["订单号"] for row in table.rows if row.values["订单号"].isdigit()]
     orders = {o.order_no: o for o in Order.objects.filter(shop_id=shop_id, order_no__in=numbers)}
@@ -66,33 +60,33 @@ def bulk_ship_plan(*, shop_id: int, content: bytes) -> BulkShipPlan:
         errors = []
         order = orders.get(order_no)
         if not order_no:
-            errors.append(ShipRowError(line, "订单号", _("必填")))
+            errors.append(RowError(line, "订单号", gettext_noop("必填")))
         elif order is None:
-            errors.append(ShipRowError(line, "订单号", _("本店没有订单“%(no)s”") % {"no": order_no}))
+            errors.append(RowError(line, "订单号", gettext_noop("本店没有订单“%(no)s”"), {"no": order_no}))
         elif order.status != OrderStatus.PAID:
             errors.append(
-                ShipRowError(line, "订单号", _("订单状态为「%(status)s」，不能发货") % {"status": order.get_status_display()})
+                RowError(line, "订单号", gettext_noop("订单状态为「%(status)s」，不能发货"), {"status": order.status})
             )
         elif order.on_hold:
-            errors.append(ShipRowError(line, "订单号", _("订单有未处理的异常（超卖/商家报告/风控），暂不能发货")))
+            errors.append(RowError(line, "订单号", gettext_noop("订单有未处理的异常（超卖/商家报告/风控），暂不能发货")))
         elif transition_refusal(order, "ship"):
-            errors.append(ShipRowError(line, "订单号", transition_refusal(order, "ship")))
+            errors.append(RowError(line, "订单号", transition_refusal(order, "ship")))
         if order_no and order_no in seen_orders:
-            errors.append(ShipRowError(line, "订单号", _("与第%(line)d行是同一订单") % {"line": seen_orders[order_no]}))
+            errors.append(RowError(line, "订单号", gettext_noop("与第%(line)d行是同一订单"), {"line": seen_orders[order_no]}))
         if code is None:
-            errors.append(ShipRowError(line, "快递公司", _("不支持的快递公司：%(c)s") % {"c": carrier_text or "-"}))
+            errors.append(RowError(line, "快递公司", gettext_noop("不支持的快递公司：%(c)s"), {"c": carrier_text or "-"}))
         elif not number:
-            errors.append(ShipRowError(line, "快递单号", _("必填")))
+            errors.append(RowError(line, "快递单号", gettext_noop("必填")))
         else:
             try:
                 tracking_validate(carrier=code, tracking_no=number)
             except Invalid as exc:
-                errors.append(ShipRowError(line, "快递单号", str(exc.details["fields"].get("tracking_no", exc.message))))
+                errors.append(RowError(line, "快递单号", str(exc.details["fields"].get("tracking_no", exc.message))))
             else:
                 if (code, number) in seen_numbers:
-                    errors.append(ShipRowError(line, "快递单号", _("与第%(line)d行的快递单号重复") % {"line": seen_numbers[(code, number)]}))
+                    errors.append(RowError(line, "快递单号", gettext_noop("与第%(line)d行的快递单号重复"), {"line": seen_numbers[(code, number)]}))
                 elif (code, number) in used:
-                    errors.append(ShipRowError(line, "快递单号", _("该快递单号已用于其他订单")))
+                    errors.append(RowError(line, "快递单号", gettext_noop("该快递单号已用于其他订单")))
         seen_orders.setdefault(order_no, line)
         if code and number:
             seen_numbers.setdefault((code, number), line)

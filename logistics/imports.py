@@ -10,7 +10,7 @@ the order's time. An order without the two columns is imported without a parcel.
 """
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from logistics.constants import ShipmentStatus
 from logistics.models import Shipment
@@ -38,8 +38,8 @@ def _parcel(order: ImportedOrder, codes: dict[str, str]) -> tuple[str, str, str]
 
 
 def shipments_import_check(shop_id: int, orders: list[ImportedOrder]) -> list[tuple[int, str, str]]:
-    """Bad parcel cells of the new shipped orders, as (line, column, reason); numbers already used looked up at once."""
-    errors: list[tuple[int, str, str]] = []
+    """Bad parcel cells of the new shipped orders, as (line, column, message id[, params]); numbers already used looked up at once."""
+    errors: list[tuple] = []
     shipped = [order for order in orders if order.status in SHIPPED]
     codes = _carrier_codes(shipped)
     parsed = [(order, *_parcel(order, codes)) for order in shipped]
@@ -50,11 +50,11 @@ def shipments_import_check(shop_id: int, orders: list[ImportedOrder]) -> list[tu
         if not text and not number:
             continue  # shipped elsewhere, parcel unknown: imported without one
         if not text:
-            errors.append((order.line, CARRIER, _("填写了快递单号时必填")))
+            errors.append((order.line, CARRIER, gettext_noop("填写了快递单号时必填")))
         elif not code:
-            errors.append((order.line, CARRIER, _("不支持的快递公司：%(c)s") % {"c": text}))
+            errors.append((order.line, CARRIER, gettext_noop("不支持的快递公司：%(c)s"), {"c": text}))
         if not number:
-            errors.append((order.line, NUMBER, _("填写了快递公司时必填")))
+            errors.append((order.line, NUMBER, gettext_noop("填写了快递公司时必填")))
         if not (code and number):
             continue
         try:
@@ -63,9 +63,9 @@ def shipments_import_check(shop_id: int, orders: list[ImportedOrder]) -> list[tu
             errors.append((order.line, NUMBER, str(exc.details["fields"].get("tracking_no", exc.message))))
             continue
         if (code, number) in seen:
-            errors.append((order.line, NUMBER, _("与第%(line)d行的快递单号重复") % {"line": seen[(code, number)]}))
+            errors.append((order.line, NUMBER, gettext_noop("与第%(line)d行的快递单号重复"), {"line": seen[(code, number)]}))
         elif (code, number) in used:
-            errors.append((order.line, NUMBER, _("该快递单号已用于其他订单")))
+            errors.append((order.line, NUMBER, gettext_noop("该快递单号已用于其他订单")))
         seen.setdefault((code, number), order.line)
     return errors
 

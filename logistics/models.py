@@ -88,3 +88,6 @@ class TrackingEvent(models.Model):
         verbose_name_plural = _("物流轨迹")
         constraints = [models.UniqueConstraint(fields=["shipment", "dedupe_key"], name="tracking_event_once")]
         indexes = [models.Index(fields=["shipment", "occurred_at"], name="tracking_event_time")]
+
+    def __str__(self) -> str:
+        return _("包裹 #%(shipment)s 的轨迹 %(code)s") % {"shipment": self.shipment_id, "code": self.get_code_display()}

@@ -41,6 +41,10 @@ class LineInline(ReadOnlyInline):
     model = OrderLine
     fields = ["sku_code", "product_name", "spec", "quantity", "unit_price", "line_total", "stock_state"]
 
+    def get_queryset(self, request):
+        # each row is named by its order
+        return super().get_queryset(request).select_related("order")
+
 
 class PaymentInline(ReadOnlyInline):
     model = Payment

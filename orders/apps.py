@@ -62,6 +62,8 @@ class OrdersConfig(AppConfig):
         )
         stored_text_param_register("kind", ExceptionKind)
         stored_text_param_register("status", OrderStatus)
+        stored_text_param_register("status_from", OrderStatus)
+        stored_text_param_register("status_to", OrderStatus)
         stored_text_param_register("failure_reason", PaymentFailure)
         from orders.services.remedies import orders_remedies_register
 

@@ -37,7 +37,7 @@ class OrderPart:
     export_sql: Callable[[int], "PartExportSql"] | None = None
     # the CSV import (orders.imports): the part's columns of the new orders checked in one go (-> bad cells), then,
     # inside the import's transaction, its rows written for them in bulk
-    import_check: Callable[[int, list["ImportedOrder"]], list[tuple[int, str, str]]] | None = None
+    import_check: Callable[[int, list["ImportedOrder"]], list[tuple]] | None = None  # (line, column, message id[, params])
     import_write: Callable[[list["ImportedOrder"]], None] | None = None
     # the order search: (shop_id, q) -> ids of orders whose rows match q, or None when q is not this part's kind of text
     search: Callable[[int, str], list[int] | None] | None = None

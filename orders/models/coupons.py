@@ -97,6 +97,9 @@ class CouponClaim(models.Model):
             models.Index(fields=["coupon", "claimed_at"], name="coupon_claim_coupon_day"),
         ]
 
+    def __str__(self) -> str:
+        return _("领券 #%(id)s：买家 #%(buyer)s 领取优惠券 #%(coupon)s") % {"id": self.pk, "buyer": self.buyer_id, "coupon": self.coupon_id}
+
 
 class CouponEvent(models.Model):
     """The audit trail of a coupon campaign (created, ended): who, when, what. Append-only."""
@@ -119,6 +122,9 @@ class CouponEvent(models.Model):
             raise ValueError("coupon events are append-only")
         super().save(*args, **kwargs)
 
+    def __str__(self) -> str:
+        return _("优惠券 %(coupon)s 的日志 #%(id)s") % {"coupon": self.coupon, "id": self.pk}
+
 
 class FullReduction(models.Model):
     """Shop-wide 满减: spend `threshold`, get `discount` off. The best one that applies is used."""
@@ -133,6 +139,9 @@ class FullReduction(models.Model):
         verbose_name = _("满减活动")
         verbose_name_plural = _("满减活动")
 
+    def __str__(self) -> str:
+        return _("满%(threshold)s减%(discount)s") % {"threshold": self.threshold, "discount": self.discount}
+
 
 class CouponRedemption(models.Model):
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
@@ -141,3 +150,6 @@ class CouponRedemption(models.Model):
     amount = models.DecimalField(**MONEY)
     released_at = models.DateTimeField(null=True, blank=True, help_text=_("订单取消后退回"))
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return _("优惠券 #%(coupon)s 用于订单 #%(order)s，抵扣 %(amount)s") % {"coupon": self.coupon_id, "order": self.order_id, "amount": self.amount}

@@ -48,6 +48,9 @@ class OrderEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("order events are append-only")
 
+    def __str__(self) -> str:
+        return _("订单 %(order)s 的日志 #%(id)s") % {"order": self.order, "id": self.pk}
+
 
 class AuditPrune(models.Model):
     """One run of `manage.py audit_prune`: who ran it, the cutoff and what it removed. Never pruned itself."""
@@ -63,3 +66,6 @@ class AuditPrune(models.Model):
         verbose_name = _("日志清理记录")
         verbose_name_plural = _("日志清理记录")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return _("日志清理 #%(id)s（保留%(days)s天）") % {"id": self.pk, "days": self.retention_days}

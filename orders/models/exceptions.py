@@ -95,3 +95,6 @@ class OrderException(models.Model):
     @property
     def resolution_text(self) -> str:
         return stored_text(self.resolution, self.data.get("resolution_params"))
+
+    def __str__(self) -> str:
+        return _("订单 %(order)s 的异常 #%(id)s（%(kind)s）") % {"order": self.order, "id": self.pk, "kind": self.get_kind_display()}

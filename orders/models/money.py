@@ -36,6 +36,9 @@ class Payment(models.Model):
             models.Index(fields=["settled_at"], name="payment_failed_recent", condition=models.Q(status=PaymentStatus.FAILED)),
         ]
 
+    def __str__(self) -> str:
+        return _("订单 %(order)s 的支付 #%(id)s %(amount)s") % {"order": self.order, "id": self.pk, "amount": self.amount}
+
 
 class Refund(models.Model):
     """Money going back to the buyer by the route it came: the channel of the order's payment.
@@ -96,6 +99,9 @@ class RefundLine(models.Model):
         verbose_name = _("退款商品")
         verbose_name_plural = _("退款商品")
 
+    def __str__(self) -> str:
+        return _("退款 #%(refund)s 的商品 #%(line)s ×%(quantity)s") % {"refund": self.refund_id, "line": self.line_id, "quantity": self.quantity}
+
 
 class LedgerEntry(models.Model):
     """Every movement of money through the platform's escrow (监管账户); append-only."""
@@ -117,6 +123,9 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(fields=["refund"], condition=Q(kind=LedgerKind.REFUND_OUT), name="ledger_one_refund_out")
         ]
 
+    def __str__(self) -> str:
+        return _("订单 %(order)s 的资金流水 #%(id)s %(amount)s") % {"order": self.order, "id": self.pk, "amount": self.amount}
+
 
 class Settlement(models.Model):
     """What the merchant receives for one completed order: escrow minus commission."""
@@ -131,3 +140,6 @@ class Settlement(models.Model):
     class Meta:
         verbose_name = _("结算单")
         verbose_name_plural = _("结算单")
+
+    def __str__(self) -> str:
+        return _("订单 %(order)s 的结算单") % {"order": self.order}

@@ -229,3 +229,6 @@ class OrderLine(models.Model):
         verbose_name = _("订单商品")
         verbose_name_plural = _("订单商品")
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return _("订单 %(order)s 的 %(product)s ×%(quantity)s") % {"order": self.order, "product": f"{self.product_name} {self.spec}".strip(), "quantity": self.quantity}

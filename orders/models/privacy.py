@@ -31,3 +31,6 @@ class ContactExport(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("contact exports are append-only")
+
+    def __str__(self) -> str:
+        return _("明文导出 #%(id)s（%(orders)s笔订单）") % {"id": self.pk, "orders": self.orders}

@@ -17,3 +17,6 @@ class ReconciliationRun(models.Model):
         verbose_name = _("对账记录")
         verbose_name_plural = _("对账记录")
         ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return _("%(day)s 的对账") % {"day": self.day}

@@ -1,5 +1,6 @@
 """A daily rollup of each shop's orders, so the dashboard's 30-day trend reads 29 small rows, not 150,000 orders."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from shop_admin.kernel.models import Shop
 
@@ -24,3 +25,6 @@ class OrderDayStat(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "day"], name="order_day_stat_unique")]
+
+    def __str__(self) -> str:
+        return _("店铺 #%(shop)s %(day)s 的订单统计") % {"shop": self.shop_id, "day": self.day}

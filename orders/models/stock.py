@@ -30,6 +30,9 @@ class StockLevel(models.Model):
             models.CheckConstraint(condition=Q(occupied__gte=0), name="stock_occupied_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return _("%(sku)s @ %(warehouse)s 的库存") % {"sku": self.sku, "warehouse": self.warehouse}
+
 
 class StockAdjustment(models.Model):
     """Audit of a stock edit by a merchant or an ERP sync: counts before and after. Append-only."""
@@ -62,3 +65,6 @@ class StockAdjustment(models.Model):
                 fields=["stock_level", "request_id"], condition=Q(request_id__isnull=False), name="stock_adjustment_unique_request"
             )
         ]
+
+    def __str__(self) -> str:
+        return _("库存调整 #%(id)s：%(before)s → %(after)s") % {"id": self.pk, "before": self.before, "after": self.after}

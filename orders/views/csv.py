@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from orders.exports import order_filters_to_params
 from orders.forms import OrderFilterForm
 from orders.imports.plan import REQUIRED
-from orders.imports.service import orders_import_confirm, orders_import_start
+from orders.imports.service import import_error_rows, orders_import_confirm, orders_import_start
 from shop_admin.kernel.background import background_job_start
 from shop_admin.kernel.console import shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
@@ -46,7 +46,7 @@ def import_detail_view(request, job_id: int):
     if job.kind != "orders_import_check":
         return redirect("job_detail", job_id=job.pk)
     template = "orders/_import_preview.html" if request.headers.get("HX-Request") else "orders/import_detail.html"
-    return render(request, template, {"job": job, "summary": job.summary})
+    return render(request, template, {"job": job, "summary": job.summary, "errors": import_error_rows(job.summary)})
 
 
 @require_POST

@@ -82,6 +82,9 @@ class MerchantApiToken(models.Model):
         verbose_name = _("商家 API 令牌")
         verbose_name_plural = _("商家 API 令牌")
 
+    def __str__(self) -> str:
+        return _("用户 #%(user)s 的 API 令牌") % {"user": self.user_id}
+
 
 class BackgroundJob(models.Model):
     """Long work run by RQ (bulk actions, imports, exports) with the progress the page shows."""
@@ -127,6 +130,11 @@ class BackgroundJob(models.Model):
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
+    def __str__(self) -> str:
+        from shop_admin.kernel.background import background_job_kind_label  # the registry imports this module
+
+        return _("后台任务 #%(id)s %(kind)s") % {"id": self.pk, "kind": background_job_kind_label(self.kind)}
+
 
 class TodoSeen(models.Model):
     """The bell's "seen up to" marker of one user in one shop: every to-do that arose before it counts as read."""
@@ -139,6 +147,9 @@ class TodoSeen(models.Model):
         verbose_name = _("待办已读标记")
         verbose_name_plural = _("待办已读标记")
         constraints = [models.UniqueConstraint(fields=["user", "shop"], name="todo_seen_unique_user_shop")]
+
+    def __str__(self) -> str:
+        return _("用户 #%(user)s 的待办已读标记") % {"user": self.user_id}
 
 
 class TodoRead(models.Model):
@@ -153,6 +164,9 @@ class TodoRead(models.Model):
         verbose_name = _("已读待办")
         verbose_name_plural = _("已读待办")
         constraints = [models.UniqueConstraint(fields=["user", "shop", "key"], name="todo_read_unique_user_shop_key")]
+
+    def __str__(self) -> str:
+        return _("用户 #%(user)s 已读待办 %(key)s") % {"user": self.user_id, "key": self.key}
 
 
 class DeadlineFailure(models.Model):
@@ -176,3 +190,9 @@ class DeadlineFailure(models.Model):
         verbose_name_plural = _("到期处理失败")
         constraints = [models.UniqueConstraint(fields=["kind", "row_id"], name="deadline_failure_unique_kind_row")]
         indexes = [models.Index(fields=["shop", "visible_at"], name="deadline_failure_shop_visible")]
+
+    def __str__(self) -> str:
+        from shop_admin.kernel.deadlines import deadline_label  # the registry imports this module
+
+        kind = deadline_label(self.kind) or self.kind
+        return _("到期处理失败 %(kind)s #%(row)s（%(n)s次）") % {"kind": kind, "row": self.row_id, "n": self.attempts}

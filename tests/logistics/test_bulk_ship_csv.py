@@ -52,7 +52,7 @@ def test_the_preview_names_every_bad_row_in_each_encoding(console, paid, sku, pl
         {"订单号": paid(), "快递公司": "zto", "快递单号": "73100000000099"},  # 9: number already used by a parcel
     ]
     plan, page = preview(console, rows, encoding=encoding)
-    found = {(e.line, e.column): e.reason for e in plan.errors}
+    found = {(e.line, e.column): e.text for e in plan.errors}
     assert "本店没有订单" in found[(3, "订单号")]
     assert "待支付" in found[(4, "订单号")]
     assert "异常" in found[(5, "订单号")]
@@ -68,7 +68,7 @@ def test_the_preview_names_every_bad_row_in_each_encoding(console, paid, sku, pl
 
 def test_a_missing_column_is_named(console, paid):
     plan, _page = preview(console, [{"订单号": paid(), "快递单号": "73100000000001"}], headers=["订单号", "快递单号", "备注"])
-    assert [(e.line, e.column, e.reason) for e in plan.errors] == [(1, "快递公司", "缺少必填列")]
+    assert [(e.line, e.column, e.text) for e in plan.errors] == [(1, "快递公司", "缺少必填列")]
     assert plan.unknown_columns == ["备注"]
 
 

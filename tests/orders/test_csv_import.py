@@ -8,6 +8,7 @@ from django.db import connection
 from orders.constants import ExceptionKind, ExceptionStatus, LineStock, OrderStatus
 from orders.models import Order, OrderEvent, OrderException, OrderLine
 from shop_admin.kernel.models import BackgroundJob
+from shop_admin.kernel.text import stored_text
 from tests.factories import make_shop, make_sku, stock_of
 from tests.orders.csv_files import ROW, csv_file, row
 
@@ -46,7 +47,7 @@ def confirm(console, run_jobs, check: BackgroundJob) -> BackgroundJob:
 
 def errors_of(job: BackgroundJob) -> list[tuple[int, str, str]]:
     job.refresh_from_db()
-    return [(e["line"], e["column"], e["reason"]) for e in job.summary["errors"]]
+    return [(e["line"], e["column"], stored_text(e["reason"], e.get("params"))) for e in job.summary["errors"]]
 
 
 # --- encodings and the happy path ---
@@ -325,3 +326,28 @@ def test_a_warehouse_clerk_cannot_import(shop, run_jobs):
     client = Client()
     client.force_login(make_member(shop, role=Role.WAREHOUSE))
     assert client.get("/imports/").status_code == 403
+
+
+def test_reasons_uploaded_in_chinese_read_in_english(console, run_jobs, tea, place_order, pay):
+    # given a file with bad cells of several kinds, uploaded from the Chinese console
+    import re
+
+    existing = place_order((tea, 1))["order_no"]
+    content = csv_file(
+        [
+            row(订单号="20261122000A"),
+            row(订单号="202611220002", 数量="abc", 应付金额="x1"),
+            row(订单号="202611220003", SKU编码="NOPE-9"),
+            row(订单号=existing, 订单状态="交易完成"),
+        ]
+    )
+    check = upload(console, run_jobs, content)
+    assert len(errors_of(check)) >= 4
+    # when the preview is read in English
+    console.cookies["django_language"] = "en"
+    page = console.get(f"/imports/{check.pk}/", headers={"HX-Request": "true"}).content.decode()
+    # then every reason is English; only the file's own values (the SKU code, a status as typed) may be Chinese
+    reasons = re.findall(r"<tr><td>\d+</td><td>[^<]*</td><td>([^<]*)</td></tr>", page)
+    assert len(reasons) >= 4
+    han = [r for r in reasons if re.search(r"[\u4e00-\u9fff]", r.replace("交易完成", ""))]
+    assert han == [], reasons

@@ -20,9 +20,20 @@ def test_anonymous_user_is_sent_to_sign_in(db):
 
 def test_sign_in_page_speaks_chinese_by_default_and_english_on_request(db):
     assert "登录" in Client().get("/login/").content.decode()
-    english = Client(headers={"Accept-Language": "en"}).get("/login/")
+    english = Client()
+    english.cookies["django_language"] = "en"
+    english = english.get("/login/")
     assert english.status_code == 200
     assert 'lang="en"' in english.content.decode()
+
+
+def test_a_browser_asking_for_english_gets_chinese_until_the_menu_chooses_english(db):
+    browser = Client(headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = browser.get("/login/").content.decode()
+    assert 'lang="zh-hans"' in page and "登录" in page
+    # the language menu posts to Django's set_language, which keeps the choice in the cookie
+    browser.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert 'lang="en"' in browser.get("/login/").content.decode()
 
 
 def test_sign_in_with_password_lands_on_the_dashboard(shop, owner):

@@ -156,7 +156,9 @@ def test_bad_input_to_the_bell_is_refused_clearly(shop, owner, console):
 def test_the_bell_speaks_english(shop, sku, owner, place_order, pay):
     pay(place_order((sku, 1))["order_no"])
 
-    fragment = signed_in(owner, **{"Accept-Language": "en"}).get("/todos/bell/").content.decode()
+    client = signed_in(owner)
+    client.cookies["django_language"] = "en"
+    fragment = client.get("/todos/bell/").content.decode()
 
     assert "New paid order" in fragment and "1 unread" in fragment and "Mark all read" in fragment
 

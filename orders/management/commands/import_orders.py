@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if plan.unknown_columns:
             self.stdout.write(f"ignored columns: {', '.join(plan.unknown_columns)}")
         for error in plan.errors:
-            self.stdout.write(f"line {error.line}, {error.column}: {error.reason}")
+            self.stdout.write(f"line {error.line}, {error.column}: {error.text}")
         if plan.errors:
             self.stderr.write(f"{len(plan.errors)} problem(s) in {plan.failed_rows} row(s): nothing was written")
             sys.exit(1)
