@@ -18,6 +18,7 @@ class Perm:
     # The buyer's full name, phone and address (an on-screen look, an export in clear); each use is logged.
     CONTACT_REVEAL = "order.contact_reveal"
     MARKETING = "marketing.manage"  # coupon campaigns: they spend the shop's money
+    REVIEW = "review.operate"  # answer and report buyers' reviews
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -32,11 +33,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.RISK_REVIEW,
         Perm.CONTACT_REVEAL,
         Perm.MARKETING,
+        Perm.REVIEW,
     },
     # Who ships: the warehouse and the owner, as on 抖店; customer service answers buyers and after-sales and leaves
     # the parcels to the warehouse (the README's roles, the console's buttons and the API's 403 all follow this set).
     # Customer service calls buyers, so it may reveal their contact details; the warehouse works from waybills.
-    Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL},
+    Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL, Perm.REVIEW},
     Role.WAREHOUSE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.STOCK_EDIT},
 }
 

@@ -15,6 +15,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from logistics.api import callback_router as logistics_callback_router
 from aftersale.api import buyer_router as aftersale_buyer_router
 from aftersale.api import merchant_router as aftersale_merchant_router
+from aftersale.api_reviews import buyer_router as reviews_buyer_router
+from aftersale.api_reviews import merchant_router as reviews_merchant_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
 from orders.api_coupons import buyer_router as coupons_buyer_router
@@ -80,6 +82,8 @@ api.add_router("/merchant", exceptions_merchant_router)
 api.add_router("/", exceptions_buyer_router)
 api.add_router("/merchant", coupons_merchant_router)
 api.add_router("/", coupons_buyer_router)
+api.add_router("/merchant", reviews_merchant_router)
+api.add_router("/", reviews_buyer_router)
 api.add_router("/callbacks", callback_router)
 api.add_router("/callbacks", logistics_callback_router)
 
