@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -326,7 +327,7 @@ class ProductReview(models.Model):
     # Only a bad review has one: the shop answers it by then (the bell shows it).
     reply_deadline = models.DateTimeField(_("回复截止"), null=True, blank=True)
     hidden_at = models.DateTimeField(_("隐藏时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("评价时间"), default=timezone.now)  # the service gives its `now`: the reply deadline counts from it
 
     class Meta:
         verbose_name = _("商品评价")

@@ -21,6 +21,8 @@ class ReviewFilters:
     with_images: bool | None = None
     replied: bool | None = None
     sku_id: int | None = None
+    sku_code: str = ""
+    review_id: int | None = None  # one review: the bell's link
     created_from: date | None = None
     created_to: date | None = None
 
@@ -48,6 +50,10 @@ def review_feed(
         qs = qs.filter(replied_at__isnull=not filters.replied)
     if filters.sku_id is not None:
         qs = qs.filter(sku_id=filters.sku_id)
+    if filters.sku_code:
+        qs = qs.filter(sku__code=filters.sku_code)
+    if filters.review_id is not None:
+        qs = qs.filter(pk=filters.review_id)
     if filters.created_from:
         qs = qs.filter(created_at__gte=_shop_day_start(filters.created_from))
     if filters.created_to:

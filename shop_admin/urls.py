@@ -40,6 +40,7 @@ urlpatterns = [
     path("aftersales/", include("aftersale.urls")),
     path("exceptions/", include("orders.urls_exceptions")),
     path("marketing/coupons/", include("orders.urls_coupons")),
+    path("reviews/", include("aftersale.urls_reviews")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
     path("admin/rq/", include((rq_urlpatterns, "django_rq"))),

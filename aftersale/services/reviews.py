@@ -129,7 +129,7 @@ def reviews_create(
             review = ProductReview.objects.create(
                 shop_id=order.shop_id, order=order, line=line, buyer_id=order.buyer_id, product_id=line.sku.product_id,
                 sku_id=line.sku_id, rating=item.rating, text=item.text.strip(), images=images, has_images=bool(images),
-                logistics_rating=logistics_rating, service_rating=service_rating,
+                logistics_rating=logistics_rating, service_rating=service_rating, created_at=now,
                 reply_deadline=now + settings.REVIEW_REPLY_WITHIN if item.rating <= BAD_REVIEW_MAX_RATING else None,
             )
             product_rating_count(product_id=review.product_id, rating=review.rating, counted=True)
