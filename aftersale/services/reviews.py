@@ -223,7 +223,10 @@ def review_report_decide(*, report: ReviewReport, actor: Actor, hide: bool, note
             )
         review = _review_lock(report.review)
         report.review = review
-        report.hide() if hide else report.keep()
+        if hide:
+            report.hide()
+        else:
+            report.keep()
         report.decided_by = actor.user
         report.decided_at = now
         report.decision_note = note.strip()[:300]
