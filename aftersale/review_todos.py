@@ -1,4 +1,6 @@
-"""Reviews' to-dos for the console's bell: a bad review (rating <= 2) to answer, and its reply deadline coming close."""
+"""Reviews' to-do for the console's bell: a bad review (rating <= 2) to answer, shown with its reply deadline.
+
+One source (one query per poll): the deadline rides on the item rather than a second "due soon" source."""
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +9,6 @@ from aftersale.review_selectors import bad_reviews_unanswered
 from shop_admin.kernel.todos import (
     TodoItem,
     TodoSource,
-    deadline_close_todos,
     todo_key,
     todo_source_register,
 )
@@ -34,21 +35,5 @@ def bad_review_todos(*, shop_id: int, since: datetime, now: datetime, limit: int
     ]
 
 
-def bad_review_reply_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
-    """Bad reviews whose reply deadline is within `TODO_DUE_SOON`, not answered yet."""
-    return deadline_close_todos(
-        bad_reviews_unanswered(shop_id=shop_id),
-        source="review_reply_due",
-        deadline="reply_deadline",
-        since=since,
-        now=now,
-        limit=limit,
-        title=_("差评回复即将超时"),
-        detail="order__order_no",
-        url=lambda r: f"/reviews/?review={r['pk']}",
-    )
-
-
 def review_todos_register() -> None:
     todo_source_register(TodoSource(name="review_bad", label=_("新的差评"), items=bad_review_todos))
-    todo_source_register(TodoSource(name="review_reply_due", label=_("差评回复即将超时"), items=bad_review_reply_due_todos))
