@@ -1,9 +1,10 @@
-"""Platform arbitration in the Django admin: disputes by deadline, the whole case to read, and rulings through services.
+"""Platform arbitration in the Django admin: disputes by deadline, the whole case to read, and rulings through services;
+review reports (评价申诉) kept or hidden the same way.
 
 Nothing here edits a case: every field is read-only, and a ruling is an admin action
 that asks for a second confirmation (a note, the compensation and the points, and a
 tick) before it calls `aftersale_rule`. Only users with `arbitrate_aftersalecase`
-(the `arbitrators` group) see the actions.
+(the `arbitrators` group) see the actions; the same group has `decide_reviewreport`.
 """
 from decimal import Decimal, InvalidOperation
 
@@ -18,10 +19,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersale.constants import AfterSaleStatus, Ruling
-from aftersale.models import AfterSaleCase, AfterSaleLine, AfterSaleMessage, BuyerMark, MerchantPenalty
+from aftersale.constants import AfterSaleStatus, ReportStatus, Ruling
+from aftersale.models import AfterSaleCase, AfterSaleLine, AfterSaleMessage, BuyerMark, MerchantPenalty, ProductReview, ReviewReport
 from aftersale.selectors import aftersale_timeline
 from aftersale.services import aftersale_rule
+from aftersale.services.reviews import review_report_decide
 from orders.events import order_event_kind_label
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline
@@ -210,3 +212,125 @@ class MerchantPenaltyAdmin(ReadOnlyAdmin):
 class BuyerMarkAdmin(ReadOnlyAdmin):
     list_display = ["buyer", "case", "reason", "created_at"]
     list_select_related = ["buyer"]
+
+
+# --- review reports (评价申诉): the platform keeps or hides the review, with a second confirmation ---
+
+
+class ReportQueueFilter(admin.SimpleListFilter):
+    """Pending reports first: the queue is the default view."""
+
+    title = gettext_lazy("队列")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("pending", gettext_lazy("待处理")), ("all", gettext_lazy("全部"))]
+
+    def choices(self, changelist):
+        value = self.value() or "pending"
+        for lookup, title in self.lookup_choices:
+            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}), "display": title}
+
+    def queryset(self, request, queryset):
+        if (self.value() or "pending") == "pending":
+            return queryset.filter(status=ReportStatus.PENDING)
+        return queryset
+
+
+class ReviewDecisionForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("处理说明"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(label=gettext_lazy("我已核对评价与凭证，确认处理（不可撤销）"))
+
+
+def _review_decision_action(hide: bool, description):
+    @admin.action(description=description, permissions=["decide"])
+    def action(modeladmin, request, queryset):
+        form = ReviewDecisionForm(request.POST) if request.POST.get("post") else ReviewDecisionForm()
+        if request.POST.get("post") and form.is_valid():
+            done = 0
+            for report in queryset:
+                try:
+                    review_report_decide(report=report, actor=Actor.platform(request.user), hide=hide, note=form.cleaned_data["note"])
+                    done += 1
+                except DomainError as exc:
+                    modeladmin.message_user(request, f"#{report.pk}: {exc.message}", messages.WARNING)
+            if done:
+                modeladmin.message_user(request, _("已处理 %(n)d 条评价申诉") % {"n": done}, messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/aftersale/review_decision_confirm.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": description,
+                "reports": list(queryset.select_related("review", "shop")),
+                "form": form,
+                "hide": hide,
+                "action_name": request.POST.get("action"),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": modeladmin.model._meta,
+            },
+        )
+
+    action.__name__ = "review_hide" if hide else "review_keep"
+    return action
+
+
+@admin.register(ReviewReport)
+class ReviewReportAdmin(LargeTableAdmin):
+    list_display = ["id", "shop", "reason", "status", "review_rating", "review_text", "created_at", "decided_at"]
+    list_filter = [ReportQueueFilter, "reason", "status"]
+    list_select_related = ["shop", "review"]
+    ordering = ["created_at", "id"]
+    actions = [
+        _review_decision_action(True, gettext_lazy("处理：隐藏评价（不再计入评分）")),
+        _review_decision_action(False, gettext_lazy("处理：保留评价")),
+    ]
+    fieldsets = [
+        (gettext_lazy("申诉"), {"fields": ["shop", "reason", "description", "evidence_images", "reported_by", "created_at", "status"]}),
+        (gettext_lazy("评价"), {"fields": ["review_summary"]}),
+        (gettext_lazy("处理"), {"fields": ["decided_by", "decided_at", "decision_note"]}),
+    ]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("aftersale.decide_reviewreport")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in ReviewReport._meta.fields] + ["evidence_images", "review_summary"]
+
+    @admin.display(description=gettext_lazy("评分"))
+    def review_rating(self, report: ReviewReport):
+        return report.review.rating
+
+    @admin.display(description=gettext_lazy("评价内容"))
+    def review_text(self, report: ReviewReport):
+        return report.review.text[:60]
+
+    @admin.display(description=gettext_lazy("商家凭证"))
+    def evidence_images(self, report: ReviewReport):
+        return _images(report.evidence)
+
+    @admin.display(description=gettext_lazy("评价"))
+    def review_summary(self, report: ReviewReport):
+        review = report.review
+        return format_html(
+            "{}★ · {} · {} · {}<p>{}</p>{}",
+            review.rating, review.order.order_no, review.line.product_name, review.created_at.strftime("%Y-%m-%d %H:%M"),
+            review.text, _images(review.images),
+        )
+
+
+@admin.register(ProductReview)
+class ProductReviewAdmin(LargeTableAdmin, ReadOnlyAdmin):
+    list_display = ["id", "shop", "product", "rating", "text", "hidden_at", "created_at"]
+    list_select_related = ["shop", "product"]
+    list_filter = ["rating"]

@@ -1,4 +1,4 @@
-"""App config of after-sale: registers its deadline, its event kinds and its cases as a part of every order view."""
+"""App config of after-sale: registers its deadlines, event kinds, to-dos, tiles and its cases as a part of every order view; reviews too."""
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.urls import reverse
@@ -64,6 +64,22 @@ class AftersaleConfig(AppConfig):
 
         aftersale_todos_register()
         aftersale_deadline_queue_register()
+        from aftersale.constants import ReviewEventKind
+        from aftersale.review_selectors import bad_reviews_by_deadline, bad_reviews_unanswered
+        from aftersale.review_todos import review_todos_register
+
+        order_event_kinds_register(ReviewEventKind)
+        review_todos_register()
+        console_nav_register(label=_("评价"), url="/reviews/", position=45)
+        dashboard_tile_register(
+            DashboardTile(
+                label=_("待回复差评"),
+                url="/reviews/?rating_max=2&replied=0",
+                position=55,
+                counted=bad_reviews_unanswered,
+                nearest=bad_reviews_by_deadline,
+            )
+        )
         order_part_register(
             OrderPart(
                 name="after_sales",

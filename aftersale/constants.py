@@ -103,3 +103,34 @@ class AfterSaleEventKind(models.TextChoices):
     CLOSED = "aftersale_closed", _("售后关闭")  # reason; data: aftersale_id, from_status
     ESCALATED = "aftersale_escalated", _("买家申请平台仲裁")  # reason; data: aftersale_id
     RULED = "aftersale_ruled", _("平台仲裁结果")  # reason; data: aftersale_id, ruling, compensation, penalty_points
+
+
+# --- reviews (评价) ---
+
+BAD_REVIEW_MAX_RATING = 2  # a review rated this or lower is a bad review: a to-do with a reply deadline
+
+
+class ReportReason(models.TextChoices):
+    """Why a merchant reports a review (评价申诉): the platform's accepted grounds."""
+
+    ABUSIVE = "abusive", _("辱骂攻击")
+    ADVERTISING = "advertising", _("广告信息")
+    IRRELEVANT = "irrelevant", _("与商品无关")
+    EXTORTION = "extortion", _("恶意索要好处")
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("待平台处理")  # the platform has not decided yet
+    KEPT = "kept", _("保留评价")  # the review stays and counts
+    HIDDEN = "hidden", _("已隐藏评价")  # the review leaves the product's score and the buyer's view
+
+
+class ReviewEventKind(models.TextChoices):
+    """What reviews write on the order's timeline; every `data` holds review_id."""
+
+    CREATED = "review_created", _("买家评价")  # data: review_id, sku_id, rating, logistics_rating, service_rating
+    FOLLOWED_UP = "review_followed_up", _("买家追评")  # data: review_id
+    REPLIED = "review_replied", _("商家回复评价")  # data: review_id
+    REPORTED = "review_reported", _("商家申诉评价")  # reason: the report reason; data: review_id, report_id, evidence
+    KEPT = "review_kept", _("平台保留评价")  # reason: the platform's note; data: review_id, report_id
+    HIDDEN = "review_hidden", _("平台隐藏评价")  # reason: the platform's note; data: review_id, report_id

@@ -3,6 +3,8 @@
 Every event's `data` holds `aftersale_id`, which is how the case page finds its own timeline.
 """
 from aftersale.constants import AfterSaleEventKind as Kind
+from aftersale.constants import ReportStatus
+from aftersale.constants import ReviewEventKind as ReviewKind
 from aftersale.models import AfterSaleCase
 from orders.events import order_event_append
 from shop_admin.kernel.actors import Actor
@@ -109,3 +111,39 @@ def aftersale_intercept_failed_event(*, case: AfterSaleCase, actor: Actor, from_
         case, Kind.INTERCEPT_FAILED, actor, from_status=from_status, return_address=case.return_address,
         return_deadline=case.return_deadline.isoformat() if case.return_deadline else None,
     )
+
+
+# --- reviews: on the order's timeline too, each `data` holding review_id ---
+
+
+def _review_event(review, kind: str, actor: Actor, *, reason: str = "", **data):
+    return order_event_append(order=review.order, kind=kind, actor=actor, reason=reason, data={"review_id": review.pk, **data})
+
+
+def review_created_event(*, review, actor: Actor):
+    """data: review_id, sku_id, rating, logistics_rating, service_rating, images (how many)."""
+    return _review_event(
+        review, ReviewKind.CREATED, actor, sku_id=review.sku_id, rating=review.rating,
+        logistics_rating=review.logistics_rating, service_rating=review.service_rating, images=len(review.images),
+    )
+
+
+def review_followed_up_event(*, review, actor: Actor):
+    """data: review_id."""
+    return _review_event(review, ReviewKind.FOLLOWED_UP, actor)
+
+
+def review_replied_event(*, review, actor: Actor):
+    """data: review_id."""
+    return _review_event(review, ReviewKind.REPLIED, actor)
+
+
+def review_reported_event(*, report, actor: Actor):
+    """data: review_id, report_id, report_reason (a ReportReason value), evidence."""
+    return _review_event(report.review, ReviewKind.REPORTED, actor, report_id=report.pk, report_reason=report.reason, evidence=report.evidence)
+
+
+def review_decided_event(*, report, actor: Actor):
+    """Kept or hidden by the platform. reason: the platform's note. data: review_id, report_id."""
+    kind = ReviewKind.HIDDEN if report.status == ReportStatus.HIDDEN else ReviewKind.KEPT
+    return _review_event(report.review, kind, actor, reason=report.decision_note, report_id=report.pk)

@@ -1,8 +1,8 @@
-"""Forms of the after-sale workbench: the list's filters and one form per merchant action."""
+"""Forms of the after-sale workbench (the list's filters, one form per merchant action) and of the reviews page."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aftersale.constants import AfterSaleStatus, AfterSaleType, MerchantAction
+from aftersale.constants import AfterSaleStatus, AfterSaleType, MerchantAction, ReportReason
 from logistics.constants import Carrier
 
 
@@ -66,3 +66,35 @@ class ReturnAddressForm(forms.Form):
     district = forms.CharField(label=_("区"), max_length=30)
     detail = forms.CharField(label=_("详细地址"), max_length=200, widget=forms.TextInput(attrs={"size": 50}))
     is_default = forms.BooleanField(label=_("设为默认退货地址"), required=False)
+
+
+# --- reviews (/reviews/) ---
+
+
+class ReviewFilterForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("评分"), required=False, coerce=int, empty_value=None, choices=[("", _("全部"))] + [(n, f"{n}★") for n in range(5, 0, -1)]
+    )
+    rating_max = forms.TypedChoiceField(
+        label=_("差评"), required=False, coerce=int, empty_value=None, choices=[("", _("全部")), (2, _("差评（2星及以下）"))]
+    )
+    with_images = forms.NullBooleanField(label=_("有图"), required=False, widget=forms.Select(choices=[("", _("全部")), ("1", _("有图")), ("0", _("无图"))]))
+    replied = forms.NullBooleanField(label=_("回复"), required=False, widget=forms.Select(choices=[("", _("全部")), ("1", _("已回复")), ("0", _("未回复"))]))
+    sku = forms.CharField(label=_("SKU编码"), required=False, max_length=64)
+    created_from = forms.DateField(label=_("评价日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    review = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
+    cursor = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+
+class ReviewReplyForm(forms.Form):
+    text = forms.CharField(label=_("回复内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewReportForm(forms.Form):
+    reason = forms.ChoiceField(label=_("申诉原因"), choices=ReportReason.choices)
+    description = forms.CharField(label=_("申诉说明"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    evidence = forms.CharField(label=_("凭证链接（每行一个）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_evidence(self) -> list[str]:
+        return _urls(self.cleaned_data["evidence"])

@@ -8,7 +8,7 @@ ARBITRATORS_GROUP = "arbitrators"
 # action that calls the service (change_orderexception: every field of it is read-only, so it allows nothing else).
 ARBITRATOR_PERMISSIONS = {
     "aftersale": ["view_aftersalecase", "arbitrate_aftersalecase", "view_aftersaleline", "view_aftersalemessage",
-                  "view_merchantpenalty", "view_buyermark"],
+                  "view_merchantpenalty", "view_buyermark", "view_productreview", "view_reviewreport", "decide_reviewreport"],
     "orders": ["view_order", "view_orderline", "view_orderevent", "view_payment", "view_refund", "view_buyer",
                "change_orderexception"],
 }

@@ -208,3 +208,100 @@ def case_out(case: AfterSaleCase, *, actions: list[str] | None = None) -> dict:
         ],
         "actions": actions or [],
     }
+
+
+# --- reviews ---
+
+
+class LineReviewIn(Schema):
+    sku_id: int
+    rating: int
+    text: str = Field("", max_length=2000)
+    images: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ReviewCreateIn(Schema):
+    items: list[LineReviewIn] = Field(..., max_length=50)
+    logistics_rating: int | None = None
+    service_rating: int | None = None
+
+
+class FollowUpIn(Schema):
+    sku_id: int
+    text: str = Field(..., max_length=2000)
+
+
+class ReviewReplyIn(Schema):
+    text: str = Field(..., max_length=2000)
+
+
+class ReviewReportIn(Schema):
+    reason: str = Field(..., max_length=20, description="abusive / advertising / irrelevant / extortion")
+    description: str = Field("", max_length=2000)
+    evidence: list[str] = Field(default_factory=list, max_length=50)
+
+
+class FollowUpOut(Schema):
+    text: str
+    created_at: str
+
+
+class ReplyOut(Schema):
+    text: str
+    created_at: str
+
+
+class ReportOut(Schema):
+    id: int
+    reason: str
+    description: str
+    evidence: list[str]
+    status: Literal["pending", "kept", "hidden"]
+    decided_at: str | None
+
+
+class ReviewOut(Schema):
+    id: int
+    order_no: str
+    sku_id: int
+    product_id: int
+    rating: int
+    text: str
+    images: list[str]
+    logistics_rating: int | None
+    service_rating: int | None
+    created_at: str
+    follow_up: FollowUpOut | None
+    reply: ReplyOut | None
+    reply_deadline: str | None
+    hidden: bool
+    report: ReportOut | None
+
+
+class ReviewFeedOut(Schema):
+    reviews: list[ReviewOut]
+    next_cursor: str | None
+
+
+def review_out(review) -> dict:
+    report = getattr(review, "report", None)  # the reverse one-to-one raises AttributeError when there is none
+    return {
+        "id": review.pk,
+        "order_no": review.order.order_no,
+        "sku_id": review.sku_id,
+        "product_id": review.product_id,
+        "rating": review.rating,
+        "text": review.text,
+        "images": review.images,
+        "logistics_rating": review.logistics_rating,
+        "service_rating": review.service_rating,
+        "created_at": time_str(review.created_at),
+        "follow_up": {"text": review.follow_up_text, "created_at": time_str(review.follow_up_at)} if review.follow_up_at else None,
+        "reply": {"text": review.reply_text, "created_at": time_str(review.replied_at)} if review.replied_at else None,
+        "reply_deadline": time_str(review.reply_deadline),
+        "hidden": review.hidden_at is not None,
+        "report": {
+            "id": report.pk, "reason": report.reason, "description": report.description, "evidence": report.evidence,
+            "status": report.status, "decided_at": time_str(report.decided_at),
+        } if report else None,
+    }

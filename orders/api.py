@@ -101,6 +101,8 @@ def shop_products(request, shop_id: int):
             "freight": money_str(p.freight),
             "is_presale": p.is_presale,
             "excluded_regions": p.excluded_regions,
+            "rating": p.rating,
+            "review_count": p.review_count,
             "skus": [
                 {
                     "sku_id": s.pk,

@@ -37,6 +37,8 @@ class ProductOut(Schema):
     freight: str
     is_presale: bool
     excluded_regions: list[str]
+    rating: float | None = Field(None, description="average of the counted reviews, one decimal; null before the first")
+    review_count: int
     skus: list[SkuOut]
 
 

@@ -29,6 +29,10 @@ class Product(models.Model):
     excluded_regions = models.JSONField(_("不配送地区"), default=list, blank=True)
     is_active = models.BooleanField(_("在售"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The product's score, kept in the same transaction as each review counted or hidden (aftersale's services), so a
+    # product list reads it without a grouped query over every review.
+    review_count = models.PositiveIntegerField(_("评价数"), default=0)
+    rating_total = models.PositiveIntegerField(_("评分合计"), default=0)
 
     class Meta:
         verbose_name = _("商品")
@@ -44,6 +48,11 @@ class Product(models.Model):
                 name="product_presale_deposit_ratio_in_bounds",
             ),
         ]
+
+    @property
+    def rating(self) -> float | None:
+        """The average of the counted reviews, one decimal; None before the first."""
+        return round(self.rating_total / self.review_count, 1) if self.review_count else None
 
     def __str__(self) -> str:
         return self.name

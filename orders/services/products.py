@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from orders.models import Product
@@ -42,3 +43,14 @@ def product_settings_update(
         product.excluded_regions = sorted(set(excluded_regions))
         product.save()
     return product
+
+
+def product_rating_count(*, product_id: int, rating: int, counted: bool) -> None:
+    """A review enters (`counted`) or leaves the product's score; the caller's transaction holds the review's change.
+
+    One UPDATE with F(): concurrent reviews of one product add up without a lost update.
+    """
+    sign = 1 if counted else -1
+    Product.objects.filter(pk=product_id).update(
+        review_count=F("review_count") + sign, rating_total=F("rating_total") + sign * rating
+    )

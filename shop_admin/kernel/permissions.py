@@ -19,6 +19,7 @@ class Perm:
     CONTACT_REVEAL = "order.contact_reveal"
     MARKETING = "marketing.manage"  # coupon campaigns: they spend the shop's money
     RETURN_ADDRESSES = "aftersale.return_addresses"  # the return address book (退货地址库)
+    REVIEW = "review.operate"  # answer and report buyers' reviews
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -34,13 +35,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.CONTACT_REVEAL,
         Perm.MARKETING,
         Perm.RETURN_ADDRESSES,
+        Perm.REVIEW,
     },
     # Who ships: the warehouse and the owner, as on 抖店; customer service answers buyers and after-sales and leaves
     # the parcels to the warehouse (the README's roles, the console's buttons and the API's 403 all follow this set).
     # Customer service calls buyers, so it may reveal their contact details; the warehouse works from waybills.
     # The return address book: customer service agrees to returns and names the address, and the warehouse is where the
     # returns arrive, so it keeps its own receiving desk's address current.
-    Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL, Perm.RETURN_ADDRESSES},
+    Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL, Perm.RETURN_ADDRESSES, Perm.REVIEW},
     Role.WAREHOUSE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.STOCK_EDIT, Perm.RETURN_ADDRESSES},
 }
 

@@ -16,6 +16,8 @@ from logistics.api import callback_router as logistics_callback_router
 from aftersale.api import buyer_router as aftersale_buyer_router
 from aftersale.api import merchant_router as aftersale_merchant_router
 from aftersale.api_return_addresses import merchant_router as return_addresses_merchant_router
+from aftersale.api_reviews import buyer_router as reviews_buyer_router
+from aftersale.api_reviews import merchant_router as reviews_merchant_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
 from orders.api_coupons import buyer_router as coupons_buyer_router
@@ -84,6 +86,8 @@ api.add_router("/", exceptions_buyer_router)
 api.add_router("/merchant", coupons_merchant_router)
 api.add_router("/merchant", deadlines_merchant_router)
 api.add_router("/", coupons_buyer_router)
+api.add_router("/merchant", reviews_merchant_router)
+api.add_router("/", reviews_buyer_router)
 api.add_router("/callbacks", callback_router)
 api.add_router("/callbacks", logistics_callback_router)
 

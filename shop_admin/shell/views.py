@@ -19,6 +19,7 @@ from shop_admin.kernel.console import (
     shop_record_or_404,
     shop_required,
 )
+from aftersale.review_selectors import shop_review_score
 from aftersale.selectors import aftersale_metrics
 from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.kernel.models import BackgroundJob
@@ -73,6 +74,9 @@ def dashboard_view(request):
                 f"dashboard-aftersale-metrics:{shop_id}",
                 lambda: aftersale_metrics(shop_id=shop_id, now=now),
                 AFTERSALE_METRICS_TTL,
+            ),
+            "review_score": cache.get_or_set(
+                f"dashboard-review-score:{shop_id}", lambda: shop_review_score(shop_id=shop_id, now=now), AFTERSALE_METRICS_TTL
             ),
             "now": now,
             "count_cap": DASHBOARD_COUNT_CAP,

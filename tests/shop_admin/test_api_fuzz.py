@@ -121,9 +121,11 @@ def world(world_once, db, api_rate_limits_off):
 
 def _make_world() -> dict:
     from aftersale.services import aftersale_open
+    from aftersale.services.reviews import LineReview, reviews_create
     from orders.models import Order
     from orders.services.exceptions import exception_open
     from orders.services.coupon_campaigns import coupon_claim, coupon_create
+    from orders.services.lifecycle import order_mark_delivered
     from orders.services.refunds import refund_create
 
     shop = factories.make_shop("模糊测试店", warehouses=(("杭州仓", "浙江省"), ("广州仓", "广东省")))
@@ -153,10 +155,13 @@ def _make_world() -> dict:
         status, answer = merchant_api.post(f"/merchant/orders/{order_no}/ship", {"carrier": "ZTO", "tracking_no": tracking_no})
         assert status == 200, answer
 
-    pending, paid, shipped, completed, cancelled = (place() for _ in range(5))
-    payment_ids = [pay(no) for no in (paid, shipped, completed)]
+    pending, paid, shipped, completed, cancelled, received = (place() for _ in range(6))
+    payment_ids = [pay(no) for no in (paid, shipped, completed, received)]
     ship(shipped, "731234567890")
     ship(completed, "731234567891")
+    ship(received, "731234567892")
+    # Received and not reviewed yet: the buyer's review endpoints get past the state check.
+    order_mark_delivered(order=Order.objects.get(order_no=received), actor=Actor.channel("ZTO"))
     assert buyer_api.post(f"/orders/{completed}/confirm-receipt")[0] == 200
     assert buyer_api.post(f"/orders/{cancelled}/cancel", {"reason": "不想要了"})[0] == 200
     status, unpaid_payment = buyer_api.post(f"/orders/{pending}/payments", {"channel": "wechat"})
@@ -176,17 +181,23 @@ def _make_world() -> dict:
 
     desk = ReturnAddress.objects.create(shop=shop, name="收货台", phone="13700000000", province="广东省", city="广州市", district="天河区",
                                         detail="体育西路1号")
+    [review] = reviews_create(
+        order=Order.objects.get(order_no=completed), actor=Actor.for_buyer(buyer),
+        items=[LineReview(sku_id=skus[0].pk, rating=1, text="差评")],
+    )
     return {
         "tokens": {"buyer": buyer.api_token, "merchant": owner.api_token.key},
         "shop_id": [shop.pk],
         "sku_id": [s.pk for s in skus],
         "warehouse_id": list(shop.warehouses.values_list("pk", flat=True)),
-        "order_no": [pending, paid, shipped, completed, cancelled],
+        "order_no": [pending, paid, shipped, completed, cancelled, received],
         "payment_id": [*payment_ids, unpaid_payment["payment_id"]],
         "refund_id": [refund.pk],
         "aftersale": [case.pk],
         "exception": [exception.pk],
-        "tracking_no": ["731234567890", "731234567891"],
+        "tracking_no": ["731234567890", "731234567891", "731234567892"],
+        "review_id": [review.pk],
+        "rating": [1, 5],
         "coupon_id": [coupon.pk],
         "coupon_code": [coupon.code],
         "sku_ids": [[s.pk for s in skus[:2]]],

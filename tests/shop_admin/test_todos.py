@@ -169,9 +169,9 @@ def test_the_bells_poll_costs_the_same_few_queries_however_many_todos(shop, sku,
     for _ in range(5):
         pay(place_order((sku, 1))["order_no"])
 
-    # session, user, membership; one query per source (7, escalated exceptions and failing deadlines included); the marker;
-    # the read rows.
-    with django_assert_max_num_queries(12):
+    # session, user, membership; one query per source (8, escalated exceptions, failing deadlines and bad reviews
+    # included); the marker; the read rows.
+    with django_assert_max_num_queries(13):
         response = console.get("/todos/bell/")
     assert 'data-count="6"' in response.content.decode()
 

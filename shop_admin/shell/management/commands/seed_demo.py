@@ -24,6 +24,7 @@ from django.utils import timezone
 from orders.models import Order, Product
 from shop_admin.kernel.models import Shop
 from shop_admin.shell.demo.aftersales import demo_aftersale_outcomes
+from shop_admin.shell.demo.reviews import demo_reviews
 from shop_admin.shell.demo.catalogue import demo_catalogue_shop1, demo_catalogue_shop2
 from shop_admin.shell.demo.clock import DEMO_DAYS, ORDERS_SHOP_1, ORDERS_SHOP_2, Rhythm, cache_warnings_muted
 from shop_admin.shell.demo.people import DEMO_PASSWORD, demo_buyers, demo_shops, demo_users
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 made = story.orders(shop1, skus1, buyers, users["merchant"], rng, rhythm, count=ORDERS_SHOP_1, quotas=QUOTAS_SHOP_1)
                 made += story.orders(shop2, skus2, buyers, users["merchant2"], rng, rhythm, count=ORDERS_SHOP_2, quotas=QUOTAS_SHOP_2)
                 demo_aftersale_outcomes(shop=shop1, merchant=users["merchant"], stderr=self.stderr)
+                demo_reviews(shop=shop1, merchant=users["merchant"], rng=rng)
             self.stdout.write(f"demo orders: {made} over the last {DEMO_DAYS} days")
         self.stdout.write(self.style.SUCCESS(f"demo ready; sign in at http://127.0.0.1:{os.environ.get('PORT', '8000')}/login/"))
         for username in ("merchant", "service", "warehouse", "merchant2", "arbiter"):
