@@ -2,12 +2,49 @@
 
 Every event's `data` holds `aftersale_id`, which is how the case page finds its own timeline.
 """
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
 from aftersale.constants import AfterSaleEventKind as Kind
 from aftersale.constants import ReportStatus
 from aftersale.constants import ReviewEventKind as ReviewKind
 from aftersale.models import AfterSaleCase
-from orders.events import order_event_append
+from orders.events import EventRow, order_event_append, order_events_write
 from shop_admin.kernel.actors import Actor
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseMoved:
+    """A case that moved, as its events tell it: a case row (`of`) or the values a sweep's batch moved set-wise."""
+
+    case_id: int
+    order_id: int
+    type: str
+    from_status: str
+    to_status: str
+    refund_id: int | None = None
+    refund_amount: Decimal | None = None
+    deductions: tuple = ()
+
+    @classmethod
+    def of(cls, case: AfterSaleCase, *, from_status: str) -> "CaseMoved":
+        refund = case.refund if case.refund_id else None
+        return cls(
+            case_id=case.pk, order_id=case.order_id, type=case.type, from_status=from_status, to_status=case.status if from_status else "",
+            refund_id=refund.pk if refund else None, refund_amount=refund.amount if refund else None,
+            deductions=tuple(case.deductions or ()),
+        )
+
+
+def _cases_events(kind: str, cases: Iterable[CaseMoved], actor: Actor, *, reason: str = "", data=lambda moved: {}) -> None:
+    order_events_write(
+        EventRow(
+            order_id=m.order_id, kind=kind, actor=actor, reason=reason, from_status=m.from_status, to_status=m.to_status,
+            data={"aftersale_id": m.case_id, **data(m)},
+        )
+        for m in cases
+    )
 
 
 def _case_event(case: AfterSaleCase, kind: str, actor: Actor, *, reason: str = "", from_status: str = "", **data):
@@ -28,9 +65,14 @@ def aftersale_opened_event(*, case: AfterSaleCase, actor: Actor, lines: list[dic
     return _case_event(case, Kind.OPENED, actor, reason=case.reason, type=case.type, amount=amount, lines=lines or [])
 
 
-def aftersale_auto_approved_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
+def aftersale_auto_approved_event(*, case: AfterSaleCase, actor: Actor, from_status: str) -> None:
     """No answer by the reply deadline: the claim is approved. data: aftersale_id, type, to_status."""
-    return _case_event(case, Kind.AUTO_APPROVED, actor, from_status=from_status, type=case.type, to_status=case.status)
+    aftersale_auto_approved_events(cases=[CaseMoved.of(case, from_status=from_status)], actor=actor)
+
+
+def aftersale_auto_approved_events(*, cases: Iterable[CaseMoved], actor: Actor) -> None:
+    """One or many claims approved by the clock, one row each, in one COPY; as aftersale_auto_approved_event."""
+    _cases_events(Kind.AUTO_APPROVED, cases, actor, data=lambda m: {"type": m.type, "to_status": m.to_status})
 
 
 def aftersale_agreed_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
@@ -66,12 +108,18 @@ def aftersale_return_received_event(*, case: AfterSaleCase, actor: Actor, from_s
     return _case_event(case, Kind.RETURN_RECEIVED, actor, from_status=from_status, inspect_deadline=case.inspect_deadline.isoformat())
 
 
-def aftersale_refunded_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str = ""):
+def aftersale_refunded_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str = "") -> None:
     """reason: why (the clock, the merchant, the platform). data: aftersale_id, refund_id, amount, deductions."""
-    refund = case.refund
-    return _case_event(
-        case, Kind.REFUNDED, actor, from_status=from_status, reason=reason,
-        refund_id=refund.pk if refund else None, amount=str(refund.amount) if refund else "0.00", deductions=case.deductions,
+    aftersale_refunded_events(cases=[CaseMoved.of(case, from_status=from_status)], actor=actor, reason=reason)
+
+
+def aftersale_refunded_events(*, cases: Iterable[CaseMoved], actor: Actor, reason: str = "") -> None:
+    """One or many cases refunded, one row each, in one COPY; as aftersale_refunded_event."""
+    _cases_events(
+        Kind.REFUNDED, cases, actor, reason=reason,
+        data=lambda m: {
+            "refund_id": m.refund_id, "amount": str(m.refund_amount) if m.refund_id else "0.00", "deductions": list(m.deductions)
+        },
     )
 
 
@@ -87,9 +135,14 @@ def aftersale_intercepted_event(*, case: AfterSaleCase, actor: Actor, carrier: s
     return _case_event(case, Kind.INTERCEPTED, actor, carrier=carrier, tracking_no=tracking_no)
 
 
-def aftersale_closed_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str):
+def aftersale_closed_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str) -> None:
     """reason: why it closed. data: aftersale_id."""
-    return _case_event(case, Kind.CLOSED, actor, from_status=from_status, reason=reason)
+    aftersale_closed_events(cases=[CaseMoved.of(case, from_status=from_status)], actor=actor, reason=reason)
+
+
+def aftersale_closed_events(*, cases: Iterable[CaseMoved], actor: Actor, reason: str) -> None:
+    """One or many cases closed (a sweep's batch), one row each, in one COPY; as aftersale_closed_event."""
+    _cases_events(Kind.CLOSED, cases, actor, reason=reason)
 
 
 def aftersale_escalated_event(*, case: AfterSaleCase, actor: Actor, from_status: str, reason: str):

@@ -7,12 +7,14 @@ migration here. The exception record's events are in `exception_events.py`, the 
 campaigns' own trail in `coupon_events.py`.
 """
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
 
 from orders.constants import EventKind, OrderStatus
-from orders.models import ContactExport, Order, OrderEvent, Payment
+from orders.models import Order, OrderEvent, Payment
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import rows_copy
 
@@ -72,27 +74,40 @@ def order_event_append(
     return event
 
 
-def order_events_append_many(rows: list[tuple[int, str, Actor, str, str, str, dict]]) -> None:
-    """Many events at once, in this order, in one COPY (a sweep's batch): (order_id, kind, actor, from, to, reason, data).
+@dataclass(frozen=True, kw_only=True)
+class EventRow:
+    """One timeline row as an events module builds it, for `order_events_write`."""
+
+    order_id: int
+    kind: str
+    actor: Actor
+    from_status: str = ""
+    to_status: str = ""
+    reason: str = ""
+    data: dict | None = None
+
+
+def order_events_write(rows: Iterable[EventRow]) -> None:
+    """Many timeline rows at once, in this order, in one COPY; only the events modules of the apps call it.
 
     The same rows `order_event_append` writes, without a model instance each: at thousands of
     events per batch, building and saving instances was a third of the batch's time, and quoting
     them into one INSERT's array literals most of what was left. COPY gives ids in row order.
     """
-    if not rows:
-        return
-    for kind in {row[1] for row in rows}:
+    rows = list(rows)
+    for kind in {row.kind for row in rows}:
         if kind not in _labels:
             raise ValueError(f"order event kind {kind!r} is not registered")
     rows_copy(
         OrderEvent,
         (
             {
-                "order_id": order_id, "kind": kind, "actor_kind": actor.kind, "actor_user_id": actor.user.pk if actor.user else None,
-                "actor_label": actor.label[:64], "from_status": from_status, "to_status": to_status, "reason": (reason or "")[:300],
-                "data": data or {},
+                "order_id": row.order_id, "kind": row.kind, "actor_kind": row.actor.kind,
+                "actor_user_id": row.actor.user.pk if row.actor.user else None, "actor_label": row.actor.label[:64],
+                "from_status": row.from_status, "to_status": row.to_status, "reason": (row.reason or "")[:300],
+                "data": row.data or {},
             }
-            for order_id, kind, actor, from_status, to_status, reason, data in rows
+            for row in rows
         ),
     )
 
@@ -110,22 +125,31 @@ def order_submitted_event_unsaved(*, order: Order, actor: Actor) -> OrderEvent:
     return _event_row(order, EventKind.SUBMITTED, actor, data={"payable": str(order.payable)})
 
 
-def order_transition_event(
-    *, order: Order, actor: Actor, from_status: str, reason: str = "", data: dict | None = None
-) -> OrderEvent:
+@dataclass(frozen=True, kw_only=True)
+class OrderMove:
+    """One order's transition, for `orders_transition_events`. data: what the transition carried."""
+
+    order_id: int
+    from_status: str
+    to_status: str
+    data: dict | None = None
+
+
+def order_transition_event(*, order: Order, actor: Actor, from_status: str, reason: str = "", data: dict | None = None) -> None:
     """The order moved from `from_status` to its current status. data: what the transition carried (carrier, tracking_no)."""
-    return order_event_append(
-        order=order, kind=EventKind.TRANSITION, actor=actor, from_status=from_status, to_status=order.status, reason=reason, data=data
+    orders_transition_events(
+        moves=[OrderMove(order_id=order.pk, from_status=from_status, to_status=order.status, data=data)], actor=actor, reason=reason
     )
 
 
-def orders_transition_events(moved: Iterable[tuple[Order, str]], *, actor: Actor, reason: str) -> None:
-    """The same transition on many orders at once (the sweep), one row each."""
-    OrderEvent.objects.bulk_create(
-        [
-            _event_row(order, EventKind.TRANSITION, actor, from_status=from_status, to_status=order.status, reason=reason)
-            for order, from_status in moved
-        ]
+def orders_transition_events(*, moves: Iterable[OrderMove], actor: Actor, reason: str) -> None:
+    """Transitions of one or many orders (a sweep's batch), one row each, in one COPY."""
+    order_events_write(
+        EventRow(
+            order_id=m.order_id, kind=EventKind.TRANSITION, actor=actor, from_status=m.from_status, to_status=m.to_status,
+            reason=reason, data=m.data,
+        )
+        for m in moves
     )
 
 
@@ -262,33 +286,63 @@ def remark_set_event(*, order: Order, actor: Actor, old: dict) -> OrderEvent:
     )
 
 
-def contact_revealed_event(*, order: Order, actor: Actor) -> OrderEvent:
-    """Someone saw the buyer's full contact details. data: fields (those shown in clear)."""
-    return order_event_append(order=order, kind=EventKind.PHONE_REVEALED, actor=actor, data={"fields": ["name", "phone", "address"]})
+@dataclass(frozen=True, kw_only=True)
+class RefundBooked:
+    """A refund as its events tell it: a Refund row (`of`) or the values a batch booked without one."""
 
+    refund_id: int
+    order_id: int
+    amount: Decimal
+    channel: str
+    source: str
+    reason: str = ""
+    channel_txn_id: str | None = None
+    lines: tuple[tuple[int, int, Decimal], ...] = ()  # (line_id, quantity, amount)
 
-def contact_exported_event(*, shop_id: int, actor: Actor, orders: int, job_id: int | None) -> ContactExport:
-    """Someone exported the full contact details of `orders` orders in one file: one row for the file, not one per order."""
-    return ContactExport.objects.create(
-        shop_id=shop_id, actor_kind=actor.kind, actor_user=actor.user, actor_label=actor.label[:64], orders=orders, job_id=job_id
-    )
+    @classmethod
+    def of(cls, refund, *, with_lines: bool = False) -> "RefundBooked":
+        lines = tuple((rl.line_id, rl.quantity, rl.amount) for rl in refund.lines.all()) if with_lines else ()
+        return cls(
+            refund_id=refund.pk, order_id=refund.order_id, amount=refund.amount, channel=refund.channel, source=refund.source,
+            reason=refund.reason, channel_txn_id=refund.channel_txn_id, lines=lines,
+        )
 
 
 def _refund_data(refund) -> dict:
     return {"refund_id": refund.pk, "amount": str(refund.amount), "channel": refund.channel, "source": refund.source}
 
 
-def refund_created_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+def _booked_data(refund: RefundBooked) -> dict:
+    return {"refund_id": refund.refund_id, "amount": str(refund.amount), "channel": refund.channel, "source": refund.source}
+
+
+def refund_created_event(*, order: Order, actor: Actor, refund) -> None:
     """reason: why the money goes back. data: refund_id, amount, channel, source, lines [{line_id, quantity, amount}]."""
-    data = _refund_data(refund)
-    data["lines"] = [{"line_id": rl.line_id, "quantity": rl.quantity, "amount": str(rl.amount)} for rl in refund.lines.all()]
-    return order_event_append(order=order, kind=EventKind.REFUND_CREATED, actor=actor, reason=refund.reason, data=data)
+    refunds_created_events(refunds=[RefundBooked.of(refund, with_lines=True)], actor=actor)
 
 
-def refund_succeeded_event(*, order: Order, actor: Actor, refund) -> OrderEvent:
+def refunds_created_events(*, refunds: Iterable[RefundBooked], actor: Actor) -> None:
+    """One or many refunds created (a sweep's batch), one row each, in one COPY; as refund_created_event."""
+    order_events_write(
+        EventRow(
+            order_id=r.order_id, kind=EventKind.REFUND_CREATED, actor=actor, reason=r.reason,
+            data=_booked_data(r) | {"lines": [{"line_id": pk, "quantity": q, "amount": str(part)} for pk, q, part in r.lines]},
+        )
+        for r in refunds
+    )
+
+
+def refund_succeeded_event(*, order: Order, actor: Actor, refund) -> None:
     """The money is back with the buyer. data: refund_id, amount, channel, source, channel_txn_id."""
-    data = _refund_data(refund) | {"channel_txn_id": refund.channel_txn_id}
-    return order_event_append(order=order, kind=EventKind.REFUND_SUCCEEDED, actor=actor, data=data)
+    refunds_succeeded_events(refunds=[RefundBooked.of(refund)], actor=actor)
+
+
+def refunds_succeeded_events(*, refunds: Iterable[RefundBooked], actor: Actor) -> None:
+    """One or many refunds back with the buyers, one row each, in one COPY; as refund_succeeded_event."""
+    order_events_write(
+        EventRow(order_id=r.order_id, kind=EventKind.REFUND_SUCCEEDED, actor=actor, data=_booked_data(r) | {"channel_txn_id": r.channel_txn_id})
+        for r in refunds
+    )
 
 
 def refund_failed_event(*, order: Order, actor: Actor, refund, channel_txn_id: str) -> OrderEvent:
@@ -320,10 +374,16 @@ def auto_confirm_paused_event(*, order: Order, actor: Actor, reason: str) -> Ord
     return order_event_append(order=order, kind=EventKind.AUTO_CONFIRM_PAUSED, actor=actor, reason=reason, data={"remaining_seconds": remaining})
 
 
-def auto_confirm_resumed_event(*, order: Order, actor: Actor, reason: str) -> OrderEvent:
-    """The auto-confirm clock runs again. data: auto_confirm_at (None if the parcel is not signed yet)."""
-    at = order.auto_confirm_at.isoformat() if order.auto_confirm_at else None
-    return order_event_append(order=order, kind=EventKind.AUTO_CONFIRM_RESUMED, actor=actor, reason=reason, data={"auto_confirm_at": at})
+def auto_confirm_resumed_events(*, resumed: dict[int, datetime | None], actor: Actor, reason: str) -> None:
+    """The auto-confirm clock of one or many orders runs again, one row each, in one COPY.
+    resumed: order id -> its auto_confirm_at. data: auto_confirm_at (None if the parcel is not signed yet)."""
+    order_events_write(
+        EventRow(
+            order_id=pk, kind=EventKind.AUTO_CONFIRM_RESUMED, actor=actor, reason=reason,
+            data={"auto_confirm_at": at.isoformat() if at else None},
+        )
+        for pk, at in resumed.items()
+    )
 
 
 def compensation_paid_event(*, order: Order, actor: Actor, amount: Decimal, reason: str, source: str) -> OrderEvent:

@@ -5,21 +5,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from orders.constants import EventKind
-from orders.events import _event_row, order_event_append, order_events_append_many
+from orders.events import EventRow, order_event_append, order_events_write
 from orders.models import Order, OrderEvent
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.text import stored_params
 
 
-def exception_opened_event(*, order: Order, actor: Actor, exception) -> OrderEvent:
+def exception_opened_event(*, order: Order, actor: Actor, exception) -> None:
     """reason: the exception's detail. data: kind, exception_id, reason_params (the detail's)."""
-    return order_event_append(
-        order=order,
-        kind=EventKind.EXCEPTION_OPENED,
-        actor=actor,
-        reason=exception.detail,
-        data=_opened_data(exception),
-    )
+    exceptions_opened_events(exceptions=[exception], actor=actor)
 
 
 def _opened_data(exception) -> dict:
@@ -29,16 +23,14 @@ def _opened_data(exception) -> dict:
 def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
     """Exceptions resolved, one row each (one INSERT for a batch). reason: the resolution.
     data: kind, exception_id, remedy, note, evidence, coupon_code, reason_params (the resolution's)."""
-    order_events_append_many(
+    order_events_write(
         [
-            (
-                e.order_id,
-                EventKind.EXCEPTION_RESOLVED,
-                actor,
-                "",
-                "",
-                e.resolution,
-                stored_params(
+            EventRow(
+                order_id=e.order_id,
+                kind=EventKind.EXCEPTION_RESOLVED,
+                actor=actor,
+                reason=e.resolution,
+                data=stored_params(
                     {
                         "kind": e.kind,
                         "exception_id": e.pk,
@@ -59,16 +51,14 @@ def exceptions_resolved_events(*, exceptions: Iterable, actor: Actor) -> None:
 def exception_escalated_events(*, exceptions: list, actor: Actor) -> None:
     """Open exceptions past their deadline, escalated to the platform (one event each, one INSERT).
     reason: the kind and deadline in words. data: kind, exception_id, deadline, reason_params."""
-    order_events_append_many(
+    order_events_write(
         [
-            (
-                exception.order_id,
-                EventKind.EXCEPTION_ESCALATED,
-                actor,
-                "",
-                "",
-                gettext_noop("%(kind)s超过处理时限（%(deadline)s），已升级平台处理"),
-                {
+            EventRow(
+                order_id=exception.order_id,
+                kind=EventKind.EXCEPTION_ESCALATED,
+                actor=actor,
+                reason=gettext_noop("%(kind)s超过处理时限（%(deadline)s），已升级平台处理"),
+                data={
                     "kind": exception.kind,
                     "exception_id": exception.pk,
                     "deadline": exception.deadline.isoformat(),
@@ -106,10 +96,8 @@ def compensation_issued_event(*, order: Order, actor: Actor, coupon, exception) 
 
 
 def exceptions_opened_events(*, exceptions: Iterable, actor: Actor) -> None:
-    """Many exceptions raised at once (a sweep), one row each; as exception_opened_event."""
-    OrderEvent.objects.bulk_create(
-        [
-            _event_row(e.order, EventKind.EXCEPTION_OPENED, actor, reason=e.detail, data=_opened_data(e))
-            for e in exceptions
-        ]
+    """Exceptions raised on one or many orders (a sweep), one row each, in one COPY; as exception_opened_event."""
+    order_events_write(
+        EventRow(order_id=e.order_id, kind=EventKind.EXCEPTION_OPENED, actor=actor, reason=e.detail, data=_opened_data(e))
+        for e in exceptions
     )

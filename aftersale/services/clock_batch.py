@@ -26,14 +26,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from aftersale.constants import OPEN_STATUSES, AfterSaleEventKind, AfterSaleStatus, AfterSaleType
+from aftersale.constants import OPEN_STATUSES, AfterSaleStatus, AfterSaleType
+from aftersale.events import CaseMoved, aftersale_auto_approved_events, aftersale_closed_events, aftersale_refunded_events
 from aftersale.models import AfterSaleCase, AfterSaleLine
 from aftersale.services.common import case_lines_follow
 from orders.constants import RefundStatus
-from orders.events import order_events_append_many
 from orders.models import Buyer, Order, Refund
 from orders.services.lifecycle import orders_auto_confirm_resume_many
 from orders.services.refunds_batch import BATCH_ORDER_STATUSES, RefundClaim, refunds_create_many
@@ -44,6 +43,9 @@ from shop_admin.kernel.errors import DomainError
 logger = logging.getLogger(__name__)
 S = AfterSaleStatus
 DUE_STATUSES = [S.REQUESTED, S.NEGOTIATING]
+# Why the clock approved or closed a case: message ids, read in the reader's language; the per-case path writes the same.
+REPLY_TIMEOUT_REASON = gettext_noop("商家超时未处理，系统自动同意")
+RETURN_TIMEOUT_REASON = gettext_noop("买家超时未寄回退货，售后关闭")
 # (pk, order_id, buyer_id, type, status, amount): what the set-wise path reads of a locked case.
 CASE_COLUMNS = ("pk", "order_id", "buyer_id", "type", "status", "amount")
 
@@ -51,6 +53,11 @@ CASE_COLUMNS = ("pk", "order_id", "buyer_id", "type", "status", "amount")
 def aftersale_due(*, statuses: list[str], deadline: str, now: datetime) -> QuerySet:
     """Cases in `statuses` whose `deadline` has passed: what each clock kind locks and what the sweep walks."""
     return AfterSaleCase.objects.filter(status__in=statuses, **{f"{deadline}__lte": now})
+
+
+def buyers_flagged(*, buyer_ids: list[int]) -> set[int]:
+    """The buyers marked for abuse: the clock never approves their claims (the platform decides), whichever path runs."""
+    return set(Buyer.objects.filter(pk__any_of=list(buyer_ids), is_flagged=True).values_list("pk", flat=True))
 
 
 def _lock_due(*, statuses: list[str], deadline: str, now: datetime, ids: list[int] | None) -> tuple[dict[int, str], list[tuple]]:
@@ -125,10 +132,14 @@ def aftersale_return_timeout_batch(*, now: datetime, ids: list[int] | None, appl
         if alone:
             actor = Actor.system("aftersale_return_timeout")
             _cases_end(alone, S.CLOSED, actor, now)
-            order_events_append_many([
-                (order_id, AfterSaleEventKind.CLOSED, actor, status, S.CLOSED, _("买家超时未寄回退货，售后关闭"), {"aftersale_id": case_id})
-                for case_id, order_id, _buyer, _type, status, _amount in alone
-            ])
+            aftersale_closed_events(
+                cases=[
+                    CaseMoved(case_id=case_id, order_id=order_id, type=case_type, from_status=status, to_status=S.CLOSED)
+                    for case_id, order_id, _buyer, case_type, status, _amount in alone
+                ],
+                actor=actor,
+                reason=RETURN_TIMEOUT_REASON,
+            )
         done = {row[0] for row in alone}
         return len(done) + _apply_each([row[0] for row in batch if row[0] not in done], now, apply_one, "aftersale_return_timeout")
 
@@ -170,7 +181,7 @@ def _candidates(batch: list[tuple], order_status: dict[int, str]) -> list[tuple]
     if not rows:
         return []
     buyer_ids = [row[2] for row in rows]
-    flagged = set(Buyer.objects.filter(pk__any_of=list(buyer_ids), is_flagged=True).values_list("pk", flat=True))
+    flagged = buyers_flagged(buyer_ids=buyer_ids)
     since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     refunds_today = dict(
         Refund.objects.filter(order__buyer_id__any_of=list(buyer_ids), created_at__gte=since)
@@ -190,7 +201,7 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
     if not rows:
         return set()
     actor = Actor.system("aftersale_reply_timeout")
-    reason = _("商家超时未处理，系统自动同意")
+    reason = REPLY_TIMEOUT_REASON
     covered: dict[int, dict[int, int]] = {row[0]: {} for row in rows}
     for case_id, line_id, quantity in AfterSaleLine.objects.filter(case_id__any_of=list(covered)).values_list("case_id", "line_id", "quantity"):
         covered[case_id][line_id] = quantity
@@ -203,12 +214,13 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
     if not done:
         return set()
     _cases_end(done, S.REFUNDED, actor, now, refunds={row[0]: made[row[1]].refund_id for row in done})
-    events = []
-    for case_id, order_id, _buyer, case_type, status, _amount in done:
-        refund = made[order_id]
-        events.append((order_id, AfterSaleEventKind.REFUNDED, actor, status, S.REFUNDED, reason,
-                       {"aftersale_id": case_id, "refund_id": refund.refund_id, "amount": str(refund.amount), "deductions": []}))
-        events.append((order_id, AfterSaleEventKind.AUTO_APPROVED, actor, status, S.REFUNDED, "",
-                       {"aftersale_id": case_id, "type": case_type, "to_status": S.REFUNDED}))
-    order_events_append_many(events)
+    moved = [
+        CaseMoved(
+            case_id=case_id, order_id=order_id, type=case_type, from_status=status, to_status=S.REFUNDED,
+            refund_id=made[order_id].refund_id, refund_amount=made[order_id].amount,
+        )
+        for case_id, order_id, _buyer, case_type, status, _amount in done
+    ]
+    aftersale_refunded_events(cases=moved, actor=actor, reason=reason)
+    aftersale_auto_approved_events(cases=moved, actor=actor)
     return {row[0] for row in done}

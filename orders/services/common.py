@@ -1,9 +1,10 @@
 """The helpers every order service shares: lock the row, run a transition or refuse it clearly."""
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
-from orders.events import order_transition_event
+from orders.events import OrderMove, order_transition_event, orders_transition_events
 from orders.models import Order
 from orders.selectors.listing import order_tab_counts_key
 from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
@@ -70,3 +71,39 @@ def order_transition(order: Order, name: str, actor: Actor, *, reason: str = "",
     if exceptions_resolve_on_order_end(order_ids=[order.pk], status=order.status, actor=actor, reason=reason or str(TRANSITION_LABELS[name])):
         order.refresh_from_db(fields=["on_hold", "is_frozen"])  # released with its exceptions; a later save() must not restore them
     order_counts_changed(shop_ids={order.shop_id})
+
+
+def transition_sources(name: str) -> list[str]:
+    """The states Order's django-fsm transition `name` leaves from, read off the transition: a batch UPDATE keeps no copy."""
+    transitions = getattr(Order, name)._django_fsm.transitions
+    if any(t.conditions for t in transitions.values()) or {"*", "+"} & set(transitions):
+        raise ValueError(f"transition {name!r} has conditions or wildcard sources a set-wise UPDATE cannot check")
+    return sorted(transitions)
+
+
+def orders_transition_many(
+    *, order_ids: list[int], name: str, actor: Actor, reason: str, data: dict[int, dict] | None = None, **fields
+) -> list[OrderMove]:
+    """Transition `name` on many locked orders at once (a sweep's batch, or one order): what `order_transition` does,
+    set-wise. Only the orders in the transition's sources move; the others are left as they are. `fields` are
+    written with the new status; `data` holds each order's event data. Returns the moves, in id order.
+    """
+    sources = transition_sources(name)
+    transitions = getattr(Order, name)._django_fsm.transitions
+    rows = sorted(Order.objects.filter(pk__any_of=list(order_ids), status__in=sources).values_list("pk", "status", "shop_id"))
+    if not rows:
+        return []
+    moves = [
+        OrderMove(order_id=pk, from_status=status, to_status=transitions[status].target, data=(data or {}).get(pk))
+        for pk, status, _shop in rows
+    ]
+    targets = {m.to_status for m in moves}
+    if len(targets) != 1:
+        raise ValueError(f"transition {name!r} has more than one target")
+    # The rows are locked by the caller and were just read in a source state: one UPDATE moves them all.
+    Order.objects.filter(pk__any_of=[m.order_id for m in moves]).update(status=targets.pop(), updated_at=timezone.now(), **fields)
+    orders_transition_events(moves=moves, actor=actor, reason=reason)
+    for status in {m.to_status for m in moves}:
+        exceptions_resolve_on_order_end(order_ids=[m.order_id for m in moves], status=status, actor=actor, reason=reason)
+    order_counts_changed(shop_ids={shop for _pk, _status, shop in rows})
+    return moves

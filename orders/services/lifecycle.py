@@ -11,7 +11,6 @@ from django.utils.translation import gettext_noop
 
 from orders.addresses import address_validate, is_remote
 from orders.constants import (
-    EventKind,
     ExceptionKind,
     ExceptionStatus,
     LedgerKind,
@@ -22,10 +21,8 @@ from orders.constants import (
 from orders.events import (
     address_changed_event,
     auto_confirm_paused_event,
-    auto_confirm_resumed_event,
-    order_events_append_many,
+    auto_confirm_resumed_events,
     order_settled_event,
-    orders_transition_events,
     remark_set_event,
     risk_approved_event,
 )
@@ -37,9 +34,8 @@ from orders.models import (
     OrderLine,
     Settlement,
 )
-from orders.services.common import order_counts_changed, order_lock, order_transition, transition_refusal
+from orders.services.common import order_lock, order_transition, orders_transition_many, transition_refusal
 from orders.services.exceptions import exception_resolve
-from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
 from orders.services.refundable import order_refundable_total, order_refunds_total
 from orders.services.refunds import refund_create
 from orders.services.stock import (
@@ -57,38 +53,21 @@ CENT = Decimal("0.01")
 # --- cancellation: one path for a buyer's cancel, the pay-window job and the sweep ---
 
 
-def _orders_cancel(orders: list[Order], *, actor: Actor, reason: str, now: datetime) -> None:
-    """Cancel locked orders: release their stock and coupons, forfeit presale deposits, one event each."""
-    moved: list[tuple[Order, str]] = []
-    for order in orders:
-        from_status = order.status
-        # The FSM refuses anything else: unpaid orders are cancelled, presale deposits forfeited.
-        order.forfeit_deposit() if from_status == OrderStatus.DEPOSIT_PAID else order.cancel()
-        order.cancelled_at = now
-        order.cancelled_by = actor.kind
-        moved.append((order, from_status))
-    ids = [o.pk for o in orders]
-    # The rows are locked FOR UPDATE and each passed the FSM transition above; one UPDATE writes them all.
-    Order.objects.filter(pk__in=ids, status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.DEPOSIT_PAID]).update(
-        status=OrderStatus.CANCELLED, cancelled_at=now, cancelled_by=actor.kind, updated_at=now
-    )
-    lines = list(OrderLine.objects.filter(order_id__in=ids, stock_state__in=[LineStock.LOCKED, LineStock.OCCUPIED]))
+def _orders_cancel(order_ids: list[int], *, actor: Actor, reason: str, now: datetime) -> None:
+    """Cancel locked orders (one, or a sweep's batch): release their stock and coupons, forfeit presale deposits, one event each."""
+    fields = {"cancelled_at": now, "cancelled_by": actor.kind}
+    # The FSM's two ways in: an unpaid order is cancelled, a presale deposit forfeited.
+    forfeited = orders_transition_many(order_ids=order_ids, name="forfeit_deposit", actor=actor, reason=reason, **fields)
+    orders_transition_many(order_ids=order_ids, name="cancel", actor=actor, reason=reason, **fields)
+    lines = list(OrderLine.objects.filter(order_id__any_of=list(order_ids), stock_state__in=[LineStock.LOCKED, LineStock.OCCUPIED]))
     stock_release_lines(lines)
     stock_unoccupy_lines(lines)
-    CouponRedemption.objects.filter(order_id__in=ids, released_at__isnull=True).update(released_at=now)
-    forfeits = [
-        LedgerEntry(order=o, kind=LedgerKind.DEPOSIT_FORFEIT, amount=o.paid_amount)
-        for o, from_status in moved
-        if from_status == OrderStatus.DEPOSIT_PAID and o.paid_amount
-    ]
-    LedgerEntry.objects.bulk_create(forfeits)
-    orders_transition_events(moved, actor=actor, reason=reason)
-    if exceptions_resolve_on_order_end(order_ids=ids, status=OrderStatus.CANCELLED, actor=actor, reason=reason):
-        # Released with their exceptions: the instances say so too, so a later save() cannot restore them.
-        flags = {pk: (on_hold, frozen) for pk, on_hold, frozen in Order.objects.filter(pk__in=ids).values_list("pk", "on_hold", "is_frozen")}
-        for order in orders:
-            order.on_hold, order.is_frozen = flags[order.pk]
-    order_counts_changed(shop_ids={o.shop_id for o in orders})
+    CouponRedemption.objects.filter(order_id__any_of=list(order_ids), released_at__isnull=True).update(released_at=now)
+    if forfeited:
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(order_id=pk, kind=LedgerKind.DEPOSIT_FORFEIT, amount=paid)
+            for pk, paid in Order.objects.filter(pk__any_of=[m.order_id for m in forfeited], paid_amount__gt=0).values_list("pk", "paid_amount")
+        )
 
 
 def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
@@ -98,7 +77,7 @@ def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
         refusal = transition_refusal(order, "cancel")
         if refusal:
             raise Conflict(refusal, code="invalid_transition", details={"status": order.status})
-        _orders_cancel([order], actor=actor, reason=reason or gettext_noop("买家取消"), now=timezone.now())
+        _orders_cancel([order.pk], actor=actor, reason=reason or gettext_noop("买家取消"), now=timezone.now())
         order.refresh_from_db()
     return order
 
@@ -120,12 +99,12 @@ def order_auto_confirm_due(now: datetime) -> QuerySet:
     return orders_due(status=OrderStatus.DELIVERED, deadline="auto_confirm_at", now=now)
 
 
-def orders_due_lock(*, due: QuerySet, deadline: str, ids: list[int] | None) -> list[Order]:
-    """The `due` orders, nearest `deadline` first, locked, at most a sweep batch; rows another process holds are skipped."""
+def orders_due_lock(*, due: QuerySet, deadline: str, ids: list[int] | None) -> list[int]:
+    """The ids of the `due` orders, nearest `deadline` first, locked, at most a sweep batch; rows another process holds are skipped."""
     queryset = due.order_by(deadline)
     if ids is not None:
-        queryset = queryset.filter(pk__in=ids)
-    return list(queryset.select_for_update(skip_locked=True)[: settings.SWEEP_BATCH_SIZE])
+        queryset = queryset.filter(pk__any_of=list(ids))
+    return list(queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[: settings.SWEEP_BATCH_SIZE])
 
 
 def order_pay_timeout(*, now: datetime, ids: list[int] | None = None) -> int:
@@ -209,20 +188,14 @@ def order_auto_confirm_resume(*, order: Order, actor: Actor, reason: str) -> Ord
     """Start the auto-confirm clock again with the time it had left when it was paused; a no-op if it runs."""
     with transaction.atomic():
         order = order_lock(order.pk)
-        if not order.auto_confirm_paused_at:
-            return order
-        order.auto_confirm_paused_at = None
-        if order.auto_confirm_remaining is not None and order.status == OrderStatus.DELIVERED:
-            order.auto_confirm_at = timezone.now() + order.auto_confirm_remaining
-            order.auto_confirm_remaining = None
-            deadline_schedule(name="order_auto_confirm", pk=order.pk, at=order.auto_confirm_at)
-        order.save(update_fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
-        auto_confirm_resumed_event(order=order, actor=actor, reason=reason)
+        orders_auto_confirm_resume_many(order_ids=[order.pk], actor=actor, reason=reason, now=timezone.now())
+        order.refresh_from_db(fields=["auto_confirm_paused_at", "auto_confirm_remaining", "auto_confirm_at", "updated_at"])
     return order
 
 
 def orders_auto_confirm_resume_many(*, order_ids: list[int], actor: Actor, reason: str, now: datetime) -> None:
-    """`order_auto_confirm_resume` for many locked orders at once (a sweep's batch): one UPDATE, one INSERT of events."""
+    """Start the auto-confirm clock of locked orders (one, or a sweep's batch) again with the time each had left when it
+    was paused; an order whose clock runs is left alone. One UPDATE, one COPY of events."""
     if not order_ids:
         return
     table = Order._meta.db_table
@@ -238,10 +211,7 @@ def orders_auto_confirm_resume_many(*, order_ids: list[int], actor: Actor, reaso
             [now, OrderStatus.DELIVERED, now, OrderStatus.DELIVERED, sorted(order_ids), OrderStatus.DELIVERED],
         )
         resumed = sorted(cursor.fetchall())
-    order_events_append_many([
-        (pk, EventKind.AUTO_CONFIRM_RESUMED, actor, "", "", reason, {"auto_confirm_at": at.isoformat() if at else None})
-        for pk, at, _scheduled in resumed
-    ])
+    auto_confirm_resumed_events(resumed={pk: at for pk, at, _scheduled in resumed}, actor=actor, reason=reason)
     for pk, at, scheduled in resumed:
         if scheduled:
             deadline_schedule(name="order_auto_confirm", pk=pk, at=at)
@@ -286,7 +256,7 @@ def order_auto_confirm(*, now: datetime, ids: list[int] | None = None) -> int:
     """Deadline: signed orders the buyer did not confirm complete on their own."""
     with transaction.atomic():
         due = orders_due_lock(due=order_auto_confirm_due(now), deadline="auto_confirm_at", ids=ids)
-        for order in due:
+        for order in Order.objects.filter(pk__any_of=due).order_by("auto_confirm_at"):
             _order_complete(order, Actor.system("order_auto_confirm"), gettext_noop("签收后超时未确认，系统自动确认收货"), now)
         return len(due)
 

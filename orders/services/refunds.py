@@ -51,6 +51,8 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 
+# Why an order closed when a refund gave back all it held and the caller gave no reason: a message id, read in the reader's language.
+FULL_REFUND_REASON = gettext_noop("全额退款")
 # Channels that answer a refund at once, in the same transaction (no callback follows).
 IMMEDIATE_CHANNELS = {PaymentChannel.DOUYIN_PAY, ""}
 
@@ -175,7 +177,7 @@ def _covered_lines(by_line: dict[int, LineRefundable], lines: dict[int, int]) ->
 def _order_fully_refunded(order: Order, refund: Refund, actor: Actor, reason: str) -> None:
     """Nothing is held any more: the order closes and what it still occupies goes back on sale."""
     if can_proceed(order.close):
-        order_transition(order, "close", actor, reason=reason or _("全额退款"), data={"refund_id": refund.pk, "refund": str(refund.amount)})
+        order_transition(order, "close", actor, reason=reason or FULL_REFUND_REASON, data={"refund_id": refund.pk, "refund": str(refund.amount)})
     stock_unoccupy_lines(list(order.lines.all()))
 
 

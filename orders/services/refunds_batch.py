@@ -15,20 +15,18 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from orders.constants import EventKind, LedgerKind, LineStock, OrderStatus, PaymentStatus, RefundStatus
-from orders.events import order_events_append_many
+from orders.constants import LedgerKind, LineStock, OrderStatus, PaymentStatus, RefundStatus
+from orders.events import RefundBooked, refunds_created_events, refunds_succeeded_events
 from orders.models import LedgerEntry, Order, OrderLine, Payment, Refund, RefundLine, Settlement
-from orders.services.common import order_counts_changed
-from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
+from orders.services.common import orders_transition_many
 from orders.services.refundable import CENT, ZERO, line_shares, refund_allocate, units_cap
-from orders.services.refunds import IMMEDIATE_CHANNELS
+from orders.services.refunds import FULL_REFUND_REASON, IMMEDIATE_CHANNELS
 from orders.services.stock import stock_unoccupy_line_rows
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.bulk import ids_allocate, rows_copy
 
-# Order states this path refunds from: each is a source of Order.close. A shipped parcel is intercepted first.
+# Order states this path refunds from (a shipped parcel is intercepted first); the close checks its own sources.
 BATCH_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
@@ -129,7 +127,7 @@ def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
     now = timezone.now()
     reason = (reason or "")[:200]  # what the refund row keeps, and its event says
     refund_ids = ids_allocate(Refund, len(plans))
-    refunds, refund_lines, ledger, events, closed, release, made = [], [], [], [], [], [], {}
+    refunds, refund_lines, ledger, booked, closed, release, made = [], [], [], [], {}, [], {}
     for refund_id, (order, claim, parts, whole, order_lines) in zip(refund_ids, plans, strict=True):
         channel, source = order.channel, claim.source[:40]
         refunds.append({
@@ -140,17 +138,13 @@ def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
         mine = [(pk, q, part) for (pk, q), part in zip(claim.lines.items(), parts, strict=True) if part > 0 or q]
         refund_lines += [{"refund_id": refund_id, "line_id": pk, "quantity": q, "amount": part} for pk, q, part in mine]
         ledger.append({"order_id": order.pk, "refund_id": refund_id, "kind": LedgerKind.REFUND_OUT, "amount": claim.amount})
-        data = {"refund_id": refund_id, "amount": str(claim.amount), "channel": channel, "source": source}
-        events.append((order.pk, EventKind.REFUND_CREATED, actor, "", "", reason, {
-            **data, "lines": [{"line_id": pk, "quantity": q, "amount": str(part)} for pk, q, part in mine]}))
-        events.append((order.pk, EventKind.REFUND_SUCCEEDED, Actor.channel(channel or "platform"), "", "", "",
-                       {**data, "channel_txn_id": None}))
+        booked.append(RefundBooked(
+            refund_id=refund_id, order_id=order.pk, amount=claim.amount, channel=channel, source=source, reason=reason, lines=tuple(mine)
+        ))
         status = order.status
         if whole:  # nothing left held: the order closes and every occupied unit goes back on sale
             status = OrderStatus.CLOSED
-            closed.append(order.pk)
-            events.append((order.pk, EventKind.TRANSITION, actor, order.status, status, reason or _("全额退款"),
-                           {"refund_id": refund_id, "refund": str(claim.amount)}))
+            closed[order.pk] = {"refund_id": refund_id, "refund": str(claim.amount)}
             covered = order_lines
         else:  # lines whose every unit is refunded give their stock back
             covered = {pk: order_lines[pk] for pk, q in claim.lines.items() if q >= order_lines[pk][0]}
@@ -159,10 +153,10 @@ def _book(plans: list, actor: Actor, reason: str) -> dict[int, RefundMade]:
     rows_copy(Refund, refunds)
     rows_copy(RefundLine, refund_lines)
     rows_copy(LedgerEntry, ledger)
-    order_events_append_many(events)
+    refunds_created_events(refunds=booked, actor=actor)
+    for channel in sorted({r.channel for r in booked}):
+        refunds_succeeded_events(refunds=[r for r in booked if r.channel == channel], actor=Actor.channel(channel or "platform"))
     if closed:
-        Order.objects.filter(pk__any_of=list(closed)).update(status=OrderStatus.CLOSED, updated_at=now)
-        exceptions_resolve_on_order_end(order_ids=closed, status=OrderStatus.CLOSED, actor=actor, reason=reason or _("全额退款"))
-        order_counts_changed(shop_ids={plan[0].shop_id for plan in plans if plan[3]})
+        orders_transition_many(order_ids=list(closed), name="close", actor=actor, reason=reason or FULL_REFUND_REASON, data=closed)
     stock_unoccupy_line_rows(release)
     return made

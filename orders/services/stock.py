@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -130,18 +130,9 @@ def _apply_by_level(lines: Iterable[OrderLine], **moves: int) -> None:
     """For each stock row, add `sign * quantity` of its lines to each named column (moves: column -> sign)."""
     totals: dict[int, int] = defaultdict(int)
     for line in lines:
-        totals[line.stock_level_id] += line.quantity
-    if not totals:
-        return
-    ids = sorted(totals)
-    updates = {}
-    for column, sign in moves.items():
-        updates[column] = F(column) + Case(
-            *[When(pk=pk, then=Value(sign * totals[pk])) for pk in ids], output_field=IntegerField()
-        )
-    # Lock the rows in id order first; the UPDATE then cannot deadlock with another batch.
-    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    StockLevel.objects.filter(pk__in=ids).update(**updates)
+        if line.stock_level_id is not None:
+            totals[line.stock_level_id] += line.quantity
+    stock_levels_move({pk: {column: sign * n for column, sign in moves.items()} for pk, n in totals.items()})
 
 
 def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
@@ -153,7 +144,8 @@ def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
         return
     ids = sorted(moves)
     columns = sorted({column for delta in moves.values() for column in delta})
-    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    # Lock the rows in id order first; the UPDATE then cannot deadlock with another batch.
+    list(StockLevel.objects.select_for_update().filter(pk__any_of=ids).order_by("pk").values_list("pk", flat=True))
     # One UPDATE ... FROM the moves as arrays: a join, however many stock rows (a CASE per row grows with them).
     table = StockLevel._meta.db_table
     sets = ", ".join(f"{c} = {table}.{c} + v.{c}" for c in columns)
@@ -168,7 +160,8 @@ def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
 def _set_state(lines: list[OrderLine], state: str) -> None:
     for line in lines:
         line.stock_state = state
-    OrderLine.objects.filter(pk__in=[ln.pk for ln in lines]).update(stock_state=state)
+    if lines:
+        OrderLine.objects.filter(pk__any_of=[ln.pk for ln in lines]).update(stock_state=state)
 
 
 def stock_release_lines(lines: Iterable[OrderLine]) -> None:

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aftersale.models import AfterSaleCase, BuyerMark
-from aftersale.services.clock import aftersale_reply_timeout, aftersale_return_timeout
+from aftersale.services.clock import _reply_timeout, aftersale_reply_timeout, aftersale_return_timeout
+from aftersale.services.clock_batch import DUE_STATUSES, aftersale_due_batch
 from aftersale.services.review import aftersale_reject
 from orders.models import Buyer, LedgerEntry, Order, OrderEvent, OrderLine, Refund, RefundLine, StockLevel
 from shop_admin.kernel.actors import Actor
@@ -133,6 +134,20 @@ def outcome(run, case_ids, now) -> tuple[dict, int]:
 
 
 def per_case(now):
+    """Every due case through the services a clerk uses, one savepoint each: what the set-wise shape must equal."""
+
+    def run():
+        while aftersale_due_batch(
+            statuses=DUE_STATUSES, deadline="reply_deadline", now=now, ids=None, apply_one=_reply_timeout, kind="aftersale_reply_timeout"
+        ):
+            pass
+
+    return run
+
+
+def wake_ups(now):
+    """One RQ wake-up per due case, as the scheduled jobs run them."""
+
     def run():
         due = AfterSaleCase.objects.filter(status__in=["requested", "negotiating"], reply_deadline__lte=now).order_by("reply_deadline", "pk")
         for pk in list(due.values_list("pk", flat=True)):
@@ -169,9 +184,12 @@ def test_with_the_set_wise_shape_only_the_batch_matches_too_and_runs_a_fixed_num
     ids = [c.pk for c in cases]
     one_by_one, per_case_statements = outcome(per_case(now), ids, now)
     batched, batch_statements = outcome(sweep(now), ids, now)
-    assert batched == one_by_one
+    woken, wake_up_statements = outcome(wake_ups(now), ids, now)
+    assert batched == one_by_one == woken
     assert [c[0] for c in batched["cases"]] == ["refunded"] * 6
     assert per_case_statements > 6 * 30 and batch_statements < 40, (per_case_statements, batch_statements)
+    # A wake-up is a batch of one through the same set-wise path, not the per-case services.
+    assert wake_up_statements < 6 * 30, wake_up_statements
 
 
 def test_a_second_sweep_changes_nothing(mixed_cases):

@@ -5,11 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from aftersale.models import AfterSaleCase, ReturnAddress
 from shop_admin.kernel.constants import Role
-from shop_admin.kernel.models import DeadlineFailure, Shop
+from shop_admin.kernel.models import DeadlineFailure
 from tests.conftest import ApiClient
 from tests.factories import RETURN_ADDRESS, make_member, make_shop
 

@@ -8,7 +8,7 @@ from orders.models import Order, OrderException
 from shop_admin.kernel.constants import Role
 from shop_admin.kernel.deadlines import deadlines_sweep
 from tests.conftest import ApiClient
-from tests.factories import make_member, make_shop, make_sku
+from tests.factories import make_member, make_shop
 
 
 def paid_order(place_order, pay, sku, *, ship_in: timedelta) -> Order:
