@@ -78,9 +78,13 @@ pgbouncer:
 test: install browser print-tools pgbouncer
 	@$(EMBEDDED) $(MAKE) --no-print-directory suite
 
-suite:
+suite: lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory check-deploy
+
+# ruff.toml says what is checked and why.
+lint: install
+	$(PY) -m ruff check .
 
 check-deploy: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://ci@127.0.0.1/unused} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DJANGO_ENV=production SECRET_KEY=ci-only-$$(date +%s)-a-long-random-enough-secret-key-value-0123456789 \

@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersale.constants import AfterSaleStatus, ReportStatus, Ruling
-from aftersale.models import AfterSaleCase, AfterSaleLine, AfterSaleMessage, BuyerMark, MerchantPenalty, ProductReview, ReviewReport
+from aftersale.models import (
+    AfterSaleCase,
+    AfterSaleLine,
+    AfterSaleMessage,
+    BuyerMark,
+    MerchantPenalty,
+    ProductReview,
+    ReviewReport,
+)
 from aftersale.selectors import aftersale_timeline
 from aftersale.services import aftersale_rule
 from aftersale.services.reviews import review_report_decide

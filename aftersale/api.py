@@ -86,7 +86,7 @@ def aftersale_buyer_message_post(request, case_id: int, payload: MessageIn):
 
 
 @buyer_router.post("/aftersales/{case_id}/evidence", response={201: EvidenceOut, **ERRORS})
-def aftersale_evidence_upload(request, case_id: int, file: UploadedFile = File(...)):
+def aftersale_evidence_upload(request, case_id: int, file: UploadedFile = File(...)):  # noqa: B008  ninja declares a file part this way
     """A photo (JPG/PNG/GIF/WEBP, up to EVIDENCE_MAX_IMAGE_BYTES) or video (MP4, up to EVIDENCE_MAX_VIDEO_BYTES), added to the claim's evidence."""
     case = aftersale_get_for_buyer(buyer=request.auth, case_id=case_id)
     evidence = evidence_upload(case=case, actor=Actor.for_buyer(request.auth), upload=file)

@@ -30,8 +30,8 @@ class AftersaleConfig(AppConfig):
         from aftersale.services.clock import aftersale_inspect_due, aftersale_reply_due, aftersale_return_due
         from orders.events import order_event_kinds_register
         from orders.parts import OrderPart, order_part_register
-        from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.background import background_job_kind_register
+        from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.deadlines import deadline_register
 
         def case_url(pk: int) -> str:

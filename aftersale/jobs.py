@@ -3,7 +3,12 @@ from django.utils import timezone
 
 from aftersale.exports import AFTERSALE_HEADERS, aftersale_export_cases, aftersale_export_rows
 from orders.exports import order_filters_from_params
-from shop_admin.kernel.background import background_job_begin, background_job_csv, background_job_language, background_job_progress
+from shop_admin.kernel.background import (
+    background_job_begin,
+    background_job_csv,
+    background_job_language,
+    background_job_progress,
+)
 
 
 def aftersale_export(job_id: int) -> None:

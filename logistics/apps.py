@@ -15,10 +15,10 @@ class LogisticsConfig(AppConfig):
         from logistics.schemas import ShipmentOut, shipment_out
         from logistics.selectors import (
             order_ids_by_tracking_no,
+            shipment_page_url,
             shipments_brief_by_order,
             shipments_by_order,
             shipments_export_sql,
-            shipment_page_url,
             shipments_list_cell,
             shipments_stalled,
         )

@@ -15,8 +15,8 @@ from orders.constants import OrderStatus
 from orders.selectors import order_get_for_shops, orders_in_shop
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import background_job_start
-from shop_admin.kernel.csvio import CsvUnreadable
 from shop_admin.kernel.console import forbidden, input_keep, shop_record_or_404, shop_required
+from shop_admin.kernel.csvio import CsvUnreadable
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
 from shop_admin.kernel.text import domain_error_text, form_errors_text

@@ -1,11 +1,11 @@
 """Admin of orders for platform staff: read the whole record; act only through the services."""
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from orders.events import order_event_kind_choices, order_event_kind_label
 from orders.models import (
@@ -28,10 +28,10 @@ from orders.models import (
     StockAdjustment,
     StockLevel,
 )
+from orders.resources import ConsoleCsv, OrderImportResource, OrderLineExportResource, order_lines_with_parts
 from orders.selectors import order_search_q
 from orders.services.exceptions import exception_resolve
 from orders.services.lifecycle import order_risk_approve
-from orders.resources import ConsoleCsv, OrderImportResource, OrderLineExportResource, order_lines_with_parts
 from shop_admin.kernel.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline, service_action
 from shop_admin.kernel.models import Shop
 from shop_admin.kernel.selectors import shop_ids_all

@@ -12,8 +12,8 @@ from orders.selectors import order_get_for_shops
 from orders.services.exceptions import order_merchant_report
 from orders.services.recovery import order_recover
 from orders.services.remedies import exception_remedy_apply
-from shop_admin.kernel.api import ERRORS, MerchantAuth, Schema, money_str, time_str
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.api import ERRORS, MerchantAuth, Schema, money_str, time_str
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import shop_get, user_shop_ids
 from shop_admin.kernel.throttling import rate_limited

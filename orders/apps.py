@@ -12,6 +12,8 @@ class OrdersConfig(AppConfig):
         from orders import exception_selectors, jobs, selectors
         from orders.constants import EventKind
         from orders.events import order_event_kinds_register
+        from orders.services.exceptions import exception_deadline_passed, exception_escalation_due
+        from orders.services.idempotency import idempotency_key_due, idempotency_key_expire
         from orders.services.lifecycle import (
             order_auto_confirm,
             order_auto_confirm_due,
@@ -20,10 +22,8 @@ class OrdersConfig(AppConfig):
             presale_balance_due,
             presale_balance_timeout,
         )
-        from orders.services.exceptions import exception_deadline_passed, exception_escalation_due
-        from orders.services.idempotency import idempotency_key_due, idempotency_key_expire
-        from orders.services.ship_deadlines import order_ship_due, order_ship_timeout
         from orders.services.refunds import refund_retry, refund_retry_due
+        from orders.services.ship_deadlines import order_ship_due, order_ship_timeout
         from shop_admin.kernel.background import background_job_kind_register
         from shop_admin.kernel.console import DashboardTile, console_nav_register, dashboard_tile_register
         from shop_admin.kernel.deadlines import deadline_register

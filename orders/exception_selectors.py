@@ -10,7 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.constants import ExceptionKind, ExceptionStatus, OrderStatus, PaymentStatus
-from orders.models import Coupon, CouponClaim, CouponRedemption, Order, OrderEvent, OrderException, OrderLine, Payment, ReconciliationRun
+from orders.models import (
+    Coupon,
+    CouponClaim,
+    CouponRedemption,
+    Order,
+    OrderEvent,
+    OrderException,
+    OrderLine,
+    Payment,
+    ReconciliationRun,
+)
 from orders.parts import order_parts_attach
 from orders.reconcile import mismatch_text
 from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode

@@ -3,12 +3,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.exports import (
+    SETTLEMENT_HEADERS,
     order_export_lines,
     order_export_write,
     order_filters_from_params,
     settlement_export_lines,
     settlement_export_rows,
-    SETTLEMENT_HEADERS,
 )
 from orders.imports.apply import orders_import_apply
 from orders.imports.check import orders_import_plan
@@ -20,8 +20,8 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.background import (
     background_job_begin,
     background_job_csv,
-    background_job_file,
     background_job_each,
+    background_job_file,
     background_job_finish,
     background_job_language,
     background_job_progress,

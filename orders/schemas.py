@@ -1,8 +1,7 @@
 """Shapes of the JSON API: what comes in, what goes out. Money is a "12.50" string, times ISO 8601 with offset."""
 from decimal import Decimal
-from typing import Literal
-
 from functools import lru_cache
+from typing import Literal
 
 from django.apps import apps
 from ninja import Field

@@ -84,9 +84,9 @@ def redis_start(data: Path, stack: contextlib.ExitStack) -> str:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return f"redis://127.0.0.1:{port}/0"
-        except OSError:
+        except OSError as refused:
             if process.poll() is not None:
-                raise SystemExit(f"redis-server exited at start (exit {process.returncode}); see {data / 'redis.log'}")
+                raise SystemExit(f"redis-server exited at start (exit {process.returncode}); see {data / 'redis.log'}") from refused
             time.sleep(0.05)
     raise SystemExit(f"redis-server did not answer on port {port} within 10 s; see {data / 'redis.log'}")
 

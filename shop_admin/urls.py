@@ -7,9 +7,7 @@ from logistics import views as logistics_views
 from logistics import views_print as logistics_print_views
 from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.kernel.platform_ops import platform_ops_only
-from shop_admin.shell import views
-from shop_admin.shell import views_csv
-from shop_admin.shell import views_deadlines, views_settings, views_todos
+from shop_admin.shell import views, views_csv, views_deadlines, views_settings, views_todos
 from shop_admin.shell.api import api
 
 # Every view of the RQ dashboard, its token-read stats included, for platform ops only (django-rq asks only is_staff).

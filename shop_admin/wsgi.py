@@ -12,7 +12,7 @@ application = get_wsgi_application()
 # once in gunicorn's master (preload_app) and every new worker forks with it (tests/perf/rolling_restart.py).
 from django.urls import get_resolver  # noqa: E402
 
-get_resolver().url_patterns
+get_resolver().url_patterns  # noqa: B018  reading it is what loads the URL conf
 
 # What loading the project made (about 120,000 objects: modules, models, URL patterns, settings) lives as long as
 # the worker. Frozen, Python's full garbage collections no longer walk it: measured in a loaded worker, a full

@@ -140,9 +140,11 @@ class Servers:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return port
-            except OSError:
+            except OSError as refused:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"pgbouncer did not start: {process.stderr.read() if process.poll() is not None else 'timeout'}")
+                    raise RuntimeError(
+                        f"pgbouncer did not start: {process.stderr.read() if process.poll() is not None else 'timeout'}"
+                    ) from refused
                 time.sleep(0.05)
 
     def stop(self) -> None:

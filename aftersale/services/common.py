@@ -8,8 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from aftersale.constants import OPEN_STATUSES, MessageAuthor

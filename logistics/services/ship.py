@@ -3,8 +3,7 @@ import functools
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from logistics.constants import TRACKING_PATTERNS, Carrier, FreightPayer

@@ -2,8 +2,8 @@
 from django.db import transaction
 from django.db.models import QuerySet
 
-from orders.privacy_events import contact_exported_event, contact_revealed_event
 from orders.models import Order, OrderLine
+from orders.privacy_events import contact_exported_event, contact_revealed_event
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.permissions import Perm, require_perm
 

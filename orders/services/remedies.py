@@ -10,8 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import line_substituted_event, stock_transferred_event

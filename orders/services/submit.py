@@ -25,8 +25,8 @@ from orders.models import (
     StockLevel,
 )
 from orders.selectors import order_relations_known
-from orders.services.common import order_counts_changed
 from orders.services.address_anomaly import USUAL_ADDRESSES, address_anomaly_check
+from orders.services.common import order_counts_changed
 from orders.services.stock import (
     stock_lock_written_lines,
     stock_nearest_first,

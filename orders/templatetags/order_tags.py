@@ -36,7 +36,7 @@ def _entered_at(order: Order):
 @register.inclusion_tag("orders/_progress.html")
 def order_progress(order: Order) -> dict:
     steps = []
-    for status, label, stamp in MAIN_PATH:
+    for _status, label, stamp in MAIN_PATH:
         at = getattr(order, stamp)
         steps.append({"label": label, "at": at, "state": "done" if at else "todo"})
     reached = [s for s in steps if s["state"] == "done"]

@@ -16,7 +16,6 @@ from shop_admin.kernel.permissions import Perm
 from shop_admin.kernel.selectors import background_job_get_for_shop, background_jobs_of_kind
 from shop_admin.kernel.text import domain_error_text, form_errors_text
 
-
 # Importing writes orders: the roles that edit orders. The navigation's 导入 follows this (console.page_perm).
 IMPORT_PERM = Perm.ORDER_EDIT
 

@@ -7,9 +7,9 @@ from django.views.decorators.http import require_POST
 
 from orders.constants import ExceptionKind, ExceptionStatus
 from orders.exception_selectors import (
+    KIND_COUNT_CAP,
     exception_facts,
     exception_get_for_shops,
-    KIND_COUNT_CAP,
     exception_kind_counts,
     exceptions_page,
     order_recovered_to,

@@ -22,8 +22,7 @@ class KernelConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_platform_ops_group_ensure, sender=self, dispatch_uid="kernel_platform_ops_group")
         from shop_admin.kernel import bulk  # noqa: F401  registers the `any_of` lookup before any query uses it
-        from shop_admin.kernel.background import background_job_revive
-        from shop_admin.kernel.background import background_jobs_running
+        from shop_admin.kernel.background import background_job_revive, background_jobs_running
         from shop_admin.kernel.deadlines import deadline_failure_todos, deadline_register
         from shop_admin.kernel.todos import TodoSource, todo_source_register
 

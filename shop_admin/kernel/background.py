@@ -17,8 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, QuerySet
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 from rq import Callback

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import psycopg
@@ -146,7 +147,7 @@ def archive_command(folder: Path) -> str:
 def base_backup(*, folder: Path, using: str = "default") -> Path:
     """Take a base backup of the server `using` names into `folder`/base/<UTC time>/; the server must archive its WAL
     into `folder`/wal (without the WAL since, a base backup restores to its own moment only)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     target = target_of(connections[using].settings_dict)
     with psycopg.connect(target.conninfo, password=target.password or None, connect_timeout=10) as conn:
@@ -157,7 +158,7 @@ def base_backup(*, folder: Path, using: str = "default") -> Path:
         raise BackupError(f"the server does not archive its WAL into {Path(folder).resolve() / 'wal'}: set archive_mode = on and "
                           f"archive_command = '{expected}' in postgresql.conf and restart it (README, Backups)")
     tool = pg_tool("pg_basebackup", server_major(target))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     output = Path(folder) / "base" / stamp
     output.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([str(tool), f"--dbname={target.conninfo}", "-D", str(output), "-X", "stream", "-c", "fast"],
@@ -165,7 +166,7 @@ def base_backup(*, folder: Path, using: str = "default") -> Path:
     if done.returncode != 0:
         shutil.rmtree(output, ignore_errors=True)
         raise BackupError(f"pg_basebackup failed: {done.stderr.strip()}")
-    (output / FINISHED).write_text(datetime.now(timezone.utc).isoformat())
+    (output / FINISHED).write_text(datetime.now(UTC).isoformat())
     return output
 
 

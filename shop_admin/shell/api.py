@@ -12,23 +12,24 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from logistics.api import callback_router as logistics_callback_router
 from aftersale.api import buyer_router as aftersale_buyer_router
 from aftersale.api import merchant_router as aftersale_merchant_router
 from aftersale.api_return_addresses import merchant_router as return_addresses_merchant_router
 from aftersale.api_reviews import buyer_router as reviews_buyer_router
 from aftersale.api_reviews import merchant_router as reviews_merchant_router
+from logistics.api import callback_router as logistics_callback_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
+from orders.api import merchant_router as orders_merchant_router
 from orders.api_coupons import buyer_router as coupons_buyer_router
 from orders.api_coupons import merchant_router as coupons_merchant_router
 from orders.api_exceptions import buyer_router as exceptions_buyer_router
 from orders.api_exceptions import merchant_router as exceptions_merchant_router
-from orders.api import merchant_router as orders_merchant_router
 from shop_admin.kernel.api import JsonObjectParser, error_response
-from shop_admin.shell.api_deadlines import merchant_router as deadlines_merchant_router
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.text import join_list
+from shop_admin.shell.api_deadlines import merchant_router as deadlines_merchant_router
+
 
 def _json_method_not_allowed(view):
     """ninja answers a method the path does not take with a plain-text 405; the contract's shape instead, same Allow."""

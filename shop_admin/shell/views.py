@@ -1,7 +1,7 @@
 """The console shell: sign in, pick a shop, the dashboard composed from the apps' tiles, background job progress."""
 from django.contrib.auth import logout
-from django.core.cache import cache
 from django.contrib.auth.views import LoginView
+from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aftersale.review_selectors import shop_review_score
+from aftersale.selectors import aftersale_metrics
 from orders.selectors import dashboard_deadlines
 from shop_admin.kernel.console import (
     DASHBOARD_COUNT_CAP,
@@ -19,13 +21,10 @@ from shop_admin.kernel.console import (
     shop_record_or_404,
     shop_required,
 )
-from aftersale.review_selectors import shop_review_score
-from aftersale.selectors import aftersale_metrics
-from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.kernel.models import BackgroundJob
 from shop_admin.kernel.selectors import background_job_get_for_shop, user_memberships
+from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.shell.views_csv import export_job_perm
-
 
 AFTERSALE_METRICS_TTL = 60  # seconds
 

@@ -89,8 +89,9 @@ def test_default_is_yesterday_and_the_daily_job_is_scheduled(db):
 
 
 def test_the_console_page_lists_the_shops_mismatches_only(console, sku, place_order):
-    from tests.factories import make_member, make_shop
     from django.test import Client
+
+    from tests.factories import make_member, make_shop
 
     order = Order.objects.get(order_no=place_order((sku, 1))["order_no"])
     LedgerEntry.objects.create(order=order, kind=LedgerKind.ESCROW_IN, amount=Decimal("59.90"), channel_txn_id="GHOST2")

@@ -600,7 +600,7 @@ def main() -> None:
           f"{args.requests} requests per case and cache mode after {args.warmup} warm-up")
     header = ("case", "cache", "n", "SQL/req", "p50", "p95", "max", "DB p50", "py CPU p50", "rows")
     table = [header]
-    for name, urls, warm, cold in results:
+    for name, _urls, warm, cold in results:
         for mode, r in (("warm", warm), ("cold", cold)):
             queries = f"{r['queries'][0]}" if r["queries"][0] == r["queries"][1] else f"{r['queries'][0]}-{r['queries'][1]}"
             shown = "-" if name == "h dashboard" else f"{r['rows'][0]}" if r["rows"][0] == r["rows"][1] else f"{r['rows'][0]}-{r['rows'][1]}"

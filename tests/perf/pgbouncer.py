@@ -54,7 +54,7 @@ def child(requests: int, threads: int) -> dict:
         headers = {"Authorization": f"Bearer {buyers[index].api_token}"}
         payload = json.dumps(factories.order_payload(shop, (sku, 1)))
         submits, lists, errors = [], [], []
-        for n in range(requests // threads // 2):
+        for _ in range(requests // threads // 2):
             started = time.perf_counter()
             try:
                 answer = api.post("/api/v1/orders", data=payload, content_type="application/json", headers=headers)
@@ -129,7 +129,7 @@ def main() -> None:
             if not good:
                 print(f"| {route} | {prepared} | - | - | - | {runs[0]['first_error']!r} |")
                 continue
-            med = lambda key: statistics.median(r[key] for r in good)  # noqa: E731
+            med = lambda key, good=good: statistics.median(r[key] for r in good)  # noqa: E731
             errors = sum(r["errors"] for r in good)
             first = next((r["first_error"] for r in good if r["first_error"]), "")
             print(f"| {route} | {prepared} | {med('per_s')} | {med('submit_p50')} / {med('submit_p95')} | "

@@ -66,7 +66,6 @@ ADDRESS = {
 sys.path.insert(0, str(ROOT))
 from tests.perf.procstat import children_of, cpu_by_pid, database_backends  # noqa: E402
 
-
 STARTED = time.monotonic()
 # Read before django.setup(), which sets TZ to the shop's zone for this process and its children.
 STARTED_AT = subprocess.run(["date"], capture_output=True, text=True).stdout.strip()

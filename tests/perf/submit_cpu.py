@@ -28,8 +28,8 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.perf.procstat import backend_cpu
-from tests.perf.run import ADDRESS, SERVER_ENV, database_recreate, migrate, redis_flush
+from tests.perf.procstat import backend_cpu  # noqa: E402  after the path that makes `tests` importable
+from tests.perf.run import ADDRESS, SERVER_ENV, database_recreate, migrate, redis_flush  # noqa: E402
 
 
 def fixtures() -> dict:

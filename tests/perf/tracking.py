@@ -43,7 +43,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from tests.perf.procstat import children_of, cpu_seconds, database_backends  # noqa: E402
-
 from tests.perf.run import (  # noqa: E402  (the spine's runner: its database, gunicorn and machine helpers)
     STARTED_AT,
     STARTED_LOAD,
@@ -387,9 +386,10 @@ work), so read the figures as an order of magnitude.
 
 def database_drop(server_url: str, name: str) -> None:
     """Drop the runner's database (a million parcels are not left lying on a shared server)."""
+    from urllib.parse import urlparse, urlunparse
+
     import psycopg
     from django.db import connections
-    from urllib.parse import urlparse, urlunparse
 
     connections.close_all()
     parsed = urlparse(server_url)

@@ -123,8 +123,8 @@ def _make_world() -> dict:
     from aftersale.services import aftersale_open
     from aftersale.services.reviews import LineReview, reviews_create
     from orders.models import Order
-    from orders.services.exceptions import exception_open
     from orders.services.coupon_campaigns import coupon_claim, coupon_create
+    from orders.services.exceptions import exception_open
     from orders.services.lifecycle import order_mark_delivered
     from orders.services.refunds import refund_create
 

@@ -22,13 +22,13 @@ from logistics import constants as logistics_constants
 from logistics.models import Shipment, TrackingEvent
 from orders import constants as orders_constants
 from orders.constants import ExceptionKind, LedgerKind, OrderStatus
+from orders.imports.plan import DOUDIAN_HEADERS, DOUDIAN_KNOWN
 from orders.models import Buyer, LedgerEntry, Order, OrderEvent, OrderException, OrderLine, Product, Sku
 from orders.reconcile import reconcile_day
 from orders.remedies import remedies_all
 from orders.resources import EXPORT_HEADERS
 from shop_admin.kernel.constants import ActorKind
 from shop_admin.kernel.models import BackgroundJob, Shop, Warehouse
-from orders.imports.plan import DOUDIAN_HEADERS, DOUDIAN_KNOWN
 from shop_admin.kernel.text import address_detail_mask, name_mask
 from tests.orders.csv_files import csv_file, row
 

@@ -1,5 +1,5 @@
 """`manage.py backup [--output FILE] | --base [--folder DIR]`: a pg_dump, or a base backup beside the WAL archive."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"base backup {written}")
                 return
             if output is None:
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 output = Path(settings.BASE_DIR) / "backups" / f"{settings.DATABASES['default']['NAME']}-{stamp}.dump"
             written = backup_dump(output=output)
         except BackupError as exc:

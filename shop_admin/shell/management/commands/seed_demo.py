@@ -24,10 +24,10 @@ from django.utils import timezone
 from orders.models import Order, Product
 from shop_admin.kernel.models import Shop
 from shop_admin.shell.demo.aftersales import demo_aftersale_outcomes
-from shop_admin.shell.demo.reviews import demo_reviews
 from shop_admin.shell.demo.catalogue import demo_catalogue_shop1, demo_catalogue_shop2
 from shop_admin.shell.demo.clock import DEMO_DAYS, ORDERS_SHOP_1, ORDERS_SHOP_2, Rhythm, cache_warnings_muted
 from shop_admin.shell.demo.people import DEMO_PASSWORD, demo_buyers, demo_shops, demo_users
+from shop_admin.shell.demo.reviews import demo_reviews
 from shop_admin.shell.demo.story import QUOTAS_SHOP_1, QUOTAS_SHOP_2, MonthStory
 
 
