@@ -65,7 +65,7 @@ def _memberships_sql() -> str:
     return (
         f"SELECT {rawsql.columns(Membership, 'm')}, {rawsql.columns(Shop, 's')} "
         f"FROM {q(Membership._meta.db_table)} m JOIN {q(Shop._meta.db_table)} s ON s.id = m.shop_id "
-        "WHERE m.user_id = %s ORDER BY m.shop_id"
+        "WHERE m.user_id = %s AND m.is_active ORDER BY m.shop_id"
     )
 
 

@@ -18,6 +18,8 @@ class Perm:
     # The buyer's full name, phone and address (an on-screen look, an export in clear); each use is logged.
     CONTACT_REVEAL = "order.contact_reveal"
     MARKETING = "marketing.manage"  # coupon campaigns: they spend the shop's money
+    FINANCE_VIEW = "finance.view"  # the reconciliation and the settlements
+    SHOP_MANAGE = "shop.manage"  # the team and the shop's settings: the owner's alone
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -32,12 +34,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.RISK_REVIEW,
         Perm.CONTACT_REVEAL,
         Perm.MARKETING,
+        Perm.FINANCE_VIEW,
+        Perm.SHOP_MANAGE,
     },
     # Who ships: the warehouse and the owner, as on 抖店; customer service answers buyers and after-sales and leaves
     # the parcels to the warehouse (the README's roles, the console's buttons and the API's 403 all follow this set).
     # Customer service calls buyers, so it may reveal their contact details; the warehouse works from waybills.
     Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL},
     Role.WAREHOUSE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.STOCK_EDIT},
+    # Finance reads the money's record and no order, buyer or parcel: every other page and the orders API refuse it.
+    Role.FINANCE: {Perm.FINANCE_VIEW},
 }
 
 
@@ -45,7 +51,9 @@ def user_role(*, user, shop_id: int) -> str | None:
     # Remembered on the user object for the request: a page asks once per shop, not once per button.
     roles = user.__dict__.setdefault("_shop_roles", {})
     if shop_id not in roles:
-        roles[shop_id] = Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+        roles[shop_id] = (
+            Membership.objects.filter(user=user, shop_id=shop_id, is_active=True).values_list("role", flat=True).first()
+        )
     return roles[shop_id]
 
 
