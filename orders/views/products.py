@@ -13,16 +13,18 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.console import forbidden, input_keep, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.shoprules import shop_rule
 from shop_admin.kernel.text import domain_error_text
 
 
 @shop_required
 def product_list(request):
     products = products_with_stock(shop_id=request.shop.pk)
+    threshold = shop_rule(request.shop.pk, "low_stock_threshold")
     for product in products:
         for sku in product.skus.all():
             sku.totals = stock_totals(sku.stock_levels.all())
-            sku.status = stock_status(is_presale=product.is_presale, available=sku.totals["available"])
+            sku.status = stock_status(is_presale=product.is_presale, available=sku.totals["available"], low_stock_threshold=threshold)
     return render(
         request,
         "orders/product_list.html",
