@@ -9,6 +9,7 @@ from orders.urls import import_urlpatterns, product_urlpatterns
 from shop_admin.kernel.platform_ops import platform_ops_only
 from shop_admin.shell import views
 from shop_admin.shell import views_csv
+from shop_admin.shell import views_settings
 from shop_admin.shell import views_todos
 from shop_admin.shell.api import api
 
@@ -42,6 +43,15 @@ urlpatterns = [
     path("marketing/coupons/", include("orders.urls_coupons")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),
+    path("settings/", views_settings.settings_index_view, name="settings"),
+    path("settings/team/", views_settings.team_view, name="settings_team"),
+    path("settings/team/add/", views_settings.member_add_view, name="settings_team_add"),
+    path("settings/team/invite/", views_settings.invite_create_view, name="settings_team_invite"),
+    path("settings/team/join/<str:token>/", views_settings.team_join_view, name="settings_team_join"),
+    path("settings/team/<int:member_id>/role/", views_settings.member_role_view, name="settings_team_role"),
+    path("settings/team/<int:member_id>/disable/", views_settings.member_disable_view, name="settings_team_disable"),
+    path("settings/team/<int:member_id>/enable/", views_settings.member_enable_view, name="settings_team_enable"),
+    path("settings/shop/", views_settings.shop_rules_view, name="settings_shop"),
     path("admin/rq/", include((rq_urlpatterns, "django_rq"))),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -17,7 +17,7 @@ from shop_admin.kernel.shoprules import shop_rule
 from shop_admin.kernel.text import domain_error_text
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def product_list(request):
     products = products_with_stock(shop_id=request.shop.pk)
     threshold = shop_rule(request.shop.pk, "low_stock_threshold")
@@ -37,7 +37,7 @@ def product_list(request):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def stock_edit(request, level_id: int):
     level = shop_record_or_404(request, lambda shop_ids: stock_level_get_for_shops(shop_ids=shop_ids, level_id=level_id))
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.STOCK_EDIT):
@@ -62,7 +62,7 @@ def stock_edit(request, level_id: int):
     return redirect("products")
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def product_settings(request, product_id: int):
     product = shop_record_or_404(request, lambda shop_ids: product_get_for_shops(shop_ids=shop_ids, product_id=product_id))
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.PRODUCT_EDIT):

@@ -163,6 +163,30 @@ def console_nav_register(*, label, url: str, position: int) -> None:
         _nav.append(NavEntry(label=label, url=url, position=position))
 
 
+@dataclass(frozen=True)
+class SettingsSection:
+    """A section of the /settings/ index (the team, the shop's rules, return addresses ...); drawn for a role its page lets in."""
+
+    label: Any
+    url: str
+    position: int
+    description: Any = ""
+
+
+_settings_sections: list[SettingsSection] = []
+
+
+def settings_section_register(*, label, url: str, position: int, description="") -> None:
+    if all(section.url != url for section in _settings_sections):
+        _settings_sections.append(SettingsSection(label=label, url=url, position=position, description=description))
+
+
+def settings_sections(request) -> list[SettingsSection]:
+    """The sections the user may open in the shop the request works in, in order."""
+    allowed = request_perms(request) | {None}
+    return [s for s in sorted(_settings_sections, key=lambda s: s.position) if page_perm(s.url) in allowed]
+
+
 def dashboard_tile_register(tile: DashboardTile) -> None:
     if all(t.url != tile.url for t in _tiles):
         _tiles.append(tile)

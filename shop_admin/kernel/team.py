@@ -175,5 +175,14 @@ def invite_accept(*, token: str, user) -> Membership:
     return membership
 
 
+def invite_accept_new_account(*, token: str, username: str, password: str):
+    """Someone without an account opens the link: the account and the membership are made together, or neither."""
+    invite_read(token)  # a dead link makes no account
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(username=username, password=password)
+        invite_accept(token=token, user=user)
+    return user
+
+
 def invite_max_age_hours() -> int:
     return int(settings.TEAM_INVITE_MAX_AGE / timedelta(hours=1))
