@@ -176,7 +176,8 @@ def walk(client: Client, language: str, paths: list[str]) -> dict[str, list[str]
 def console_paths(shop: Shop, bad_import: BackgroundJob) -> list[str]:
     orders = Order.objects.filter(shop=shop)
     paths = ["/", "/orders/", "/logistics/", "/products/", "/exceptions/", "/exceptions/reconciliation/", "/aftersales/",
-             "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/"]
+             "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/", "/settings/", "/settings/team/",
+             "/settings/shop/"]
     paths += [f"/orders/?status={status}" for status in OrderStatus.values]
     # an order of each state, and every one with an exception or an after-sale (the busiest pages)
     picked = {orders.filter(status=status).values_list("order_no", flat=True).first() for status in OrderStatus.values}
