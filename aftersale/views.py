@@ -34,7 +34,7 @@ from shop_admin.kernel.text import domain_error_text, form_errors_text
 PAGE_SIZE = 50
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def aftersale_list_view(request):
     form = CaseFilterForm(request.GET)
     cases, next_cursor = [], None
@@ -60,7 +60,7 @@ def _shop_case(request, case_id: int):
     return shop_record_or_404(request, lambda shop_ids: aftersale_get_for_shops(shop_ids=shop_ids, case_id=case_id))
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def aftersale_detail_view(request, case_id: int):
     case = _shop_case(request, case_id)
     can_operate = user_can(user=request.user, shop_id=case.shop_id, perm=Perm.AFTERSALE)
@@ -92,7 +92,7 @@ def aftersale_detail_view(request, case_id: int):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def aftersale_operate_view(request, case_id: int):
     case = _shop_case(request, case_id)
     if not user_can(user=request.user, shop_id=case.shop_id, perm=Perm.AFTERSALE):

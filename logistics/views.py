@@ -24,7 +24,7 @@ from shop_admin.kernel.text import domain_error_text, form_errors_text
 PAGE_SIZE = 50
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def shipment_list_view(request):
     """/logistics/: the shop's parcels with filters, counts per state, stalled ones in red, a selection to print."""
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_VIEW):
@@ -80,13 +80,13 @@ def _parcel_post(request, order_no: str, send, done: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_ship_view(request, order_no: str):
     return _parcel_post(request, order_no, lambda order, actor, data: shipment_create(order=order, actor=actor, **data), _("已发货"))
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_reship_view(request, order_no: str):
     """Signed but not received, and really not delivered: a new parcel at the merchant's freight."""
 
@@ -97,7 +97,7 @@ def order_reship_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def not_received_answer_view(request, order_no: str):
     """Signed but not received, and delivered after all: the merchant's note and evidence resolve the exception."""
     order = shop_record_or_404(request, lambda shop_ids: order_get_for_shops(shop_ids=shop_ids, order_no=order_no))
@@ -162,7 +162,7 @@ def _bulk_ship_upload_apply(request):
     return redirect("job_detail", job_id=job.pk)
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def bulk_ship_view(request):
     """A selection from the order list (GET, or the list's bulk bar): one row per paid order to fill in; POST: start the job.
 

@@ -15,7 +15,7 @@ from shop_admin.kernel.permissions import Perm, user_can
 WAYBILLS_MAX = 5000  # one job, one PDF: a file a merchant can still download and print in one go (size: tests/perf/README.md)
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_waybill_view(request, order_no: str):
     """The order's waybill and packing slip, opened in the browser to print."""
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_VIEW):
@@ -28,7 +28,7 @@ def order_waybill_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def waybills_print_view(request):
     """The selection of the order list (`order_no` values) printed as one PDF by a job; its page offers the download."""
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_VIEW):

@@ -67,6 +67,7 @@ from shop_admin.kernel.errors import (
 )
 from shop_admin.kernel.permissions import Perm, require_perm
 from shop_admin.kernel.selectors import shop_get, shop_list, user_shop_ids
+from shop_admin.kernel.shoprules import shop_rule
 from shop_admin.kernel.throttling import rate_limited
 
 
@@ -93,6 +94,7 @@ def shops_list(request):
 @buyer_router.get("/shops/{shop_id}/products", response={200: list[ProductOut], **ERRORS})
 def shop_products(request, shop_id: int):
     shop_get(shop_id=shop_id)
+    threshold = shop_rule(shop_id, "low_stock_threshold")
     return [
         {
             "product_id": p.pk,
@@ -110,7 +112,7 @@ def shop_products(request, shop_id: int):
                     "name": p.name,
                     "spec": s.spec,
                     "price": money_str(s.price),
-                    "stock_status": stock_status(is_presale=p.is_presale, available=s.stock_available or 0),
+                    "stock_status": stock_status(is_presale=p.is_presale, available=s.stock_available or 0, low_stock_threshold=threshold),
                     "stock_available": s.stock_available or 0,
                 }
                 for s in p.skus.all()

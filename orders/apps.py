@@ -74,6 +74,7 @@ class OrdersConfig(AppConfig):
         orders_todos_register()
         orders_deadline_queue_register()
         console_nav_register(label=_("异常中心"), url="exceptions:list", position=30)
+        console_nav_register(label=_("每日对账"), url="/exceptions/reconciliation/", position=62)
         dashboard_tile_register(
             DashboardTile(
                 label=_("异常订单"),

@@ -249,6 +249,14 @@ COUPON_AMOUNT_MAX = Decimal(os.environ.get("COUPON_AMOUNT_MAX", "200.00"))  # th
 ORDER_RECOVERY_WINDOW_MAX = timedelta(hours=72)
 # An unpaid order cancelled by the clock can be recovered this long after (24 h; a shop may extend it up to 72 h).
 ORDER_RECOVERY_WINDOW = min(timedelta(hours=int(os.environ.get("ORDER_RECOVERY_WINDOW_HOURS", "24"))), ORDER_RECOVERY_WINDOW_MAX)
+# The platform's bounds on what a shop may set for itself (/settings/shop/); the values above are the defaults of a shop
+# that set nothing. Ship promise: one of these; reply windows and recovery: up to the maximum above; auto-confirm: at least
+# the platform's days (a buyer never gets less time to check the goods), at most these.
+SHOP_SHIP_PROMISE_HOURS = (24, 48, 72)
+SHOP_RULE_MIN_HOURS = 1  # the shortest reply or recovery window a shop may choose
+SHOP_AUTO_CONFIRM_DAYS_MAX = {"normal": 15, "remote": 20, "fresh": 7, "presale": 15}
+SHOP_LOW_STOCK_THRESHOLD_MAX = 10000
+TEAM_INVITE_MAX_AGE = timedelta(days=3)  # an invite link to join a shop's team works this long
 COMPENSATION_COUPON_VALID_DAYS = 30  # a compensation coupon expires on its own after this
 PAYMENT_FAILED_RECOVER_WINDOW = timedelta(hours=2)  # "recover within 2 h": a failed payment is worth a call this long
 PAID_NOT_SHIPPED_REMEDY_WINDOW = timedelta(days=7)  # paid-not-shipped: settle it within 7 days of ordering

@@ -20,6 +20,7 @@ from orders.services.refundable import order_lines_refundable, order_refundable_
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
+from shop_admin.kernel.shoprules import shop_rule
 
 ZERO = Decimal("0.00")
 OPEN_FROM = {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.REJECTED}
@@ -37,9 +38,10 @@ def is_fragile(order: Order) -> bool:
     return order.kind == OrderKind.FRESH or order.lines.filter(sku__product__is_fragile=True).exists()
 
 
-def reply_window(order: Order):
-    """24 h to answer; 12 h for fresh or fragile goods."""
-    return settings.AFTERSALE_REPLY_WINDOW_FRAGILE if is_fragile(order) else settings.AFTERSALE_REPLY_WINDOW
+def reply_window(order: Order, *, fragile: bool | None = None):
+    """The shop's window to answer (platform: at most 24 h); fresh or fragile goods its shorter one (at most 12 h)."""
+    fragile = is_fragile(order) if fragile is None else fragile
+    return shop_rule(order.shop_id, "aftersale_reply_fragile" if fragile else "aftersale_reply")
 
 
 def _claimed_lines(order: Order, items: list[ItemClaim] | None) -> list[tuple[OrderLine, int]]:
@@ -136,7 +138,7 @@ def aftersale_open(
         else:
             amount = None  # exchange, repair and reship end in goods, not money
         fragile = is_fragile(order)
-        window = settings.AFTERSALE_REPLY_WINDOW_FRAGILE if fragile else settings.AFTERSALE_REPLY_WINDOW
+        window = reply_window(order, fragile=fragile)
         case = AfterSaleCase.objects.create(
             order=order, shop_id=order.shop_id, buyer_id=order.buyer_id, type=case_type, reason=reason.strip()[:100],
             description=description or "", amount=amount, evidence=evidence or [], is_fragile=fragile,

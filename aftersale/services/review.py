@@ -52,6 +52,7 @@ from orders.services.stock import stock_return_lines
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Invalid
+from shop_admin.kernel.shoprules import shop_rule
 
 S = AfterSaleStatus
 
@@ -92,7 +93,7 @@ def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_add
         deadline_schedule(name="aftersale_return_timeout", pk=case.pk, at=case.return_deadline)
     elif case.type == AfterSaleType.RESHIP:
         from_status = case_transition(case, "approve", MerchantAction.AGREE)
-        case.due_at = now + settings.SHIP_DEADLINE  # the merchant owes the parcel like any shipment
+        case.due_at = now + shop_rule(case.shop_id, "ship_promise")  # the merchant owes the parcel like any shipment, by its promise
         case.save()
     elif case.order.status == OrderStatus.SHIPPED and (parcels := shipments_interceptable(order_id=case.order_id)):
         # Refund only, shipped and not signed: the parcel is intercepted first; its tracking decides what follows.

@@ -11,6 +11,7 @@ Orders already imported are skipped, so the same file applied twice creates noth
 """
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -47,6 +48,7 @@ from shop_admin.kernel.bulk import (
 )
 from shop_admin.kernel.csvio import CsvTable
 from shop_admin.kernel.deadlines import deadline_schedule
+from shop_admin.kernel.shoprules import shop_rule
 
 CENT = Decimal("0.01")
 
@@ -88,7 +90,9 @@ def _kind_of(products: list) -> str:
     return OrderKind.NORMAL
 
 
-def _order_row(draft: OrderDraft, *, order_id: int, shop_id: int, buyer_id: int, now, kinds: dict[int, str]) -> dict:
+def _order_row(
+    draft: OrderDraft, *, order_id: int, shop_id: int, buyer_id: int, now, kinds: dict[int, str], ship_promise: timedelta
+) -> dict:
     """The order's columns; a new row's state machine starts at the file's status."""
     values, status, at = draft.values, draft.status, draft.created_at
     kind = _kind(draft, kinds)
@@ -121,7 +125,7 @@ def _order_row(draft: OrderDraft, *, order_id: int, shop_id: int, buyer_id: int,
     elif status != OrderStatus.CANCELLED:
         fields.update(paid_at=at, paid_amount=draft.payable)
     if status == OrderStatus.PAID:
-        fields["ship_deadline"] = at + (settings.FRESH_SHIP_DEADLINE if kind == OrderKind.FRESH else settings.SHIP_DEADLINE)
+        fields["ship_deadline"] = at + (settings.FRESH_SHIP_DEADLINE if kind == OrderKind.FRESH else ship_promise)
         fields["needs_risk_review"] = draft.payable >= settings.PAYMENT_RISK_REVIEW_AMOUNT
     if status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         fields["shipped_at"] = at
@@ -239,13 +243,16 @@ def orders_import_apply(
         if plan.errors:
             return plan
         buyer = import_buyer(shop_id)
+        ship_promise = shop_rule(shop_id, "ship_promise")  # one shop per import: read once for every row
         ids = ids_allocate(Order, len(plan.new)) if plan.new else []
         kinds: dict[int, str] = {}
         order_rows: list[dict] = []
 
         def orders_built():  # each row built as COPY takes it: the server writes the first while the rest are built
             for draft, pk in zip(plan.new, ids):
-                row = _order_row(draft, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now, kinds=kinds)
+                row = _order_row(
+                    draft, order_id=pk, shop_id=shop_id, buyer_id=buyer.pk, now=now, kinds=kinds, ship_promise=ship_promise
+                )
                 order_rows.append(row)
                 yield row
 

@@ -1,6 +1,5 @@
 """Reads of products, SKUs and their stock per warehouse."""
 
-from django.conf import settings
 from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 
@@ -57,12 +56,13 @@ def stock_totals(levels) -> dict[str, int]:
     return totals
 
 
-def stock_status(*, is_presale: bool, available: int) -> str:
+def stock_status(*, is_presale: bool, available: int, low_stock_threshold: int) -> str:
+    """`low_stock_threshold` is the shop's (shop_rule "low_stock_threshold"), read once per listing, not per SKU."""
     if available <= 0:
         return "sold_out"
     if is_presale:
         return "presale"
-    if available <= settings.LOW_STOCK_THRESHOLD:
+    if available <= low_stock_threshold:
         return "low_stock"
     return "in_stock"
 

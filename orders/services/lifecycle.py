@@ -46,6 +46,7 @@ from orders.services.stock import (
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
+from shop_admin.kernel.shoprules import shop_rule
 
 CENT = Decimal("0.01")
 
@@ -144,13 +145,14 @@ def order_ship(*, order: Order, actor: Actor, carrier: str, tracking_no: str) ->
 
 
 def auto_confirm_window(order: Order):
+    """The shop's auto-confirm days for this order's category (fresh, presale, remote, normal)."""
     if order.kind == OrderKind.FRESH:
-        return settings.AUTO_CONFIRM_AFTER_FRESH
+        return shop_rule(order.shop_id, "auto_confirm_fresh")
     if order.kind == OrderKind.PRESALE:
-        return settings.AUTO_CONFIRM_AFTER_PRESALE
+        return shop_rule(order.shop_id, "auto_confirm_presale")
     if order.is_remote:
-        return settings.AUTO_CONFIRM_AFTER_REMOTE
-    return settings.AUTO_CONFIRM_AFTER
+        return shop_rule(order.shop_id, "auto_confirm_remote")
+    return shop_rule(order.shop_id, "auto_confirm")
 
 
 def order_mark_delivered(*, order: Order, actor: Actor, at: datetime | None = None) -> Order:

@@ -37,6 +37,7 @@ from orders.services.stock import (
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, NotFound
+from shop_admin.kernel.shoprules import shop_rule
 from shop_admin.kernel.text import join_list
 
 
@@ -126,7 +127,7 @@ def _apply_success(order: Order, payment: Payment, actor: Actor, now: datetime) 
             days = order.lines.first().product_snapshot.get("presale_ship_days") or settings.PRESALE_DEFAULT_SHIP_DAYS
             window = timedelta(days=days)
         else:
-            window = settings.SHIP_DEADLINE
+            window = shop_rule(order.shop_id, "ship_promise")
         order.ship_deadline = now + window
         if order.payable >= settings.PAYMENT_RISK_REVIEW_AMOUNT:
             order.needs_risk_review = True

@@ -16,6 +16,7 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.constants import ActorKind
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
+from shop_admin.kernel.shoprules import shop_rule
 from shop_admin.kernel.text import join_list
 
 # The columns a recovered order copies from the cancelled one: what the buyer chose and what it costs.
@@ -27,7 +28,7 @@ _COPIED = (
 
 
 def recovery_window_ends(order: Order) -> datetime | None:
-    return order.cancelled_at + settings.ORDER_RECOVERY_WINDOW if order.cancelled_at else None
+    return order.cancelled_at + shop_rule(order.shop_id, "recovery_window") if order.cancelled_at else None
 
 
 def recovery_refusal(order: Order, *, now: datetime) -> Invalid | None:
@@ -43,11 +44,13 @@ def recovery_refusal(order: Order, *, now: datetime) -> Invalid | None:
             code="not_recoverable",
             details={"status": order.status, "cancelled_by": order.cancelled_by},
         )
-    if now > recovery_window_ends(order):
+    ends = recovery_window_ends(order)
+    if now > ends:
+        window_hours = (ends - order.cancelled_at).total_seconds() // 3600
         return Invalid(
-            _("已超过召回时限（取消后%(hours)d小时内）") % {"hours": settings.ORDER_RECOVERY_WINDOW.total_seconds() // 3600},
+            _("已超过召回时限（取消后%(hours)d小时内）") % {"hours": window_hours},
             code="recovery_window_passed",
-            details={"cancelled_at": order.cancelled_at.isoformat(), "window_hours": settings.ORDER_RECOVERY_WINDOW.total_seconds() // 3600},
+            details={"cancelled_at": order.cancelled_at.isoformat(), "window_hours": window_hours},
         )
     return None
 

@@ -60,7 +60,7 @@ def import_confirm_view(request, job_id: int):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_export_view(request):
     """Export every order the list's filters select (not just a page), as a job with a download at the end."""
     form = OrderFilterForm(request.POST)

@@ -41,7 +41,7 @@ def _field_labels(remedy=None) -> dict:
     return labels | {f.name: str(f.label) for f in (remedy.fields if remedy else ())}
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def exception_list_view(request):
     kind = request.GET.get("kind") or None
     if kind not in ExceptionKind.values:
@@ -75,7 +75,7 @@ def _shop_exception(request, exception_id: int):
     return shop_record_or_404(request, lambda shop_ids: exception_get_for_shops(shop_ids=shop_ids, exception_id=exception_id))
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def exception_detail_view(request, exception_id: int):
     exception = _shop_exception(request, exception_id)
     perms = user_perms(user=request.user, shop_id=request.shop.pk)
@@ -110,7 +110,7 @@ def _remedy_forms(remedies, kept: dict) -> list:
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def exception_resolve_view(request, exception_id: int):
     exception = _shop_exception(request, exception_id)
     remedy = remedy_get(request.POST.get("remedy", ""))
@@ -137,7 +137,7 @@ def exception_resolve_view(request, exception_id: int):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def exception_evidence_view(request, exception_id: int):
     exception = _shop_exception(request, exception_id)
     if not user_can(user=request.user, shop_id=exception.shop_id, perm=Perm.ORDER_EDIT):
@@ -152,7 +152,7 @@ def exception_evidence_view(request, exception_id: int):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_report_view(request, order_no: str):
     """The merchant reports damaged or missing goods: the order is held until it is resolved."""
     order = shop_order(request, order_no)
@@ -173,7 +173,7 @@ def order_report_view(request, order_no: str):
     return redirect("orders:detail", order_no=order_no)
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_recover_view(request, order_no: str):
     """Recovery in two steps: GET shows what will happen and asks to confirm; POST with confirm=1 recovers."""
     order = shop_order(request, order_no)
@@ -198,7 +198,7 @@ def order_recover_view(request, order_no: str):
     return render(request, "orders/order_recover_confirm.html", context)
 
 
-@shop_required(perm=Perm.ORDER_MONEY)
+@shop_required(perm=Perm.FINANCE_VIEW)
 def reconciliation_view(request):
-    """The daily reconciliation's mismatches of this shop (money: owners only)."""
+    """The daily reconciliation's mismatches of this shop (money: the owner and finance)."""
     return render(request, "orders/reconciliation.html", {"runs": reconciliation_runs_for_shop(shop_id=request.shop.pk)})

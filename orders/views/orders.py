@@ -46,7 +46,7 @@ def shop_order(request, order_no: str) -> Order:
     return shop_record_or_404(request, lambda shop_ids: order_get_for_shops(shop_ids=shop_ids, order_no=order_no))
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_list_view(request):
     form = OrderFilterForm(request.GET)
     orders, has_next, filters, page_no = [], False, None, 1
@@ -88,7 +88,7 @@ def order_list_view(request):
     return render(request, template, context)
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_detail_view(request, order_no: str):
     order = shop_order(request, order_no)
     order_parts_attach([order])
@@ -136,7 +136,7 @@ def _order_action(request, order_no: str, *, perm: str, form_class=None, refused
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_cancel_view(request, order_no: str):
     def cancel(order, actor, data):
         order_cancel(order=order, actor=actor, reason=data["reason"])
@@ -146,7 +146,7 @@ def order_cancel_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_close_view(request, order_no: str):
     """Refund everything and close: money moves, so it needs a second confirmation."""
 
@@ -162,7 +162,7 @@ def order_close_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_risk_approve_view(request, order_no: str):
     def approve(order, actor, data):
         order_risk_approve(order=order, actor=actor, note=data.get("note", ""))
@@ -172,7 +172,7 @@ def order_risk_approve_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_remark_view(request, order_no: str):
     def remark(order, actor, data):
         order_remark_set(order=order, actor=actor, remark=data["remark"], flag=data["flag"])
@@ -182,7 +182,7 @@ def order_remark_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_phone_reveal_view(request, order_no: str):
     """Show the full name, phone number and address once, and log who looked."""
     order = shop_order(request, order_no)
@@ -193,7 +193,7 @@ def order_phone_reveal_view(request, order_no: str):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def order_bulk_view(request):
     """Bulk actions of orders on the selected rows: remark or export. Other apps' bulk actions post to their own pages."""
     order_nos = request.POST.getlist("order_no")[:500]

@@ -13,16 +13,18 @@ from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.console import forbidden, input_keep, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can
+from shop_admin.kernel.shoprules import shop_rule
 from shop_admin.kernel.text import domain_error_text
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def product_list(request):
     products = products_with_stock(shop_id=request.shop.pk)
+    threshold = shop_rule(request.shop.pk, "low_stock_threshold")
     for product in products:
         for sku in product.skus.all():
             sku.totals = stock_totals(sku.stock_levels.all())
-            sku.status = stock_status(is_presale=product.is_presale, available=sku.totals["available"])
+            sku.status = stock_status(is_presale=product.is_presale, available=sku.totals["available"], low_stock_threshold=threshold)
     return render(
         request,
         "orders/product_list.html",
@@ -35,7 +37,7 @@ def product_list(request):
 
 
 @require_POST
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def stock_edit(request, level_id: int):
     level = shop_record_or_404(request, lambda shop_ids: stock_level_get_for_shops(shop_ids=shop_ids, level_id=level_id))
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.STOCK_EDIT):
@@ -60,7 +62,7 @@ def stock_edit(request, level_id: int):
     return redirect("products")
 
 
-@shop_required
+@shop_required(perm=Perm.ORDER_VIEW)
 def product_settings(request, product_id: int):
     product = shop_record_or_404(request, lambda shop_ids: product_get_for_shops(shop_ids=shop_ids, product_id=product_id))
     if not user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.PRODUCT_EDIT):

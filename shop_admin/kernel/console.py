@@ -65,7 +65,7 @@ def _memberships_sql() -> str:
     return (
         f"SELECT {rawsql.columns(Membership, 'm')}, {rawsql.columns(Shop, 's')} "
         f"FROM {q(Membership._meta.db_table)} m JOIN {q(Shop._meta.db_table)} s ON s.id = m.shop_id "
-        "WHERE m.user_id = %s ORDER BY m.shop_id"
+        "WHERE m.user_id = %s AND m.is_active ORDER BY m.shop_id"
     )
 
 
@@ -184,6 +184,30 @@ def _nav_paths() -> list[tuple[NavEntry, str]]:
     if paths is None:
         paths = _nav_paths_cache[len(_nav)] = [(e, e.url if e.url.startswith("/") else reverse(e.url)) for e in _nav]
     return paths
+
+
+@dataclass(frozen=True)
+class SettingsSection:
+    """A section of the /settings/ index (the team, the shop's rules, return addresses ...); drawn for a role its page lets in."""
+
+    label: Any
+    url: str
+    position: int
+    description: Any = ""
+
+
+_settings_sections: list[SettingsSection] = []
+
+
+def settings_section_register(*, label, url: str, position: int, description="") -> None:
+    if all(section.url != url for section in _settings_sections):
+        _settings_sections.append(SettingsSection(label=label, url=url, position=position, description=description))
+
+
+def settings_sections(request) -> list[SettingsSection]:
+    """The sections the user may open in the shop the request works in, in order."""
+    allowed = request_perms(request) | {None}
+    return [s for s in sorted(_settings_sections, key=lambda s: s.position) if page_perm(s.url) in allowed]
 
 
 def dashboard_tile_register(tile: DashboardTile) -> None:

@@ -7,6 +7,17 @@ class Role(models.TextChoices):
     OWNER = "owner", _("店主")  # everything
     SERVICE = "service", _("客服")  # orders and after-sale, no stock or money settings
     WAREHOUSE = "warehouse", _("仓库")  # shipping and stock
+    FINANCE = "finance", _("财务")  # reconciliation and settlements, nothing else
+
+
+class ShopEventKind(models.TextChoices):
+    MEMBER_ADDED = "member_added", _("添加成员")  # by username, by the owner
+    MEMBER_JOINED = "member_joined", _("通过邀请链接加入")  # the invited user opened the link
+    MEMBER_ROLE_CHANGED = "member_role_changed", _("修改角色")
+    MEMBER_DISABLED = "member_disabled", _("停用成员")
+    MEMBER_ENABLED = "member_enabled", _("启用成员")
+    INVITE_CREATED = "invite_created", _("生成邀请链接")
+    RULES_CHANGED = "rules_changed", _("修改店铺设置")  # data holds each changed field: [before, after]
 
 
 class ActorKind(models.TextChoices):

@@ -1,11 +1,11 @@
-"""Shops, warehouses, merchant memberships with roles, and merchant API tokens."""
+"""Shops, warehouses, merchant memberships with roles, the shop's own rule settings, the team's audit, and merchant API tokens."""
 import secrets
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from shop_admin.kernel.constants import Role
+from shop_admin.kernel.constants import Role, ShopEventKind
 
 
 class Shop(models.Model):
@@ -49,6 +49,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    # Disabled, not deleted: the member's past actions keep naming them, and the owner may enable them again.
+    is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
         verbose_name = _("店铺成员")
@@ -65,6 +67,47 @@ class Membership(models.Model):
             return str(Role(self.role).label)
         except ValueError:
             return self.role
+
+
+class ShopRules(models.Model):
+    """The numbers a shop chose within the platform's bounds; an empty column follows the platform's default.
+
+    Read only through `shop_admin.kernel.shoprules` (one function per number), never a column at a time.
+    """
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="rules", primary_key=True)
+    ship_promise_hours = models.PositiveSmallIntegerField(_("发货时效（小时）"), null=True, blank=True)
+    aftersale_reply_hours = models.PositiveSmallIntegerField(_("售后审核时限（小时）"), null=True, blank=True)
+    aftersale_reply_hours_fragile = models.PositiveSmallIntegerField(_("生鲜易碎售后审核时限（小时）"), null=True, blank=True)
+    recovery_window_hours = models.PositiveSmallIntegerField(_("订单召回时限（小时）"), null=True, blank=True)
+    auto_confirm_days = models.PositiveSmallIntegerField(_("自动确认收货（天）"), null=True, blank=True)
+    auto_confirm_days_remote = models.PositiveSmallIntegerField(_("偏远地区自动确认收货（天）"), null=True, blank=True)
+    auto_confirm_days_fresh = models.PositiveSmallIntegerField(_("生鲜自动确认收货（天）"), null=True, blank=True)
+    auto_confirm_days_presale = models.PositiveSmallIntegerField(_("预售自动确认收货（天）"), null=True, blank=True)
+    low_stock_threshold = models.PositiveIntegerField(_("低库存阈值"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("店铺设置")
+        verbose_name_plural = _("店铺设置")
+
+
+class ShopEvent(models.Model):
+    """The team's and the settings' audit trail: who changed what, when. Append-only in the database."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("事件"), max_length=30, choices=ShopEventKind.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # The member the change is about (none for a settings change or an invite)
+    member_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("店铺操作记录")
+        verbose_name_plural = _("店铺操作记录")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="shop_event_shop_created")]
 
 
 def _new_token() -> str:

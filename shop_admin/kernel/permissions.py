@@ -20,6 +20,8 @@ class Perm:
     MARKETING = "marketing.manage"  # coupon campaigns: they spend the shop's money
     RETURN_ADDRESSES = "aftersale.return_addresses"  # the return address book (退货地址库)
     REVIEW = "review.operate"  # answer and report buyers' reviews
+    FINANCE_VIEW = "finance.view"  # the reconciliation and the settlements
+    SHOP_MANAGE = "shop.manage"  # the team and the shop's settings: the owner's alone
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -36,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.MARKETING,
         Perm.RETURN_ADDRESSES,
         Perm.REVIEW,
+        Perm.FINANCE_VIEW,
+        Perm.SHOP_MANAGE,
     },
     # Who ships: the warehouse and the owner, as on 抖店; customer service answers buyers and after-sales and leaves
     # the parcels to the warehouse (the README's roles, the console's buttons and the API's 403 all follow this set).
@@ -44,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     # returns arrive, so it keeps its own receiving desk's address current.
     Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL, Perm.RETURN_ADDRESSES, Perm.REVIEW},
     Role.WAREHOUSE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.STOCK_EDIT, Perm.RETURN_ADDRESSES},
+    # Finance reads the money's record and no order, buyer or parcel: every other page and the orders API refuse it.
+    Role.FINANCE: {Perm.FINANCE_VIEW},
 }
 
 
@@ -51,7 +57,9 @@ def user_role(*, user, shop_id: int) -> str | None:
     # Remembered on the user object for the request: a page asks once per shop, not once per button.
     roles = user.__dict__.setdefault("_shop_roles", {})
     if shop_id not in roles:
-        roles[shop_id] = Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+        roles[shop_id] = (
+            Membership.objects.filter(user=user, shop_id=shop_id, is_active=True).values_list("role", flat=True).first()
+        )
     return roles[shop_id]
 
 

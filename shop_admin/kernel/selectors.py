@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.models import BackgroundJob, Membership, MerchantApiToken, Shop
+from shop_admin.kernel.permissions import ROLE_PERMISSIONS, Perm
 
 
 def shop_list() -> list[Shop]:
@@ -17,7 +18,8 @@ def shop_get(*, shop_id: int) -> Shop:
 
 
 def user_memberships(*, user) -> list[Membership]:
-    return list(Membership.objects.filter(user=user).select_related("shop").order_by("shop_id"))
+    """The shops a user works in: a disabled member's shop is not among them."""
+    return list(Membership.objects.filter(user=user, is_active=True).select_related("shop").order_by("shop_id"))
 
 
 def background_job_get_for_shop(*, shop_id: int, job_id: int) -> BackgroundJob:
@@ -29,7 +31,10 @@ def background_job_get_for_shop(*, shop_id: int, job_id: int) -> BackgroundJob:
 
 
 def user_shop_ids(*, user) -> set[int]:
-    return set(Membership.objects.filter(user=user).values_list("shop_id", flat=True))
+    """The shops whose orders, cases and parcels the user reads through the API: active memberships of a role that
+    may see orders (finance reads the money's record, not the orders)."""
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.ORDER_VIEW in perms]
+    return set(Membership.objects.filter(user=user, is_active=True, role__in=roles).values_list("shop_id", flat=True))
 
 
 def merchant_token_user(*, key: str):

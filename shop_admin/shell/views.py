@@ -22,6 +22,7 @@ from shop_admin.kernel.console import (
     shop_required,
 )
 from shop_admin.kernel.models import BackgroundJob
+from shop_admin.kernel.permissions import Perm
 from shop_admin.kernel.selectors import background_job_get_for_shop, user_memberships
 from shop_admin.shell.selectors import dashboard_trend_with_aftersale
 from shop_admin.shell.views_csv import export_job_perm
@@ -58,6 +59,9 @@ def shop_select(request):
 
 @shop_required
 def dashboard_view(request):
+    if Perm.ORDER_VIEW not in request_perms(request):
+        # finance's work is the money's record: its home is the reconciliation, not counts of orders it may not open
+        return redirect("/exceptions/reconciliation/")
     now = timezone.now()
     shop_id = request.shop.pk
     tiles = dashboard_tile_figures(shop_id=shop_id, now=now)

@@ -16,7 +16,7 @@ from shop_admin.kernel.selectors import background_jobs_of_kind
 # What can be exported: its label, the job kind it runs, and who may (the form offers a kind only to them).
 EXPORTS = {
     "orders": (gettext_lazy("订单"), "orders_export", Perm.ORDER_VIEW),
-    "settlements": (gettext_lazy("结算单"), "settlements_export", Perm.ORDER_MONEY),
+    "settlements": (gettext_lazy("结算单"), "settlements_export", Perm.FINANCE_VIEW),
     "aftersales": (gettext_lazy("售后单"), "aftersale_export", Perm.AFTERSALE),
 }
 

@@ -178,7 +178,8 @@ def walk(client: Client, language: str, paths: list[str]) -> dict[str, list[str]
 def console_paths(shop: Shop, bad_import: BackgroundJob) -> list[str]:
     orders = Order.objects.filter(shop=shop)
     paths = ["/", "/orders/", "/logistics/", "/products/", "/exceptions/", "/exceptions/reconciliation/", "/aftersales/",
-             "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/", "/settings/", "/settings/return-addresses/"]
+             "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/", "/settings/", "/settings/return-addresses/", "/settings/team/",
+             "/settings/shop/"]
     paths += [f"/settings/return-addresses/{pk}/" for pk in ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)]
     paths += [f"/orders/?status={status}" for status in OrderStatus.values]
     # an order of each state, and every one with an exception or an after-sale (the busiest pages)
