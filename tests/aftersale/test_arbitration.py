@@ -45,8 +45,10 @@ def rule(client, case, action, **fields):
 def test_the_group_holds_only_what_arbitration_needs(db):
     perms = set(Group.objects.get(name="arbitrators").permissions.values_list("content_type__app_label", "codename"))
     assert ("aftersale", "arbitrate_aftersalecase") in perms
-    # Reading, ruling, and resolving exceptions (an action: every field of an exception is read-only); nothing else.
-    assert all(codename.startswith("view_") or codename in ("arbitrate_aftersalecase", "change_orderexception") for _app, codename in perms)
+    # Reading, ruling (disputes and review reports), and resolving exceptions (an action: every field of an exception is
+    # read-only); nothing else.
+    ruling = ("arbitrate_aftersalecase", "decide_reviewreport", "change_orderexception")
+    assert all(codename.startswith("view_") or codename in ruling for _app, codename in perms)
     assert ("shop_admin", "view_merchantapitoken") not in perms and not any(app == "auth" for app, _c in perms)
 
 
