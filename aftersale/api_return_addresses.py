@@ -9,6 +9,7 @@ from shop_admin.kernel.api import ERRORS, MerchantAuth, RowId, Schema, time_str
 from shop_admin.kernel.errors import NotFound
 from shop_admin.kernel.permissions import Perm, require_perm, user_can
 from shop_admin.kernel.selectors import shop_get, user_shop_ids
+from shop_admin.kernel.throttling import rate_limited
 
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant return addresses"])
 
@@ -69,7 +70,7 @@ def _address(request, return_address_id: int) -> ReturnAddress:
     return address
 
 
-@merchant_router.get("/return-addresses", response={200: ReturnAddressListOut, **ERRORS})
+@merchant_router.get("/return-addresses", response={200: ReturnAddressListOut, **ERRORS}, **rate_limited("merchant_list"))
 def merchant_return_addresses(request, shop_id: RowId | None = None):
     user = request.auth
     shop_ids = {pk for pk in user_shop_ids(user=user) if user_can(user=user, shop_id=pk, perm=Perm.RETURN_ADDRESSES)}

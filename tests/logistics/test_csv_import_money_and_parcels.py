@@ -77,5 +77,5 @@ def test_bad_parcel_cells_are_bad_rows_and_nothing_is_written(shop, tea):
     plan = orders_import_plan(shop_id=shop.pk, table=csv_read(csv_file(rows)))
     bad = {(e.line, e.column) for e in plan.errors}
     assert bad == {(2, "快递公司"), (3, "快递单号"), (4, "快递公司"), (5, "快递单号"), (6, "快递单号"), (8, "快递单号")}, plan.errors
-    assert "第7行" in next(e.reason for e in plan.errors if e.line == 8)
+    assert "第7行" in next(e.text for e in plan.errors if e.line == 8)
     assert apply(shop, rows).errors and Shipment.objects.count() == 1 and Order.objects.count() == 1

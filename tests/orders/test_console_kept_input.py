@@ -42,6 +42,6 @@ def test_the_import_page_states_the_column_rules_in_both_languages(console):
         assert f"<code>{column}</code>" in page
     assert "订单号只能是数字" in page and "GBK/GB18030" in page and "带BOM的UTF-8" in page and "抖店后台导出的订单文件可原样上传" in page
     console.cookies["django_language"] = "en"
-    page = console.get("/imports/").content.decode().split('id="import-rules"')[1].split("</section>")[0]
+    page = console.get("/imports/").content.decode()
     assert "Required columns" in page and "<code>订单号</code>" in page
-    assert "digits only" in page and "UTF-8 with BOM, GBK/GB18030" in page and "抖店 console can be uploaded as it comes" in page
+    assert "digits only" in page and "UTF-8 with BOM, GBK/GB18030" in page and "Douyin Shop console can be uploaded as it comes" in page

@@ -62,6 +62,7 @@ def test_readyz_reports_a_replica_that_is_down_but_stays_ready(settings):
         response = Client().get("/readyz")
     finally:
         connections["replica0"].close()
+        del connections["replica0"]  # the connection object too: a later test's replica0 must not inherit port 1
         del connections.settings["replica0"]
     assert response.status_code == 200
     assert response.json()["replicas"] == {"replica0": {"status": "down"}}
