@@ -7,17 +7,13 @@ from django.utils import timezone
 
 from aftersale.constants import AfterSaleStatus, AfterSaleType
 from aftersale.models import AfterSaleCase
+from shop_admin.kernel.csvio import rows_created_between
 
 AFTERSALE_HEADERS = ["售后单号", "订单号", "售后类型", "售后状态", "申请原因", "申请金额", "申请时间", "处理截止"]
 
 
 def aftersale_export_cases(*, shop_id: int, created_from: date | None = None, created_to: date | None = None) -> QuerySet[AfterSaleCase]:
-    cases = AfterSaleCase.objects.filter(shop_id=shop_id)
-    if created_from:
-        cases = cases.filter(created_at__date__gte=created_from)
-    if created_to:
-        cases = cases.filter(created_at__date__lte=created_to)
-    return cases
+    return rows_created_between(AfterSaleCase.objects.filter(shop_id=shop_id), created_from=created_from, created_to=created_to)
 
 
 def aftersale_export_rows(cases: QuerySet[AfterSaleCase]) -> Iterator[list[str]]:

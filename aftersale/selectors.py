@@ -5,7 +5,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Subquery
 from django.db.models.functions import Least, TruncDate
 from django.utils import timezone
@@ -19,6 +18,7 @@ from aftersale.constants import (
     douyin_code,
 )
 from aftersale.models import AfterSaleCase, ReturnAddress
+from aftersale.sql import aftersale_metrics_row
 from orders.models import OrderEvent
 from shop_admin.kernel.api import api_datetime_check
 from shop_admin.kernel.errors import Invalid, NotFound
@@ -199,26 +199,14 @@ def cases_by_order(order_ids: list[int]) -> dict[int, list[AfterSaleCase]]:
 
 def aftersale_metrics(*, shop_id: int, now: datetime, days: int = 30) -> dict:
     """The merchant's after-sale scores over `days`: cases per paid order, median first answer, median refund time."""
-    from orders.constants import RefundStatus
     from orders.daystats import orders_paid_since
-    from orders.models import Refund
 
     since = now - timedelta(days=days)
     # The count and both medians in one statement, from one read of the period's cases: three statements
     # fetched every answered and refunded case's times for Python to sort. percentile_cont(0.5) is the median
     # (the mean of the middle two for an even count); NULLs (unanswered, not refunded) are left out.
     paid = orders_paid_since(shop_id=shop_id, since=since, now=now)  # whole past days from orders' daily rollup
-    cases, refunds = AfterSaleCase._meta.db_table, Refund._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT COUNT(*),
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_response_at - c.created_at),
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY r.succeeded_at - c.created_at) FILTER (WHERE r.status = %s)
-                  FROM {cases} c LEFT JOIN {refunds} r ON r.id = c.refund_id
-                 WHERE c.shop_id = %s AND c.created_at >= %s""",
-            [RefundStatus.SUCCEEDED, shop_id, since],
-        )
-        opened, median_response, median_refund = cursor.fetchone()
+    opened, median_response, median_refund = aftersale_metrics_row(shop_id=shop_id, since=since)
     return {
         "days": days,
         "cases": opened,

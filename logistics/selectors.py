@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
 from logistics.models import Shipment, TrackingEvent
+from logistics.sql import shipment_status_count_rows
 from orders.parts import PartExportSql
 from orders.selectors import TAB_COUNT_CAP, order_page_url
 from shop_admin.kernel import rawsql
@@ -158,15 +159,8 @@ def shipment_status_counts(*, shop_id: int) -> dict[str, int]:
     key = _shipment_counts_key(shop_id)
     counts = cache.get(key)
     if counts is None:
-        table = Shipment._meta.db_table
         statuses = list(ShipmentStatus.values)
-        parts, params = [], []
-        for i, status in enumerate(statuses):
-            parts.append(f"SELECT %s, COUNT(*) FROM (SELECT 1 FROM {table} WHERE shop_id = %s AND status = %s LIMIT %s) AS t{i}")
-            params += [status, shop_id, status, TAB_COUNT_CAP + 1]
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            counts = dict.fromkeys(statuses, 0) | dict(cursor.fetchall())
+        counts = dict.fromkeys(statuses, 0) | dict(shipment_status_count_rows(shop_id=shop_id, statuses=statuses, cap=TAB_COUNT_CAP + 1))
         counts["stalled"] = min(shipments_stalled_count(shop_id=shop_id), TAB_COUNT_CAP + 1)
         cache.set(key, counts, SHIPMENT_COUNTS_TTL)
     return counts

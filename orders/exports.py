@@ -12,7 +12,6 @@ from dataclasses import asdict
 from datetime import date
 from typing import IO
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -21,7 +20,8 @@ from orders.models import Order, OrderLine, Settlement
 from orders.parts import order_parts
 from orders.resources import EXPORT_HEADERS, ORDER_COLUMNS
 from orders.selectors import OrderFilters, orders_filtered
-from shop_admin.kernel.csvio import CsvWriter, csv_cell
+from orders.sql import orders_export_copy
+from shop_admin.kernel.csvio import CsvWriter, csv_cell, rows_created_between
 
 CHUNK = 2000
 PROGRESS_EVERY = 5000  # rows between two progress reports of `order_export_write`
@@ -163,17 +163,16 @@ def order_export_write(
     sql, params = order_export_sql(lines, shop_id=shop_id, full_contact=full_contact)
     written = 0
     write = out.write
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's, under Django's wrapper
-        copy_sql = raw.mogrify(sql, params)  # COPY takes no parameters: they are quoted into the statement
-        with raw.copy(f"COPY ({copy_sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-            for data in copy:
-                write(data[:-1])
-                write(b"\r\n")
-                written += 1
-                if progress is not None and written % PROGRESS_EVERY == 0:
-                    progress(written)
-    return written
+
+    def write_row(data: bytes) -> None:
+        nonlocal written
+        write(data)
+        write(b"\r\n")
+        written += 1
+        if progress is not None and written % PROGRESS_EVERY == 0:
+            progress(written)
+
+    return orders_export_copy(sql=sql, params=params, write_row=write_row)
 
 
 # --- settlements: what the merchant was paid per completed order ---
@@ -182,12 +181,7 @@ SETTLEMENT_HEADERS = ["订单号", "结算时间", "订单金额", "平台佣金
 
 
 def settlement_export_lines(*, shop_id: int, created_from: date | None = None, created_to: date | None = None) -> QuerySet[Settlement]:
-    settlements = Settlement.objects.filter(shop_id=shop_id)
-    if created_from:
-        settlements = settlements.filter(created_at__date__gte=created_from)
-    if created_to:
-        settlements = settlements.filter(created_at__date__lte=created_to)
-    return settlements
+    return rows_created_between(Settlement.objects.filter(shop_id=shop_id), created_from=created_from, created_to=created_to)
 
 
 def settlement_export_rows(settlements: QuerySet[Settlement]) -> Iterator[list[str]]:

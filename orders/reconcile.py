@@ -9,9 +9,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from orders.constants import LedgerKind, OrderStatus, PaymentStatus, RefundStatus
 from orders.models import LedgerEntry, Order, Payment, ReconciliationRun, Refund, Settlement
+from orders.sql import ids_array, jit_off_for_transaction
 from shop_admin.kernel.text import stored_text
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
@@ -121,7 +121,7 @@ _LEDGER_KINDS = {
 
 def _id_set(ids: list[int]):
     """`ids` for an `__in` filter as one array parameter, which plans in a tenth of the time of 5,000 literals."""
-    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids_array(ids)
 
 
 def _ledger_sums(ids: list[int]) -> dict[int, dict[str, Decimal]]:
@@ -239,8 +239,7 @@ def reconcile_day(*, day: date) -> ReconciliationRun:
     with transaction.atomic():
         # The per-order sums look expensive to the planner, which then spends seconds JIT-compiling
         # a query that is quick to run: nearly all of the run's time (tests/perf/README.md).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+        jit_off_for_transaction()
         payment_mismatches, payments = _payments(start, end)
         order_mismatches, orders = _orders(start, end)
         mismatches = payment_mismatches + order_mismatches + _refunds(start, end)

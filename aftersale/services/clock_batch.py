@@ -6,12 +6,11 @@ outage can face tens of thousands of due claims, so here a batch is locked at on
 first, then cases, SKIP LOCKED: a case someone is answering is left to the next sweep),
 re-checked under the lock, and the common shape -- a refund-only claim on an order paid,
 delivered or completed, one due case per order and per buyer, a buyer well under the daily
-refund limit and not flagged -- is refunded set-wise by `orders.services.refunds_batch`
-(which takes only orders paid through an immediate channel with nothing refunded or settled
-yet, with the very rules of `refund_create`), then the cases, the auto-confirm resume and the
+refund limit and not flagged -- is refunded through `refunds_create_many` (the one refund
+path, which `refund_create` runs as a batch of one), then the cases, the auto-confirm resume and the
 events are written set-wise too, in the order the per-case path writes them. Every other due
-case of the batch (returns, reships, flagged buyers, shipped orders to intercept, earlier
-refunds, a settlement, a channel that answers by callback) runs the per-case path inside the
+case of the batch (returns, reships, flagged buyers, shipped orders to intercept, a claim above
+what its lines have left, which the per-case path caps) runs the per-case path inside the
 same transaction, each in its own savepoint, so the outcome never depends on which path ran.
 The rows are read as plain values: building model instances was most of a batch's Python time.
 The return timeout (an agreed return not shipped in time closes the case) goes the same way:
@@ -23,7 +22,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -32,10 +31,11 @@ from aftersale.constants import OPEN_STATUSES, AfterSaleStatus, AfterSaleType
 from aftersale.events import CaseMoved, aftersale_auto_approved_events, aftersale_closed_events, aftersale_refunded_events
 from aftersale.models import AfterSaleCase, AfterSaleLine
 from aftersale.services.common import case_lines_follow
-from orders.constants import RefundStatus
+from aftersale.sql import cases_end_rows
+from orders.constants import OrderStatus, RefundStatus
 from orders.models import Buyer, Order, Refund
 from orders.services.lifecycle import orders_auto_confirm_resume_many
-from orders.services.refunds_batch import BATCH_ORDER_STATUSES, RefundClaim, refunds_create_many
+from orders.services.refunds_create import RefundClaim, refunds_create_many
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_failure_record
 from shop_admin.kernel.errors import DomainError
@@ -46,6 +46,8 @@ DUE_STATUSES = [S.REQUESTED, S.NEGOTIATING]
 # Why the clock approved or closed a case: message ids, read in the reader's language; the per-case path writes the same.
 REPLY_TIMEOUT_REASON = gettext_noop("商家超时未处理，系统自动同意")
 RETURN_TIMEOUT_REASON = gettext_noop("买家超时未寄回退货，售后关闭")
+# Order states a refund-only claim is paid from at once (a shipped parcel is intercepted first: the per-case path).
+REFUND_AT_ONCE_STATUSES = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 # (pk, order_id, buyer_id, type, status, amount): what the set-wise path reads of a locked case.
 CASE_COLUMNS = ("pk", "order_id", "buyer_id", "type", "status", "amount")
 
@@ -148,14 +150,7 @@ def _cases_end(rows: list[tuple], status: str, actor: Actor, now: datetime, refu
     """`case_end` for many cases at once: their new status (and refund), no deadline; their orders' auto-confirm runs again
     once no case of theirs is open (no other case of these orders may be in `rows`)."""
     case_ids, order_ids = [row[0] for row in rows], [row[1] for row in rows]
-    with connection.cursor() as cursor:
-        # One UPDATE joined to the (case, refund) pairs: a CASE of 500 branches took half a second to compile.
-        cursor.execute(
-            f"UPDATE {AfterSaleCase._meta.db_table} AS c SET status = %s, refund_id = COALESCE(v.refund_id, c.refund_id),"
-            " closed_at = %s, due_at = NULL, updated_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(case_id, refund_id)"
-            " WHERE c.id = v.case_id",
-            [status, now, timezone.now(), case_ids, [(refunds or {}).get(pk) for pk in case_ids]],
-        )
+    cases_end_rows(case_ids=case_ids, refund_ids=[(refunds or {}).get(pk) for pk in case_ids], status=status, now=now)
     case_lines_follow(case_ids=case_ids, status=status)
     open_elsewhere = set(
         AfterSaleCase.objects.filter(order_id__any_of=list(order_ids), status__in=OPEN_STATUSES)
@@ -175,7 +170,7 @@ def _candidates(batch: list[tuple], order_status: dict[int, str]) -> list[tuple]
     per_buyer = Counter(row[2] for row in batch)
     rows = [
         row for row in batch
-        if row[3] == AfterSaleType.REFUND_ONLY and order_status[row[1]] in BATCH_ORDER_STATUSES and row[5]
+        if row[3] == AfterSaleType.REFUND_ONLY and order_status[row[1]] in REFUND_AT_ONCE_STATUSES and row[5]
         and per_order[row[1]] == 1 and per_buyer[row[2]] == 1
     ]
     if not rows:
@@ -209,6 +204,7 @@ def _apply_fast(rows: list[tuple], order_status: dict[int, str], now: datetime) 
         claims=[RefundClaim(order_id=row[1], amount=row[5], lines=covered[row[0]], source=f"aftersale:{row[0]}") for row in rows],
         actor=actor,
         reason=reason,
+        refused={},  # a refused claim is left to the per-case path, which caps it or records why
     )
     done = [row for row in rows if row[1] in made]
     if not done:

@@ -23,7 +23,7 @@ from logistics.constants import (
     ShipmentStatus,
     TrackingCode,
 )
-from logistics.models import Shipment, TrackingEvent
+from logistics.models import Shipment
 from logistics.selectors import shipment_counts_changed
 from logistics.services.intercept import shipment_intercept_follow
 from logistics.services.parcel_alerts import parcel_alerts_follow
@@ -32,6 +32,7 @@ from logistics.services.stall import (
     logistics_exception_clear,
     logistics_exception_raise,
 )
+from logistics.sql import shipment_lock_and_insert_row, shipment_state_write
 from orders.constants import OrderStatus
 from orders.models import Order
 from orders.services.lifecycle import order_mark_delivered, order_mark_rejected
@@ -67,30 +68,7 @@ class TrackingApplied:
     status: str  # the parcel's status afterwards
 
 
-_SHIPMENT_COLUMNS = [field.column for field in Shipment._meta.concrete_fields]
 _SHIPMENT_ATTNAMES = [field.attname for field in Shipment._meta.concrete_fields]
-
-
-def _lock_and_insert_sql() -> str:
-    """The one statement of a push (fixed text: the driver parses it once and caches it, whatever the push's size)."""
-    shipments, events = Shipment._meta.db_table, TrackingEvent._meta.db_table
-    columns = ", ".join(_SHIPMENT_COLUMNS)
-    return (
-        f"WITH s AS (SELECT {columns} FROM {shipments} WHERE carrier = %s AND tracking_no = %s FOR UPDATE), "
-        f"v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) "
-        f"AS v (code varchar, occurred_at timestamptz, location varchar, description varchar, dedupe_key varchar)), "
-        f"ins AS (INSERT INTO {events} (shipment_id, order_id, code, occurred_at, location, description, dedupe_key, received_at) "
-        f"SELECT s.id, s.order_id, v.code, v.occurred_at, v.location, v.description, v.dedupe_key, %s FROM s CROSS JOIN v "
-        f"ON CONFLICT (shipment_id, dedupe_key) DO NOTHING RETURNING dedupe_key) "
-        f"SELECT {columns}, ARRAY(SELECT dedupe_key FROM ins) FROM s"
-    )
-
-
-_LOCK_AND_INSERT_SQL = _lock_and_insert_sql()
-_STATE_WRITE_SQL = (
-    f"UPDATE {Shipment._meta.db_table} SET status = %s, last_event_at = %s, last_event_code = %s, signed_at = %s, "
-    f"stalled_at = %s, stall_deadline = %s WHERE id = %s"
-)
 
 
 def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[TrackingReport]) -> tuple[Shipment | None, list[TrackingReport]]:
@@ -119,10 +97,7 @@ def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[T
         ],
         ensure_ascii=False,
     )
-    params = [carrier, tracking_no, events, timezone.now()]
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_AND_INSERT_SQL, params)
-        row = cursor.fetchone()
+    row = shipment_lock_and_insert_row(carrier=carrier, tracking_no=tracking_no, events_json=events, received_at=timezone.now())
     if row is None:
         return None, []
     shipment = Shipment.from_db(connection.alias, _SHIPMENT_ATTNAMES, row[:-1])
@@ -131,19 +106,10 @@ def _shipment_lock_and_insert(*, carrier: str, tracking_no: str, reports: list[T
 
 def _shipment_state_write(shipment: Shipment) -> None:
     """The parcel's new state after its latest event, in one fixed UPDATE (a model save() cost twice as much CPU)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STATE_WRITE_SQL,
-            [
-                shipment.status,
-                shipment.last_event_at,
-                shipment.last_event_code,
-                shipment.signed_at,
-                shipment.stalled_at,
-                shipment.stall_deadline,
-                shipment.pk,
-            ],
-        )
+    shipment_state_write(
+        shipment_id=shipment.pk, status=shipment.status, last_event_at=shipment.last_event_at, last_event_code=shipment.last_event_code,
+        signed_at=shipment.signed_at, stalled_at=shipment.stalled_at, stall_deadline=shipment.stall_deadline,
+    )
 
 
 def _status_after(current: str, code: str) -> str:

@@ -31,7 +31,8 @@ from orders.constants import (
     PaymentStatus,
 )
 from orders.events import orders_imported_events, stock_short_event
-from orders.imports.check import imported_orders, orders_import_plan
+from orders.imports.check import orders_import_plan
+from orders.imports.check_stored import imported_orders
 from orders.imports.plan import ImportPlan, OrderDraft
 from orders.models import Buyer, LedgerEntry, Order, OrderLine, Payment, Settlement
 from orders.parts import order_parts

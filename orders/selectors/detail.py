@@ -1,8 +1,6 @@
 """Reads of one order (its page, the buyer app, the merchant API feed), the buyer of a token and console links to an order."""
 from datetime import datetime
-from functools import lru_cache
 
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +19,7 @@ from orders.parts import (
     order_parts,
     order_parts_attach,
 )
+from orders.sql import buyer_by_token_row
 from shop_admin.kernel import rawsql
 from shop_admin.kernel.api import (
     feed_cursor_decode,
@@ -59,19 +58,8 @@ def order_relations_known(order: Order, *, lines: list, events: list, payments: 
 
 def buyer_by_token(*, token: str) -> Buyer | None:
     """The buyer of an API token. Every buyer request starts here: the SQL is written once (kernel rawsql), not compiled each time."""
-    with connection.cursor() as cursor:
-        rawsql.execute(cursor, _buyer_by_token_sql(), [token])
-        row = cursor.fetchone()
+    row = buyer_by_token_row(token=token)
     return None if row is None else rawsql.instance(Buyer, row)
-
-
-@lru_cache(maxsize=1)
-def _buyer_by_token_sql() -> str:
-    q = connection.ops.quote_name
-    return (
-        f"SELECT {rawsql.columns(Buyer, 'b')} FROM {q(Buyer._meta.db_table)} b "
-        f"WHERE b.{q(Buyer._meta.get_field('api_token').column)} = %s LIMIT 1"
-    )
 
 
 def _order_not_found() -> NotFound:

@@ -1,10 +1,11 @@
 """The retention of the audit trail: the one way an audit row ever leaves the database."""
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.models import AuditPrune, OrderEvent, StockAdjustment
+from orders.sql import audit_prune_allow
 from shop_admin.kernel.errors import Invalid
 
 
@@ -35,6 +36,4 @@ def audit_prune(*, ran_by: str) -> AuditPrune:
 
 def _prune_allowed(on: bool) -> None:
     """The transaction-local switch the append-only trigger reads (PostgreSQL; other databases have no trigger)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('shop_admin.audit_prune', %s, true)", ["on" if on else "off"])
+    audit_prune_allow(on)

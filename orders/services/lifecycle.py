@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ from orders.services.stock import (
     stock_release_lines,
     stock_unoccupy_lines,
 )
+from orders.sql import orders_auto_confirm_resume_rows
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
 from shop_admin.kernel.errors import Conflict, Invalid
@@ -200,19 +201,8 @@ def orders_auto_confirm_resume_many(*, order_ids: list[int], actor: Actor, reaso
     was paused; an order whose clock runs is left alone. One UPDATE, one COPY of events."""
     if not order_ids:
         return
-    table = Order._meta.db_table
-    with connection.cursor() as cursor:
-        # A delivered order's clock runs again with the time it had left; any other keeps its auto_confirm_at.
-        cursor.execute(
-            f"UPDATE {table} AS o SET auto_confirm_paused_at = NULL, updated_at = %s,"
-            " auto_confirm_at = CASE WHEN was.remaining IS NOT NULL AND o.status = %s THEN %s + was.remaining ELSE o.auto_confirm_at END,"
-            " auto_confirm_remaining = CASE WHEN was.remaining IS NOT NULL AND o.status = %s THEN NULL ELSE was.remaining END"
-            f" FROM (SELECT id, auto_confirm_remaining AS remaining FROM {table} WHERE id = ANY(%s) AND auto_confirm_paused_at IS NOT NULL)"
-            " AS was WHERE o.id = was.id"
-            " RETURNING o.id, o.auto_confirm_at, was.remaining IS NOT NULL AND o.status = %s",
-            [now, OrderStatus.DELIVERED, now, OrderStatus.DELIVERED, sorted(order_ids), OrderStatus.DELIVERED],
-        )
-        resumed = sorted(cursor.fetchall())
+    # A delivered order's clock runs again with the time it had left; any other keeps its auto_confirm_at.
+    resumed = orders_auto_confirm_resume_rows(order_ids=order_ids, now=now)
     auto_confirm_resumed_events(resumed={pk: at for pk, at, _scheduled in resumed}, actor=actor, reason=reason)
     for pk, at, scheduled in resumed:
         if scheduled:

@@ -3,12 +3,12 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
-from orders.constants import (
-    LedgerKind,
-    OrderStatus,
-)
-from orders.models import LedgerEntry, Order, OrderLine, Refund, RefundLine
+from orders.constants import OrderStatus
+from orders.models import Order, OrderLine, Refund, RefundLine
+from orders.sql import order_refund_money_rows
+from shop_admin.kernel.errors import Invalid
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -18,7 +18,7 @@ ZERO = Decimal("0.00")
 class LineRefundable:
     """One order line: its share of what was paid and what refunds already took from it."""
 
-    line: OrderLine
+    line: "RefundableLine"
     paid: Decimal
     refunded: Decimal
     refunded_quantity: int
@@ -43,27 +43,80 @@ def order_refunds_total(*, order: Order) -> Decimal:
     return Refund.objects.filter(order=order).aggregate(total=Sum("amount"))["total"] or ZERO
 
 
-def order_money_received(*, order: Order) -> Decimal:
-    """What the escrow received for the order and still owes to someone: payments in, less a forfeited deposit."""
-    rows = dict(
-        LedgerEntry.objects.filter(order=order, kind__in=[LedgerKind.ESCROW_IN, LedgerKind.DEPOSIT_FORFEIT])
-        .values_list("kind")
-        .annotate(total=Sum("amount"))
-    )
-    received = rows.get(LedgerKind.ESCROW_IN) or order.paid_amount  # orders paid outside our channels have no ledger row
-    return received - (rows.get(LedgerKind.DEPOSIT_FORFEIT) or ZERO)
+@dataclass(frozen=True)
+class RefundableLine:
+    """The columns of an order line a refund reads (plain values: a sweep's batch builds no model instances)."""
+
+    pk: int
+    quantity: int
+    line_total: Decimal
+    stock_state: str
+    stock_level_id: int | None
+    sku_id: int
+    sku_code: str
+    product_name: str
+
+
+@dataclass(frozen=True)
+class OrderRefundable:
+    """One order as a refund sees it: what the escrow received, what refunds took, each line, the payment to go back through."""
+
+    order_id: int
+    status: str
+    shop_id: int
+    paid_amount: Decimal
+    received: Decimal  # payments in, less a forfeited deposit
+    refunded: Decimal  # every refund, whatever its status: a pending or failed one is still owed
+    settled: bool
+    payment_id: int | None
+    channel: str
+    lines: tuple[LineRefundable, ...]
+
+    @property
+    def left(self) -> Decimal:
+        """What can still be refunded for the whole order. A presale deposit waiting for its balance is not refundable."""
+        held = self.received - self.refunded
+        if self.status == OrderStatus.DEPOSIT_PAID:
+            held -= self.paid_amount
+        return max(ZERO, held)
+
+
+def orders_refundable(*, order_ids: list[int]) -> dict[int, OrderRefundable]:
+    """The orders (by id) with what each line was paid and what refunds already cover, lines in id order: the one read
+    every refund cap comes from, for one order or a sweep's batch, in three statements."""
+    lines: dict[int, list[tuple]] = {pk: [] for pk in order_ids}
+    for order_id, *row in (
+        OrderLine.objects.filter(order_id__any_of=list(order_ids))
+        .order_by("pk")
+        .values_list("order_id", "pk", "quantity", "line_total", "stock_state", "stock_level_id", "sku_id", "sku_code", "product_name")
+    ):
+        lines[order_id].append(RefundableLine(*row))
+    taken = {
+        line_id: (amount, quantity)
+        for line_id, amount, quantity in RefundLine.objects.filter(line__order_id__any_of=list(order_ids))
+        .values_list("line_id")
+        .annotate(amount=Sum("amount"), quantity=Sum("quantity"))
+        .values_list("line_id", "amount", "quantity")
+    }
+    found = {}
+    for pk, status, shop_id, paid_amount, received, refunded, settled, payment_id, channel in order_refund_money_rows(order_ids=order_ids):
+        shares = line_shares(paid_amount=paid_amount, totals=[(ln.pk, ln.line_total) for ln in lines[pk]])
+        found[pk] = OrderRefundable(
+            order_id=pk, status=status, shop_id=shop_id, paid_amount=paid_amount, received=received, refunded=refunded,
+            settled=settled, payment_id=payment_id, channel=channel,
+            lines=tuple(
+                LineRefundable(
+                    line=ln, paid=shares[ln.pk], refunded=taken.get(ln.pk, (ZERO, 0))[0], refunded_quantity=taken.get(ln.pk, (ZERO, 0))[1]
+                )
+                for ln in lines[pk]
+            ),
+        )
+    return found
 
 
 def order_refundable_total(*, order: Order) -> Decimal:
-    """What can still be refunded for the whole order. A presale deposit waiting for its balance is not refundable."""
-    held = order_money_received(order=order) - order_refunds_total(order=order)
-    if order.status == OrderStatus.DEPOSIT_PAID:
-        held -= order.paid_amount
-    return max(ZERO, held)
-
-
-def _line_shares(order: Order, lines: list[OrderLine]) -> dict[int, Decimal]:
-    return line_shares(paid_amount=order.paid_amount, totals=[(ln.pk, ln.line_total) for ln in lines])
+    """What can still be refunded for the whole order (as saved)."""
+    return orders_refundable(order_ids=[order.pk])[order.pk].left
 
 
 def line_shares(*, paid_amount: Decimal, totals: list[tuple[int, Decimal]]) -> dict[int, Decimal]:
@@ -80,24 +133,21 @@ def line_shares(*, paid_amount: Decimal, totals: list[tuple[int, Decimal]]) -> d
 
 
 def order_lines_refundable(*, order: Order) -> list[LineRefundable]:
-    """Each line of the order with what was paid for it and what refunds already cover, in line order."""
-    lines = list(order.lines.order_by("pk"))
-    shares = _line_shares(order, lines)
-    taken = {
-        row["line_id"]: row
-        for row in RefundLine.objects.filter(line__order=order)
-        .values("line_id")
-        .annotate(amount=Sum("amount"), quantity=Sum("quantity"))
-    }
-    return [
-        LineRefundable(
-            line=line,
-            paid=shares[line.pk],
-            refunded=(taken.get(line.pk) or {}).get("amount") or ZERO,
-            refunded_quantity=(taken.get(line.pk) or {}).get("quantity") or 0,
+    """Each line of the order (as saved) with what was paid for it and what refunds already cover, in line order."""
+    return list(orders_refundable(order_ids=[order.pk])[order.pk].lines)
+
+
+def amount_clean(amount) -> Decimal:
+    """A money amount a person or a caller gave: positive, at most two decimals; refused (422 naming `amount`) otherwise."""
+    try:
+        value = Decimal(str(amount))
+    except (ArithmeticError, ValueError):
+        value = None
+    if value is None or not value.is_finite() or value <= 0 or value != value.quantize(CENT):
+        raise Invalid(
+            _("退款金额须为大于0的金额，最多两位小数"), code="invalid_input", details={"fields": {"amount": _("须为大于0的金额")}}
         )
-        for line in lines
-    ]
+    return value
 
 
 def refund_allocate(amount: Decimal, caps: list[Decimal]) -> list[Decimal]:

@@ -7,7 +7,7 @@ failed with a payment anomaly for a person to look at. A refund that gives back 
 that is held closes the order (交易关闭) and releases the stock it still occupies.
 """
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -15,171 +15,28 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import can_proceed
 
-from orders.constants import (
-    ExceptionKind,
-    LedgerKind,
-    LineStock,
-    OrderStatus,
-    PaymentChannel,
-    PaymentStatus,
-    RefundStatus,
-)
+from orders.constants import ExceptionKind, LedgerKind, RefundStatus
 from orders.events import (
     compensation_paid_event,
-    refund_created_event,
     refund_failed_event,
     refund_ignored_event,
     refund_retried_event,
     refund_succeeded_event,
 )
-from orders.models import LedgerEntry, Order, Payment, Refund, RefundLine, Settlement
-from orders.services.common import order_lock, order_transition
+from orders.models import LedgerEntry, Order, Refund
+from orders.services.common import order_lock
 from orders.services.exceptions import exception_open
-from orders.services.refundable import (
-    CENT,
-    ZERO,
-    LineRefundable,
-    order_lines_refundable,
-    order_money_received,
-    order_refundable_total,
-    refund_allocate,
+from orders.services.refundable import amount_clean
+from orders.services.refunds_create import (  # noqa: F401  refund_create is imported from here by its callers
+    IMMEDIATE_CHANNELS,
+    refund_create,
+    refund_ledger_rows,
 )
-from orders.services.stock import stock_unoccupy_lines
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.bulk import rows_copy
 from shop_admin.kernel.deadlines import deadline_schedule
-from shop_admin.kernel.errors import Conflict, Invalid, NotFound
-
-# Why an order closed when a refund gave back all it held and the caller gave no reason: a message id, read in the reader's language.
-FULL_REFUND_REASON = gettext_noop("全额退款")
-# Channels that answer a refund at once, in the same transaction (no callback follows).
-IMMEDIATE_CHANNELS = {PaymentChannel.DOUYIN_PAY, ""}
-
-
-
-
-def _clean_amount(amount) -> Decimal:
-    try:
-        value = Decimal(str(amount))
-    except (ArithmeticError, ValueError):
-        value = None
-    if value is None or not value.is_finite() or value <= 0 or value != value.quantize(CENT):
-        raise Invalid(
-            _("退款金额须为大于0的金额，最多两位小数"), code="invalid_input", details={"fields": {"amount": _("须为大于0的金额")}}
-        )
-    return value
-
-
-def _refund_payment(order: Order) -> Payment | None:
-    """The payment the money goes back through: the order's largest successful one (the full or balance payment)."""
-    return order.payments.filter(status=PaymentStatus.SUCCEEDED).order_by("-amount", "-pk").first()
-
-
-# --- create ---
-
-
-def refund_create(
-    *,
-    order: Order,
-    amount: Decimal,
-    actor: Actor,
-    reason: str,
-    source: str = "",
-    lines: dict[int, int] | None = None,
-) -> Refund:
-    """Send `amount` back to the buyer by the payment's channel; `lines` maps order line id -> units it covers.
-
-    Refused (422, naming the lines) above what was paid for those lines less what refunds
-    already took. In the same transaction: the refund row, its lines, the ledger (at once
-    for douyin_pay), its audit event, and, when nothing is left held, the order's close
-    and the release of the stock it still occupies.
-    """
-    amount = _clean_amount(amount)
-    with transaction.atomic():
-        order = order_lock(order.pk)
-        if order.status == OrderStatus.PENDING_PAYMENT and order_money_received(order=order) <= 0:
-            raise Conflict(_("订单尚未支付，无需退款"), code="invalid_transition", details={"status": order.status})
-        whole_left = order_refundable_total(order=order)
-        by_line = {lr.line.pk: lr for lr in order_lines_refundable(order=order)}
-        if lines:
-            covered = _covered_lines(by_line, lines)
-            caps = [lr.cap(quantity) for lr, quantity in covered]
-            limit = min(sum(caps, ZERO), whole_left)
-        else:
-            covered = [(lr, 0) for lr in by_line.values() if lr.left > 0]
-            caps = [lr.left for lr, _q in covered]
-            limit = whole_left
-        if amount > limit:
-            raise Invalid(
-                _("退款金额%(amount)s元超过可退金额%(limit)s元") % {"amount": amount, "limit": limit},
-                code="refund_exceeds_paid",
-                details={
-                    "fields": {"amount": _("最多可退%(limit)s元") % {"limit": limit}},
-                    "lines": [
-                        {
-                            "line_id": lr.line.pk,
-                            "sku_id": lr.line.sku_id,
-                            "sku_code": lr.line.sku_code,
-                            "product_name": lr.line.product_name,
-                            "refundable": f"{cap:.2f}",
-                        }
-                        for (lr, _q), cap in zip(covered, caps, strict=True)
-                    ],
-                },
-            )
-        payment = _refund_payment(order)
-        refund = Refund.objects.create(
-            order=order,
-            payment=payment,
-            channel=payment.channel if payment else "",
-            amount=amount,
-            source=source[:40],
-            reason=(reason or "")[:200],
-            actor_label=actor.label[:64],
-            after_settlement=Settlement.objects.filter(order=order).exists(),
-        )
-        parts = refund_allocate(amount, caps)
-        refund_lines = []
-        for (lr, quantity), part in zip(covered, parts, strict=True):
-            if not lines:  # a whole-order refund takes the units of a line once it takes all its money
-                quantity = lr.line.quantity - lr.refunded_quantity if part >= lr.left else 0
-            if part > 0 or quantity:
-                refund_lines.append(RefundLine(refund=refund, line=lr.line, quantity=quantity, amount=part))
-        RefundLine.objects.bulk_create(refund_lines)
-        refund_created_event(order=order, actor=actor, refund=refund)
-        if refund.channel in IMMEDIATE_CHANNELS:
-            _refund_succeed(order, refund, Actor.channel(refund.channel or "platform"), channel_txn_id=None, at=timezone.now())
-        if amount == whole_left:
-            _order_fully_refunded(order, refund, actor, reason)
-        else:
-            # Lines whose every unit is refunded before shipping give their stock back.
-            done = {rl.line_id for rl in refund_lines if rl.quantity and rl.quantity + by_line[rl.line_id].refunded_quantity >= by_line[rl.line_id].line.quantity}
-            stock_unoccupy_lines([lr.line for lr in by_line.values() if lr.line.pk in done and lr.line.stock_state == LineStock.OCCUPIED])
-    return refund
-
-
-def _covered_lines(by_line: dict[int, LineRefundable], lines: dict[int, int]) -> list[tuple[LineRefundable, int]]:
-    covered, errors = [], {}
-    for line_id, quantity in lines.items():
-        lr = by_line.get(line_id)
-        if lr is None:
-            errors[f"lines.{line_id}"] = _("不是该订单的商品")
-        elif not isinstance(quantity, int) or not 1 <= quantity <= lr.line.quantity:
-            errors[f"lines.{line_id}.quantity"] = _("%(name)s 数量须在1到%(n)d之间") % {"name": lr.line.product_name, "n": lr.line.quantity}
-        else:
-            covered.append((lr, quantity))
-    if errors:
-        raise Invalid(_("退款商品有误"), code="invalid_input", details={"fields": errors})
-    return covered
-
-
-def _order_fully_refunded(order: Order, refund: Refund, actor: Actor, reason: str) -> None:
-    """Nothing is held any more: the order closes and what it still occupies goes back on sale."""
-    if can_proceed(order.close):
-        order_transition(order, "close", actor, reason=reason or FULL_REFUND_REASON, data={"refund_id": refund.pk, "refund": str(refund.amount)})
-    stock_unoccupy_lines(list(order.lines.all()))
-
+from shop_admin.kernel.errors import Conflict, NotFound
 
 # --- the money moves ---
 
@@ -191,16 +48,10 @@ def _refund_succeed(order: Order, refund: Refund, actor: Actor, *, channel_txn_i
     refund.retry_at = None
     refund.failure_reason = ""
     refund.save()
-    entries = []
-    if refund.after_settlement:
-        # The merchant was already paid: the refund comes back out of the settlement, less the platform's share.
-        commission = (refund.amount * settings.PLATFORM_COMMISSION_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
-        entries += [
-            LedgerEntry(order=order, refund=refund, kind=LedgerKind.SETTLEMENT_REVERSAL, amount=refund.amount - commission),
-            LedgerEntry(order=order, refund=refund, kind=LedgerKind.COMMISSION_REVERSAL, amount=commission),
-        ]
-    entries.append(LedgerEntry(order=order, refund=refund, kind=LedgerKind.REFUND_OUT, amount=refund.amount))
-    LedgerEntry.objects.bulk_create(entries)
+    rows_copy(
+        LedgerEntry,
+        refund_ledger_rows(order_id=order.pk, refund_id=refund.pk, amount=refund.amount, after_settlement=refund.after_settlement),
+    )
     refund_succeeded_event(order=order, actor=actor, refund=refund)
 
 
@@ -292,7 +143,7 @@ def refund_retry(*, now: datetime, ids: list[int] | None = None) -> int:
 
 def deposit_compensation_pay(*, order: Order, amount: Decimal, actor: Actor, reason: str, source: str = "") -> LedgerEntry:
     """Compensation for the buyer out of the merchant's deposit (a platform ruling): booked beside the order's money."""
-    amount = _clean_amount(amount)
+    amount = amount_clean(amount)
     with transaction.atomic():
         order = order_lock(order.pk)
         entry = LedgerEntry.objects.create(order=order, kind=LedgerKind.DEPOSIT_COMPENSATION, amount=amount)

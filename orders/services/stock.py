@@ -7,9 +7,8 @@ in id order so concurrent multi-line orders do not deadlock.
 """
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -18,7 +17,7 @@ from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import stock_returned_event
 from orders.models import Order, OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
-from shop_admin.kernel import rawsql
+from orders.sql import stock_level_take, stock_levels_add
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 from shop_admin.kernel.text import join_list
@@ -65,25 +64,9 @@ def _take_available(
     for level in candidates:
         if level.available < quantity:
             continue  # not enough as last committed: do not queue for the row lock to find the same
-        # The conditional UPDATE by hand: it runs on every submission, and compiling it cost more than running it.
-        with connection.cursor() as cursor:
-            rawsql.execute(cursor, _take_sql(into), [quantity, quantity, level.pk, quantity])
-            moved = cursor.rowcount
-        if moved:
+        if stock_level_take(level_id=level.pk, quantity=quantity, into=into):
             return level
     return None
-
-
-@cache
-def _take_sql(into: str) -> str:
-    """`available` -= n, `into` += n on one stock row if it has n available (params: n, n, id, n)."""
-    q = connection.ops.quote_name
-    column = q(StockLevel._meta.get_field(into).column)
-    available = q(StockLevel._meta.get_field("available").column)
-    return (
-        f"UPDATE {q(StockLevel._meta.db_table)} SET {available} = {available} - %s, {column} = {column} + %s "
-        f"WHERE {q(StockLevel._meta.pk.column)} = %s AND {available} >= %s"
-    )
 
 
 def stock_lock_lines(
@@ -146,15 +129,7 @@ def stock_levels_move(moves: dict[int, dict[str, int]]) -> None:
     columns = sorted({column for delta in moves.values() for column in delta})
     # Lock the rows in id order first; the UPDATE then cannot deadlock with another batch.
     list(StockLevel.objects.select_for_update().filter(pk__any_of=ids).order_by("pk").values_list("pk", flat=True))
-    # One UPDATE ... FROM the moves as arrays: a join, however many stock rows (a CASE per row grows with them).
-    table = StockLevel._meta.db_table
-    sets = ", ".join(f"{c} = {table}.{c} + v.{c}" for c in columns)
-    arrays = ", ".join(["%s::bigint[]"] + ["%s::int[]"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE {table}.id = v.id",
-            [ids, *[[moves[pk].get(c, 0) for pk in ids] for c in columns]],
-        )
+    stock_levels_add(ids=ids, deltas={c: [moves[pk].get(c, 0) for pk in ids] for c in columns})
 
 
 def _set_state(lines: list[OrderLine], state: str) -> None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,7 @@ from orders.services.stock import (
     stock_nearest_first,
     stock_short_lines,
 )
+from orders.sql import submission_load_rows
 from shop_admin.kernel import rawsql
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.deadlines import deadline_schedule
@@ -68,30 +69,6 @@ class _Loaded:
     past_addresses: list[str] | None  # the buyer's recent address details, newest first; None: not read
 
 
-def _load_sql() -> str:
-    """The one read of a submission: stock rows with SKU, product, shop and warehouse, 满减 and past addresses."""
-    level, sku, product = StockLevel._meta, Sku._meta, Product._meta
-    q = connection.ops.quote_name
-    return (
-        # The SKUs asked for by their keys, on their own (MATERIALIZED): the statement is prepared, and whatever the
-        # statistics say about a shop, its plan then never walks the shop's SKUs to find a few.
-        f"WITH s AS MATERIALIZED (SELECT {rawsql.columns(Sku, 'x')} FROM {q(sku.db_table)} x WHERE x.id = ANY(%(ids)s)) "
-        f"SELECT {rawsql.columns(StockLevel, 'l')}, {rawsql.columns(Sku, 's')}, {rawsql.columns(Product, 'p')}, "
-        f"{rawsql.columns(Shop, 'sh')}, {rawsql.columns(Warehouse, 'w')}, "
-        f"ARRAY(SELECT ARRAY[r.threshold::text, r.discount::text] FROM {q(FullReduction._meta.db_table)} r "
-        "WHERE r.shop_id = %(shop)s AND r.valid_from <= %(now)s AND r.valid_to >= %(now)s), "
-        f"ARRAY(SELECT o.address_detail FROM {q(Order._meta.db_table)} o WHERE o.buyer_id = %(buyer)s "
-        f"AND o.created_at < %(now)s ORDER BY o.created_at DESC LIMIT {USUAL_ADDRESSES}) "
-        f"FROM s JOIN {q(level.db_table)} l ON l.sku_id = s.id "
-        f"JOIN {q(product.db_table)} p ON p.id = s.product_id JOIN {q(Shop._meta.db_table)} sh ON sh.id = s.shop_id "
-        f"JOIN {q(Warehouse._meta.db_table)} w ON w.id = l.warehouse_id "
-        "WHERE s.shop_id = %(shop)s AND s.is_active AND p.is_active"
-    )
-
-
-_LOAD_SQL: list[str] = []
-
-
 def _load_for_order(shop_id: int, buyer_id: int, items: list[ItemRequest], *, now) -> _Loaded:
     """The shop's SKUs on sale among those asked for (with product and shop), their stock rows, the shop's 满减 rules in force
     and the buyer's recent addresses (for the address check).
@@ -106,11 +83,7 @@ def _load_for_order(shop_id: int, buyer_id: int, items: list[ItemRequest], *, no
     skus: dict[int, Sku] = {}
     rules: list[tuple[Decimal, Decimal]] | None = None
     past: list[str] | None = None
-    if not _LOAD_SQL:
-        _LOAD_SQL.append(_load_sql())
-    with connection.cursor() as cursor:
-        rawsql.execute(cursor, _LOAD_SQL[0], {"shop": shop_id, "ids": ids, "now": now, "buyer": buyer_id})
-        rows = cursor.fetchall()
+    rows = submission_load_rows(shop_id=shop_id, sku_ids=ids, now=now, buyer_id=buyer_id, usual_addresses=USUAL_ADDRESSES)
     widths = [rawsql.width(m) for m in (StockLevel, Sku, Product, Shop)]
     shops: dict[int, Shop] = {}
     for row in rows:

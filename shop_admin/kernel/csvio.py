@@ -44,6 +44,16 @@ class CsvTable:
     encoding: str
 
 
+def rows_created_between(rows, *, created_from=None, created_to=None):
+    """An export's rows (a queryset) narrowed to those created on or after `created_from` and on or before `created_to`
+    (dates, each optional)."""
+    if created_from:
+        rows = rows.filter(created_at__date__gte=created_from)
+    if created_to:
+        rows = rows.filter(created_at__date__lte=created_to)
+    return rows
+
+
 def csv_decode(content: bytes) -> tuple[str, str]:
     """The text and the encoding it was in; a BOM is dropped."""
     for encoding in ENCODINGS:

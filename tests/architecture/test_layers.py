@@ -54,7 +54,8 @@ def registries() -> dict[str, str]:
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             # orders_todos_register() and the like take nothing: they register an app's own entries, they hold none
             if isinstance(node, ast.FunctionDef) and node.name.endswith("_register") and (node.args.args or node.args.kwonlyargs):
-                found[node.name] = ".".join(relative.with_suffix("").parts)
+                parts = relative.with_suffix("").parts
+                found[node.name] = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)  # a package: its own name
     return found
 
 

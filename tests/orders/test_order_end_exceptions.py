@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from orders.constants import ExceptionKind, OrderStatus
 from orders.models import Order, OrderException
-from orders.services.refunds_batch import RefundClaim, refunds_create_many
+from orders.services.refunds_create import RefundClaim, refunds_create_many
 from shop_admin.kernel.actors import Actor
 from tests.factories import make_sku
 from tests.orders.exception_helpers import paid_order

@@ -192,7 +192,7 @@ def test_without_prepared_statements_a_submission_runs_the_same_statements_as_th
 def test_the_generic_plan_of_the_submission_read_finds_the_skus_by_key_in_a_large_shop(shop, buyer):
     from django.db import connection
 
-    from orders.services.submit import _load_sql
+    from orders.sql import _submission_load_sql
 
     # given a shop that grew to many SKUs since its statistics were taken (a few shops of a few SKUs each)
     for _ in range(20):
@@ -206,10 +206,10 @@ def test_the_generic_plan_of_the_submission_read_finds_the_skus_by_key_in_a_larg
     )
     with connection.cursor() as cursor:
         # when PostgreSQL plans the prepared read once for any parameters (as it does after five executions)
-        numbered, keys = rawsql._numbered(_load_sql())
+        numbered, keys = rawsql._numbered(_submission_load_sql())
         cursor.execute(f"PREPARE load_plan_check AS {numbered}")
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        params = {"shop": shop.pk, "ids": [sku.pk], "now": timezone.now(), "buyer": buyer.pk}
+        params = {"shop": shop.pk, "ids": [sku.pk], "now": timezone.now(), "buyer": buyer.pk, "usual": 3}
         cursor.execute(f"EXPLAIN EXECUTE load_plan_check({', '.join(['%s'] * len(keys))})", [params[k] for k in keys])
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("DEALLOCATE load_plan_check")
