@@ -1,5 +1,6 @@
 """Admin of shops, warehouses, memberships and merchant tokens; the read-only and service-action shapes every app's admin uses."""
 from collections.abc import Callable
+from decimal import InvalidOperation
 from typing import Any
 
 from django.contrib import admin, messages
@@ -7,10 +8,11 @@ from django.contrib.admin import helpers
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
+from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from shop_admin.kernel.actors import Actor
@@ -81,6 +83,71 @@ def service_action(*, description, apply: Callable[[Any, Actor], None], name: Ca
             modeladmin.message_user(request, _("已处理 %(n)d 条") % {"n": done}, messages.SUCCESS)
 
     return action
+
+
+def confirmed_action(
+    *, name: str, description, permission: str, form_class, template: str, rows: Callable[[Any], dict], context: dict,
+    apply: Callable[[Any, Actor, dict], None], done,
+):
+    """An admin action applied only after a second confirmation: a page (`template`) with the selection
+    (`rows(queryset)`), `context` and `form_class` (a tick among its fields); on its valid POST, `apply(record, actor,
+    cleaned_data)` for each selected record as the platform, a refusal reported by record, and `done` (a message with
+    %(n)d) for those applied."""
+
+    @admin.action(description=description, permissions=[permission])
+    def action(modeladmin, request, queryset):
+        form = form_class(request.POST) if request.POST.get("post") else form_class()
+        if request.POST.get("post") and form.is_valid():
+            applied = 0
+            for record in queryset:
+                try:
+                    apply(record, Actor.platform(request.user), form.cleaned_data)
+                    applied += 1
+                except (DomainError, InvalidOperation) as exc:
+                    modeladmin.message_user(request, f"#{record.pk}: {getattr(exc, 'message', exc)}", messages.WARNING)
+            if applied:
+                modeladmin.message_user(request, str(done) % {"n": applied}, messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": description,
+                **rows(queryset),
+                "form": form,
+                **context,
+                "action_name": request.POST.get("action"),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": modeladmin.model._meta,
+            },
+        )
+
+    action.__name__ = name
+    return action
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """A list filter whose queue (the rows waiting for someone) is the default view, beside "all". A subclass gives
+    `queue` (its value and label) and `queue_rows(queryset)`."""
+
+    title = gettext_lazy("队列")
+    parameter_name = "queue"
+    queue: tuple[str, Any]
+
+    def queue_rows(self, queryset):
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return [self.queue, ("all", gettext_lazy("全部"))]
+
+    def choices(self, changelist):
+        value = self.value() or self.queue[0]
+        for lookup, title in self.lookup_choices:
+            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}), "display": title}
+
+    def queryset(self, request, queryset):
+        return self.queue_rows(queryset) if (self.value() or self.queue[0]) == self.queue[0] else queryset
 
 
 # --- changelists over millions of rows ---
