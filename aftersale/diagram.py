@@ -1,14 +1,14 @@
 """The after-sale state machine drawn from its own transitions (Mermaid), for docs/aftersale-states.md."""
 from aftersale.constants import AfterSaleStatus, douyin_code
 from aftersale.models import AfterSaleCase
+from shop_admin.kernel.diagram import state_mermaid
 
 
 def aftersale_state_mermaid() -> str:
-    field = AfterSaleCase._meta.get_field("status")
-    lines = ["stateDiagram-v2", f"    [*] --> {AfterSaleStatus.REQUESTED.value}"]
-    for status in AfterSaleStatus:
-        lines.append(f"    {status.value} : {status.value} {status.label} ({douyin_code(status)})")
-    edges = sorted({(str(t.source), str(t.target), t.name) for t in field.get_all_transitions(AfterSaleCase)})
-    for source, target, name in edges:
-        lines.append(f"    {source} --> {target} : {name}")
-    return "\n".join(lines) + "\n"
+    return state_mermaid(
+        AfterSaleCase,
+        initial=AfterSaleStatus.REQUESTED.value,
+        statuses=AfterSaleStatus,
+        state_text=lambda status: f"{status.value} {status.label} ({douyin_code(status)})",
+        edge_text=lambda name: name,
+    )

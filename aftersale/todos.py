@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersale.constants import AWAITING_MERCHANT, AfterSaleStatus
 from aftersale.models import AfterSaleCase
-from shop_admin.kernel.todos import TodoItem, TodoSource, deadline_close_todos, todo_key, todo_source_register
+from shop_admin.kernel.todos import TodoItem, TodoSource, deadline_todo_source, todo_key, todo_source_register
 
 # The reply deadline runs while the merchant has not answered (the partial index `aftersale_reply_due`).
 REPLY_PENDING = [AfterSaleStatus.REQUESTED, AfterSaleStatus.NEGOTIATING]
@@ -36,21 +36,16 @@ def case_opened_todos(*, shop_id: int, since: datetime, now: datetime, limit: in
     ]
 
 
-def reply_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
-    """Cases whose reply deadline is within `TODO_DUE_SOON` and not answered yet."""
-    return deadline_close_todos(
-        AfterSaleCase.objects.filter(shop_id=shop_id, status__in=REPLY_PENDING),
-        source="aftersale_reply_due",
-        deadline="reply_deadline",
-        since=since,
-        now=now,
-        limit=limit,
-        title=_("售后处理即将超时"),
-        detail="order__order_no",
-        url=lambda c: reverse("aftersale:detail", args=[c["pk"]]),
-    )
-
-
 def aftersale_todos_register() -> None:
     todo_source_register(TodoSource(name="aftersale_opened", label=_("新的售后申请"), items=case_opened_todos))
-    todo_source_register(TodoSource(name="aftersale_reply_due", label=_("售后处理即将超时"), items=reply_due_todos))
+    # Cases whose reply deadline is within `TODO_DUE_SOON` and not answered yet.
+    todo_source_register(
+        deadline_todo_source(
+            name="aftersale_reply_due",
+            label=_("售后处理即将超时"),
+            rows=lambda shop_id: AfterSaleCase.objects.filter(shop_id=shop_id, status__in=REPLY_PENDING),
+            deadline="reply_deadline",
+            detail="order__order_no",
+            url=lambda c: reverse("aftersale:detail", args=[c["pk"]]),
+        )
+    )

@@ -1,5 +1,6 @@
 """Console page of reviews (/reviews/): the shop's reviews with filters, its 30-day score, a reply and a report per review."""
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -56,37 +57,36 @@ def _back(request):
     return redirect(f"/reviews/?{query}" if query and "\n" not in query else "/reviews/")
 
 
+def _review_form_apply(request, review_id: int, *, form_class, kept: str, apply, done) -> HttpResponse:
+    """A form on one review of the shop: applied by `apply(review, actor, cleaned_data)`, or refused with the input kept."""
+    review = shop_record_or_404(request, lambda shop_ids: review_get_for_shops(shop_ids=shop_ids, review_id=review_id))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        input_keep(request, kept, review=str(review.pk))
+        return _back(request)
+    try:
+        apply(review, Actor.for_user(request.user), form.cleaned_data)
+        messages.success(request, done)
+    except DomainError as exc:
+        messages.error(request, domain_error_text(exc, labels=form))
+        input_keep(request, kept, review=str(review.pk))
+    return _back(request)
+
+
 @require_POST
 @shop_required(perm=Perm.REVIEW)
 def review_reply_view(request, review_id: int):
-    review = shop_record_or_404(request, lambda shop_ids: review_get_for_shops(shop_ids=shop_ids, review_id=review_id))
-    form = ReviewReplyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        input_keep(request, "review_reply", review=str(review.pk))
-        return _back(request)
-    try:
-        review_reply(review=review, actor=Actor.for_user(request.user), text=form.cleaned_data["text"])
-        messages.success(request, _("已回复评价"))
-    except DomainError as exc:
-        messages.error(request, domain_error_text(exc, labels=form))
-        input_keep(request, "review_reply", review=str(review.pk))
-    return _back(request)
+    return _review_form_apply(
+        request, review_id, form_class=ReviewReplyForm, kept="review_reply", done=_("已回复评价"),
+        apply=lambda review, actor, data: review_reply(review=review, actor=actor, text=data["text"]),
+    )
 
 
 @require_POST
 @shop_required(perm=Perm.REVIEW)
 def review_report_view(request, review_id: int):
-    review = shop_record_or_404(request, lambda shop_ids: review_get_for_shops(shop_ids=shop_ids, review_id=review_id))
-    form = ReviewReportForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        input_keep(request, "review_report", review=str(review.pk))
-        return _back(request)
-    try:
-        review_report(review=review, actor=Actor.for_user(request.user), **form.cleaned_data)
-        messages.success(request, _("已提交申诉，等待平台处理"))
-    except DomainError as exc:
-        messages.error(request, domain_error_text(exc, labels=form))
-        input_keep(request, "review_report", review=str(review.pk))
-    return _back(request)
+    return _review_form_apply(
+        request, review_id, form_class=ReviewReportForm, kept="review_report", done=_("已提交申诉，等待平台处理"),
+        apply=lambda review, actor, data: review_report(review=review, actor=actor, **data),
+    )

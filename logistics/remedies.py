@@ -9,7 +9,7 @@ from logistics.services.ship import shipment_record, tracking_validate
 from orders.constants import ExceptionKind
 from orders.events import order_event_append, order_event_kinds_register
 from orders.models import Order, OrderException
-from orders.remedies import RemedyField, remedy_register
+from orders.remedies import RemedyField, coupon_field, remedy_register
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid
 from shop_admin.kernel.permissions import Perm
@@ -64,7 +64,7 @@ def logistics_remedies_register() -> None:
             ExceptionKind.STALLED_LOGISTICS, ExceptionKind.PAID_NOT_SHIPPED, ExceptionKind.NOT_RECEIVED,
             ExceptionKind.PICKUP_OVERDUE, ExceptionKind.DELIVERY_OVERDUE,
         },
-        (RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), initial="5.00"),),
+        (coupon_field(initial="5.00"),),
         apply=remedy_urge_carrier,
         perm=Perm.ORDER_EDIT,
         position=30,
@@ -78,7 +78,7 @@ def logistics_remedies_register() -> None:
             # the carriers the ship form offers, so a reship names one the tracking checks know
             RemedyField("carrier", gettext_lazy("快递公司"), required=True, choices=tuple(ShipForm.base_fields["carrier"].choices)),
             RemedyField("tracking_no", gettext_lazy("快递单号"), required=True),
-            RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）")),
+            coupon_field(),
         ),
         apply=remedy_reship,
         perm=Perm.ORDER_SHIP,

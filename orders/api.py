@@ -248,29 +248,19 @@ def merchant_stock(request, sku_id: int, payload: StockIn):
 # --- callbacks ---
 
 
+def _callback_apply(request, schema, apply) -> dict:
+    """A channel's signed callback (the payment secret) applied by its service: the body's fields, `time` as `at`."""
+    data = parse_callback(schema, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))
+    fields = {("at" if name == "time" else name): getattr(data, name) for name in schema.model_fields}
+    return {"result": apply(**fields)}
+
+
 @callback_router.post("/payment", response={200: CallbackOut, **ERRORS}, openapi_extra=callback_openapi(PaymentCallbackIn))
 def payment_callback(request):
-    data = parse_callback(PaymentCallbackIn, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))
-    result = payment_callback_apply(
-        payment_id=data.payment_id,
-        channel_txn_id=data.channel_txn_id,
-        status=data.status,
-        amount=data.amount,
-        failure_reason=data.failure_reason,
-        at=data.time,
-    )
-    return {"result": result}
+    return _callback_apply(request, PaymentCallbackIn, payment_callback_apply)
 
 
 @callback_router.post("/refund", response={200: CallbackOut, **ERRORS}, openapi_extra=callback_openapi(RefundCallbackIn))
 def refund_callback(request):
     """The payment channel reports a refund done or failed; signed with the payment secret. Replays answer `duplicate`."""
-    data = parse_callback(RefundCallbackIn, signed_body(request, settings.PAYMENT_CALLBACK_SECRET))
-    result = refund_callback_apply(
-        refund_id=data.refund_id,
-        channel_txn_id=data.channel_txn_id,
-        status=data.status,
-        failure_reason=data.failure_reason,
-        at=data.time,
-    )
-    return {"result": result}
+    return _callback_apply(request, RefundCallbackIn, refund_callback_apply)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from shop_admin.kernel.permissions import Perm
 
 # What a remedy's form may ask for, and how the value is read. Upper apps reuse these names.
@@ -28,6 +30,11 @@ class RemedyField:
     required: bool = False
     initial: str = ""
     choices: tuple = ()  # (value, label) pairs: the console draws a select instead of a text box
+
+
+def coupon_field(*, initial: str = "", required: bool = False) -> RemedyField:
+    """The compensation coupon's amount, as every remedy that can give the buyer one asks for it."""
+    return RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), required=required, initial=initial)
 
 
 @dataclass(frozen=True)

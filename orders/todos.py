@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.constants import ExceptionStatus, OrderStatus
 from orders.models import Order, OrderException
-from shop_admin.kernel.todos import TodoItem, TodoSource, deadline_close_todos, todo_key, todo_source_register
+from shop_admin.kernel.todos import TodoItem, TodoSource, deadline_todo_source, todo_key, todo_source_register
 
 
 def paid_order_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
@@ -66,23 +66,18 @@ def exception_escalated_todos(*, shop_id: int, since: datetime, now: datetime, l
     )
 
 
-def ship_due_todos(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
-    """Paid orders whose ship deadline is within `TODO_DUE_SOON` (or passed, within the window) and not shipped."""
-    return deadline_close_todos(
-        Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID),
-        source="ship_due",
-        deadline="ship_deadline",
-        since=since,
-        now=now,
-        limit=limit,
-        title=_("发货即将超时"),
-        detail="order_no",
-        url=lambda o: reverse("orders:detail", args=[o["order_no"]]),
-    )
-
-
 def orders_todos_register() -> None:
     todo_source_register(TodoSource(name="order_paid", label=_("新的已支付订单"), items=paid_order_todos))
     todo_source_register(TodoSource(name="exception", label=_("新的异常"), items=exception_todos))
     todo_source_register(TodoSource(name="exception_escalated", label=_("异常超时升级平台"), items=exception_escalated_todos))
-    todo_source_register(TodoSource(name="ship_due", label=_("发货即将超时"), items=ship_due_todos))
+    # Paid orders whose ship deadline is within `TODO_DUE_SOON` (or passed, within the window) and not shipped.
+    todo_source_register(
+        deadline_todo_source(
+            name="ship_due",
+            label=_("发货即将超时"),
+            rows=lambda shop_id: Order.objects.filter(shop_id=shop_id, status=OrderStatus.PAID),
+            deadline="ship_deadline",
+            detail="order_no",
+            url=lambda o: reverse("orders:detail", args=[o["order_no"]]),
+        )
+    )

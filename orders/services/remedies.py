@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import line_substituted_event, stock_transferred_event
 from orders.models import Order, OrderException, OrderLine, Sku
-from orders.remedies import FIELD_TYPES, Remedy, RemedyField, remedies_for_kind, remedy_get, remedy_register
+from orders.remedies import FIELD_TYPES, Remedy, RemedyField, coupon_field, remedies_for_kind, remedy_get, remedy_register
 from orders.services.common import order_lock
 from orders.services.coupons import compensation_coupon_issue, coupon_amount_clean
 from orders.services.exceptions import evidence_clean, exception_lock, exception_remedy_resolving, exception_resolve
@@ -229,7 +229,7 @@ def remedy_no_action(*, exception: OrderException, actor: Actor, values: dict, n
 
 def orders_remedies_register() -> None:
     """The remedies orders offers itself (called from OrdersConfig.ready)."""
-    coupon = RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"))
+    coupon = coupon_field()
     stock_kinds = {ExceptionKind.OVERSELL, ExceptionKind.MERCHANT_REPORTED}
     remedy_register(
         "transfer_stock",
@@ -256,7 +256,7 @@ def orders_remedies_register() -> None:
         gettext_lazy("取消订单并退款"),
         stock_kinds
         | {ExceptionKind.PAYMENT_ANOMALY, ExceptionKind.ADDRESS_ANOMALY, ExceptionKind.PAID_NOT_SHIPPED, ExceptionKind.RISK_REVIEW},
-        (RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), initial="5.00"),),
+        (coupon_field(initial="5.00"),),
         apply=remedy_cancel_refund,
         perm=Perm.ORDER_MONEY,
         position=60,
@@ -268,7 +268,7 @@ def orders_remedies_register() -> None:
         "compensate",
         gettext_lazy("发放补偿券"),
         every_kind_but_review,
-        (RemedyField("coupon_amount", gettext_lazy("补偿券金额（元）"), required=True, initial="5.00"),),
+        (coupon_field(required=True, initial="5.00"),),
         apply=remedy_compensate,
         perm=Perm.ORDER_MONEY,
         position=70,

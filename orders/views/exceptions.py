@@ -136,19 +136,30 @@ def exception_resolve_view(request, exception_id: int):
     return redirect("exceptions:detail", exception_id=exception.pk)
 
 
+def _evidence_action(request, *, shop_id: int, apply, done: str, kept: str, back):
+    """A clerk's (ORDER_EDIT) action that carries evidence lines: `apply(actor, evidence)`, then `back(its result)`; a
+    refusal keeps the input and goes `back(None)`."""
+    if not user_can(user=request.user, shop_id=shop_id, perm=Perm.ORDER_EDIT):
+        return forbidden(request, _("您的角色无权执行此操作"))
+    try:
+        result = apply(Actor.for_user(request.user), _evidence_lines(request.POST.get("evidence", "")))
+    except DomainError as exc:
+        messages.error(request, domain_error_text(exc, labels=_field_labels()))
+        input_keep(request, kept)
+        return back(None)
+    messages.success(request, done)
+    return back(result)
+
+
 @require_POST
 @shop_required(perm=Perm.ORDER_VIEW)
 def exception_evidence_view(request, exception_id: int):
     exception = _shop_exception(request, exception_id)
-    if not user_can(user=request.user, shop_id=exception.shop_id, perm=Perm.ORDER_EDIT):
-        return forbidden(request, _("您的角色无权执行此操作"))
-    try:
-        exception_evidence_add(exception=exception, actor=Actor.for_user(request.user), evidence=_evidence_lines(request.POST.get("evidence", "")))
-        messages.success(request, _("证据已添加"))
-    except DomainError as exc:
-        messages.error(request, domain_error_text(exc, labels=_field_labels()))
-        input_keep(request, "evidence")
-    return redirect("exceptions:detail", exception_id=exception.pk)
+    return _evidence_action(
+        request, shop_id=exception.shop_id, done=_("证据已添加"), kept="evidence",
+        apply=lambda actor, evidence: exception_evidence_add(exception=exception, actor=actor, evidence=evidence),
+        back=lambda _result: redirect("exceptions:detail", exception_id=exception.pk),
+    )
 
 
 @require_POST
@@ -156,21 +167,15 @@ def exception_evidence_view(request, exception_id: int):
 def order_report_view(request, order_no: str):
     """The merchant reports damaged or missing goods: the order is held until it is resolved."""
     order = shop_order(request, order_no)
-    if not user_can(user=request.user, shop_id=order.shop_id, perm=Perm.ORDER_EDIT):
-        return forbidden(request, _("您的角色无权执行此操作"))
-    try:
-        exception = order_merchant_report(
-            order=order,
-            actor=Actor.for_user(request.user),
-            description=request.POST.get("description", ""),
-            evidence=_evidence_lines(request.POST.get("evidence", "")),
-        )
-        messages.success(request, _("已登记异常，订单暂停发货"))
-        return redirect("exceptions:detail", exception_id=exception.pk)
-    except DomainError as exc:
-        messages.error(request, domain_error_text(exc, labels=_field_labels()))
-        input_keep(request, "report")
-    return redirect("orders:detail", order_no=order_no)
+    return _evidence_action(
+        request, shop_id=order.shop_id, done=_("已登记异常，订单暂停发货"), kept="report",
+        apply=lambda actor, evidence: order_merchant_report(
+            order=order, actor=actor, description=request.POST.get("description", ""), evidence=evidence
+        ),
+        back=lambda exception: redirect("exceptions:detail", exception_id=exception.pk)
+        if exception
+        else redirect("orders:detail", order_no=order_no),
+    )
 
 
 @shop_required(perm=Perm.ORDER_VIEW)

@@ -46,6 +46,18 @@ def _days(value: timedelta) -> int:
     return value.days
 
 
+def _hours_rule(name: str, column: str, setting: str, max_setting: str, label) -> Rule:
+    """A window in hours: the platform's setting by default, a shop may set it between the minimum and `max_setting`."""
+    return Rule(
+        name=name,
+        column=column,
+        unit="hours",
+        label=label,
+        default=lambda: _hours(getattr(settings, setting)),
+        bounds=lambda: (settings.SHOP_RULE_MIN_HOURS, _hours(getattr(settings, max_setting))),
+    )
+
+
 def _confirm(name: str, column: str, category: str, setting: str, label) -> Rule:
     return Rule(
         name=name,
@@ -70,30 +82,12 @@ RULES: dict[str, Rule] = {
             bounds=lambda: (min(settings.SHOP_SHIP_PROMISE_HOURS), max(settings.SHOP_SHIP_PROMISE_HOURS)),
             choices=lambda: tuple(settings.SHOP_SHIP_PROMISE_HOURS),
         ),
-        Rule(
-            name="aftersale_reply",
-            column="aftersale_reply_hours",
-            unit="hours",
-            label=gettext_lazy("售后审核时限（小时）"),
-            default=lambda: _hours(settings.AFTERSALE_REPLY_WINDOW),
-            bounds=lambda: (settings.SHOP_RULE_MIN_HOURS, _hours(settings.AFTERSALE_REPLY_WINDOW)),
+        _hours_rule("aftersale_reply", "aftersale_reply_hours", "AFTERSALE_REPLY_WINDOW", "AFTERSALE_REPLY_WINDOW", gettext_lazy("售后审核时限（小时）")),
+        _hours_rule(
+            "aftersale_reply_fragile", "aftersale_reply_hours_fragile", "AFTERSALE_REPLY_WINDOW_FRAGILE", "AFTERSALE_REPLY_WINDOW_FRAGILE",
+            gettext_lazy("生鲜易碎售后审核时限（小时）"),
         ),
-        Rule(
-            name="aftersale_reply_fragile",
-            column="aftersale_reply_hours_fragile",
-            unit="hours",
-            label=gettext_lazy("生鲜易碎售后审核时限（小时）"),
-            default=lambda: _hours(settings.AFTERSALE_REPLY_WINDOW_FRAGILE),
-            bounds=lambda: (settings.SHOP_RULE_MIN_HOURS, _hours(settings.AFTERSALE_REPLY_WINDOW_FRAGILE)),
-        ),
-        Rule(
-            name="recovery_window",
-            column="recovery_window_hours",
-            unit="hours",
-            label=gettext_lazy("订单召回时限（小时）"),
-            default=lambda: _hours(settings.ORDER_RECOVERY_WINDOW),
-            bounds=lambda: (settings.SHOP_RULE_MIN_HOURS, _hours(settings.ORDER_RECOVERY_WINDOW_MAX)),
-        ),
+        _hours_rule("recovery_window", "recovery_window_hours", "ORDER_RECOVERY_WINDOW", "ORDER_RECOVERY_WINDOW_MAX", gettext_lazy("订单召回时限（小时）")),
         _confirm("auto_confirm", "auto_confirm_days", "normal", "AUTO_CONFIRM_AFTER", gettext_lazy("自动确认收货（天）")),
         _confirm("auto_confirm_remote", "auto_confirm_days_remote", "remote", "AUTO_CONFIRM_AFTER_REMOTE", gettext_lazy("偏远地区自动确认收货（天）")),
         _confirm("auto_confirm_fresh", "auto_confirm_days_fresh", "fresh", "AUTO_CONFIRM_AFTER_FRESH", gettext_lazy("生鲜自动确认收货（天）")),

@@ -96,6 +96,20 @@ def deadline_close_todos(
     ]
 
 
+def deadline_todo_source(
+    *, name: str, label: Any, rows: Callable[[int], Any], deadline: str, detail: str, url: Callable[[dict], str]
+) -> TodoSource:
+    """A source of the to-dos of a deadline coming close (`deadline_close_todos`), titled with its label: `rows(shop_id)`
+    is the shop's rows the deadline still runs on."""
+
+    def items(*, shop_id: int, since: datetime, now: datetime, limit: int) -> list[TodoItem]:
+        return deadline_close_todos(
+            rows(shop_id), source=name, deadline=deadline, since=since, now=now, limit=limit, title=label, detail=detail, url=url
+        )
+
+    return TodoSource(name=name, label=label, items=items)
+
+
 def todo_feed(
     *, user_id: int, shop_id: int, now: datetime, shown: int | None = TODO_SHOWN, source_limit: int = TODO_SOURCE_LIMIT
 ) -> TodoFeed:
