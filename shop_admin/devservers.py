@@ -8,7 +8,7 @@ Ctrl-C stops it. A variable that is set is left alone: CI and production name th
 stays under `.data/` (or DIR) between runs; deleting that folder starts from nothing.
 
 `--replica` (make fleet) adds a streaming standby of the embedded primary, made anew by `pg_basebackup -R` from
-the same binaries at each start (seconds for a development database, and it can then never belong to another
+the same binaries at each start (quick for a development database, and it can then never belong to another
 primary or have fallen too far behind), under `.data/pg-standby`, and sets DATABASE_REPLICA_URLS to it. With an
 external DATABASE_URL it starts none: DATABASE_REPLICA_URLS is used when given, and it says it runs without one
 otherwise. The standby, its replication slot and the primary stop in that order.

@@ -2,7 +2,7 @@
 
 The pair is started the way `make fleet` starts it (`shop_admin.devservers --replica`, the Makefile's recipe) on a
 throw-away data folder, around a child process that looks at it through the app's own settings. Only one table is
-made there (migrating the whole schema takes about a minute on a busy machine, and the full walk on a paused standby
+made there (migrating the whole schema would be most of the test's time, and the full walk on a paused standby
 is tests/shop_admin/test_replicas.py's): enough for an ORM read to show where it was answered.
 """
 import json
@@ -37,6 +37,9 @@ def one(alias, sql):
 
 
 print("ROUTERS", json.dumps(settings.DATABASE_ROUTERS))
+deadline = time.monotonic() + 10  # a walsender reports "catchup" for a moment before "streaming"
+while not one("default", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") and time.monotonic() < deadline:
+    time.sleep(0.05)
 print("PRIMARY_SENDS", one("default", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"))
 print("STANDBY_IN_RECOVERY", one("replica0", "SELECT pg_is_in_recovery()"))
 print("STANDBY_RECEIVER", one("replica0", "SELECT status FROM pg_stat_wal_receiver"))

@@ -69,6 +69,16 @@ def test_readyz_reports_a_replica_that_is_down_but_stays_ready(settings):
 
 
 @pytest.mark.django_db
+def test_the_probes_are_never_rate_limited(settings):
+    # every limit on and at its tightest: a balancer probing each node every second must never meet one
+    settings.API_RATE_LIMITS_ENABLED = True
+    settings.API_RATE_LIMITS = {scope: "1/m" for scope in settings.API_RATE_LIMITS}
+    client = Client()
+    answers = [client.get(path, headers={"X-Forwarded-For": "10.0.3.7"}).status_code for path in ("/healthz", "/readyz") * 5]
+    assert answers == [200] * 10
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("sent", "kept"),
     [("req-42.a_B", True), ("x" * 64, True), ("x" * 65, False), ("bad id", False), ("a\nforged line", False), (None, False)],
