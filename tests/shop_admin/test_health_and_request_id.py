@@ -2,7 +2,11 @@
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -11,6 +15,8 @@ from rq.job import Job
 
 from shop_admin.kernel.logfilters import JsonFormatter, current_request_id
 from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def job_request_id() -> str | None:
@@ -49,6 +55,18 @@ def test_readyz_is_503_naming_redis_when_redis_is_down(settings):
     assert response.status_code == 503
     body = response.json()
     assert body["redis"] == "down" and body["database"] == "ok"
+
+
+def test_readyz_is_503_naming_the_database_when_the_primary_is_down():
+    # A process of its own whose DATABASE_URL names a port nobody listens on: the primary is down from its start.
+    env = {**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/shop", "DJANGO_SETTINGS_MODULE": "shop_admin.settings"}
+    script = ("import django, json; django.setup(); from django.test import Client; "
+              "answer = Client().get('/readyz'); print('READYZ', answer.status_code, json.dumps(answer.json()))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("READYZ ")), done.stdout + done.stderr)
+    _, status, body = line.split(" ", 2)
+    assert status == "503"
+    assert json.loads(body) == {"database": "down", "migrations": "unknown", "redis": "ok", "replicas": {}}
 
 
 @pytest.mark.django_db
