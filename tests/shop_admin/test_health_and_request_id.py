@@ -24,6 +24,11 @@ def job_request_id() -> str | None:
     return current_request_id.get()
 
 
+def job_logs_a_line() -> None:
+    """Enqueued by a test: a job's own log line."""
+    logging.getLogger("orders").warning("job line of the test")
+
+
 @pytest.fixture
 def console_log():
     """What the configured console handler writes (its formatter and filters as in production), as text."""
@@ -148,3 +153,20 @@ def test_a_job_enqueued_by_a_request_carries_its_id_in_its_meta_and_while_it_run
     django_rq.get_worker("default").work(burst=True)
     job.refresh()
     assert job.return_value() == "enqueue-9"
+
+
+@pytest.mark.django_db
+def test_a_job_s_log_lines_carry_the_id_of_the_request_that_enqueued_it(console_log, redis_conn,
+                                                                        django_capture_on_commit_callbacks):
+    from rq import SimpleWorker
+
+    token = current_request_id.set("enqueue-log-5")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):  # jobs are enqueued when the transaction commits
+            django_rq.get_queue("default").enqueue(job_logs_a_line)
+    finally:
+        current_request_id.reset(token)
+    # in this process (SimpleWorker), so the console handler's output is the one captured here
+    django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
+    lines = [line for line in console_log.getvalue().splitlines() if "job line of the test" in line]
+    assert len(lines) == 1 and "enqueue-log-5" in lines[0], console_log.getvalue()
