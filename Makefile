@@ -38,10 +38,11 @@ serve:
 	fi
 
 # The production shape on one machine (README, Scaling out): two gunicorn masters of 2 workers each on PORT and PORT+1
-# (two web hosts behind the proxy), an RQ worker with its scheduler, the cron scheduler; on the embedded servers unless
-# DATABASE_URL / REDIS_URL name others. Ctrl-C stops them all.
+# (two web hosts behind the proxy), an RQ worker with its scheduler, the cron scheduler; on the embedded primary, a
+# streaming standby of it (DATABASE_REPLICA_URLS) and Redis, unless DATABASE_URL / REDIS_URL name others (an external
+# primary: DATABASE_REPLICA_URLS if set, else no replica). Ctrl-C stops them all.
 fleet: install
-	@$(EMBEDDED) $(MAKE) --no-print-directory fleet-serve
+	@$(EMBEDDED) --replica $(MAKE) --no-print-directory fleet-serve
 
 fleet-serve:
 	$(PY) manage.py migrate --noinput

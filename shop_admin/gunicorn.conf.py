@@ -18,5 +18,7 @@ backlog = 2048
 # gunicorn 27 opens a control socket under ~/.gunicorn by default, shared by every gunicorn of the user on the machine;
 # several fleets (and the benchmarks) run side by side here, and nothing uses it.
 control_socket_disable = True
-# The access log goes to stdout only when asked (ACCESS_LOG=1): the proxy in front logs every request already.
+# The access log goes to stdout only when asked (ACCESS_LOG=1): the proxy in front logs every request already. Its lines
+# leave out the balancer's probes, carry the request id and follow LOG_FORMAT (shop_admin/accesslog.py).
 accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None
+logger_class = "shop_admin.accesslog.AccessLogger"

@@ -321,7 +321,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "django.request": {"filters": ["refusals_not_logged"]},
         "django.server": {"filters": ["probes_not_logged"]},
-        "gunicorn.access": {"filters": ["probes_not_logged"]},
+        # gunicorn.access is not named: naming it here would remove the handler gunicorn gave it in the master (the
+        # project is preloaded there), and ACCESS_LOG=1 would write nothing. shop_admin/accesslog.py shapes its lines.
     },
 }
 

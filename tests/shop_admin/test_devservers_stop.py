@@ -1,4 +1,4 @@
-"""Ctrl-C on `make run` / `make fleet` stops the embedded PostgreSQL and Redis too, though the signal arrives several times."""
+"""Ctrl-C on `make run` / `make fleet` stops the embedded PostgreSQL (and make fleet's standby) and Redis too, though the signal arrives several times."""
 import os
 import shutil
 import signal
@@ -31,15 +31,17 @@ def _terminal_default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_stops_the_embedded_servers_with_the_command(data_dir):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+@pytest.mark.parametrize("fleet", [[], ["--replica"]], ids=["make-run", "make-fleet"])
+def test_ctrl_c_stops_the_embedded_servers_with_the_command(data_dir, fleet):
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "DATABASE_REPLICA_URLS")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "shop_admin.devservers", "--data", str(data_dir), "sh", "-c", RECIPE],
+        [sys.executable, "-m", "shop_admin.devservers", *fleet, "--data", str(data_dir), "sh", "-c", RECIPE],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=_terminal_default_signals, start_new_session=True,
     )
     started = process.stdout.readline()
     assert "DATABASE_URL=" in started, started + process.stdout.read()
+    assert ("DATABASE_REPLICA_URLS=" in started) == bool(fleet), started  # make fleet's standby, streaming already
     time.sleep(0.5)
 
     # when the terminal's Ctrl-C reaches the whole process group

@@ -2,7 +2,11 @@
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -12,10 +16,17 @@ from rq.job import Job
 from shop_admin.kernel.logfilters import JsonFormatter, current_request_id
 from tests import factories
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def job_request_id() -> str | None:
     """Enqueued by a test: what the job sees as its request id while the worker performs it."""
     return current_request_id.get()
+
+
+def job_logs_a_line() -> None:
+    """Enqueued by a test: a job's own log line."""
+    logging.getLogger("orders").warning("job line of the test")
 
 
 @pytest.fixture
@@ -51,6 +62,18 @@ def test_readyz_is_503_naming_redis_when_redis_is_down(settings):
     assert body["redis"] == "down" and body["database"] == "ok"
 
 
+def test_readyz_is_503_naming_the_database_when_the_primary_is_down():
+    # A process of its own whose DATABASE_URL names a port nobody listens on: the primary is down from its start.
+    env = {**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/shop", "DJANGO_SETTINGS_MODULE": "shop_admin.settings"}
+    script = ("import django, json; django.setup(); from django.test import Client; "
+              "answer = Client().get('/readyz'); print('READYZ', answer.status_code, json.dumps(answer.json()))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("READYZ ")), done.stdout + done.stderr)
+    _, status, body = line.split(" ", 2)
+    assert status == "503"
+    assert json.loads(body) == {"database": "down", "migrations": "unknown", "redis": "ok", "replicas": {}}
+
+
 @pytest.mark.django_db
 def test_readyz_reports_a_replica_that_is_down_but_stays_ready(settings):
     from django.db import connections
@@ -66,6 +89,16 @@ def test_readyz_reports_a_replica_that_is_down_but_stays_ready(settings):
         del connections.settings["replica0"]
     assert response.status_code == 200
     assert response.json()["replicas"] == {"replica0": {"status": "down"}}
+
+
+@pytest.mark.django_db
+def test_the_probes_are_never_rate_limited(settings):
+    # every limit on and at its tightest: a balancer probing each node every second must never meet one
+    settings.API_RATE_LIMITS_ENABLED = True
+    settings.API_RATE_LIMITS = {scope: "1/m" for scope in settings.API_RATE_LIMITS}
+    client = Client()
+    answers = [client.get(path, headers={"X-Forwarded-For": "10.0.3.7"}).status_code for path in ("/healthz", "/readyz") * 5]
+    assert answers == [200] * 10
 
 
 @pytest.mark.django_db
@@ -120,3 +153,20 @@ def test_a_job_enqueued_by_a_request_carries_its_id_in_its_meta_and_while_it_run
     django_rq.get_worker("default").work(burst=True)
     job.refresh()
     assert job.return_value() == "enqueue-9"
+
+
+@pytest.mark.django_db
+def test_a_job_s_log_lines_carry_the_id_of_the_request_that_enqueued_it(console_log, redis_conn,
+                                                                        django_capture_on_commit_callbacks):
+    from rq import SimpleWorker
+
+    token = current_request_id.set("enqueue-log-5")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):  # jobs are enqueued when the transaction commits
+            django_rq.get_queue("default").enqueue(job_logs_a_line)
+    finally:
+        current_request_id.reset(token)
+    # in this process (SimpleWorker), so the console handler's output is the one captured here
+    django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
+    lines = [line for line in console_log.getvalue().splitlines() if "job line of the test" in line]
+    assert len(lines) == 1 and "enqueue-log-5" in lines[0], console_log.getvalue()
