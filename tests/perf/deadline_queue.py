@@ -151,14 +151,17 @@ def explain_kinds(shop_id: int) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from shop_admin.kernel.deadline_queue import deadline_queue_kind_rows, deadline_queue_kinds
+    from shop_admin.kernel.deadline_queue import deadline_queue, deadline_queue_kind_rows, deadline_queue_kinds
 
     now = timezone.now()
-    for kind in deadline_queue_kinds():
+    reads = [(f"kind {kind.name}", lambda kind=kind: deadline_queue_kind_rows(
+        kind, shop_ids={shop_id}, now=now, until=now + timedelta(days=30), limit=51)) for kind in deadline_queue_kinds()]
+    reads.append(("the default page (every kind, 24 h, one statement)", lambda: deadline_queue(shop_ids={shop_id}, now=now)))
+    for label, read in reads:
         with CaptureQueriesContext(connection) as ctx:
-            deadline_queue_kind_rows(kind, shop_ids={shop_id}, now=now, until=now + timedelta(days=30), limit=51)
+            read()
         for q in ctx.captured_queries:
-            print(f"\n-- kind {kind.name}: {q['sql'][:400]}")
+            print(f"\n-- {label}: {q['sql'][:400]}")
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
                 for (line,) in cursor.fetchall():
