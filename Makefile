@@ -95,8 +95,8 @@ check-deploy: install
 # Benchmarks (not part of make test; each prints its figures, tests/perf/README.md records them). `make perf` runs them
 # all (about an hour on a quiet 2-core machine); each also has its own target.
 PERF_DB = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
-.PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv perf-rolling
-perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv perf-rolling
+.PHONY: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv perf-rolling perf-deadlines
+perf: perf-spine perf-list perf-admin perf-tracking perf-aftersale perf-exceptions perf-csv perf-rolling perf-deadlines
 
 perf-spine: install  ## submissions against a floor that takes the hot row, the flash sale, the deadline sweep
 	$(PERF_DB) $(PY) tests/perf/run.py
@@ -118,6 +118,9 @@ perf-exceptions: install  ## the exception list at 100,000 open exceptions, the 
 
 perf-csv: install  ## CSV import of 100,000 lines and export of 1,000,000, side by side with django-import-export
 	$(PERF_DB) $(PY) tests/perf/csv_bench.py
+
+perf-deadlines: install  ## the deadline queue at a million orders; builds shop_perf_deadlines once, then PERF_ARGS=--reuse measures it again
+	$(PERF_DB) $(PY) tests/perf/deadline_queue.py $(PERF_ARGS)
 
 perf-rolling: install  ## gunicorn SIGHUP and an RQ worker SIGTERM mid-job under a load of submissions and payment callbacks
 	$(PERF_DB) $(PY) tests/perf/rolling_restart.py

@@ -1,15 +1,17 @@
 """After-sale's kinds of the deadline queue: the reply, the return parcel awaited, the inspection.
 
-Each reads the case's `due_at` (the deadline of the step it waits for) for its statuses: one range on
+Each reads the case's `due_at` (the deadline of the step it waits for) for its statuses, one bounded range read in
+order: the reply's two statuses on the partial `aftersale_shop_reply_due` (shop, due_at, id), the others on
 `aftersale_shop_status_due_id` (shop, status, due_at, id).
 """
 from datetime import datetime
 
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from aftersale.constants import AfterSaleStatus
+from aftersale.constants import AfterSaleStatus, AfterSaleType
 from aftersale.models import AfterSaleCase
-from shop_admin.kernel.deadline_queue import QueueKind, QueueRow, deadline_queue_register, queue_rows
+from shop_admin.kernel.deadline_queue import QueueKind, QueueRow, deadline_queue_register, queue_rows, queue_values
 from shop_admin.kernel.permissions import Perm
 
 # Which statuses each kind covers: the merchant's answer runs while requested or negotiating.
@@ -18,25 +20,29 @@ QUEUE_STATUSES = {
     "return_receipt": [AfterSaleStatus.AWAITING_RETURN],
     "inspection": [AfterSaleStatus.INSPECTING],
 }
+_TYPES = dict(AfterSaleType.choices)
 
 
-def _case_rows(name: str):
-    def rows(*, shop_ids: set[int], now: datetime, until: datetime, after, limit: int) -> list[QueueRow]:
-        types = dict(AfterSaleCase._meta.get_field("type").choices)
+def _case_select(name: str):
+    def select(*, shop_ids: set[int], now: datetime, until: datetime, after):
         cases = queue_rows(
-            AfterSaleCase.objects.filter(shop_id__in=shop_ids, status__in=QUEUE_STATUSES[name], due_at__isnull=False),
-            due="due_at", until=until, after=after,
-        ).values("pk", "shop_id", "type", "due_at", "order__order_no")[:limit]
-        return [
-            QueueRow(
-                kind=name, shop_id=c["shop_id"], pk=c["pk"], due_at=c["due_at"], order_no=c["order__order_no"], detail=str(types.get(c["type"], c["type"])),
-                url=f"/aftersales/{c['pk']}/", aftersale_id=c["pk"],
-            )
-            for c in cases
-        ]
+            AfterSaleCase.objects.filter(shop_id__in=shop_ids, status__in=QUEUE_STATUSES[name]), due="due_at", until=until, after=after
+        )
+        return queue_values(cases, due=F("due_at"), order_no=F("order__order_no"), detail=F("type"))
 
-    rows.__name__ = f"{name}_queue_rows"
-    return rows
+    select.__name__ = f"{name}_queue_select"
+    return select
+
+
+def _case_row(name: str):
+    def row(*, pk: int, shop_id: int, due_at: datetime, order_no: str, detail: str) -> QueueRow:
+        return QueueRow(
+            kind=name, shop_id=shop_id, pk=pk, due_at=due_at, order_no=order_no, detail=str(_TYPES.get(detail, detail)),
+            url=f"/aftersales/{pk}/", aftersale_id=pk,
+        )
+
+    row.__name__ = f"{name}_queue_row"
+    return row
 
 
 def aftersale_deadline_queue_register() -> None:
@@ -46,5 +52,8 @@ def aftersale_deadline_queue_register() -> None:
         ("inspection", _("验货截止"), "inspect", _("去验货")),
     ):
         deadline_queue_register(
-            QueueKind(name=name, label=label, rows=_case_rows(name), action=action, action_label=action_label, perm=Perm.AFTERSALE)
+            QueueKind(
+                name=name, label=label, select=_case_select(name), row=_case_row(name), action=action, action_label=action_label,
+                perm=Perm.AFTERSALE,
+            )
         )

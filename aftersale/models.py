@@ -83,6 +83,10 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
             # The workbench's status tabs read this one in order: a rare status never scans the whole shop.
             models.Index(fields=["shop", "status", "due_at", "id"], name="aftersale_shop_status_due_id"),
             models.Index(fields=["order"], name="aftersale_order"),
+            # The deadline queue's replies due: two statuses were two ranges of the index above, each read whole, then sorted.
+            models.Index(
+                fields=["shop", "due_at", "id"], name="aftersale_shop_reply_due", condition=Q(status__in=[S.REQUESTED, S.NEGOTIATING])
+            ),
             # The sweeps read their batch in (deadline, id) order: with the id in the index a batch stops after its 500 rows,
             # where a deadline alone made each batch sort every case sharing the first deadline (an outage's backlog).
             models.Index(
@@ -90,12 +94,8 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
                 name="aftersale_reply_open_due_id",
                 condition=Q(status__in=[AfterSaleStatus.REQUESTED, AfterSaleStatus.NEGOTIATING]),
             ),
-            models.Index(
-                fields=["return_deadline", "id"], name="aftersale_return_due_id", condition=Q(status=AfterSaleStatus.AWAITING_RETURN)
-            ),
-            models.Index(
-                fields=["inspect_deadline", "id"], name="aftersale_inspect_due_id", condition=Q(status=AfterSaleStatus.INSPECTING)
-            ),
+            models.Index(fields=["return_deadline", "id"], name="aftersale_return_due_id", condition=Q(status=S.AWAITING_RETURN)),
+            models.Index(fields=["inspect_deadline", "id"], name="aftersale_inspect_due_id", condition=Q(status=S.INSPECTING)),
             models.Index(fields=["due_at"], name="aftersale_arbitration_due", condition=Q(status=AfterSaleStatus.ARBITRATING)),
             # The platform's admin lists every shop's cases by deadline, with or without a status: read in order, no sort.
             models.Index(fields=["due_at", "id"], name="aftersale_due_id"),

@@ -45,7 +45,7 @@ class ProductReview(models.Model):
         ]
         indexes = [
             models.Index(fields=["shop", "-created_at", "-id"], name="review_shop_created"),
-            models.Index(fields=["shop", "reply_deadline"], name="review_shop_reply_due", condition=Q(replied_at__isnull=True, reply_deadline__isnull=False)),
+            models.Index(fields=["shop", "reply_deadline", "id"], name="review_shop_reply_due", condition=Q(replied_at__isnull=True, reply_deadline__isnull=False)),
         ]
 
     def __str__(self) -> str:

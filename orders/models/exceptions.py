@@ -60,9 +60,10 @@ class OrderException(models.Model):
             ),
             # The bell's "escalated" to-dos: a shop's newest escalations.
             models.Index(fields=["shop", "escalated_at"], name="exception_shop_escalated", condition=Q(escalated_at__isnull=False)),
-            # The dashboard tile's nearest deadline of the open ones (it read every open exception's row).
+            # The dashboard tile's nearest deadline of the open ones (it read every open exception's row), and the deadline
+            # queue's page of them in (deadline, id) order.
             models.Index(
-                fields=["shop", "deadline"],
+                fields=["shop", "deadline", "id"],
                 name="exception_open_deadline",
                 condition=Q(status=ExceptionStatus.OPEN, deadline__isnull=False),
             ),

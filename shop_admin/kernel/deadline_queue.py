@@ -1,10 +1,13 @@
 """The deadline queue: every deadline a shop must act on, from the kinds the apps register, merged nearest first.
 
-An app registers a kind (like a to-do source): `rows(*, shop_ids, now, until, after, limit)` gives at most `limit` rows of
-that kind due by `until` and after the position `after` (None: from the start), ordered by (due_at, pk), each one
-bounded range on an index of its own table (`queue_rows` does the filtering and ordering). The queue asks each kind
-for one row more than a page and merges them: a page costs one short index read per kind whatever the shop's size.
-Adding a kind (review replies, once reviews exist) is one `deadline_queue_register` in that app's `ready()`.
+An app registers a kind (like a to-do source) with `select(*, shop_ids, now, until, after)`: a QuerySet of that kind's
+rows due by `until` and after the position `after` (None: from the start), ordered by (due_at, pk), each one bounded
+range on an index of its own table (`queue_rows` does the filtering and ordering), giving the columns `queue_values`
+names; and `row(**columns)`, which makes a `QueueRow` of one. The queue reads one row more than a page of every kind in
+ONE statement (a UNION ALL of the kinds' limited ranges, ordered by (due_at, kind, pk)): a page costs one round trip and
+one short index read per kind whatever the shop's size (tests/perf/deadline_queue.py). A kind may instead give
+`rows(*, shop_ids, now, until, after, limit)` (a list of `QueueRow`), read by a statement of its own and merged.
+Adding a kind is one `deadline_queue_register` in that app's `ready()`.
 """
 import base64
 import binascii
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -56,10 +59,12 @@ class QueueRow:
 class QueueKind:
     name: str
     label: Any  # lazy translation
-    rows: Callable[..., list[QueueRow]]
     action: str  # what the merchant does: ship, reply, receive, inspect, resolve, recover
     action_label: Any
     perm: str  # the permission the action needs (Perm); a role without it sees the row without the button
+    select: Callable[..., QuerySet] | None = None  # `queue_values` rows in (due, pk) order, read with the other kinds at once
+    row: Callable[..., QueueRow] | None = None  # a QueueRow of one of them: row(pk=, shop_id=, due_at=, order_no=, detail=)
+    rows: Callable[..., list[QueueRow]] | None = None  # or: the rows themselves, by a statement of the kind's own
 
 
 _kinds: dict[str, QueueKind] = {}
@@ -91,6 +96,46 @@ def queue_rows(qs: QuerySet, *, due: str, until: datetime, after: tuple[datetime
         # The redundant `>=` lets the index start at the position instead of filtering every row before it.
         qs = qs.filter(Q(**{f"{due}__gte": moment}), Q(**{f"{due}__gt": moment}) | Q(**{due: moment, "pk__gt": pk}))
     return qs.order_by(due, "pk")
+
+
+QUEUE_COLUMNS = ("queue_pk", "queue_shop_id", "queue_due_at", "queue_order_no", "queue_detail")
+
+
+def queue_values(qs: QuerySet, *, due, order_no, detail=None) -> QuerySet:
+    """`qs` (narrowed and ordered by `queue_rows`) as the columns every kind gives, in one order, so that the kinds of a
+    page are read in one UNION: `due`, `order_no` and `detail` are expressions (F("ship_deadline"), F("order__order_no"))."""
+    return qs.annotate(
+        queue_pk=F("pk"), queue_shop_id=F("shop_id"), queue_due_at=due, queue_order_no=order_no,
+        queue_detail=detail if detail is not None else Value("", output_field=CharField()),
+    ).values(*QUEUE_COLUMNS)
+
+
+def _selected_rows(sources: list[QueueKind], *, shop_ids: set[int], now: datetime, until: datetime, after: QueuePosition | None,
+                   limit: int) -> list[QueueRow]:
+    """At most `limit` rows of the `select` kinds, nearest first, in one statement."""
+    parts = [
+        kind.select(shop_ids=shop_ids, now=now, until=until, after=_kind_after(kind.name, after))
+        .annotate(queue_kind=Value(kind.name, output_field=CharField()))[:limit]
+        for kind in sources
+    ]
+    if not parts:
+        return []
+    combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
+    # At most `limit` rows a kind: sorted here, in the queue's (due_at, kind, pk) order whatever the database's collation.
+    found = sorted(combined, key=lambda v: (v["queue_due_at"], v["queue_kind"], v["queue_pk"]))[:limit]
+    return [
+        _kinds[v["queue_kind"]].row(pk=v["queue_pk"], shop_id=v["queue_shop_id"], due_at=v["queue_due_at"], order_no=v["queue_order_no"],
+                                    detail=v["queue_detail"])
+        for v in found
+    ]
+
+
+def deadline_queue_kind_rows(kind: QueueKind, *, shop_ids: set[int], now: datetime, until: datetime, after=None, limit: int = 50):
+    """One kind's rows on their own (a census, a test)."""
+    if kind.rows is not None:
+        return kind.rows(shop_ids=shop_ids, now=now, until=until, after=after, limit=limit)
+    position = QueuePosition(due_at=after[0], kind=kind.name, pk=after[1]) if after else None
+    return _selected_rows([kind], shop_ids=shop_ids, now=now, until=until, after=position, limit=limit)
 
 
 def within_parse(text: str | None) -> timedelta:
@@ -145,8 +190,11 @@ def deadline_queue(
     sources = [kind for name, kind in _kinds.items() if kinds is None or name in kinds]
     found = [
         kind.rows(shop_ids=shop_ids, now=now, until=until, after=_kind_after(kind.name, after), limit=limit + 1)
-        for kind in sources
+        for kind in sources if kind.rows is not None
     ]
+    found.append(
+        _selected_rows([k for k in sources if k.rows is None], shop_ids=shop_ids, now=now, until=until, after=after, limit=limit + 1)
+    )
     merged = list(heapq.merge(*found, key=lambda row: (row.due_at, row.kind, row.pk)))[: limit + 1]
     page = merged[:limit]
     more = len(merged) > limit

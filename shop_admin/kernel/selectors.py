@@ -34,7 +34,12 @@ def user_shop_ids(*, user) -> set[int]:
     """The shops whose orders, cases and parcels the user reads through the API: active memberships of a role that
     may see orders (finance reads the money's record, not the orders)."""
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.ORDER_VIEW in perms]
-    return set(Membership.objects.filter(user=user, is_active=True, role__in=roles).values_list("shop_id", flat=True))
+    found = dict(Membership.objects.filter(user=user, is_active=True, role__in=roles).values_list("shop_id", "role"))
+    # What `user_role` remembers for the request: the buttons of a list (the deadline queue's actions) ask no more.
+    known = user.__dict__.setdefault("_shop_roles", {})
+    for shop_id, role in found.items():
+        known.setdefault(shop_id, role)
+    return set(found)
 
 
 def merchant_token_user(*, key: str):

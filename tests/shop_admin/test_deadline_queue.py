@@ -1,11 +1,15 @@
 """The deadline queue: every app's deadlines of a shop in one list nearest first, filtered, paged, per role and per shop."""
 from datetime import timedelta
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Order, OrderException
+from shop_admin.kernel import deadline_queue as deadline_queue_module
 from shop_admin.kernel.constants import Role
+from shop_admin.kernel.deadline_queue import QueueKind, QueueRow, deadline_queue, deadline_queue_kinds
 from shop_admin.kernel.deadlines import deadlines_sweep
 from tests.conftest import ApiClient
 from tests.factories import make_member, make_shop
@@ -163,3 +167,34 @@ def test_a_bad_filter_on_the_page_says_so_and_shows_the_default_queue(console):
 
     assert response.status_code == 200
     assert "within 无效" in response.content.decode()
+
+
+def test_a_page_reads_every_kind_in_one_statement(sku, place_order, pay, merchant_api, buyer_api):
+    paid_order(place_order, pay, sku, ship_in=timedelta(hours=2))
+    claimed = paid_order(place_order, pay, sku, ship_in=timedelta(days=3))
+    buyer_api.post(f"/orders/{claimed.order_no}/aftersales", {"type": "refund_only", "reason": "不想要了"})
+
+    with CaptureQueriesContext(connection) as ctx:
+        status, body = merchant_api.get("/merchant/deadlines")
+
+    assert status == 200 and [row["kind"] for row in body["deadlines"]] == ["ship", "aftersale_reply"]
+    tables = ("orders_order", "orders_orderexception", "aftersale_aftersalecase")
+    reads = [q["sql"] for q in ctx.captured_queries if any(f'"{t}"' in q["sql"] for t in tables)]
+    assert len(reads) == 1 and reads[0].count("UNION ALL") == len(deadline_queue_kinds()) - 1
+
+
+def test_a_kind_that_gives_its_own_rows_is_merged_nearest_first(shop, sku, place_order, pay, monkeypatch):
+    first = paid_order(place_order, pay, sku, ship_in=timedelta(hours=1))
+    last = paid_order(place_order, pay, sku, ship_in=timedelta(hours=3))
+    now = timezone.now()
+
+    def rows(*, shop_ids, now, until, after, limit):
+        return [QueueRow(kind="zz_own", shop_id=shop.pk, pk=1, due_at=now + timedelta(hours=2), order_no="X1", detail="", url="")]
+
+    own = QueueKind(name="zz_own", label="own", action="look", action_label="look", perm="order.view", rows=rows)
+    monkeypatch.setitem(deadline_queue_module._kinds, "zz_own", own)
+
+    page, more = deadline_queue(shop_ids={shop.pk}, now=now)
+
+    assert [(row.kind, row.order_no) for row in page] == [("ship", first.order_no), ("zz_own", "X1"), ("ship", last.order_no)]
+    assert more is None
