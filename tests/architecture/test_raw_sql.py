@@ -15,6 +15,7 @@ KERNEL_MECHANISMS = {
     "shop_admin/kernel/admin.py": "EXPLAIN of the admin's own queries",
     "shop_admin/shell/health.py": "SELECT 1 of the health check",
     "shop_admin/shell/demo/clock.py": "the demo clock's shift of every time column",
+    "shop_admin/devservers.py": "the embedded servers' own set-up: a standby's replication slot and streaming state",
 }
 RAW_SQL = re.compile(r"\.cursor\(\)|\bcursor\.execute\(|\.raw\(|\bRawSQL\b|\.extra\(|\bconn\.execute\(")
 
