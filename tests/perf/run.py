@@ -608,18 +608,25 @@ def sweep_snapshot(shop) -> dict:
     }
 
 
-def sweep_timed() -> tuple[dict, float, int]:
+def sweep_timed() -> tuple[dict, float, int, tuple[float, float | None]]:
+    """The sweep: what it applied, wall seconds, SQL statements, and CPU seconds (this process, its PostgreSQL backend)."""
     from django.db import connection
     from django.utils import timezone
 
     from shop_admin.kernel.deadlines import deadlines_sweep
+    from tests.perf.procstat import backend_cpu
 
     counter = QueryCounter()
+    server_before = backend_cpu()
     with connection.execute_wrapper(counter):
+        client_before = time.process_time()
         started = time.perf_counter()
         applied = deadlines_sweep(now=timezone.now())
         seconds = time.perf_counter() - started
-    return applied, seconds, counter.count
+        client = time.process_time() - client_before
+    server_after = backend_cpu()
+    server = None if server_before is None or server_after is None else server_after - server_before
+    return applied, seconds, counter.count, (client, server)
 
 
 def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
@@ -634,7 +641,7 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
     setup_seconds = time.perf_counter() - started
     log(f"B: {orders} overdue orders over {sku_count} SKUs created in {setup_seconds:.1f}s; sweeping")
 
-    applied, seconds, queries = sweep_timed()
+    applied, seconds, queries, (cpu_client, cpu_server) = sweep_timed()
     problems = []
     cancelled = Order.objects.filter(shop=shop, status=OrderStatus.CANCELLED, cancelled_at__isnull=False).count()
     if cancelled != orders:
@@ -661,7 +668,7 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
         )
 
     before = sweep_snapshot(shop)
-    applied_again, seconds_again, queries_again = sweep_timed()
+    applied_again, seconds_again, queries_again, _cpu = sweep_timed()
     after = sweep_snapshot(shop)
     if any(applied_again.values()):
         problems.append(f"second sweep applied {applied_again}")
@@ -674,6 +681,8 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
         "seconds": seconds,
         "orders_per_s": orders / seconds,
         "queries": queries,
+        "cpu_client": cpu_client,
+        "cpu_server": cpu_server,
         "batch_size": settings.SWEEP_BATCH_SIZE,
         "batch_ms": seconds / max(1, -(-orders // settings.SWEEP_BATCH_SIZE)) * 1000,
         "applied": applied,
@@ -685,7 +694,8 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
     }
     log(
         f"B: sweep cancelled {applied.get('order_pay_timeout')} in {seconds:.2f}s ({orders / seconds:,.0f} orders/s, "
-        f"{queries} queries); again: {applied_again} in {seconds_again * 1000:.0f} ms; "
+        f"{queries} queries; CPU s: Python {cpu_client:.2f}, PostgreSQL backend "
+        f"{'-' if cpu_server is None else f'{cpu_server:.2f}'}); again: {applied_again} in {seconds_again * 1000:.0f} ms; "
         f"{'consistent' if not problems else 'INCONSISTENT'}"
     )
     for problem in problems[:10]:
@@ -782,6 +792,10 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
     rows += [
         (f"B setup: {b['orders']:,} overdue orders (bulk_create)", f"{b['setup_seconds']:.1f} s"),
         ("B sweep: seconds", f"{b['seconds']:.2f} ({b['batch_ms']:.0f} ms per batch of {b['batch_size']})"),
+        (
+            "B sweep: CPU seconds, Python / its PostgreSQL backend",
+            f"{b['cpu_client']:.2f} / " + ("-" if b["cpu_server"] is None else f"{b['cpu_server']:.2f}"),
+        ),
         ("B sweep: orders cancelled per second", f"{b['orders_per_s']:,.0f}"),
         ("B sweep: SQL statements", f"{b['queries']:,} ({b['queries'] / max(1, b['orders'] / b['batch_size']):.1f} per batch)"),
         (
