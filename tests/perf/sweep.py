@@ -38,6 +38,7 @@ def main() -> int:
     parser.add_argument("--db", default="shop_perf_sweep", help="the runner's own database, dropped and recreated")
     parser.add_argument("--reuse", action="store_true", help="clone the overdue orders from a template database made once")
     parser.add_argument("--fresh", action="store_true", help="with --reuse: rebuild the template database")
+    parser.add_argument("--batch", type=run.positive_int, help="SWEEP_BATCH_SIZE for this run (default: the setting)")
     parser.add_argument("--profile", metavar="HTML", help="profile the sweep with pyinstrument, write the report here")
     args = parser.parse_args()
 
@@ -59,6 +60,10 @@ def main() -> int:
         run.log(f"database {args.db} recreated; migrated in {run.migrate(dict(os.environ)):.1f}s")
     run.redis_flush(run.PERF_REDIS_URL)
     run.django_setup()
+    if args.batch:
+        from django.conf import settings
+
+        settings.SWEEP_BATCH_SIZE = args.batch
 
     from django.db import connection
 
