@@ -895,6 +895,10 @@ smaller (smaller runs print their figures but leave this file alone unless
   one ledger row. Same gunicorn, workers, middleware and database as the orders:
   what a submission costs beyond it is the order spine's own. Afterwards units
   taken = ledger rows = answers 201.
+- **F0, the bare floor**: the same UPDATE and INSERT from `tests/perf/bare/`, a Django +
+  django-ninja app as a team would write it from scratch (no project middleware, apps or
+  templates; the same database and persistent connections), served by a second gunicorn with as
+  many workers, in the same rounds. Its units go to the same stock row and ledger as F's.
 - **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV=production`
   as deployed: DEBUG off, so no query log, behind a TLS proxy, which the client's
   `X-Forwarded-Proto: https` stands for; the floor runs in the same application under the same
@@ -903,7 +907,7 @@ smaller (smaller runs print their figures but leave this file alone unless
   one line of quantity 1, as {BUYERS} buyers in turn. (a) every order takes the
   same SKU (one stock row, plenty of stock); (b) each order takes one of
   {WIDE_SKUS:,} SKUs at random. The runner goes {args.repeat} rounds; each round
-  runs F, Aa, Ab, C and D once with {args.requests:,} requests (C: one per flash
+  runs F, F0, Aa, Ab, C and D once with {args.requests:,} requests (C: one per flash
   buyer), so a ratio to the floor compares runs seconds apart. The table gives
   each scenario's best run (other load on the machine only ever slows a run
   down), the requests/s of every run and the ratio to the floor per round.
