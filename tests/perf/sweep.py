@@ -7,7 +7,7 @@ The same setup, sweep and checks as `run.py` (`benchmark_sweep`), in the runner'
 (`shop_perf_sweep` unless `--db`), dropped and recreated. With `--reuse` the overdue orders are made
 once into a template database (`<db>_tpl_<orders>`) and each run clones it, so a run costs the sweep,
 not the 30 s of setup; `--fresh` rebuilds the template (after a migration, say). `--profile FILE` runs
-the sweep under pyinstrument (`pip install pyinstrument`; not a requirement of the project) and writes
+the sweep under pyinstrument (in requirements.txt) and writes
 its HTML there. Exits 1 if the books do not balance afterwards.
 """
 import argparse
