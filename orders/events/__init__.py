@@ -87,6 +87,10 @@ class EventRow:
     data: dict | None = None
 
 
+# One object for every row without data: rows_copy encodes a JSON value once per object, not once per row.
+_NO_DATA: dict = {}
+
+
 def order_events_write(rows: Iterable[EventRow]) -> None:
     """Many timeline rows at once, in this order, in one COPY; only the events modules of the apps call it.
 
@@ -105,7 +109,7 @@ def order_events_write(rows: Iterable[EventRow]) -> None:
                 "order_id": row.order_id, "kind": row.kind, "actor_kind": row.actor.kind,
                 "actor_user_id": row.actor.user.pk if row.actor.user else None, "actor_label": row.actor.label[:64],
                 "from_status": row.from_status, "to_status": row.to_status, "reason": (row.reason or "")[:300],
-                "data": row.data or {},
+                "data": row.data or _NO_DATA,
             }
             for row in rows
         ),

@@ -8,6 +8,7 @@ from orders.events import OrderMove, order_transition_event, orders_transition_e
 from orders.models import Order
 from orders.selectors.listing import order_tab_counts_key
 from orders.services.exceptions_bulk import exceptions_resolve_on_order_end
+from orders.sql import orders_status_move
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.cache import cache_delete_on_commit
 from shop_admin.kernel.errors import Conflict, NotFound
@@ -90,18 +91,19 @@ def orders_transition_many(
     """
     sources = transition_sources(name)
     transitions = getattr(Order, name)._django_fsm.transitions
-    rows = sorted(Order.objects.filter(pk__any_of=list(order_ids), status__in=sources).values_list("pk", "status", "shop_id"))
+    targets = {transitions[source].target for source in sources}
+    if len(targets) != 1:
+        raise ValueError(f"transition {name!r} has more than one target")
+    # The rows are locked by the caller: one statement moves those in a source state and says where each came from.
+    rows = orders_status_move(
+        order_ids=order_ids, sources=sources, target=targets.pop(), fields={"updated_at": timezone.now(), **fields}
+    )
     if not rows:
         return []
     moves = [
         OrderMove(order_id=pk, from_status=status, to_status=transitions[status].target, data=(data or {}).get(pk))
         for pk, status, _shop in rows
     ]
-    targets = {m.to_status for m in moves}
-    if len(targets) != 1:
-        raise ValueError(f"transition {name!r} has more than one target")
-    # The rows are locked by the caller and were just read in a source state: one UPDATE moves them all.
-    Order.objects.filter(pk__any_of=[m.order_id for m in moves]).update(status=targets.pop(), updated_at=timezone.now(), **fields)
     orders_transition_events(moves=moves, actor=actor, reason=reason)
     for status in {m.to_status for m in moves}:
         exceptions_resolve_on_order_end(order_ids=[m.order_id for m in moves], status=status, actor=actor, reason=reason)

@@ -70,7 +70,7 @@ def exceptions_resolve_on_order_end(*, order_ids: list[int], status: str, actor:
     with transaction.atomic():
         exceptions = list(
             OrderException.objects.select_for_update()
-            .filter(order_id__in=order_ids, status=ExceptionStatus.OPEN)
+            .filter(order_id__any_of=list(order_ids), status=ExceptionStatus.OPEN)
             .exclude(kind__in=kept)
             .exclude(pk__in=exceptions_remedy_resolving())
             .order_by("pk")

@@ -14,7 +14,6 @@ from orders.constants import (
     ExceptionKind,
     ExceptionStatus,
     LedgerKind,
-    LineStock,
     OrderKind,
     OrderStatus,
 )
@@ -31,7 +30,6 @@ from orders.models import (
     LedgerEntry,
     Order,
     OrderException,
-    OrderLine,
     Settlement,
 )
 from orders.services.common import order_lock, order_transition, orders_transition_many, transition_refusal
@@ -40,7 +38,7 @@ from orders.services.refundable import order_refundable_total, order_refunds_tot
 from orders.services.refunds import refund_create
 from orders.services.stock import (
     stock_deduct_lines,
-    stock_release_lines,
+    stock_release_orders,
     stock_unoccupy_lines,
 )
 from orders.sql import orders_auto_confirm_resume_rows
@@ -61,9 +59,7 @@ def _orders_cancel(order_ids: list[int], *, actor: Actor, reason: str, now: date
     # The FSM's two ways in: an unpaid order is cancelled, a presale deposit forfeited.
     forfeited = orders_transition_many(order_ids=order_ids, name="forfeit_deposit", actor=actor, reason=reason, **fields)
     orders_transition_many(order_ids=order_ids, name="cancel", actor=actor, reason=reason, **fields)
-    lines = list(OrderLine.objects.filter(order_id__any_of=list(order_ids), stock_state__in=[LineStock.LOCKED, LineStock.OCCUPIED]))
-    stock_release_lines(lines)
-    stock_unoccupy_lines(lines)
+    stock_release_orders(order_ids)
     CouponRedemption.objects.filter(order_id__any_of=list(order_ids), released_at__isnull=True).update(released_at=now)
     if forfeited:
         LedgerEntry.objects.bulk_create(

@@ -17,7 +17,7 @@ from orders.constants import ExceptionKind, LineStock, OrderStatus
 from orders.events import stock_returned_event
 from orders.models import Order, OrderLine, StockAdjustment, StockLevel
 from orders.services.exceptions import exception_open
-from orders.sql import stock_level_take, stock_levels_add
+from orders.sql import order_lines_state_set, stock_level_take, stock_levels_add
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
 from shop_admin.kernel.text import join_list
@@ -139,18 +139,32 @@ def _set_state(lines: list[OrderLine], state: str) -> None:
         OrderLine.objects.filter(pk__any_of=[ln.pk for ln in lines]).update(stock_state=state)
 
 
+# What a line's units do when they go back to available, by the state they leave: the one rule of a release.
+_BACK_TO_AVAILABLE = {LineStock.LOCKED: {"available": +1, "locked": -1}, LineStock.OCCUPIED: {"available": +1, "occupied": -1}}
+
+
 def stock_release_lines(lines: Iterable[OrderLine]) -> None:
     """Locked units go back to available (timeout, cancellation, payment failure)."""
     locked = [ln for ln in lines if ln.stock_state == LineStock.LOCKED]
-    _apply_by_level(locked, available=+1, locked=-1)
+    _apply_by_level(locked, **_BACK_TO_AVAILABLE[LineStock.LOCKED])
     _set_state(locked, LineStock.RELEASED)
 
 
 def stock_unoccupy_lines(lines: Iterable[OrderLine]) -> None:
     """Occupied units go back to available (a paid order cancelled before shipping)."""
     occupied = [ln for ln in lines if ln.stock_state == LineStock.OCCUPIED]
-    _apply_by_level(occupied, available=+1, occupied=-1)
+    _apply_by_level(occupied, **_BACK_TO_AVAILABLE[LineStock.OCCUPIED])
     _set_state(occupied, LineStock.RELEASED)
+
+
+def stock_release_orders(order_ids: list[int]) -> None:
+    """Every locked or occupied line of these orders (locked by the caller) goes back to available: a cancellation,
+    one order or a sweep's batch. The lines are set released and report what they held in one statement."""
+    moves: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for level_id, state, units in order_lines_state_set(order_ids=order_ids, states=list(_BACK_TO_AVAILABLE), to=LineStock.RELEASED):
+        for column, sign in _BACK_TO_AVAILABLE[state].items():
+            moves[level_id][column] += sign * units
+    stock_levels_move(moves)
 
 
 def stock_unoccupy_line_rows(rows: Iterable[tuple[int, int, int]]) -> None:
@@ -159,7 +173,8 @@ def stock_unoccupy_line_rows(rows: Iterable[tuple[int, int, int]]) -> None:
     totals: dict[int, int] = defaultdict(int)
     for _line_id, level_id, quantity in rows:
         totals[level_id] += quantity
-    stock_levels_move({level_id: {"available": +n, "occupied": -n} for level_id, n in totals.items()})
+    back = _BACK_TO_AVAILABLE[LineStock.OCCUPIED]
+    stock_levels_move({level_id: {column: sign * n for column, sign in back.items()} for level_id, n in totals.items()})
     if rows:
         OrderLine.objects.filter(pk__any_of=[row[0] for row in rows], stock_state=LineStock.OCCUPIED).update(stock_state=LineStock.RELEASED)
 

@@ -194,8 +194,9 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn serving the project on a free loopback port; stopped (its whole process group) on exit."""
 
-    def __init__(self, *, env: dict, workers: int, log_path: Path, app: str = "shop_admin.wsgi"):
+    def __init__(self, *, env: dict, workers: int, log_path: Path, app: str = "shop_admin.wsgi", ready_path: str = "/api/v1/openapi.json"):
         self.port = free_port()
+        self.ready_path = ready_path
         self.log_file = open(log_path, "w")
         self.process = subprocess.Popen(
             [
@@ -209,14 +210,14 @@ class Gunicorn:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_file.name}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/api/v1/openapi.json", headers=PROXY_HEADERS)
+                conn.request("GET", self.ready_path, headers=PROXY_HEADERS)
                 status = conn.getresponse().status
                 conn.close()
                 if status == 200:
@@ -418,6 +419,8 @@ def benchmark_submit(
     floor_body = json.dumps({"stock_level_id": floor_level}).encode()
     scenarios = {
         "floor": ("/perf-floor/take", lambda r: [(None, floor_body)] * requests),
+        # The same UPDATE and INSERT from a bare Django + django-ninja app (tests/perf/bare/): no project middleware.
+        "bare": ("/perf-floor/take", lambda r: [(None, floor_body)] * requests),
         "a": ("/api/v1/orders", lambda r: orders(hot_shop, [hot_skus[0].pk] * requests)),
         "b": ("/api/v1/orders", lambda r: orders(wide_shop, [rng.choice(wide_skus).pk for _ in range(requests)])),
         # 2,000 different buyers for 100 units: each buyer asks once.
@@ -427,6 +430,7 @@ def benchmark_submit(
     }
     labels = {
         "floor": "floor (one conditional UPDATE of the hot stock row + one INSERT)",
+        "bare": "bare floor (the same from a bare Django + django-ninja app)",
         "a": "one hot SKU",
         "b": f"{sku_count} SKUs at random",
         "c": f"flash sale, {len(flash_tokens):,} buyers for {FLASH_UNITS} units",
@@ -434,21 +438,30 @@ def benchmark_submit(
     }
     runs: dict[str, list[dict]] = {key: [] for key in scenarios}
     server = Gunicorn(env={**env, **SERVER_ENV}, workers=workers, log_path=log_dir / "gunicorn.log", app="tests.perf.floor:application")
-    warm_created = {"floor": 0, "a": 0, "b": 0}
+    bare = Gunicorn(
+        env={**env, **SERVER_ENV}, workers=workers, log_path=log_dir / "gunicorn-bare.log", app="tests.perf.bare.wsgi:application",
+        ready_path="/perf-floor/ready",
+    )
+    server_of = {key: bare if key == "bare" else server for key in scenarios}
+    warm_created = {"floor": 0, "bare": 0, "a": 0, "b": 0}
     try:
         server.wait_ready()
-        log(f"gunicorn -w {workers} on 127.0.0.1:{server.port} (log {server.log_file.name})")
+        bare.wait_ready()
+        log(f"gunicorn -w {workers} on 127.0.0.1:{server.port} (log {server.log_file.name}), the bare floor's on {bare.port}")
         # Warm-up outside the timing: each worker imports its views and loads the division tree once.
-        for key in ("floor", "a", "b"):
+        for key in ("floor", "bare", "a", "b"):
             path, calls = scenarios[key]
-            warm_created[key] = load_run(port=server.port, path=path, calls=calls(0)[: workers * 8], threads=threads)["created"]
+            warm_created[key] = load_run(port=server_of[key].port, path=path, calls=calls(0)[: workers * 8], threads=threads)["created"]
         for round_no in range(repeat):
             for key, (path, calls) in scenarios.items():
                 load = os.getloadavg()[0]
                 redis_before = redis_connections_received(PERF_REDIS_URL)
-                cpu_before = server_cpu_snapshot(server.process.pid)
-                run = load_run(port=server.port, path=path, calls=calls(round_no), threads=FLASH_THREADS if key == "c" else threads)
-                run["cpu_ms"] = cpu_between(cpu_before, server_cpu_snapshot(server.process.pid)) * 1000 / run["requests"]
+                master = server_of[key].process.pid
+                cpu_before = server_cpu_snapshot(master)
+                run = load_run(
+                    port=server_of[key].port, path=path, calls=calls(round_no), threads=FLASH_THREADS if key == "c" else threads
+                )
+                run["cpu_ms"] = cpu_between(cpu_before, server_cpu_snapshot(master)) * 1000 / run["requests"]
                 redis_after = redis_connections_received(PERF_REDIS_URL)
                 run["redis_connections"] = None if redis_before is None else redis_after - redis_before - 1
                 run["load_before"] = load
@@ -460,6 +473,12 @@ def benchmark_submit(
                 )
             floor_rps = runs["floor"][-1]["rps"]
             floor_cpu = runs["floor"][-1]["cpu_ms"]
+            bare_rps, bare_cpu = runs["bare"][-1]["rps"], runs["bare"][-1]["cpu_ms"]
+            log(
+                f"round {round_no + 1}, against the bare floor: submission (a) {runs['a'][-1]['rps'] / bare_rps:.0%}, "
+                f"sold-out refusals (d) {runs['d'][-1]['rps'] / bare_rps:.0%}; by server CPU per request, "
+                f"(a) {bare_cpu / runs['a'][-1]['cpu_ms']:.0%}, (d) {bare_cpu / runs['d'][-1]['cpu_ms']:.0%}"
+            )
             log(
                 f"round {round_no + 1}: submission (a) is {runs['a'][-1]['rps'] / floor_rps:.0%} of the floor, "
                 f"sold-out refusals (d) {runs['d'][-1]['rps'] / floor_rps:.0%}; by server CPU per request, "
@@ -468,6 +487,7 @@ def benchmark_submit(
             )
     finally:
         server.stop()
+        bare.stop()
         log("gunicorn stopped")
 
     results = {key: run_summary(r, labels[key]) for key, r in runs.items()}
@@ -479,9 +499,12 @@ def benchmark_submit(
             problems.append(f"{in_db} orders in the database but {created} answers 201")
         results[key]["orders_in_db"] = in_db
         results[key]["problems"] = problems
+    # Both floors take units of the same stock row into the same ledger.
     results["floor"]["problems"] = floor_check(
-        level_id=floor_level, units=floor_units, created=warm_created["floor"] + sum(r["created"] for r in runs["floor"])
+        level_id=floor_level, units=floor_units,
+        created=sum(warm_created[key] + sum(r["created"] for r in runs[key]) for key in ("floor", "bare")),
     )
+    results["bare"]["problems"] = results["floor"]["problems"]
     flash_problems = []
     for round_no, (shop, _wh, skus) in enumerate(flash):
         created = runs["c"][round_no]["created"] + runs["d"][round_no]["created"]
@@ -497,6 +520,12 @@ def benchmark_submit(
     # The floor's server CPU per request over the scenario's, per round: the rate each would reach if CPU were all.
     results["cpu_ratios"] = {
         key: [floor["cpu_ms"] / run["cpu_ms"] for run, floor in zip(runs[key], runs["floor"])] for key in ("a", "b", "d")
+    }
+    results["bare_ratios"] = {
+        key: [run["rps"] / floor["rps"] for run, floor in zip(runs[key], runs["bare"])] for key in ("floor", "a", "b", "d")
+    }
+    results["bare_cpu_ratios"] = {
+        key: [floor["cpu_ms"] / run["cpu_ms"] for run, floor in zip(runs[key], runs["bare"])] for key in ("floor", "a", "b", "d")
     }
     for key, figures in results.items():
         for problem in figures.get("problems", [])[:10] if isinstance(figures, dict) else []:
@@ -608,18 +637,25 @@ def sweep_snapshot(shop) -> dict:
     }
 
 
-def sweep_timed() -> tuple[dict, float, int]:
+def sweep_timed() -> tuple[dict, float, int, tuple[float, float | None]]:
+    """The sweep: what it applied, wall seconds, SQL statements, and CPU seconds (this process, its PostgreSQL backend)."""
     from django.db import connection
     from django.utils import timezone
 
     from shop_admin.kernel.deadlines import deadlines_sweep
+    from tests.perf.procstat import backend_cpu
 
     counter = QueryCounter()
+    server_before = backend_cpu()
     with connection.execute_wrapper(counter):
+        client_before = time.process_time()
         started = time.perf_counter()
         applied = deadlines_sweep(now=timezone.now())
         seconds = time.perf_counter() - started
-    return applied, seconds, counter.count
+        client = time.process_time() - client_before
+    server_after = backend_cpu()
+    server = None if server_before is None or server_after is None else server_after - server_before
+    return applied, seconds, counter.count, (client, server)
 
 
 def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
@@ -634,7 +670,7 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
     setup_seconds = time.perf_counter() - started
     log(f"B: {orders} overdue orders over {sku_count} SKUs created in {setup_seconds:.1f}s; sweeping")
 
-    applied, seconds, queries = sweep_timed()
+    applied, seconds, queries, (cpu_client, cpu_server) = sweep_timed()
     problems = []
     cancelled = Order.objects.filter(shop=shop, status=OrderStatus.CANCELLED, cancelled_at__isnull=False).count()
     if cancelled != orders:
@@ -661,7 +697,7 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
         )
 
     before = sweep_snapshot(shop)
-    applied_again, seconds_again, queries_again = sweep_timed()
+    applied_again, seconds_again, queries_again, _cpu = sweep_timed()
     after = sweep_snapshot(shop)
     if any(applied_again.values()):
         problems.append(f"second sweep applied {applied_again}")
@@ -674,6 +710,8 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
         "seconds": seconds,
         "orders_per_s": orders / seconds,
         "queries": queries,
+        "cpu_client": cpu_client,
+        "cpu_server": cpu_server,
         "batch_size": settings.SWEEP_BATCH_SIZE,
         "batch_ms": seconds / max(1, -(-orders // settings.SWEEP_BATCH_SIZE)) * 1000,
         "applied": applied,
@@ -685,7 +723,8 @@ def benchmark_sweep(*, orders: int, sku_count: int, buyers) -> dict:
     }
     log(
         f"B: sweep cancelled {applied.get('order_pay_timeout')} in {seconds:.2f}s ({orders / seconds:,.0f} orders/s, "
-        f"{queries} queries); again: {applied_again} in {seconds_again * 1000:.0f} ms; "
+        f"{queries} queries; CPU s: Python {cpu_client:.2f}, PostgreSQL backend "
+        f"{'-' if cpu_server is None else f'{cpu_server:.2f}'}); again: {applied_again} in {seconds_again * 1000:.0f} ms; "
         f"{'consistent' if not problems else 'INCONSISTENT'}"
     )
     for problem in problems[:10]:
@@ -767,6 +806,17 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
                 "consistent" if not r["problems"] else f"INCONSISTENT ({len(r['problems'])})",
             ),
         ]
+    bare = a["bare"]
+    rows += [
+        ("F0 bare floor, the same from bare Django + django-ninja (no project middleware): requests/s (best run)", runs(bare)),
+        ("F0 server CPU per request (ms)", cpu(bare)),
+        ("F0 latency p50 / p95 / p99 (ms), best run", f"{bare['p50_ms']:.0f} / {bare['p95_ms']:.0f} / {bare['p99_ms']:.0f}"),
+        ("F0 non-201 answers, all runs", f"{bare['non_201_total']} of {bare['requests_total']}"),
+        ("F / bare floor, same round (best round); by CPU", f"{ratios('floor', 'bare_ratios')}; {ratios('floor', 'bare_cpu_ratios')}"),
+        ("Aa / bare floor, same round (best round); by CPU", f"{ratios('a', 'bare_ratios')}; {ratios('a', 'bare_cpu_ratios')}"),
+        ("Ab / bare floor, same round (best round); by CPU", f"{ratios('b', 'bare_ratios')}; {ratios('b', 'bare_cpu_ratios')}"),
+        ("D / bare floor, same round (best round); by CPU", f"{ratios('d', 'bare_ratios')}; {ratios('d', 'bare_cpu_ratios')}"),
+    ]
     c, d = a["c"], a["d"]
     rows += [
         (f"C {c['label']}: orders per sale", ", ".join(str(n) for n in c["orders_per_sale"])
@@ -779,9 +829,15 @@ def summary_rows(a: dict, b: dict, args) -> list[tuple[str, str]]:
         ("D: floor CPU / its CPU, same round", ratios("d", "cpu_ratios")),
         ("D latency p50 / p95 / p99 (ms), best run", f"{d['p50_ms']:.0f} / {d['p95_ms']:.0f} / {d['p99_ms']:.0f}"),
     ]
+    if b is None:
+        return rows
     rows += [
         (f"B setup: {b['orders']:,} overdue orders (bulk_create)", f"{b['setup_seconds']:.1f} s"),
         ("B sweep: seconds", f"{b['seconds']:.2f} ({b['batch_ms']:.0f} ms per batch of {b['batch_size']})"),
+        (
+            "B sweep: CPU seconds, Python / its PostgreSQL backend",
+            f"{b['cpu_client']:.2f} / " + ("-" if b["cpu_server"] is None else f"{b['cpu_server']:.2f}"),
+        ),
         ("B sweep: orders cancelled per second", f"{b['orders_per_s']:,.0f}"),
         ("B sweep: SQL statements", f"{b['queries']:,} ({b['queries'] / max(1, b['orders'] / b['batch_size']):.1f} per batch)"),
         (
@@ -839,6 +895,10 @@ smaller (smaller runs print their figures but leave this file alone unless
   one ledger row. Same gunicorn, workers, middleware and database as the orders:
   what a submission costs beyond it is the order spine's own. Afterwards units
   taken = ledger rows = answers 201.
+- **F0, the bare floor**: the same UPDATE and INSERT from `tests/perf/bare/`, a Django +
+  django-ninja app as a team would write it from scratch (no project middleware, apps or
+  templates; the same database and persistent connections), served by a second gunicorn with as
+  many workers, in the same rounds. Its units go to the same stock row and ledger as F's.
 - **A, order submission**: gunicorn (`-w {args.workers}`, sync workers, `DJANGO_ENV=production`
   as deployed: DEBUG off, so no query log, behind a TLS proxy, which the client's
   `X-Forwarded-Proto: https` stands for; the floor runs in the same application under the same
@@ -847,7 +907,7 @@ smaller (smaller runs print their figures but leave this file alone unless
   one line of quantity 1, as {BUYERS} buyers in turn. (a) every order takes the
   same SKU (one stock row, plenty of stock); (b) each order takes one of
   {WIDE_SKUS:,} SKUs at random. The runner goes {args.repeat} rounds; each round
-  runs F, Aa, Ab, C and D once with {args.requests:,} requests (C: one per flash
+  runs F, F0, Aa, Ab, C and D once with {args.requests:,} requests (C: one per flash
   buyer), so a ratio to the floor compares runs seconds apart. The table gives
   each scenario's best run (other load on the machine only ever slows a run
   down), the requests/s of every run and the ratio to the floor per round.
@@ -922,6 +982,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=positive, default=3, help="timed runs per API scenario (default %(default)s)")
     parser.add_argument("--threads", type=positive, default=16, help="client threads (default %(default)s)")
     parser.add_argument("--workers", type=positive, default=4, help="gunicorn workers (default %(default)s)")
+    parser.add_argument(
+        "--sweep", action=argparse.BooleanOptionalAction, default=True, help="run benchmark B, the sweep (default: yes)"
+    )
     parser.add_argument("--db", default="shop_perf", help="the runner's own database, dropped and recreated (default %(default)s)")
     parser.add_argument(
         "--readme",
@@ -959,7 +1022,7 @@ def main() -> int:
             flash_buyers=buyers_create(FLASH_BUYERS, prefix="perf-flash-buyer"),
             log_dir=log_dir,
         )
-        b = benchmark_sweep(orders=args.orders, sku_count=DUE_SKUS, buyers=buyers)
+        b = benchmark_sweep(orders=args.orders, sku_count=DUE_SKUS, buyers=buyers) if args.sweep else None
     finally:
         redis_flush(PERF_REDIS_URL)
 
@@ -971,10 +1034,10 @@ def main() -> int:
     for key, value in rows:
         print(f"  {key.ljust(width)}  {value}")
     sizes = (args.requests, args.orders, args.repeat, args.threads, args.workers)
-    defaults = sizes == (DEFAULT_REQUESTS, DEFAULT_ORDERS, 3, 16, 4)
+    defaults = sizes == (DEFAULT_REQUESTS, DEFAULT_ORDERS, 3, 16, 4) and args.sweep
     if args.readme or (args.readme is None and defaults):
         readme_write(m=m, rows=rows, args=args)
-    consistent = not (a["a"]["problems"] or a["b"]["problems"] or a["c"]["problems"] or a["floor"]["problems"] or b["problems"])
+    consistent = not (a["a"]["problems"] or a["b"]["problems"] or a["c"]["problems"] or a["floor"]["problems"] or (b and b["problems"]))
     return 0 if consistent else 1
 
 

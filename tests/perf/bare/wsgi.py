@@ -1,0 +1,7 @@
+"""WSGI entry of the bare floor (tests/perf/bare/settings.py), for gunicorn in tests/perf/run.py."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.perf.bare.settings"
+application = get_wsgi_application()
