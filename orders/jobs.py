@@ -12,7 +12,7 @@ from orders.exports import (
 )
 from orders.imports.apply import orders_import_apply
 from orders.imports.check import orders_import_plan
-from orders.imports.service import import_error_texts, import_errors_csv, import_file_read, import_summary
+from orders.imports.service import import_error_texts, import_errors_stored, import_file_read, import_summary
 from orders.selectors import order_get_in_shop
 from orders.services.lifecycle import order_remark_set
 from orders.services.privacy import orders_contact_export_log
@@ -117,7 +117,7 @@ def orders_import_check(job_id: int) -> None:
             return
         background_job_progress(job, done=0, total=len(table.rows))
         plan = orders_import_plan(shop_id=job.shop_id, table=table, progress=lambda n: background_job_progress(job, done=n))
-        report = import_errors_csv(plan) if plan.errors else None
+        report = import_errors_stored(plan) if plan.errors else None
         background_job_finish(
             job, result_name="errors.csv" if report else "", result=report, done=plan.rows, summary=import_summary(plan)
         )
@@ -142,4 +142,4 @@ def orders_import(job_id: int) -> None:
         )
         if plan.errors:  # the shop changed since the preview: nothing was written, and the page says why
             job.errors = import_error_texts(plan)
-            background_job_finish(job, failed=True, result_name="errors.csv", result=import_errors_csv(plan), summary=import_summary(plan))
+            background_job_finish(job, failed=True, result_name="errors.csv", result=import_errors_stored(plan), summary=import_summary(plan))

@@ -38,17 +38,28 @@ class BackgroundJobKind:
     name: str
     run: Callable[[int], None]
     label: Any  # a lazy translation, shown in the reader's language
+    # A kind whose result file keeps codes (message ids and parameters) rather than words: it turns the stored file
+    # into the download, at download time, in the downloader's language.
+    render_result: Callable[[BackgroundJob], bytes] | None = None
 
 
 _kinds: dict[str, BackgroundJobKind] = {}
 
 
-def background_job_kind_register(*, run: Callable[[int], None], label) -> None:
+def background_job_kind_register(*, run: Callable[[int], None], label, render_result: Callable[[BackgroundJob], bytes] | None = None) -> None:
     """Register a kind of job; it is named after the function RQ runs."""
     name = run.__name__
     if name in _kinds and _kinds[name].run is not run:
         raise ValueError(f"background job kind {name!r} is registered twice")
-    _kinds[name] = BackgroundJobKind(name=name, run=run, label=label)
+    _kinds[name] = BackgroundJobKind(name=name, run=run, label=label, render_result=render_result)
+
+
+def background_job_result_rendered(job: BackgroundJob) -> bytes | None:
+    """The download of a kind that keeps its result as codes, in the current language; None: the stored file is the download."""
+    kind = _kinds.get(job.kind)
+    if kind is None or kind.render_result is None:
+        return None
+    return kind.render_result(job)
 
 
 def background_job_kind_label(kind: str) -> str:
