@@ -52,6 +52,7 @@ class OrdersConfig(AppConfig):
         background_job_kind_register(run=jobs.settlements_export, label=_("导出结算单"))
         background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"), render_result=import_errors_csv)
         background_job_kind_register(run=jobs.orders_import, label=_("导入订单"), render_result=import_errors_csv)
+        background_job_kind_register(run=jobs.orders_reconcile_day, label=_("对账"))
         order_event_kinds_register(EventKind)
         from orders.constants import ExceptionKind, OrderStatus, PaymentChannel, PaymentFailure
         from shop_admin.kernel.actors import actor_labels_register

@@ -7,7 +7,8 @@ A job runs in the language of the user who started it, so what it records reads 
 """
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -192,12 +193,13 @@ def background_job_finish(
     _run_lock_release(job.pk)
 
 
-def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable[[IO[bytes], Callable[[int], None]], int]) -> int:
-    """The job's result written by `write(file, progress)` (which returns its row count) to a temporary file, then
-    to storage; `progress(rows done)` shows on the job page while it writes.
+@contextmanager
+def background_job_side_progress(job: BackgroundJob) -> Iterator[Callable[[int], None]]:
+    """`progress(done)` for work inside one long transaction (or a COPY) that the job page must still see move.
 
     The progress goes through a connection of its own, opened at the first report: the
-    writer may hold the job's connection in a COPY the whole time (orders.exports).
+    writer may hold the job's connection in a COPY the whole time (orders.exports), or in a
+    transaction whose writes nobody sees before it commits (orders.reconcile).
     """
     side = None
 
@@ -212,13 +214,20 @@ def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable
             )
 
     try:
-        with tempfile.TemporaryFile() as out:
-            written = write(out, progress)
-            out.seek(0)
-            background_job_finish(job, result_name=result_name, result=out, done=written, summary={"rows": written})
+        yield progress
     finally:
         if side is not None:
             side.close()
+
+
+def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable[[IO[bytes], Callable[[int], None]], int]) -> int:
+    """The job's result written by `write(file, progress)` (which returns its row count) to a temporary file, then
+    to storage; `progress(rows done)` shows on the job page while it writes (`background_job_side_progress`).
+    """
+    with background_job_side_progress(job) as progress, tempfile.TemporaryFile() as out:
+        written = write(out, progress)
+        out.seek(0)
+        background_job_finish(job, result_name=result_name, result=out, done=written, summary={"rows": written})
     return written
 
 
