@@ -1,6 +1,7 @@
 """A shop's reconciliation of one day run on demand: asked for on the page, run as a job, one at a time per shop and day."""
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,10 +16,16 @@ from shop_admin.kernel.models import Shop
 
 
 def reconciliation_day_refusal(day: date) -> Invalid | None:
-    """A day that cannot be reconciled: one still to come (shop time). Today so far may be."""
-    if day > timezone.localdate():
+    """A day that cannot be reconciled: one still to come (shop time; today so far may be), or one past the archive."""
+    today = timezone.localdate()
+    if day > today:
         return Invalid(
             _("不能对未来的日期对账"), code="reconcile_day_in_future", details={"fields": {"day": _("请选择今天或之前的日期")}}
+        )
+    if day < today - timedelta(days=settings.RECONCILE_MAX_DAYS_BACK):
+        days = settings.RECONCILE_MAX_DAYS_BACK
+        return Invalid(
+            _("只能对最近%(days)d天内的日期对账") % {"days": days}, code="reconcile_day_too_old", details={"fields": {"day": days}}
         )
     return None
 

@@ -102,8 +102,8 @@ def test_another_shops_run_is_a_404(console, shop, run_jobs, rival_order):
     assert rival_order.order_no not in console.get(PAGE).content.decode()
 
 
-@pytest.mark.parametrize("day", ["tomorrow", "2026-13-40", ""])
-def test_a_future_or_unreadable_day_is_refused_naming_the_field_and_kept(console, shop, run_jobs, day):
+@pytest.mark.parametrize("day", ["tomorrow", "2026-13-40", "", "0001-01-01"])
+def test_a_future_old_or_unreadable_day_is_refused_naming_the_field_and_kept(console, shop, run_jobs, day):
     typed = (timezone.localdate() + timedelta(days=1)).isoformat() if day == "tomorrow" else day
     with run_jobs():
         response = console.post(RUN, {"day": typed}, follow=True)
@@ -111,6 +111,8 @@ def test_a_future_or_unreadable_day_is_refused_naming_the_field_and_kept(console
     assert "对账日期：" in page, page
     if day == "tomorrow":
         assert "不能对未来的日期对账" in page and f'value="{typed}"' in page
+    if day == "0001-01-01":
+        assert "只能对最近1098天内的日期对账" in page
     assert not ReconciliationRun.objects.exists() and not BackgroundJob.objects.exists()
 
 
