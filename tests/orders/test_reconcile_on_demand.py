@@ -175,3 +175,20 @@ def test_a_run_that_crashed_says_so_and_may_be_asked_again(console, shop, run_jo
         console.post(RUN, {"day": timezone.localdate().isoformat()})
     run.refresh_from_db()
     assert run.status == "done" and BackgroundJob.objects.filter(kind="orders_reconcile_day").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_clicks_at_once_queue_one_run(redis_conn):
+    from orders.services.reconciliation import reconciliation_run_request
+    from shop_admin.kernel.actors import Actor
+    from tests.concurrency import run_concurrently
+
+    shop = make_shop()
+    finance = make_member(shop, role=Role.FINANCE)
+    day = timezone.localdate() - timedelta(days=1)
+    # the day has no row yet: every click races to make it as well as to queue the run
+    results = run_concurrently(8, lambda i: reconciliation_run_request(shop=shop, actor=Actor.for_user(finance), day=day))
+    assert sorted(queued for _run, queued in results) == [False] * 7 + [True]
+    assert {run.pk for run, _queued in results} == {ReconciliationRun.objects.get(shop=shop, day=day).pk}
+    assert BackgroundJob.objects.filter(kind="orders_reconcile_day").count() == 1
+    assert ShopEvent.objects.filter(kind=ShopEventKind.RECONCILIATION_REQUESTED).count() == 1
