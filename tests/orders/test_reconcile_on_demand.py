@@ -82,6 +82,9 @@ def test_finance_may_run_a_day(shop, run_jobs, our_order):
         assert finance.post(RUN, {"day": timezone.localdate().isoformat()}).status_code == 302
     run = ReconciliationRun.objects.get(shop=shop, day=timezone.localdate())
     assert run.status == "done" and run.mismatches[0]["order_no"] == our_order.order_no
+    # finance reads the order number but is not offered the order page it may not open
+    page = finance.get(PAGE).content.decode()
+    assert our_order.order_no in page and f'href="/orders/{our_order.order_no}/"' not in page
 
 
 @pytest.mark.parametrize("role", [Role.SERVICE, Role.WAREHOUSE])
