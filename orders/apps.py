@@ -12,6 +12,7 @@ class OrdersConfig(AppConfig):
         from orders import exception_selectors, jobs, selectors
         from orders.constants import EventKind
         from orders.events import order_event_kinds_register
+        from orders.imports.service import import_errors_csv
         from orders.services.exceptions import exception_deadline_passed, exception_escalation_due
         from orders.services.idempotency import idempotency_key_due, idempotency_key_expire
         from orders.services.lifecycle import (
@@ -49,8 +50,9 @@ class OrdersConfig(AppConfig):
         background_job_kind_register(run=jobs.orders_export_selected, label=_("导出所选订单"))
         background_job_kind_register(run=jobs.orders_export, label=_("导出订单"))
         background_job_kind_register(run=jobs.settlements_export, label=_("导出结算单"))
-        background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"))
-        background_job_kind_register(run=jobs.orders_import, label=_("导入订单"))
+        background_job_kind_register(run=jobs.orders_import_check, label=_("检查导入文件"), render_result=import_errors_csv)
+        background_job_kind_register(run=jobs.orders_import, label=_("导入订单"), render_result=import_errors_csv)
+        background_job_kind_register(run=jobs.orders_reconcile_day, label=_("对账"))
         order_event_kinds_register(EventKind)
         from orders.constants import ExceptionKind, OrderStatus, PaymentChannel, PaymentFailure
         from shop_admin.kernel.actors import actor_labels_register

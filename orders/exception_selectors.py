@@ -176,6 +176,12 @@ def buyer_coupons(*, buyer, shop_id: int | None, now: datetime | None = None) ->
 
 
 def reconciliation_runs_for_shop(*, shop_id: int, days: int = 14) -> list[tuple[ReconciliationRun, list[dict]]]:
-    """The latest daily runs, each with the mismatches of this shop only, in the reader's language."""
-    runs = ReconciliationRun.objects.order_by("-day")[:days]
-    return [(run, [mismatch_text(m) for m in run.mismatches if m.get("shop_id") == shop_id]) for run in runs]
+    """The shop's latest days, each with its mismatches in the reader's language and its run on demand (job, who asked)."""
+    runs = ReconciliationRun.objects.filter(shop_id=shop_id).select_related("job", "requested_by").order_by("-day")[:days]
+    return [(run, [mismatch_text(m) for m in run.mismatches]) for run in runs]
+
+
+def reconciliation_run_for_shop(*, shop_id: int, run_id: int) -> tuple[ReconciliationRun, list[dict]] | None:
+    """One of the shop's days (its progress while it runs, then its result); None for another shop's."""
+    run = ReconciliationRun.objects.filter(shop_id=shop_id, pk=run_id).select_related("job", "requested_by").first()
+    return None if run is None else (run, [mismatch_text(m) for m in run.mismatches])

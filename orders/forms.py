@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.constants import ExceptionKind, OrderStatus
 from orders.selectors import OrderFilters
 from orders.services.products import presale_deposit_ratio_refusal
+from orders.services.reconciliation import reconciliation_day_refusal
 from shop_admin.kernel.widgets import FastDateInput, FastSelect
 
 PER_PAGE_CHOICES = [(20, "20"), (50, "50"), (100, "100")]
@@ -117,3 +118,15 @@ class CouponForm(forms.Form):
     def __init__(self, *args, skus, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sku_ids"].choices = [(str(s.pk), f"{s.product.name} {s.spec} ({s.code})") for s in skus]
+
+
+class ReconcileDayForm(forms.Form):
+    """The day a shop asks to reconcile now (the page offers yesterday in shop time)."""
+
+    day = forms.DateField(label=_("对账日期"), widget=FastDateInput(attrs={"type": "date"}))
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if refusal := reconciliation_day_refusal(day):
+            raise forms.ValidationError(refusal.message)
+        return day

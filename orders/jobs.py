@@ -1,4 +1,6 @@
 """RQ jobs of orders: each fetches its rows and calls a service or a selector; the kernel's job helpers do the rest."""
+from datetime import date
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +14,8 @@ from orders.exports import (
 )
 from orders.imports.apply import orders_import_apply
 from orders.imports.check import orders_import_plan
-from orders.imports.service import import_error_texts, import_errors_csv, import_file_read, import_summary
+from orders.imports.service import import_error_texts, import_errors_stored, import_file_read, import_summary
+from orders.reconcile import RECONCILE_STEPS, reconcile_day
 from orders.selectors import order_get_in_shop
 from orders.services.lifecycle import order_remark_set
 from orders.services.privacy import orders_contact_export_log
@@ -25,6 +28,7 @@ from shop_admin.kernel.background import (
     background_job_finish,
     background_job_language,
     background_job_progress,
+    background_job_side_progress,
 )
 from shop_admin.kernel.csvio import CsvUnreadable, csv_read
 from shop_admin.kernel.errors import DomainError
@@ -117,7 +121,7 @@ def orders_import_check(job_id: int) -> None:
             return
         background_job_progress(job, done=0, total=len(table.rows))
         plan = orders_import_plan(shop_id=job.shop_id, table=table, progress=lambda n: background_job_progress(job, done=n))
-        report = import_errors_csv(plan) if plan.errors else None
+        report = import_errors_stored(plan) if plan.errors else None
         background_job_finish(
             job, result_name="errors.csv" if report else "", result=report, done=plan.rows, summary=import_summary(plan)
         )
@@ -142,4 +146,19 @@ def orders_import(job_id: int) -> None:
         )
         if plan.errors:  # the shop changed since the preview: nothing was written, and the page says why
             job.errors = import_error_texts(plan)
-            background_job_finish(job, failed=True, result_name="errors.csv", result=import_errors_csv(plan), summary=import_summary(plan))
+            background_job_finish(job, failed=True, result_name="errors.csv", result=import_errors_stored(plan), summary=import_summary(plan))
+
+
+def orders_reconcile_day(job_id: int) -> None:
+    """A shop's reconciliation of one day asked for on the page: the one reconciliation rule for the job's shop only,
+    its checks reported as progress; the shop's row of the day is replaced, so a re-run changes nothing twice."""
+    job = background_job_begin(job_id)
+    if job is None:
+        return
+    with background_job_language(job), background_job_side_progress(job) as progress:
+        result = reconcile_day(day=date.fromisoformat(job.params["day"]), shop_ids=[job.shop_id], progress=progress)
+        background_job_finish(
+            job,
+            done=RECONCILE_STEPS,
+            summary={"mismatches": len(result.found), "orders": result.checked_orders, "payments": result.checked_payments},
+        )

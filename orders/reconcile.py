@@ -4,13 +4,15 @@ Everything is summed by the database, one query per check, so a day of a million
 shop costs a few scans of the day's ledger rather than a loop over orders. A mismatch is
 a fact to look at, not an error of the run: the run records every one of them.
 """
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_noop
 from orders.constants import LedgerKind, OrderStatus, PaymentStatus, RefundStatus
 from orders.models import LedgerEntry, Order, Payment, ReconciliationRun, Refund, Settlement
 from orders.sql import ids_array, jit_off_for_transaction
+from shop_admin.kernel.models import Shop
 from shop_admin.kernel.text import stored_text
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
@@ -71,12 +74,17 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
+def _of_shops(queryset, shop_ids: list[int] | None, path: str = "order__shop_id"):
+    """A check's rows of the given shops only (None: every shop, the nightly run)."""
+    return queryset if shop_ids is None else queryset.filter(**{f"{path}__in": shop_ids})
+
+
+def _payments(start: datetime, end: datetime, shop_ids: list[int] | None) -> tuple[list[Mismatch], Counter]:
     """Every success the channel reported that day is booked into escrow once, at its amount; every escrow entry has its success."""
     found = []
     booked = LedgerEntry.objects.filter(kind=LedgerKind.ESCROW_IN, channel_txn_id=OuterRef("channel_txn_id"))
-    payments = Payment.objects.filter(status=PaymentStatus.SUCCEEDED, settled_at__gte=start, settled_at__lt=end)
-    checked = payments.count()
+    payments = _of_shops(Payment.objects.filter(status=PaymentStatus.SUCCEEDED, settled_at__gte=start, settled_at__lt=end), shop_ids)
+    checked = Counter({row["order__shop_id"]: row["n"] for row in payments.values("order__shop_id").annotate(n=Count("pk")).order_by()})
     rows = (
         payments.annotate(booked_amount=Subquery(booked.values("amount")[:1]))
         .filter(Q(booked_amount__isnull=True) | ~Q(booked_amount=F("amount")))
@@ -96,7 +104,7 @@ def _payments(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
             )
     succeeded = Payment.objects.filter(pk=OuterRef("payment_id"), status=PaymentStatus.SUCCEEDED)
     orphans = (
-        LedgerEntry.objects.filter(kind=LedgerKind.ESCROW_IN, created_at__gte=start, created_at__lt=end)
+        _of_shops(LedgerEntry.objects.filter(kind=LedgerKind.ESCROW_IN, created_at__gte=start, created_at__lt=end), shop_ids)
         .filter(~Exists(succeeded))
         .values_list("order__order_no", "order__shop_id", "channel_txn_id", "amount")
     )
@@ -146,17 +154,18 @@ def _refund_sums(ids: list[int]) -> dict[int, dict[str, Decimal]]:
     return {row.pop("order_id"): row for row in rows}
 
 
-def _order_ids_moved(start: datetime, end: datetime) -> list[int]:
+def _order_ids_moved(start: datetime, end: datetime, shop_ids: list[int] | None) -> list[int]:
     """Orders with money moving that day: a ledger entry or a refund created in it."""
-    ids = set(LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end).values_list("order_id", flat=True))
-    ids.update(Refund.objects.filter(created_at__gte=start, created_at__lt=end).values_list("order_id", flat=True))
+    ids = set(_of_shops(LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end), shop_ids).values_list("order_id", flat=True))
+    ids.update(_of_shops(Refund.objects.filter(created_at__gte=start, created_at__lt=end), shop_ids).values_list("order_id", flat=True))
     return sorted(ids)
 
 
-def _orders(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
+def _orders(start: datetime, end: datetime, shop_ids: list[int] | None) -> tuple[list[Mismatch], Counter]:
     """Each order with money moving that day: what the ledger holds against the order, its refunds and its settlement."""
     found = []
-    ids = _order_ids_moved(start, end)
+    checked = Counter()
+    ids = _order_ids_moved(start, end, shop_ids)
     nothing = Decimal("0.00")
     no_refunds = {"all": nothing, "ok": nothing, "before_settlement": nothing, "after_settlement_ok": nothing}
     no_ledger = dict.fromkeys(_LEDGER_KINDS, nothing)
@@ -167,16 +176,17 @@ def _orders(start: datetime, end: datetime) -> tuple[list[Mismatch], int]:
             "pk", "order_no", "shop_id", "status", "paid_amount", "settlement__gross", "settlement__commission", "settlement__net"
         )
         for pk, order_no, shop_id, status, paid, gross, s_commission, net in orders:
+            checked[shop_id] += 1
             found += _order_mismatches(
                 order_no, shop_id, status, paid, ledger.get(pk, no_ledger), refunds.get(pk, no_refunds), gross, s_commission, net
             )
     moved = LedgerEntry.objects.filter(order_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
-    completed = Order.objects.filter(status=OrderStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end).filter(
-        ~Exists(Settlement.objects.filter(order_id=OuterRef("pk")))
-    ).filter(~Exists(moved))
+    completed = _of_shops(
+        Order.objects.filter(status=OrderStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end), shop_ids, "shop_id"
+    ).filter(~Exists(Settlement.objects.filter(order_id=OuterRef("pk")))).filter(~Exists(moved))
     for order_no, shop_id, paid in completed.values_list("order_no", "shop_id", "paid_amount").iterator():
         found.append(Mismatch("completed_without_settlement", order_no, shop_id, gettext_noop("已完成订单没有结算单"), f"{paid:.2f}", "0.00"))
-    return found, len(ids)
+    return found, checked
 
 
 def _order_mismatches(order_no, shop_id, status, paid, ledger, refunds, gross, s_commission, net) -> list[Mismatch]:
@@ -214,12 +224,12 @@ def _order_mismatches(order_no, shop_id, status, paid, ledger, refunds, gross, s
     return found
 
 
-def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
+def _refunds(start: datetime, end: datetime, shop_ids: list[int] | None) -> list[Mismatch]:
     """Refunds still owed: failed ones (a state of their own, retried) and ones the channel has not confirmed in time."""
     found = []
     late = end - settings.REFUND_CONFIRM_WITHIN
     rows = (
-        Refund.objects.filter(created_at__lt=end)
+        _of_shops(Refund.objects.filter(created_at__lt=end), shop_ids)
         .filter(Q(status=RefundStatus.FAILED) | Q(status=RefundStatus.PENDING, created_at__lt=late))
         .values_list("order__order_no", "order__shop_id", "pk", "status", "amount", "failure_reason")
     )
@@ -233,30 +243,63 @@ def _refunds(start: datetime, end: datetime) -> list[Mismatch]:
     return found
 
 
-def reconcile_day(*, day: date) -> ReconciliationRun:
-    """Reconcile one shop-time day and record the result (a re-run replaces the day's record)."""
+RECONCILE_STEPS = 3  # payments, orders, refunds: what a run on demand reports as its progress
+WRITE_BATCH = 5000  # shops' rows per upsert statement of the nightly run
+
+
+@dataclass
+class ReconciliationResult:
+    """What one run found over the shops it covered (the command prints it; each shop's part is its row)."""
+
+    day: date
+    found: list[Mismatch]
+    checked_payments: int
+    checked_orders: int
+
+
+def reconcile_day(*, day: date, shop_ids: list[int] | None = None, progress: Callable[[int], None] | None = None) -> ReconciliationResult:
+    """Reconcile one shop-time day for the given shops (None: every shop, the nightly run) and record each shop's result.
+
+    The one rule of reconciliation: the nightly run, `manage.py reconcile` and a shop's run on
+    demand (`orders_reconcile_day`, one shop) all come here. Each shop's row of the day is replaced, so a
+    re-run is idempotent. `progress(steps done)` is told after each check (RECONCILE_STEPS).
+    """
     start, end = day_bounds(day)
+    report = progress or (lambda done: None)
     with transaction.atomic():
         # The per-order sums look expensive to the planner, which then spends seconds JIT-compiling
         # a query that is quick to run: nearly all of the run's time (tests/perf/README.md).
         jit_off_for_transaction()
-        payment_mismatches, payments = _payments(start, end)
-        order_mismatches, orders = _orders(start, end)
-        mismatches = payment_mismatches + order_mismatches + _refunds(start, end)
-        run, _created = ReconciliationRun.objects.update_or_create(
-            day=day,
-            defaults={
-                "ran_at": timezone.now(),
-                "checked_orders": orders,
-                "checked_payments": payments,
-                "mismatches": [asdict(m) for m in mismatches],
-            },
-        )
-    run.found = mismatches
-    return run
+        payment_mismatches, payments = _payments(start, end, shop_ids)
+        report(1)
+        order_mismatches, orders = _orders(start, end, shop_ids)
+        report(2)
+        mismatches = payment_mismatches + order_mismatches + _refunds(start, end, shop_ids)
+        report(3)
+        _runs_write(day=day, shop_ids=shop_ids, mismatches=mismatches, payments=payments, orders=orders)
+    return ReconciliationResult(day=day, found=mismatches, checked_payments=sum(payments.values()), checked_orders=sum(orders.values()))
+
+
+def _runs_write(*, day: date, shop_ids, mismatches: list[Mismatch], payments: Counter, orders: Counter) -> None:
+    """Each shop's row of the day, its result replaced in one upsert per batch of shops (a quiet shop's day is clean too)."""
+    by_shop = defaultdict(list)
+    for mismatch in mismatches:
+        by_shop[mismatch.shop_id].append(asdict(mismatch))
+    shops = shop_ids if shop_ids is not None else list(Shop.objects.order_by("pk").values_list("pk", flat=True))
+    now = timezone.now()
+    fields = ["ran_at", "checked_orders", "checked_payments", "mismatches"]
+    for offset in range(0, len(shops), WRITE_BATCH):
+        rows = [
+            ReconciliationRun(
+                shop_id=shop_id, day=day, ran_at=now, checked_orders=orders[shop_id], checked_payments=payments[shop_id],
+                mismatches=by_shop[shop_id],
+            )
+            for shop_id in shops[offset : offset + WRITE_BATCH]
+        ]
+        # Who asked and the job stay as the request wrote them: a request queued meanwhile still shows.
+        ReconciliationRun.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shop", "day"], update_fields=fields)
 
 
 def reconcile_yesterday_job() -> int:
-    """The scheduled daily run (shop_admin/cron.py): yesterday in shop time; returns how many mismatches."""
-    run = reconcile_day(day=timezone.localdate() - timedelta(days=1))
-    return len(run.mismatches)
+    """The scheduled daily run (shop_admin/cron.py): yesterday in shop time, every shop; returns how many mismatches."""
+    return len(reconcile_day(day=timezone.localdate() - timedelta(days=1)).found)

@@ -266,6 +266,8 @@ LOGISTICS_LOSS_APPEAL_WINDOW = timedelta(days=15)  # signed-not-received: eviden
 ADDRESS_ANOMALY_CHECK = True  # flag new orders whose address looks like a slip against the buyer's usual ones
 EXCEPTION_DEFAULT_WINDOW = timedelta(hours=24)  # payment and address anomalies: look at them within a day
 REFUND_CONFIRM_WITHIN = timedelta(days=3)  # a refund the channel has not confirmed by then is listed by the reconciliation
+# How far back a run on demand may go: orders are archived for 3 years (domain rules), older days have nothing to check.
+RECONCILE_MAX_DAYS_BACK = 3 * 366
 RECONCILE_CRON = "30 2 * * *"  # daily reconciliation of yesterday at 02:30 shop time (Django sets the process zone to TIME_ZONE)
 # The audit trail (order events, stock edits) is kept at least 180 days (domain rule); `manage.py audit_prune` removes
 # what is older than AUDIT_RETENTION and refuses to run with a retention below the floor.

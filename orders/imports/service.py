@@ -1,5 +1,6 @@
 """Starting an order import from the console: keep the upload, check it as a job, and write it once confirmed."""
 import hashlib
+import json
 import uuid
 
 from django.conf import settings
@@ -36,9 +37,29 @@ def import_error_texts(plan: ImportPlan) -> list[str]:
     ]
 
 
-def import_errors_csv(plan: ImportPlan) -> bytes:
-    """Every bad row, for the merchant to fix the file by."""
-    return csv_bytes([str(h) for h in ERROR_HEADERS], ([e.line, e.column, e.text] for e in plan.errors))
+def import_errors_stored(plan: ImportPlan) -> bytes:
+    """Every bad row as the job keeps it: one JSON line each, the reason a message id with its parameters.
+
+    Words would fix the uploader's language into the file; `import_errors_csv` puts them in at download time.
+    """
+    return b"".join(
+        json.dumps({"line": e.line, "column": e.column, "reason": e.reason, "params": e.params}, ensure_ascii=False).encode() + b"\n"
+        for e in plan.errors
+    )
+
+
+def import_errors_csv(job: BackgroundJob) -> bytes:
+    """The job's bad rows as the downloadable CSV, for the merchant to fix the file by, in the downloader's language.
+
+    The column is named as the file names it (its header), which is the file's own data.
+    """
+    with job.result_file.open("rb") as fh:
+        stored = fh.read()
+    if stored.startswith(b"\xef\xbb\xbf"):  # a report written before reasons were kept as codes: already a CSV
+        return stored
+    errors = [json.loads(line) for line in stored.splitlines() if line.strip()]
+    rows = ([e["line"], e["column"], stored_text(e["reason"], e.get("params"))] for e in errors)
+    return csv_bytes([str(h) for h in ERROR_HEADERS], rows)
 
 
 def import_error_rows(summary: dict) -> list[dict]:

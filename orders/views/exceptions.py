@@ -1,6 +1,10 @@
 """Console pages of the exception centre: open exceptions by kind and age, one exception with its facts and remedies, recovery."""
+from datetime import timedelta
+
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,19 +18,22 @@ from orders.exception_selectors import (
     exceptions_page,
     order_recovered_to,
     orders_payment_failed_queue,
+    reconciliation_run_for_shop,
     reconciliation_runs_for_shop,
 )
+from orders.forms import ReconcileDayForm
 from orders.remedies import remedies_for_kind, remedy_get
 from orders.services.exceptions import exception_evidence_add, order_merchant_report
+from orders.services.reconciliation import reconciliation_run_request
 from orders.services.recovery import order_recover, recovery_refusal, recovery_window_ends
 from orders.services.remedies import exception_remedy_apply
 from orders.views.exception_rows import exception_rows_html
 from orders.views.orders import shop_order
 from shop_admin.kernel.actors import Actor
-from shop_admin.kernel.console import forbidden, input_keep, input_kept, shop_record_or_404, shop_required
+from shop_admin.kernel.console import forbidden, input_keep, input_kept, request_perms, shop_record_or_404, shop_required
 from shop_admin.kernel.errors import DomainError
 from shop_admin.kernel.permissions import Perm, user_can, user_perms
-from shop_admin.kernel.text import domain_error_text
+from shop_admin.kernel.text import domain_error_text, form_errors_text
 
 PER_PAGE = 20
 
@@ -205,5 +212,45 @@ def order_recover_view(request, order_no: str):
 
 @shop_required(perm=Perm.FINANCE_VIEW)
 def reconciliation_view(request):
-    """The daily reconciliation's mismatches of this shop (money: the owner and finance)."""
-    return render(request, "orders/reconciliation.html", {"runs": reconciliation_runs_for_shop(shop_id=request.shop.pk)})
+    """The shop's reconciliation by day (money: the owner and finance), and the form that runs a day now."""
+    today = timezone.localdate()
+    context = {
+        "runs": reconciliation_runs_for_shop(shop_id=request.shop.pk),
+        "may_run": Perm.RECONCILE_RUN in request_perms(request),
+        "today": today,
+        "yesterday": today - timedelta(days=1),
+    }
+    return render(request, "orders/reconciliation.html", context)
+
+
+@require_POST
+@shop_required(perm=Perm.RECONCILE_RUN)
+def reconciliation_run_view(request):
+    """Run a day's reconciliation of this shop now, as a job; asked again while it runs, the page shows that run."""
+    form = ReconcileDayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        input_keep(request, "reconcile")
+        return redirect("exceptions:reconciliation")
+    try:
+        run, queued = reconciliation_run_request(shop=request.shop, actor=Actor.for_user(request.user), day=form.cleaned_data["day"])
+    except DomainError as exc:
+        messages.error(request, domain_error_text(exc, labels=form))
+        input_keep(request, "reconcile")
+        return redirect("exceptions:reconciliation")
+    day = run.day.isoformat()
+    if queued:
+        messages.success(request, _("已开始对账 %(day)s，完成后结果显示在下方") % {"day": day})
+    else:
+        messages.info(request, _("%(day)s 的对账正在进行，请等待它完成") % {"day": day})
+    return redirect(f"{reverse('exceptions:reconciliation')}#run-{run.pk}")
+
+
+@shop_required(perm=Perm.FINANCE_VIEW)
+def reconciliation_run_detail_view(request, run_id: int):
+    """One day of the shop: its progress while it runs (the page polls this), then its result."""
+    found = reconciliation_run_for_shop(shop_id=request.shop.pk, run_id=run_id)
+    if found is None:
+        raise Http404
+    run, mismatches = found
+    return render(request, "orders/_reconciliation_run.html", {"run": run, "mismatches": mismatches})

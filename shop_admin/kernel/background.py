@@ -7,7 +7,8 @@ A job runs in the language of the user who started it, so what it records reads 
 """
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -38,17 +39,28 @@ class BackgroundJobKind:
     name: str
     run: Callable[[int], None]
     label: Any  # a lazy translation, shown in the reader's language
+    # A kind whose result file keeps codes (message ids and parameters) rather than words: it turns the stored file
+    # into the download, at download time, in the downloader's language.
+    render_result: Callable[[BackgroundJob], bytes] | None = None
 
 
 _kinds: dict[str, BackgroundJobKind] = {}
 
 
-def background_job_kind_register(*, run: Callable[[int], None], label) -> None:
+def background_job_kind_register(*, run: Callable[[int], None], label, render_result: Callable[[BackgroundJob], bytes] | None = None) -> None:
     """Register a kind of job; it is named after the function RQ runs."""
     name = run.__name__
     if name in _kinds and _kinds[name].run is not run:
         raise ValueError(f"background job kind {name!r} is registered twice")
-    _kinds[name] = BackgroundJobKind(name=name, run=run, label=label)
+    _kinds[name] = BackgroundJobKind(name=name, run=run, label=label, render_result=render_result)
+
+
+def background_job_result_rendered(job: BackgroundJob) -> bytes | None:
+    """The download of a kind that keeps its result as codes, in the current language; None: the stored file is the download."""
+    kind = _kinds.get(job.kind)
+    if kind is None or kind.render_result is None:
+        return None
+    return kind.render_result(job)
 
 
 def background_job_kind_label(kind: str) -> str:
@@ -181,12 +193,13 @@ def background_job_finish(
     _run_lock_release(job.pk)
 
 
-def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable[[IO[bytes], Callable[[int], None]], int]) -> int:
-    """The job's result written by `write(file, progress)` (which returns its row count) to a temporary file, then
-    to storage; `progress(rows done)` shows on the job page while it writes.
+@contextmanager
+def background_job_side_progress(job: BackgroundJob) -> Iterator[Callable[[int], None]]:
+    """`progress(done)` for work inside one long transaction (or a COPY) that the job page must still see move.
 
     The progress goes through a connection of its own, opened at the first report: the
-    writer may hold the job's connection in a COPY the whole time (orders.exports).
+    writer may hold the job's connection in a COPY the whole time (orders.exports), or in a
+    transaction whose writes nobody sees before it commits (orders.reconcile).
     """
     side = None
 
@@ -201,13 +214,20 @@ def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable
             )
 
     try:
-        with tempfile.TemporaryFile() as out:
-            written = write(out, progress)
-            out.seek(0)
-            background_job_finish(job, result_name=result_name, result=out, done=written, summary={"rows": written})
+        yield progress
     finally:
         if side is not None:
             side.close()
+
+
+def background_job_file(job: BackgroundJob, *, result_name: str, write: Callable[[IO[bytes], Callable[[int], None]], int]) -> int:
+    """The job's result written by `write(file, progress)` (which returns its row count) to a temporary file, then
+    to storage; `progress(rows done)` shows on the job page while it writes (`background_job_side_progress`).
+    """
+    with background_job_side_progress(job) as progress, tempfile.TemporaryFile() as out:
+        written = write(out, progress)
+        out.seek(0)
+        background_job_finish(job, result_name=result_name, result=out, done=written, summary={"rows": written})
     return written
 
 

@@ -18,6 +18,7 @@ class ShopEventKind(models.TextChoices):
     MEMBER_ENABLED = "member_enabled", _("启用成员")
     INVITE_CREATED = "invite_created", _("生成邀请链接")
     RULES_CHANGED = "rules_changed", _("修改店铺设置")  # data holds each changed field: [before, after]
+    RECONCILIATION_REQUESTED = "reconciliation_requested", _("发起对账")  # a day's reconciliation run on demand
 
 
 class ActorKind(models.TextChoices):

@@ -1,4 +1,4 @@
-"""The shop's own audit trail (team and settings): one function per event kind, each saying what its data holds."""
+"""The shop's own audit trail (team, settings, reconciliation runs asked for): one function per event kind, each saying what its data holds."""
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.constants import ShopEventKind
 from shop_admin.kernel.models import Membership, Shop, ShopEvent
@@ -49,3 +49,10 @@ def invite_created_event(*, shop: Shop, actor: Actor, role: str, expires_at: str
 def rules_changed_event(*, shop: Shop, actor: Actor, changes: dict[str, list]) -> ShopEvent:
     """data: each changed setting by name, [before, after]; None is the platform's default."""
     return ShopEvent.objects.create(shop=shop, kind=ShopEventKind.RULES_CHANGED, actor_user=actor.user, data={"changes": changes})
+
+
+def reconciliation_requested_event(*, shop: Shop, actor: Actor, day: str, job_id: int) -> ShopEvent:
+    """data: the shop-time day asked for (YYYY-MM-DD) and the job that runs it."""
+    return ShopEvent.objects.create(
+        shop=shop, kind=ShopEventKind.RECONCILIATION_REQUESTED, actor_user=actor.user, data={"day": day, "job": job_id}
+    )

@@ -21,6 +21,7 @@ class Perm:
     RETURN_ADDRESSES = "aftersale.return_addresses"  # the return address book (退货地址库)
     REVIEW = "review.operate"  # answer and report buyers' reviews
     FINANCE_VIEW = "finance.view"  # the reconciliation and the settlements
+    RECONCILE_RUN = "finance.reconcile"  # run a day's reconciliation of the shop now, instead of waiting for the night
     SHOP_MANAGE = "shop.manage"  # the team and the shop's settings: the owner's alone
 
 
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         Perm.RETURN_ADDRESSES,
         Perm.REVIEW,
         Perm.FINANCE_VIEW,
+        Perm.RECONCILE_RUN,
         Perm.SHOP_MANAGE,
     },
     # Who ships: the warehouse and the owner, as on 抖店; customer service answers buyers and after-sales and leaves
@@ -49,7 +51,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.SERVICE: {Perm.ORDER_VIEW, Perm.ORDER_EDIT, Perm.AFTERSALE, Perm.CONTACT_REVEAL, Perm.RETURN_ADDRESSES, Perm.REVIEW},
     Role.WAREHOUSE: {Perm.ORDER_VIEW, Perm.ORDER_SHIP, Perm.STOCK_EDIT, Perm.RETURN_ADDRESSES},
     # Finance reads the money's record and no order, buyer or parcel: every other page and the orders API refuse it.
-    Role.FINANCE: {Perm.FINANCE_VIEW},
+    Role.FINANCE: {Perm.FINANCE_VIEW, Perm.RECONCILE_RUN},
 }
 
 

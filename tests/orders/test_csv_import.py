@@ -351,3 +351,64 @@ def test_reasons_uploaded_in_chinese_read_in_english(console, run_jobs, tea, pla
     assert len(reasons) >= 4
     han = [r for r in reasons if re.search(r"[\u4e00-\u9fff]", r.replace("交易完成", ""))]
     assert han == [], reasons
+
+
+def _error_report(console, check: BackgroundJob) -> list[list[str]]:
+    import csv
+    import io
+
+    response = console.get(f"/jobs/{check.pk}/download/")
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def _bad_file(place_order, tea) -> bytes:
+    existing = place_order((tea, 1))["order_no"]
+    return csv_file(
+        [
+            row(订单号="20261122000A"),
+            row(订单号="202611220002", 数量="abc", 应付金额="x1"),
+            row(订单号="202611220003", SKU编码="NOPE-9"),
+            row(订单号=existing, 订单状态="交易完成"),
+        ]
+    )
+
+
+def test_the_error_csv_uploaded_in_chinese_downloads_in_english(console, run_jobs, tea, place_order):
+    # given a file with bad cells, uploaded from the Chinese console
+    import re
+
+    check = upload(console, run_jobs, _bad_file(place_order, tea))
+    # when the error report is downloaded by someone reading English
+    console.cookies["django_language"] = "en"
+    header, *rows = _error_report(console, check)
+    # then the headers and every reason are English; Chinese only in the file's own values (its column names, a
+    # status label as typed)
+    assert header == ["Line", "Column", "Reason"]
+    assert len(rows) >= 4
+    allowed = {"交易完成", *ROW}  # the file's data: its header names and a value it holds
+    han = []
+    for _line, column, reason in rows:
+        assert column in ROW, column
+        text = reason
+        for value in allowed:
+            text = text.replace(value, "")
+        if re.search(r"[\u4e00-\u9fff]", text):
+            han.append(reason)
+    assert han == [], rows
+    assert any("NOPE-9" in reason for _line, _column, reason in rows)
+
+
+def test_the_error_csv_uploaded_in_english_downloads_in_chinese(console, run_jobs, tea, place_order):
+    # given the same file uploaded from the English console
+    console.cookies["django_language"] = "en"
+    check = upload(console, run_jobs, _bad_file(place_order, tea))
+    english = _error_report(console, check)
+    # when a Chinese reader downloads it
+    console.cookies["django_language"] = "zh-hans"
+    header, *rows = _error_report(console, check)
+    # then it reads in Chinese: the same rows, Chinese headers and reasons
+    assert header == ["行号", "列", "原因"]
+    assert [(r[0], r[1]) for r in rows] == [(r[0], r[1]) for r in english[1:]]
+    assert all(r[2] != e[2] for r, e in zip(rows, english[1:], strict=True))
+    assert any("本店没有SKU编码" in reason for _line, _column, reason in rows)

@@ -32,13 +32,19 @@ def _completed(sku, place_order, pay, merchant_api) -> Order:
     return order_confirm_receipt(order=order, actor=Actor.system("test"))
 
 
-def test_a_clean_day_exits_0_and_is_recorded(sku, place_order, pay, merchant_api):
+def test_a_clean_day_exits_0_and_is_recorded(shop, sku, place_order, pay, merchant_api):
+    from tests.factories import make_shop
+
+    quiet = make_shop()
     _completed(sku, place_order, pay, merchant_api)
     pay(place_order((sku, 1))["order_no"])
     code, out, _err = _run()
     assert code == 0, out
-    run = ReconciliationRun.objects.get(day=timezone.localdate())
+    run = ReconciliationRun.objects.get(shop=shop, day=timezone.localdate())
     assert run.mismatches == [] and run.checked_orders == 2 and run.checked_payments == 2
+    # every shop's day is recorded, a quiet one as clean with nothing checked
+    other = ReconciliationRun.objects.get(shop=quiet, day=timezone.localdate())
+    assert other.mismatches == [] and other.checked_orders == 0 and other.status == "done"
 
 
 def test_a_planted_mismatch_is_printed_and_exits_1(sku, place_order, pay, merchant_api):
@@ -49,7 +55,7 @@ def test_a_planted_mismatch_is_printed_and_exits_1(sku, place_order, pay, mercha
     assert code == 1
     assert "settlement_ledger_mismatch" in out and order.order_no in out
     assert "1 mismatches" in err
-    assert ReconciliationRun.objects.get(day=timezone.localdate()).mismatches[0]["order_no"] == order.order_no
+    assert ReconciliationRun.objects.get(shop=order.shop, day=timezone.localdate()).mismatches[0]["order_no"] == order.order_no
 
 
 def test_money_kept_by_a_cancelled_order_is_a_mismatch_until_refunded(sku, place_order, buyer_api, api, merchant_api):
@@ -77,14 +83,14 @@ def test_bad_date_is_a_clear_error(db):
         call_command("reconcile", "--date", "23/11/2026")
 
 
-def test_default_is_yesterday_and_the_daily_job_is_scheduled(db):
+def test_default_is_yesterday_and_the_daily_job_is_scheduled(shop):
     from rq import cron
 
     import shop_admin.cron  # noqa: F401
     from orders.reconcile import reconcile_yesterday_job
 
     assert reconcile_yesterday_job() == 0
-    assert ReconciliationRun.objects.filter(day=timezone.localdate() - timedelta(days=1)).exists()
+    assert ReconciliationRun.objects.filter(shop=shop, day=timezone.localdate() - timedelta(days=1), ran_at__isnull=False).exists()
     assert any(job["func"] is reconcile_yesterday_job and job["cron"] for job in cron._job_data_registry)
 
 

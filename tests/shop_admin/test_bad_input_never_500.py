@@ -34,6 +34,10 @@ CONSOLE_POSTS = [
     ("/orders/not-an-order/ship/", {"carrier": "ZTO", "tracking_no": "1"}),
     ("/shop/select/", {"shop_id": "abc"}),
     ("/i18n/setlang/", {"language": "klingon"}),
+    ("/exceptions/reconciliation/run/", {"day": "0001-01-01"}),
+    ("/exceptions/reconciliation/run/", {"day": "9999-12-31"}),
+    ("/exceptions/reconciliation/run/", {"day": "2026-02-30"}),
+    ("/exceptions/reconciliation/run/", {"day": "x" * 500}),
 ]
 
 

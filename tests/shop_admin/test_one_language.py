@@ -6,6 +6,7 @@ person reads on the page must be in the language the console was asked for.
 """
 import html
 import re
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -222,6 +223,11 @@ def test_every_console_page_reads_in_the_one_language_asked(demo, db, run_jobs, 
     client.force_login(get_user_model().objects.get(username="merchant"))
     client.cookies["django_language"] = language
     bad_import = import_with_bad_rows(client, run_jobs)
+    # a day reconciled on demand (who asked shows) and another still queued (its progress shows)
+    today = timezone.localdate()
+    with run_jobs():
+        assert client.post("/exceptions/reconciliation/run/", {"day": today.isoformat()}).status_code == 302
+    assert client.post("/exceptions/reconciliation/run/", {"day": (today - timedelta(days=3)).isoformat()}).status_code == 302
     # when every page is read in the language
     report = walk(client, language, console_paths(shop, bad_import))
     # then none shows the other language's text or a raw code
