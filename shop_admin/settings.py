@@ -59,17 +59,15 @@ MIDDLEWARE = [
     "shop_admin.kernel.replicas.ReadYourWritesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # "Console...": Django's own (and axes'), skipped for /api/, whose requests have no session, cookie or console user
-    # (kernel/console_middleware.py).
-    "shop_admin.kernel.console_middleware.ConsoleSessionMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     # Chinese unless the language menu chose English; Accept-Language only for the API (kernel/language.py).
     "shop_admin.kernel.language.ConsoleLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "shop_admin.kernel.console_middleware.ConsoleCsrfViewMiddleware",
-    "shop_admin.kernel.console_middleware.ConsoleAuthenticationMiddleware",
-    "shop_admin.kernel.console_middleware.ConsoleMessageMiddleware",
-    "shop_admin.kernel.console_middleware.ConsoleXFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",  # a getattr after the response; its check asks for this very name
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Sign-in throttling (django-axes): 5 failures for one username from one address lock it for 15 minutes.
