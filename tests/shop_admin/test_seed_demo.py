@@ -13,8 +13,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -42,8 +41,8 @@ from orders.models import (
     Settlement,
     StockLevel,
 )
-from shop_admin.kernel.deadlines import deadlines_sweep
 from shop_admin.kernel.constants import Role
+from shop_admin.kernel.deadlines import deadlines_sweep
 from shop_admin.kernel.models import Membership, Shop, ShopEvent
 from shop_admin.kernel.shoprules import shop_rule
 

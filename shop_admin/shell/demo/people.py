@@ -7,8 +7,8 @@ from django.contrib.auth.hashers import make_password
 from aftersale.roles import arbitrators_group
 from aftersale.services.return_addresses import return_address_create, return_address_default
 from orders.models import Buyer
-from shop_admin.kernel.constants import Role
 from shop_admin.kernel.actors import Actor
+from shop_admin.kernel.constants import Role
 from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, ShopRules, Warehouse
 from shop_admin.kernel.shoprules import shop_rules_update
 
