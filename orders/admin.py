@@ -274,7 +274,7 @@ class AuditPruneAdmin(ReadOnlyAdmin):
 
 @admin.register(Coupon)
 class CouponAdmin(ReadOnlyAdmin):
-    list_display = ["code", "name", "shop", "kind", "state", "discount", "threshold", "issued", "total_quantity", "valid_from", "valid_to", "buyer"]
+    list_display = ["code", "name", "shop", "kind", "state", "discount", "discount_rate", "threshold", "issued", "total_quantity", "valid_from", "valid_to", "buyer"]
     list_filter = ["kind", "state"]
     search_fields = ["=code"]
     list_select_related = ["shop", "buyer"]

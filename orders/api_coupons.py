@@ -29,7 +29,12 @@ class CouponCreateIn(Schema):
     scope: Literal["shop", "skus"] = "shop"
     sku_ids: list[RowId] = Field(default_factory=list, max_length=200, description="scope skus: the SKUs it applies to")
     threshold: str = Field(..., max_length=20, description="yuan: the order (or the chosen SKUs) must reach this")
-    amount: str = Field(..., max_length=20, description="yuan, less than the threshold, at most the platform's cap")
+    discount_type: Literal["amount", "rate"] = Field("amount", description="amount: 满减 (amount off); rate: 折扣券 (pay a part)")
+    amount: str | None = Field(None, max_length=20, description="amount coupons: yuan, less than the threshold, at most the platform's cap")
+    rate: str | None = Field(None, max_length=10, description="rate coupons: 折 as merchants write it, 0.1-9.9, one decimal (8.5 = pay 85 %)")
+    max_discount: str | None = Field(
+        None, max_length=20, description="rate coupons: the most it takes off, yuan, at most the platform's cap (the default)"
+    )
     valid_from: ApiDateTime
     valid_to: ApiDateTime
     total_quantity: int = Field(..., ge=1, le=1_000_000)
@@ -52,7 +57,10 @@ class CampaignOut(Schema):
     scope: str
     sku_ids: list[int]
     threshold: str
-    amount: str
+    discount_type: Literal["amount", "rate"]
+    amount: str | None  # an amount coupon's face value; null for a rate coupon
+    rate: str | None  # a rate coupon's 折 ("8.5"); null for an amount coupon
+    max_discount: str | None  # the most a rate coupon takes off; null for an amount coupon
     valid_from: str
     valid_to: str
     total_quantity: int | None
@@ -86,7 +94,10 @@ def campaign_out(coupon: Coupon, *, now=None) -> dict:
         "scope": coupon.scope,
         "sku_ids": sorted(s.pk for s in coupon.skus.all()),
         "threshold": money_str(coupon.threshold),
-        "amount": money_str(coupon.discount),
+        "discount_type": "rate" if coupon.is_rate else "amount",
+        "amount": None if coupon.is_rate else money_str(coupon.discount),
+        "rate": coupon.zhe or None,
+        "max_discount": money_str(coupon.discount) if coupon.is_rate else None,
         "valid_from": time_str(coupon.valid_from),
         "valid_to": time_str(coupon.valid_to),
         "total_quantity": coupon.total_quantity,

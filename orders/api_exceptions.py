@@ -32,7 +32,9 @@ class RemedyOut(Schema):
 class CouponOut(Schema):
     code: str
     shop_id: int
-    amount: str
+    amount: str | None  # null for a rate coupon (折扣券)
+    rate: str | None = None  # a rate coupon's 折 ("8.5" = pay 85 %)
+    max_discount: str | None = None  # the most a rate coupon takes off
     threshold: str
     valid_from: str
     valid_to: str
@@ -102,7 +104,9 @@ def coupon_out(coupon: Coupon) -> dict:
     return {
         "code": coupon.code,
         "shop_id": coupon.shop_id,
-        "amount": money_str(coupon.discount),
+        "amount": None if coupon.is_rate else money_str(coupon.discount),
+        "rate": coupon.zhe or None,
+        "max_discount": money_str(coupon.discount) if coupon.is_rate else None,
         "threshold": money_str(coupon.threshold),
         "valid_from": time_str(coupon.valid_from),
         "valid_to": time_str(coupon.valid_to),

@@ -10,7 +10,7 @@ def _coupon_event(*, coupon: Coupon, kind: str, actor: Actor, data: dict) -> Cou
 
 
 def coupon_created_event(*, coupon: Coupon, actor: Actor) -> CouponEvent:
-    """A campaign created. data: code, scope, sku_ids, threshold, amount, valid_from, valid_to, total_quantity, per_buyer_limit."""
+    """A campaign created. data: code, scope, sku_ids, threshold, amount (a rate coupon's cap), discount_rate, valid_from, valid_to, total_quantity, per_buyer_limit."""
     return _coupon_event(
         coupon=coupon,
         kind="created",
@@ -21,6 +21,7 @@ def coupon_created_event(*, coupon: Coupon, actor: Actor) -> CouponEvent:
             "sku_ids": sorted(s.pk for s in coupon.skus.all()),
             "threshold": str(coupon.threshold),
             "amount": str(coupon.discount),
+            "discount_rate": None if coupon.discount_rate is None else str(coupon.discount_rate),
             "valid_from": coupon.valid_from.isoformat(),
             "valid_to": coupon.valid_to.isoformat(),
             "total_quantity": coupon.total_quantity,

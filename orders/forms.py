@@ -109,7 +109,15 @@ class CouponForm(forms.Form):
                               initial="shop")
     sku_ids = forms.MultipleChoiceField(label=_("适用SKU"), required=False, widget=forms.CheckboxSelectMultiple)
     threshold = forms.CharField(label=_("使用门槛（元）"), max_length=20)
-    amount = forms.CharField(label=_("面额（元）"), max_length=20)
+    discount_type = forms.ChoiceField(
+        label=_("优惠方式"), choices=[("amount", _("满减（减固定金额）")), ("rate", _("折扣（打折）"))], widget=forms.RadioSelect, initial="amount",
+        required=False,
+    )
+    amount = forms.CharField(label=_("面额（元）"), max_length=20, required=False, help_text=_("满减券填写"))
+    rate = forms.CharField(label=_("折扣（折）"), max_length=10, required=False, help_text=_("折扣券填写：0.1到9.9折，如 8.5 折即按原价的0.85付款"))
+    max_discount = forms.CharField(
+        label=_("最多减（元）"), max_length=20, required=False, help_text=_("折扣券可填；不填则按平台上限")
+    )
     valid_from = forms.DateTimeField(label=_("生效时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     valid_to = forms.DateTimeField(label=_("失效时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     total_quantity = forms.IntegerField(label=_("发行总量"), min_value=1, max_value=1_000_000)
@@ -118,6 +126,9 @@ class CouponForm(forms.Form):
     def __init__(self, *args, skus, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sku_ids"].choices = [(str(s.pk), f"{s.product.name} {s.spec} ({s.code})") for s in skus]
+
+    def clean_discount_type(self) -> str:
+        return self.cleaned_data.get("discount_type") or "amount"  # a form posted before rate coupons existed
 
 
 class ReconcileDayForm(forms.Form):

@@ -233,7 +233,8 @@ AFTERSALE_ARBITRATION_TARGET = timedelta(hours=72)  # the platform's own target 
 AFTERSALE_PENALTY_POINTS = 2  # default points of a ruling against the merchant
 REVIEW_WINDOW = timedelta(days=15)  # a buyer reviews a line within this after the order completes
 REVIEW_FOLLOW_UP_WINDOW = timedelta(days=90)  # one follow-up (追评) per review within this after completion
-REVIEW_REPLY_WITHIN = timedelta(hours=24)  # a bad review (rating <= 2) is the shop's to answer by then
+REVIEW_REPLY_WITHIN = timedelta(hours=24)  # a bad review (rating <= 2) is the shop's to answer by then (its default)
+REVIEW_REPLY_WITHIN_MAX = timedelta(hours=72)  # the longest reply window a shop may set for its bad reviews
 REVIEW_IMAGES_MAX = 9
 # After-sale evidence files: outside the web root, served only by a view that checks the shop.
 EVIDENCE_ROOT = Path(os.environ.get("EVIDENCE_ROOT", BASE_DIR / "private" / "evidence"))

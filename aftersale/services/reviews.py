@@ -27,6 +27,7 @@ from orders.services.exceptions import evidence_clean
 from orders.services.products import product_rating_count
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.errors import Conflict, Invalid, NotFound
+from shop_admin.kernel.shoprules import shop_rule
 
 REVIEWABLE = {OrderStatus.DELIVERED, OrderStatus.COMPLETED}  # received: signed for, or confirmed
 TEXT_MAX = 500
@@ -125,12 +126,13 @@ def reviews_create(
                 details={"sku_ids": [line.sku_id for line, _item, _images in wanted if line.pk in reviewed]},
             )
         created = []
+        reply_within = shop_rule(order.shop_id, "review_reply")  # the shop's own window (shop settings)
         for line, item, images in wanted:
             review = ProductReview.objects.create(
                 shop_id=order.shop_id, order=order, line=line, buyer_id=order.buyer_id, product_id=line.sku.product_id,
                 sku_id=line.sku_id, rating=item.rating, text=item.text.strip(), images=images, has_images=bool(images),
                 logistics_rating=logistics_rating, service_rating=service_rating, created_at=now,
-                reply_deadline=now + settings.REVIEW_REPLY_WITHIN if item.rating <= BAD_REVIEW_MAX_RATING else None,
+                reply_deadline=now + reply_within if item.rating <= BAD_REVIEW_MAX_RATING else None,
             )
             product_rating_count(product_id=review.product_id, rating=review.rating, counted=True)
             review_created_event(review=review, actor=actor)

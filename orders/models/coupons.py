@@ -41,7 +41,12 @@ class Coupon(ConcurrentTransitionMixin, models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.SHOP)
     scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices, default=Scope.SHOP)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE)
-    discount = models.DecimalField(_("面额"), **MONEY)
+    # An amount coupon takes `discount` off; a rate coupon (折扣券) makes the buyer pay `discount_rate` of the base
+    # (0.85 is 8.5折) and takes off at most `discount`, the merchant's cap or the platform's when none was given.
+    discount = models.DecimalField(_("面额"), help_text=_("满减券的面额；折扣券最多减的金额"), **MONEY)
+    discount_rate = models.DecimalField(
+        _("折扣"), max_digits=3, decimal_places=2, null=True, blank=True, help_text=_("折扣券买家所付的比例，0.85 即 8.5 折；满减券为空")
+    )
     threshold = models.DecimalField(_("使用门槛"), default=Decimal("0.00"), **MONEY)
     valid_from = models.DateTimeField(_("生效时间"))
     valid_to = models.DateTimeField(_("失效时间"))
@@ -63,6 +68,9 @@ class Coupon(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("优惠券")
         constraints = [
             models.CheckConstraint(condition=Q(discount__gt=0), name="coupon_discount_positive"),
+            models.CheckConstraint(
+                condition=Q(discount_rate__isnull=True) | Q(discount_rate__gt=0, discount_rate__lt=1), name="coupon_rate_within_0_1"
+            ),
             # The claim's conditional UPDATE is the guard; this is the database's word that nothing got past it.
             models.CheckConstraint(
                 condition=Q(total_quantity__isnull=True) | Q(issued__lte=F("total_quantity")), name="coupon_issued_within_total"
@@ -76,6 +84,17 @@ class Coupon(ConcurrentTransitionMixin, models.Model):
     @property
     def needs_claim(self) -> bool:
         return self.total_quantity is not None
+
+    @property
+    def is_rate(self) -> bool:
+        return self.discount_rate is not None
+
+    @property
+    def zhe(self) -> str:
+        """The rate as a Chinese merchant says it: 0.85 is "8.5" (折), 0.90 is "9"."""
+        if self.discount_rate is None:
+            return ""
+        return format((self.discount_rate * 10).normalize(), "f")
 
     @transition(field=state, source=State.ACTIVE, target=State.ENDED)
     def end(self) -> None:

@@ -18,6 +18,7 @@ from shop_admin.kernel.models import Shop
 CODE_ATTEMPTS = 5
 TOTAL_QUANTITY_MAX = 1_000_000
 PER_BUYER_LIMIT_MAX = 100
+RATE_ZHE_MIN, RATE_ZHE_MAX = Decimal("0.1"), Decimal("9.9")  # 折: what 抖店's 折扣券 lets a merchant type
 
 
 def _money(value, field: str, errors: dict) -> Decimal | None:
@@ -44,7 +45,61 @@ def _count(value, field: str, errors: dict, *, most: int) -> int | None:
     return number
 
 
-def coupon_terms_clean(*, shop: Shop, name, scope, sku_ids, threshold, amount, valid_from, valid_to, total_quantity, per_buyer_limit, now: datetime) -> dict:
+def _blank(value) -> bool:
+    return value is None or str(value).strip() == ""
+
+
+def _rate(value, errors: dict) -> Decimal | None:
+    """折 as a Chinese merchant writes it, 0.1 to 9.9 with at most one decimal (8.5 = pay 85 %), as the part paid."""
+    try:
+        zhe = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        zhe = None
+    if zhe is None or not zhe.is_finite() or not RATE_ZHE_MIN <= zhe <= RATE_ZHE_MAX or zhe != zhe.quantize(Decimal("0.1")):
+        errors["rate"] = _("折扣须在0.1到9.9折之间，最多一位小数，如 8.5 折即按原价的0.85付款")
+        return None
+    return (zhe / 10).quantize(Decimal("0.01"))
+
+
+def _discount_terms(*, discount_type, threshold, amount, rate, max_discount, errors: dict) -> tuple[Decimal | None, Decimal | None]:
+    """(discount, discount_rate): an amount coupon's face value, or a rate coupon's cap and rate; bad fields named."""
+    cap = settings.COUPON_AMOUNT_MAX
+    if discount_type == "rate":
+        if not _blank(amount):
+            errors["amount"] = _("折扣券不填面额")
+        discount_rate = _rate(rate, errors)
+        if _blank(max_discount):
+            return cap, discount_rate  # no cap of the merchant's: the platform's cap is the most it takes off
+        most = _money(max_discount, "max_discount", errors)
+        if most is not None and most <= 0:
+            errors["max_discount"] = _("最多减的金额须大于0")
+        elif most is not None and most > cap:
+            errors["max_discount"] = _("最多减的金额不能超过平台上限%(max)s元") % {"max": cap}
+        return most, discount_rate
+    if discount_type != "amount":
+        errors["discount_type"] = _("须为 amount（满减）或 rate（折扣）")
+        return None, None
+    for field, value in (("rate", rate), ("max_discount", max_discount)):
+        if not _blank(value):
+            errors[field] = _("满减券不填此项")
+    if _blank(amount):
+        errors["amount"] = _("请填写面额")
+        return None, None
+    amount = _money(amount, "amount", errors)
+    if amount is not None:
+        if amount <= 0:
+            errors["amount"] = _("面额须大于0")
+        elif amount > cap:
+            errors["amount"] = _("面额不能超过平台上限%(max)s元") % {"max": cap}
+        elif threshold is not None and amount >= threshold:
+            errors["amount"] = _("面额须小于使用门槛%(threshold)s元") % {"threshold": threshold}
+    return amount, None
+
+
+def coupon_terms_clean(
+    *, shop: Shop, name, scope, sku_ids, threshold, valid_from, valid_to, total_quantity, per_buyer_limit, now: datetime,
+    amount=None, discount_type="amount", rate=None, max_discount=None,
+) -> dict:
     """The campaign's terms checked against the platform's rules; every bad field named at once (422 `invalid_coupon`)."""
     errors: dict[str, str] = {}
     name = (name or "").strip()
@@ -65,15 +120,9 @@ def coupon_terms_clean(*, shop: Shop, name, scope, sku_ids, threshold, amount, v
             if missing:
                 errors["sku_ids"] = _("本店没有这些SKU：%(ids)s") % {"ids": ", ".join(map(str, missing))}
     threshold = _money(threshold, "threshold", errors)
-    amount = _money(amount, "amount", errors)
-    if amount is not None and "amount" not in errors:
-        cap = settings.COUPON_AMOUNT_MAX
-        if amount <= 0:
-            errors["amount"] = _("面额须大于0")
-        elif amount > cap:
-            errors["amount"] = _("面额不能超过平台上限%(max)s元") % {"max": cap}
-        elif threshold is not None and amount >= threshold:
-            errors["amount"] = _("面额须小于使用门槛%(threshold)s元") % {"threshold": threshold}
+    discount, discount_rate = _discount_terms(
+        discount_type=discount_type, threshold=threshold, amount=amount, rate=rate, max_discount=max_discount, errors=errors
+    )
     for field, value in (("valid_from", valid_from), ("valid_to", valid_to)):
         if not isinstance(value, datetime):
             errors[field] = _("请填写时间")
@@ -93,7 +142,8 @@ def coupon_terms_clean(*, shop: Shop, name, scope, sku_ids, threshold, amount, v
         "scope": scope,
         "skus": skus,
         "threshold": threshold,
-        "discount": amount,
+        "discount": discount,
+        "discount_rate": discount_rate,
         "valid_from": valid_from,
         "valid_to": valid_to,
         "total_quantity": total_quantity,

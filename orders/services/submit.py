@@ -27,6 +27,7 @@ from orders.models import (
 from orders.selectors import order_relations_known
 from orders.services.address_anomaly import USUAL_ADDRESSES, address_anomaly_check
 from orders.services.common import order_counts_changed
+from orders.services.coupon_discount import coupon_discount_on
 from orders.services.stock import (
     stock_lock_written_lines,
     stock_nearest_first,
@@ -210,7 +211,7 @@ def _apply_coupons(
         elif used >= coupon.per_buyer_limit:
             problems[code] = _("已达到每人限用%(n)d张") % {"n": coupon.per_buyer_limit}
             continue
-        applied.append((coupon, min(coupon.discount, base)))
+        applied.append((coupon, coupon_discount_on(coupon=coupon, base=base)))
     if problems:
         raise Invalid(_("优惠券不可用"), code="invalid_coupon", details={"coupons": problems})
     return applied

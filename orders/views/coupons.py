@@ -60,7 +60,10 @@ def _copy_initial(coupon) -> dict:
         "scope": coupon.scope if coupon.scope in ("shop", "skus") else "shop",
         "sku_ids": [str(s.pk) for s in coupon.skus.all()],
         "threshold": f"{coupon.threshold:.2f}",
-        "amount": f"{coupon.discount:.2f}",
+        "discount_type": "rate" if coupon.is_rate else "amount",
+        "amount": "" if coupon.is_rate else f"{coupon.discount:.2f}",
+        "rate": coupon.zhe,
+        "max_discount": f"{coupon.discount:.2f}" if coupon.is_rate else "",
         "valid_from": start,
         "valid_to": start + (coupon.valid_to - coupon.valid_from),
         "total_quantity": coupon.total_quantity,
@@ -87,7 +90,7 @@ def coupon_create_view(request):
                 return redirect("coupons:detail", coupon_id=coupon.pk)
     else:
         copy_of = request.GET.get("copy")
-        initial = {"per_buyer_limit": 1, "scope": "shop"}
+        initial = {"per_buyer_limit": 1, "scope": "shop", "discount_type": "amount"}
         if copy_of and copy_of.isdigit():
             initial = _copy_initial(_shop_coupon(request, int(copy_of)))
         form = CouponForm(initial=initial, skus=skus)

@@ -85,6 +85,7 @@ class ShopRules(models.Model):
     auto_confirm_days_fresh = models.PositiveSmallIntegerField(_("生鲜自动确认收货（天）"), null=True, blank=True)
     auto_confirm_days_presale = models.PositiveSmallIntegerField(_("预售自动确认收货（天）"), null=True, blank=True)
     low_stock_threshold = models.PositiveIntegerField(_("低库存阈值"), null=True, blank=True)
+    review_reply_hours = models.PositiveSmallIntegerField(_("差评回复时限（小时）"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -93,6 +93,14 @@ RULES: dict[str, Rule] = {
         _confirm("auto_confirm_fresh", "auto_confirm_days_fresh", "fresh", "AUTO_CONFIRM_AFTER_FRESH", gettext_lazy("生鲜自动确认收货（天）")),
         _confirm("auto_confirm_presale", "auto_confirm_days_presale", "presale", "AUTO_CONFIRM_AFTER_PRESALE", gettext_lazy("预售自动确认收货（天）")),
         Rule(
+            name="review_reply",
+            column="review_reply_hours",
+            unit="hours",
+            label=gettext_lazy("差评回复时限（小时）"),
+            default=lambda: _hours(settings.REVIEW_REPLY_WITHIN),
+            bounds=lambda: (settings.SHOP_RULE_MIN_HOURS, _hours(settings.REVIEW_REPLY_WITHIN_MAX)),
+        ),
+        Rule(
             name="low_stock_threshold",
             column="low_stock_threshold",
             unit="count",

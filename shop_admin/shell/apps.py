@@ -18,7 +18,7 @@ class ShellConfig(AppConfig):
         console_nav_register(label=_("设置"), url="settings", position=70)
         settings_section_register(label=_("子账号"), url="/settings/team/", position=30, description=_("添加员工、分配角色、停用账号"))
         settings_section_register(
-            label=_("店铺设置"), url="/settings/shop/", position=10, description=_("发货时效、售后时限、召回时限、自动确认收货、低库存阈值")
+            label=_("店铺设置"), url="/settings/shop/", position=10, description=_("发货时效、售后时限、召回时限、自动确认收货、低库存阈值、差评回复时限")
         )
         settings_section_register(
             label=_("退货地址"), url="/settings/return-addresses/", position=20, description=_("同意退货时发给买家的地址，一个默认")

@@ -177,6 +177,11 @@ def _make_world() -> dict:
         amount="10.00", valid_from=now, valid_to=now + timedelta(days=30), total_quantity=50, per_buyer_limit=2,
     )
     coupon_claim(code=coupon.code, buyer=buyer)
+    rate_coupon = coupon_create(
+        shop=shop, actor=Actor.for_user(owner), name="全店9折", scope="shop", sku_ids=[], threshold="0.00", discount_type="rate",
+        rate="9", max_discount="20.00", valid_from=now, valid_to=now + timedelta(days=30), total_quantity=50, per_buyer_limit=2,
+    )
+    coupon_claim(code=rate_coupon.code, buyer=buyer)
     from aftersale.models import ReturnAddress
 
     desk = ReturnAddress.objects.create(shop=shop, name="收货台", phone="13700000000", province="广东省", city="广州市", district="天河区",
@@ -198,8 +203,8 @@ def _make_world() -> dict:
         "tracking_no": ["731234567890", "731234567891", "731234567892"],
         "review_id": [review.pk],
         "rating": [1, 5],
-        "coupon_id": [coupon.pk],
-        "coupon_code": [coupon.code],
+        "coupon_id": [coupon.pk, rate_coupon.pk],
+        "coupon_code": [coupon.code, rate_coupon.code],
         "sku_ids": [[s.pk for s in skus[:2]]],
         "return_address_id": list(ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)) + [desk.pk],
         # an address the book takes, so that some creations and changes get past the 422s
@@ -211,6 +216,9 @@ def _make_world() -> dict:
             "valid_from": [now.isoformat()],
             "valid_to": [(now + timedelta(days=7)).isoformat()],
             "scope": ["shop", "skus"],
+            "discount_type": ["amount", "rate"],
+            "rate": ["8.5", "9"],
+            "max_discount": ["20.00"],
         },
     }
 

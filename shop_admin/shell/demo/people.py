@@ -7,8 +7,10 @@ from django.contrib.auth.hashers import make_password
 from aftersale.roles import arbitrators_group
 from aftersale.services.return_addresses import return_address_create, return_address_default
 from orders.models import Buyer
+from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.constants import Role
-from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, Warehouse
+from shop_admin.kernel.models import Membership, MerchantApiToken, Shop, ShopRules, Warehouse
+from shop_admin.kernel.shoprules import shop_rules_update
 
 DEMO_PASSWORD = "demo12345"
 SHOP_1 = "抖店演示旗舰店"
@@ -30,13 +32,17 @@ ADDRESSES = [
 ]
 DEMO_BUYERS = [f"demo_buyer_{n}" for n in range(1, len(ADDRESSES) + 1)]  # buyer n lives at ADDRESSES[n - 1]
 HK_MO_TW = ["香港特别行政区", "澳门特别行政区", "台湾省"]
+# Signed in with DEMO_PASSWORD; seed_demo prints them. finance sees the reconciliation and settlements only.
+DEMO_USERNAMES = ("merchant", "service", "warehouse", "finance", "merchant2", "arbiter")
+# The small shop promises to ship within 24 h (its own shop setting); the flagship keeps the platform's default.
+DEMO_SHIP_PROMISE_HOURS = {SHOP_2: 24}
 
 
 def demo_users() -> dict:
     User = get_user_model()
     users = {}
-    hashed = None  # one hash for the five demo users: each costs the hasher's full work factor
-    for username in ("merchant", "service", "warehouse", "merchant2", "arbiter"):
+    hashed = None  # one hash for the demo users: each costs the hasher's full work factor
+    for username in DEMO_USERNAMES:
         user, created = User.objects.get_or_create(username=username)
         if created:
             hashed = hashed or make_password(DEMO_PASSWORD)
@@ -72,10 +78,17 @@ def demo_shops(users) -> tuple[Shop, Shop]:
         ("merchant", shop1, Role.OWNER),
         ("service", shop1, Role.SERVICE),
         ("warehouse", shop1, Role.WAREHOUSE),
+        ("finance", shop1, Role.FINANCE),
         ("merchant2", shop2, Role.OWNER),
     ):
         Membership.objects.get_or_create(user=users[username], shop=shop, defaults={"role": role})
         MerchantApiToken.objects.get_or_create(user=users[username])
+    for shop in (shop1, shop2):
+        hours = DEMO_SHIP_PROMISE_HOURS.get(shop.name)
+        if hours and not ShopRules.objects.filter(shop=shop, ship_promise_hours__isnull=False).exists():
+            # Set as its owner would on /settings/ (audited); a second seed_demo keeps what the merchant set since.
+            owner = users["merchant2" if shop == shop2 else "merchant"]
+            shop_rules_update(shop=shop, actor=Actor.for_user(owner), numbers={"ship_promise_hours": hours})
     return shop1, shop2
 
 

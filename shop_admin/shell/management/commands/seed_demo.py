@@ -8,7 +8,7 @@ stock are what the services made them, and every time of an order keeps its real
 
 The picture: order times follow a shop's week (weekends busier) and day (most orders 19:00-23:00 shop time);
 how far an order got depends on its age (old orders are finished, young ones are waiting to be paid, shipped
-or signed), with a few late shipments (paid > 48 h ago) and stalled parcels (no news for > 72 h). Live
+or signed), with a few late shipments (paid longer ago than the shop's ship promise) and stalled parcels (no news for > 72 h). Live
 deadlines are never already past: pay windows, auto-confirm and after-sale replies are still running.
 
 The parts live in `shop_admin/shell/demo/`: people, catalogue, clock (the month and moving back in time), story.
@@ -26,7 +26,7 @@ from shop_admin.kernel.models import Shop
 from shop_admin.shell.demo.aftersales import demo_aftersale_outcomes
 from shop_admin.shell.demo.catalogue import demo_catalogue_shop1, demo_catalogue_shop2
 from shop_admin.shell.demo.clock import DEMO_DAYS, ORDERS_SHOP_1, ORDERS_SHOP_2, Rhythm, cache_warnings_muted
-from shop_admin.shell.demo.people import DEMO_PASSWORD, demo_buyers, demo_shops, demo_users
+from shop_admin.shell.demo.people import DEMO_PASSWORD, DEMO_USERNAMES, demo_buyers, demo_shops, demo_users
 from shop_admin.shell.demo.reviews import demo_reviews
 from shop_admin.shell.demo.story import QUOTAS_SHOP_1, QUOTAS_SHOP_2, MonthStory
 
@@ -58,5 +58,5 @@ class Command(BaseCommand):
                 demo_reviews(shop=shop1, merchant=users["merchant"], rng=rng)
             self.stdout.write(f"demo orders: {made} over the last {DEMO_DAYS} days")
         self.stdout.write(self.style.SUCCESS(f"demo ready; sign in at http://127.0.0.1:{os.environ.get('PORT', '8000')}/login/"))
-        for username in ("merchant", "service", "warehouse", "merchant2", "arbiter"):
+        for username in DEMO_USERNAMES:
             self.stdout.write(f"  {username:<10} password: {DEMO_PASSWORD}")
