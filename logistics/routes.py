@@ -4,6 +4,7 @@
 when it has at least LOGISTICS_ROUTE_MIN_DELIVERED delivered parcels, the defaults otherwise. The delivery_overdue
 alert and the at-risk list both read it.
 """
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,8 +22,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from logistics.constants import ShipmentStatus
-from logistics.models import RouteStat
+from logistics.models import RouteStat, Shipment
 from orders.models import Order, OrderLine
+from shop_admin.kernel.api import feed_cursor_decode, feed_cursor_encode
 from shop_admin.kernel.models import Warehouse
 
 
@@ -39,12 +41,17 @@ def shipment_route(*, order: Order) -> tuple[str, str]:
     return origin, order.province
 
 
-def _route_p95(field: str, default: timedelta):
+def _route_counted(field: str, default: Value):
+    """A column of the parcel's route statistics when the route has enough history, `default` otherwise."""
     counted = RouteStat.objects.filter(
         shop_id=OuterRef("shop_id"), carrier=OuterRef("carrier"), origin_province=OuterRef("origin_province"),
         destination_province=OuterRef("destination_province"), delivered__gte=settings.LOGISTICS_ROUTE_MIN_DELIVERED,
     ).values(field)[:1]
-    return Coalesce(Subquery(counted, output_field=DurationField()), Value(default, output_field=DurationField()))
+    return Coalesce(Subquery(counted, output_field=default.output_field), default)
+
+
+def _route_p95(field: str, default: timedelta):
+    return _route_counted(field, Value(default, output_field=DurationField()))
 
 
 def route_expected(shipments: QuerySet) -> QuerySet:
@@ -64,3 +71,49 @@ def route_at_risk(shipments: QuerySet, *, now: datetime) -> QuerySet:
         Q(shipped_at__lt=ExpressionWrapper(moment - F("route_transit_p95"), output_field=DateTimeField()))
         | Q(idle_since__lt=ExpressionWrapper(moment - F("route_idle_p95"), output_field=DateTimeField()))
     )
+
+
+@dataclass(frozen=True)
+class ParcelFilters:
+    at_risk: bool = False
+    carrier: str = ""
+    status: str = ""
+
+
+def parcels_feed(
+    *, shop_ids: set[int], filters: ParcelFilters, now: datetime, cursor: str | None, limit: int
+) -> tuple[list[Shipment], str | None]:
+    """The shops' parcels, newest shipped first, each with its route's expectations; keyset-paginated."""
+    qs = Shipment.objects.filter(shop_id__in=shop_ids).select_related("order")
+    if filters.carrier:
+        qs = qs.filter(carrier=filters.carrier)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    qs = route_at_risk(qs, now=now) if filters.at_risk else route_expected(qs)
+    qs = qs.annotate(route_delivered=_route_counted("delivered", Value(0)))
+    if cursor:
+        moment, pk = feed_cursor_decode(cursor)
+        qs = qs.filter(Q(shipped_at__lte=moment), Q(shipped_at__lt=moment) | Q(shipped_at=moment, pk__lt=pk))
+    page = list(qs.order_by("-shipped_at", "-pk")[: limit + 1])
+    next_cursor = feed_cursor_encode(page[limit - 1].shipped_at, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def parcel_hours(shipment: Shipment, *, now: datetime) -> dict:
+    """A parcel of `route_expected`'s in hours: how long it has been silent (on the road only) and travelling, against
+    its route's p95 of each, and whether that makes it at risk."""
+    on_the_road = shipment.status == ShipmentStatus.IN_TRANSIT
+    idle = now - shipment.idle_since if on_the_road else None
+    transit = (shipment.signed_at or now) - shipment.shipped_at if on_the_road or shipment.signed_at else None
+    return {
+        "idle_hours": _hours(idle),
+        "route_p95_idle_hours": _hours(shipment.route_idle_p95),
+        "transit_hours": _hours(transit),
+        "route_p95_transit_hours": _hours(shipment.route_transit_p95),
+        "at_risk": on_the_road and (idle > shipment.route_idle_p95 or transit > shipment.route_transit_p95),
+        "route_has_history": shipment.route_delivered >= settings.LOGISTICS_ROUTE_MIN_DELIVERED,
+    }
+
+
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 1)
