@@ -2,6 +2,7 @@
 on the road beyond either, well before the 72 h stall; a merchant sees only their own shop's parcels."""
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
 from logistics.sql import route_stats_refresh
@@ -95,3 +96,23 @@ def test_a_merchant_sees_only_their_own_shops_parcels(shop, buyer, merchant_api)
 
     assert [p["tracking_no"] for p in my_list["parcels"]] == [mine.tracking_no]
     assert [p["tracking_no"] for p in their_list["parcels"]] == [theirs.tracking_no]
+
+
+def test_the_logistics_page_filters_at_risk_parcels_and_shows_both_numbers_in_both_languages(shop, buyer, owner):
+    now = timezone.now()
+    history(shop, buyer, now)
+    silent = parcel(shop=shop, buyer=buyer, shipped_at=now - timedelta(hours=31), scans_after=[1], signed_after=None, destination="广东省")
+    fine = parcel(shop=shop, buyer=buyer, shipped_at=now - timedelta(hours=20), scans_after=[15], signed_after=None, destination="广东省")
+    client = Client()
+    client.force_login(owner)
+
+    everything = client.get("/logistics/").content.decode()
+    at_risk = client.get("/logistics/?at_risk=1").content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get("/logistics/?at_risk=1").content.decode()
+
+    assert silent.tracking_no in everything and fine.tracking_no in everything
+    assert silent.tracking_no in at_risk and fine.tracking_no not in at_risk
+    assert 'class="at-risk"' in at_risk
+    assert '<span class="warn">30.0 h</span> / 27.1 h' in at_risk and '<span class="warn">31.0 h</span> / 28.1 h' in at_risk
+    assert "有停滞风险" in at_risk and "At risk of stalling" in english and "Idle / route p95" in english
