@@ -6,12 +6,13 @@ from django.db import connection, transaction
 
 # Per shop and route, over the parcels signed within the window: the transit time (shipped -> signed) and the largest
 # gap between consecutive scans (shipping counts as the first point, signing as the last; scans after signing and
-# before shipping are left out), each as p50/p95 (percentile_cont: interpolated, as the tests compute them).
+# before shipping are left out), each as p50/p95 (percentile_cont: interpolated, as the tests compute them). Only what
+# was known at `now` counts, so a replay (the backtest) sees the history as it stood then.
 _ROUTE_STATS_INSERT = """
 WITH delivered AS (
     SELECT s.id, s.shop_id, s.carrier, s.origin_province, s.destination_province, s.shipped_at, s.signed_at
     FROM logistics_shipment s
-    WHERE s.status = 'signed' AND s.signed_at IS NOT NULL AND s.signed_at > s.shipped_at AND s.signed_at >= %(since)s
+    WHERE s.status = 'signed' AND s.signed_at IS NOT NULL AND s.signed_at > s.shipped_at AND s.signed_at >= %(since)s AND s.signed_at <= %(now)s
       AND (%(all_shops)s OR s.shop_id = ANY(%(shop_ids)s))
 ),
 points AS (
