@@ -4,7 +4,7 @@ An app registers a kind (like a to-do source): `rows(*, shop_ids, now, until, af
 that kind due by `until` and after the position `after` (None: from the start), ordered by (due_at, pk), each one
 bounded range on an index of its own table (`queue_rows` does the filtering and ordering). The queue asks each kind
 for one row more than a page and merges them: a page costs one short index read per kind whatever the shop's size.
-Adding a kind (review replies, once reviews exist) is one `deadline_queue_register` in that app's `ready()`.
+Adding a kind is one `deadline_queue_register` in that app's `ready()` (aftersale adds review replies that way).
 """
 import base64
 import binascii
