@@ -13,6 +13,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -62,6 +63,14 @@ def route_expected(shipments: QuerySet) -> QuerySet:
         route_transit_p95=_route_p95("transit_p95", settings.LOGISTICS_DELIVERY_EXPECTED_DEFAULT),
         route_idle_p95=_route_p95("idle_p95", settings.LOGISTICS_IDLE_EXPECTED_DEFAULT),
     )
+
+
+def route_transit_floor() -> timedelta:
+    """The shortest expected transit of any route (the default included): no parcel shipped more recently than this
+    ago can be late, so the delivery sweep reads its index range only from there on."""
+    fastest = RouteStat.objects.filter(delivered__gte=settings.LOGISTICS_ROUTE_MIN_DELIVERED).aggregate(m=Min("transit_p95"))["m"]
+    default = settings.LOGISTICS_DELIVERY_EXPECTED_DEFAULT
+    return min(default, fastest) if fastest is not None else default
 
 
 def route_numbers(shipments: QuerySet) -> QuerySet:

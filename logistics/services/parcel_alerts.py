@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 
 from logistics.constants import ShipmentStatus
 from logistics.models import Shipment
-from logistics.routes import route_expected
+from logistics.routes import route_expected, route_transit_floor
 from orders.constants import ExceptionKind, ExceptionStatus
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_resolve
@@ -38,7 +38,9 @@ def shipment_delivery_due(now: datetime) -> QuerySet:
     """Parcels still on their way to the buyer past their route's expected delivery time, not yet alerted."""
     moment = Value(now, output_field=DateTimeField())
     return route_expected(
-        Shipment.objects.filter(status=ShipmentStatus.IN_TRANSIT, delivery_overdue_at__isnull=True)
+        Shipment.objects.filter(
+            status=ShipmentStatus.IN_TRANSIT, delivery_overdue_at__isnull=True, shipped_at__lte=now - route_transit_floor()
+        )
     ).filter(shipped_at__lte=ExpressionWrapper(moment - F("route_transit_p95"), output_field=DateTimeField()))
 
 
