@@ -1,16 +1,18 @@
-"""After-sale's kinds of the deadline queue: the reply, the return parcel awaited, the inspection.
+"""After-sale's kinds of the deadline queue: the reply, the return parcel awaited, the inspection, the bad review to answer.
 
-Each reads the case's `due_at` (the deadline of the step it waits for) for its statuses, one bounded range read in
-order: the reply's two statuses on the partial `aftersale_shop_reply_due` (shop, due_at, id), the others on
-`aftersale_shop_status_due_id` (shop, status, due_at, id).
+Each case kind reads the case's `due_at` (the deadline of the step it waits for) for its statuses, one bounded range
+read in order: the reply's two statuses on the partial `aftersale_shop_reply_due` (shop, due_at, id), the others on
+`aftersale_shop_status_due_id` (shop, status, due_at, id). A review reads its `reply_deadline`: one range on
+`review_shop_reply_due` (shop, reply_deadline, id; unanswered only), by a statement of its own.
 """
 from datetime import datetime
 
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aftersale.constants import AfterSaleStatus, AfterSaleType
-from aftersale.models import AfterSaleCase
+from aftersale.models import AfterSaleCase, ProductReview
 from shop_admin.kernel.deadline_queue import QueueKind, QueueRow, deadline_queue_register, queue_rows, queue_values
 from shop_admin.kernel.permissions import Perm
 
@@ -45,6 +47,22 @@ def _case_row(name: str):
     return row
 
 
+def review_reply_queue_rows(*, shop_ids: set[int], now: datetime, until: datetime, after, limit: int) -> list[QueueRow]:
+    """Bad reviews not yet answered (and not hidden by the platform), by their reply deadline."""
+    reviews = queue_rows(
+        ProductReview.objects.filter(shop_id__in=shop_ids, replied_at__isnull=True, reply_deadline__isnull=False, hidden_at__isnull=True),
+        due="reply_deadline", until=until, after=after,
+    ).values("pk", "shop_id", "rating", "reply_deadline", "order__order_no")[:limit]
+    page = reverse("reviews:list")
+    return [
+        QueueRow(
+            kind="review_reply", shop_id=r["shop_id"], pk=r["pk"], due_at=r["reply_deadline"], order_no=r["order__order_no"],
+            detail=f"{r['rating']}★", url=f"{page}?review={r['pk']}", review_id=r["pk"],
+        )
+        for r in reviews
+    ]
+
+
 def aftersale_deadline_queue_register() -> None:
     for name, label, action, action_label in (
         ("aftersale_reply", _("售后处理截止"), "reply", _("去处理")),
@@ -57,3 +75,9 @@ def aftersale_deadline_queue_register() -> None:
                 perm=Perm.AFTERSALE,
             )
         )
+    deadline_queue_register(
+        QueueKind(
+            name="review_reply", label=_("差评回复截止"), rows=review_reply_queue_rows, action="reply_review",
+            action_label=_("去回复"), perm=Perm.REVIEW,
+        )
+    )

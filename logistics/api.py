@@ -1,8 +1,19 @@
-"""JSON endpoints of logistics: the merchant open API's ship action and the carriers' signed tracking push."""
+"""JSON endpoints of logistics: the merchant open API's ship action and parcel list, and the carriers' signed tracking push."""
 from django.conf import settings
-from ninja import Router
+from django.utils import timezone
+from ninja import Query, Router
 
-from logistics.schemas import LogisticsCallbackIn, LogisticsCallbackOut, NotReceivedAnswerIn, ReshipIn, ShipIn
+from logistics.constants import Carrier, ShipmentStatus
+from logistics.routes import ParcelFilters, parcel_hours, parcels_feed
+from logistics.schemas import (
+    LogisticsCallbackIn,
+    LogisticsCallbackOut,
+    NotReceivedAnswerIn,
+    ParcelFeedOut,
+    ReshipIn,
+    ShipIn,
+    parcel_out,
+)
 from logistics.services import shipment_create
 from logistics.services.not_received import not_received_answer, shipment_reship
 from logistics.services.tracking import TrackingReport, tracking_events_apply
@@ -10,8 +21,9 @@ from orders.schemas import order_out, order_view_schema
 from orders.selectors import order_get_for_shops
 from shop_admin.kernel.actors import Actor
 from shop_admin.kernel.api import ERRORS, MerchantAuth, callback_openapi, parse_callback, signed_body
-from shop_admin.kernel.permissions import Perm, require_perm
+from shop_admin.kernel.permissions import Perm, require_perm, user_can
 from shop_admin.kernel.selectors import user_shop_ids
+from shop_admin.kernel.throttling import rate_limited
 
 merchant_router = Router(auth=MerchantAuth(), tags=["merchant"])
 callback_router = Router(tags=["callbacks"])
@@ -65,6 +77,23 @@ def merchant_not_received_answer(request, order_no: str, payload: NotReceivedAns
         Perm.ORDER_EDIT,
         lambda order, actor: not_received_answer(order=order, actor=actor, note=payload.note, evidence=payload.evidence),
     )
+
+
+@merchant_router.get("/parcels", response={200: ParcelFeedOut, **ERRORS}, **rate_limited("merchant_list"))
+def merchant_parcels(
+    request,
+    at_risk: bool = False,
+    carrier: Carrier | None = None,
+    status: ShipmentStatus | None = None,
+    cursor: str | None = None,
+    limit: int = Query(20, ge=1, le=100),
+):
+    """The shop's parcels, newest shipped first; `at_risk=1`: on the road and silent or travelling beyond its route's p95."""
+    user, now = request.auth, timezone.now()
+    shop_ids = {pk for pk in user_shop_ids(user=user) if user_can(user=user, shop_id=pk, perm=Perm.ORDER_VIEW)}
+    filters = ParcelFilters(at_risk=at_risk, carrier=carrier or "", status=status or "")
+    rows, next_cursor = parcels_feed(shop_ids=shop_ids, filters=filters, now=now, cursor=cursor, limit=limit)
+    return {"parcels": [parcel_out(s, parcel_hours(s, now=now)) for s in rows], "next_cursor": next_cursor}
 
 
 @callback_router.post(

@@ -26,6 +26,7 @@ class ShipmentFilterForm(forms.Form):
     carrier = forms.ChoiceField(label=_("快递公司"), choices=[("", _("全部"))] + Carrier.choices, required=False)
     status = forms.ChoiceField(label=_("状态"), choices=[("", _("全部"))] + ShipmentStatus.choices, required=False)
     stalled = forms.BooleanField(label=_("只看停滞"), required=False)
+    at_risk = forms.BooleanField(label=_("只看有停滞风险"), required=False)
     shipped_from = forms.DateField(label=_("发货日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     shipped_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(label=_("快递单号/订单号"), max_length=40, required=False)

@@ -1,4 +1,4 @@
-"""RQ jobs of logistics: bulk shipping and printing waybills from the console."""
+"""RQ jobs of logistics: bulk shipping and printing waybills from the console, the daily route statistics."""
 import tempfile
 
 from django.utils import timezone
@@ -52,3 +52,10 @@ def logistics_waybills_print(job_id: int) -> None:
             return
         pdf.seek(0)  # stored from the file in chunks, never read whole into memory
         background_job_finish(job, result_name=f"waybills-{timezone.localtime():%Y%m%d-%H%M%S}.pdf", result=pdf)
+
+
+def route_stats_refresh_job() -> int:
+    """The daily recomputation of every shop's route statistics (shop_admin/cron.py); `manage.py route_stats` runs it now."""
+    from logistics.sql import route_stats_refresh
+
+    return route_stats_refresh(now=timezone.now())

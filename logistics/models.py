@@ -26,6 +26,10 @@ class Shipment(models.Model):
     # that arrives later knows there is an exception to close.
     pickup_overdue_at = models.DateTimeField(_("揽收超时时间"), null=True, blank=True)
     delivery_overdue_at = models.DateTimeField(_("签收超时时间"), null=True, blank=True)
+    # The parcel's route (with its carrier), fixed when it ships: where the goods leave from (the shipping warehouse's
+    # province) and the buyer's province. Route statistics (RouteStat) are per shop and route.
+    origin_province = models.CharField(_("发货省"), max_length=30, blank=True, default="")
+    destination_province = models.CharField(_("收货省"), max_length=30, blank=True, default="")
     door_delivery = models.BooleanField(_("音尊达"), default=False, help_text=_("送货上门，优先派送"))
     is_reship = models.BooleanField(_("补发"), default=False)
     freight_payer = models.CharField(_("运费承担"), max_length=10, choices=FreightPayer.choices, default=FreightPayer.BUYER)
@@ -91,3 +95,35 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return _("包裹 #%(shipment)s 的轨迹 %(code)s") % {"shipment": self.shipment_id, "code": self.get_code_display()}
+
+
+
+class RouteStat(models.Model):
+    """A shop's own delivery history on one route (carrier, origin, destination): transit time and the longest silence.
+
+    Recomputed daily from the parcels signed in the last LOGISTICS_ROUTE_STATS_WINDOW (`logistics.sql.route_stats_refresh`);
+    a route counts only from LOGISTICS_ROUTE_MIN_DELIVERED delivered parcels on (read time), below that defaults apply.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    carrier = models.CharField(_("快递公司"), max_length=10, choices=Carrier.choices)
+    origin_province = models.CharField(_("发货省"), max_length=30, blank=True)
+    destination_province = models.CharField(_("收货省"), max_length=30, blank=True)
+    delivered = models.PositiveIntegerField(_("已签收包裹数"))
+    # Shipped -> signed.
+    transit_p50 = models.DurationField(_("运输时长 p50"))
+    transit_p95 = models.DurationField(_("运输时长 p95"))
+    # The largest gap between consecutive scans of a parcel (shipping counts as the first), up to its signing.
+    idle_p50 = models.DurationField(_("最长无轨迹 p50"))
+    idle_p95 = models.DurationField(_("最长无轨迹 p95"))
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("线路时效")
+        verbose_name_plural = _("线路时效")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "carrier", "origin_province", "destination_province"], name="route_stat_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.origin_province} -> {self.destination_province}"

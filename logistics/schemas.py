@@ -103,3 +103,48 @@ def shipment_out(shipment) -> dict:
         "freight_payer": shipment.freight_payer,
         "events": [tracking_event_out(event) for event in shipment.timeline],
     }
+
+
+class ParcelRouteOut(Schema):
+    carrier: str
+    origin_province: str
+    destination_province: str
+    has_history: bool = Field(..., description="false: too few delivered parcels on this route, the p95 figures are the defaults")
+
+
+class ParcelOut(Schema):
+    """A parcel with the time it has been silent and travelling, against its route's p95 of each."""
+
+    order_no: str
+    carrier: str
+    tracking_no: str
+    status: str
+    shipped_at: str
+    last_event_at: str | None
+    idle_hours: float | None = Field(..., description="hours since the last scan (or shipping); on the road only")
+    route_p95_idle_hours: float
+    transit_hours: float | None = Field(..., description="hours since shipping, or until signing")
+    route_p95_transit_hours: float
+    at_risk: bool
+    route: ParcelRouteOut
+
+
+class ParcelFeedOut(Schema):
+    parcels: list[ParcelOut]
+    next_cursor: str | None
+
+
+def parcel_out(shipment, hours: dict) -> dict:
+    return {
+        "order_no": shipment.order.order_no,
+        "carrier": shipment.carrier,
+        "tracking_no": shipment.tracking_no,
+        "status": shipment.status,
+        "shipped_at": time_str(shipment.shipped_at),
+        "last_event_at": time_str(shipment.last_event_at),
+        **{key: value for key, value in hours.items() if key != "route_has_history"},
+        "route": {
+            "carrier": shipment.carrier, "origin_province": shipment.origin_province,
+            "destination_province": shipment.destination_province, "has_history": hours["route_has_history"],
+        },
+    }

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
 from logistics.models import Shipment, TrackingEvent
+from logistics.routes import route_at_risk, route_numbers
 from logistics.sql import shipment_status_count_rows
 from orders.parts import PartExportSql
 from orders.selectors import TAB_COUNT_CAP, order_page_url
@@ -120,15 +121,21 @@ class ShipmentFilters:
     shipped_from: date | None = None
     shipped_to: date | None = None
     q: str = ""
+    at_risk: bool = False  # on the road beyond the route's p95 silence or transit (logistics.routes)
 
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def shipment_list(*, shop_id: int, filters: ShipmentFilters, limit: int = 100, offset: int = 0) -> list[Shipment]:
-    """The shop's parcels, newest shipped first, with their order and timeline; one more than `limit` says a next page exists."""
+def shipment_list(
+    *, shop_id: int, filters: ShipmentFilters, now: datetime, limit: int = 100, offset: int = 0
+) -> list[Shipment]:
+    """The shop's parcels, newest shipped first, with their order, timeline and route figures (`route_numbers`); one more
+    than `limit` says a next page exists."""
     queryset = Shipment.objects.filter(shop_id=shop_id)
+    if filters.at_risk:
+        queryset = route_at_risk(queryset, now=now)
     if filters.carrier:
         queryset = queryset.filter(carrier=filters.carrier)
     if filters.status:
@@ -142,7 +149,7 @@ def shipment_list(*, shop_id: int, filters: ShipmentFilters, limit: int = 100, o
     if filters.q:
         q = filters.q.strip()
         queryset = queryset.filter(Q(tracking_no=q.upper()) | Q(order__order_no=q))
-    queryset = queryset.select_related("order").order_by("-shipped_at", "-id")[offset : offset + limit + 1]
+    queryset = route_numbers(queryset).select_related("order").order_by("-shipped_at", "-id")[offset : offset + limit + 1]
     return list(_with_timeline(queryset))
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from logistics.bulk_ship_csv import bulk_ship_plan
 from logistics.constants import SHIPMENT_MOVING, Carrier, ShipmentStatus
 from logistics.forms import NotReceivedAnswerForm, ShipForm, ShipmentFilterForm
+from logistics.routes import parcel_hours
 from logistics.selectors import ShipmentFilters, shipment_list, shipment_status_counts
 from logistics.services import shipment_create
 from logistics.services.not_received import not_received_answer, shipment_reship
@@ -36,7 +37,10 @@ def shipment_list_view(request):
         cleaned = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     page = cleaned.pop("page", 1)
     filters = ShipmentFilters(**cleaned)
-    shipments = shipment_list(shop_id=request.shop.pk, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    now = timezone.now()
+    shipments = shipment_list(shop_id=request.shop.pk, filters=filters, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    for shipment in shipments:
+        shipment.route_hours = parcel_hours(shipment, now=now)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -53,7 +57,7 @@ def shipment_list_view(request):
             "statuses": ShipmentStatus.choices,
             "carriers": Carrier.choices,
             "moving_statuses": tuple(str(s) for s in SHIPMENT_MOVING),
-            "now": timezone.now(),
+            "now": now,
             "can_ship": user_can(user=request.user, shop_id=request.shop.pk, perm=Perm.ORDER_SHIP),
         },
     )

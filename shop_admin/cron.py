@@ -15,3 +15,8 @@ cron.register(reconcile_yesterday_job, "default", cron=settings.RECONCILE_CRON, 
 from orders.daystats import order_day_stats_refresh_job  # noqa: E402
 
 cron.register(order_day_stats_refresh_job, "default", interval=settings.ORDER_DAY_STATS_INTERVAL_SECONDS, job_timeout=1800)
+
+# Each shop's route statistics (transit and scan-gap p50/p95), read by the delivery alert and the at-risk list.
+from logistics.jobs import route_stats_refresh_job  # noqa: E402
+
+cron.register(route_stats_refresh_job, "default", cron=settings.LOGISTICS_ROUTE_STATS_CRON, job_timeout=3600)

@@ -218,6 +218,12 @@ LOGISTICS_STALL_AFTER = timedelta(hours=72)
 LOGISTICS_PICKUP_AFTER = timedelta(hours=24)  # shipped with no scan by then: pickup_overdue (揽收超时)
 # Not signed by then after shipping: delivery_overdue (签收超时); the default for a route with too little history.
 LOGISTICS_DELIVERY_EXPECTED_DEFAULT = timedelta(days=5)
+# Route statistics (logistics.RouteStat): parcels signed within the window count; a route with fewer delivered parcels
+# than the minimum uses the defaults (the expected delivery above, and this silence before a parcel is at risk).
+LOGISTICS_ROUTE_STATS_WINDOW = timedelta(days=90)
+LOGISTICS_ROUTE_MIN_DELIVERED = 20
+LOGISTICS_IDLE_EXPECTED_DEFAULT = timedelta(hours=36)
+LOGISTICS_ROUTE_STATS_CRON = "40 3 * * *"  # daily, after the night's reconciliation
 AUTO_CONFIRM_AFTER = timedelta(days=7)
 AUTO_CONFIRM_AFTER_REMOTE = timedelta(days=10)
 AUTO_CONFIRM_AFTER_FRESH = timedelta(days=3)

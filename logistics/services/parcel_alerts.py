@@ -4,17 +4,18 @@ Each is a deadline kind (the sweep applies it; the time is the parcel's `shipped
 is scheduled when a parcel ships) that opens the order's exception of its kind once per parcel, and each closes by
 itself when the missing scan arrives (`parcel_alerts_follow`, on the tracking push). Any scan counts as picked up: a
 carrier scans only a parcel it holds. The expected delivery time is LOGISTICS_DELIVERY_EXPECTED_DEFAULT for every
-route until route statistics give one per route.
+route with too little history; a route with enough is expected within its p95 transit time (`logistics.routes`).
 """
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet, Value
 from django.utils.translation import gettext_noop
 
 from logistics.constants import ShipmentStatus
 from logistics.models import Shipment
+from logistics.routes import route_expected, route_transit_floor
 from orders.constants import ExceptionKind, ExceptionStatus
 from orders.models import Order, OrderException
 from orders.services.exceptions import exception_resolve
@@ -34,11 +35,13 @@ def shipment_pickup_due(now: datetime) -> QuerySet:
 
 
 def shipment_delivery_due(now: datetime) -> QuerySet:
-    """Parcels still on their way to the buyer past the expected delivery time, not yet alerted."""
-    return Shipment.objects.filter(
-        status=ShipmentStatus.IN_TRANSIT, delivery_overdue_at__isnull=True,
-        shipped_at__lte=now - settings.LOGISTICS_DELIVERY_EXPECTED_DEFAULT,
-    )
+    """Parcels still on their way to the buyer past their route's expected delivery time, not yet alerted."""
+    moment = Value(now, output_field=DateTimeField())
+    return route_expected(
+        Shipment.objects.filter(
+            status=ShipmentStatus.IN_TRANSIT, delivery_overdue_at__isnull=True, shipped_at__lte=now - route_transit_floor()
+        )
+    ).filter(shipped_at__lte=ExpressionWrapper(moment - F("route_transit_p95"), output_field=DateTimeField()))
 
 
 def _alert(*, now: datetime, ids: list[int] | None, due: QuerySet, flag: str, kind: str, actor: str, text: str, params) -> int:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from logistics.constants import TRACKING_PATTERNS, Carrier, FreightPayer
 from logistics.events import parcel_added_event
 from logistics.models import Shipment
+from logistics.routes import shipment_route
 from logistics.selectors import shipment_counts_changed
 from orders.constants import OrderStatus
 from orders.models import Order
@@ -73,12 +74,15 @@ def shipment_record(
 ) -> Shipment:
     """The parcel row with its stall deadline (inside the caller's transaction, the order already moved)."""
     shipped_at = shipped_at or timezone.now()
+    origin, destination = shipment_route(order=order)
     shipment = Shipment.objects.create(
         order=order,
         shop_id=order.shop_id,
         carrier=code,
         tracking_no=tracking_no,
         shipped_at=shipped_at,
+        origin_province=origin,
+        destination_province=destination,
         stall_deadline=shipped_at + settings.LOGISTICS_STALL_AFTER,
         door_delivery=door_delivery,
         is_reship=is_reship,

@@ -7,7 +7,7 @@ names; and `row(**columns)`, which makes a `QueueRow` of one. The queue reads on
 ONE statement (a UNION ALL of the kinds' limited ranges, ordered by (due_at, kind, pk)): a page costs one round trip and
 one short index read per kind whatever the shop's size (tests/perf/deadline_queue.py). A kind may instead give
 `rows(*, shop_ids, now, until, after, limit)` (a list of `QueueRow`), read by a statement of its own and merged.
-Adding a kind is one `deadline_queue_register` in that app's `ready()`.
+Adding a kind is one `deadline_queue_register` in that app's `ready()` (aftersale adds review replies that way).
 """
 import base64
 import binascii

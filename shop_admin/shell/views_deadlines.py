@@ -39,6 +39,8 @@ def deadline_rows_html(entries: list[QueueEntry], *, now: datetime) -> SafeStrin
             case = f'<a href="{case_url}{row.aftersale_id}{case_url_end}">{case_label % {"id": row.aftersale_id}}</a>'
         elif row.exception_id:
             case = f'<a href="{exception_url}{row.exception_id}{exception_url_end}">{exception_label % {"id": row.exception_id}}</a>'
+        elif row.review_id:
+            case = f'<a href="{escape(row.url)}">{escape(_("评价 #%(id)s") % {"id": row.review_id})}</a>'
         else:
             case = "—"
         action = (

@@ -209,7 +209,9 @@ def _make_world() -> dict:
         "return_address_id": list(ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)) + [desk.pk],
         # an address the book takes, so that some creations and changes get past the 422s
         "return_address_terms": {key: [value] for key, value in factories.RETURN_ADDRESS.items()},
-        "deadline_terms": {"within": ["2h", "24h", "3d", "30d"], "kind": ["ship", "aftersale_reply", "exception", "recovery"]},
+        "deadline_terms": {"within": ["2h", "24h", "3d", "30d"], "kind": ["ship", "aftersale_reply", "exception", "recovery", "review_reply"]},
+        # the shop's parcels are ZTO; the at-risk list reads their routes
+        "parcel_terms": {"carrier": ["ZTO"], "status": ["in_transit", "signed"], "at_risk": [True, False]},
         "coupon_terms": {
             "threshold": ["100.00", "59.90"],
             "amount": ["10.00", "5.50"],
@@ -233,6 +235,8 @@ def _real_value(key: str, path: str, world: dict, rng: random.Random):
         pool = world["return_address_terms"][key]
     elif path.endswith("/merchant/deadlines") and key in world["deadline_terms"]:
         pool = world["deadline_terms"][key]  # a span and a kind the queue takes, so that pages are listed, not only 422s
+    elif path.endswith("/merchant/parcels") and key in world["parcel_terms"]:
+        pool = world["parcel_terms"][key]
     elif key == "code" and path.endswith("/claim"):
         pool = world["coupon_code"]  # only the coupon's path: a tracking event's `code` is something else
     elif key == "address":
