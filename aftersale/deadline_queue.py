@@ -3,11 +3,12 @@
 Each case kind reads the case's `due_at` (the deadline of the step it waits for) for its statuses, one bounded range
 read in order: the reply's two statuses on the partial `aftersale_shop_reply_due` (shop, due_at, id), the others on
 `aftersale_shop_status_due_id` (shop, status, due_at, id). A review reads its `reply_deadline`: one range on
-`review_shop_reply_due` (shop, reply_deadline, id; unanswered only), by a statement of its own.
+`review_shop_reply_due` (shop, reply_deadline, id; unanswered only).
 """
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import CharField, F
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -47,20 +48,21 @@ def _case_row(name: str):
     return row
 
 
-def review_reply_queue_rows(*, shop_ids: set[int], now: datetime, until: datetime, after, limit: int) -> list[QueueRow]:
+def review_reply_queue_select(*, shop_ids: set[int], now: datetime, until: datetime, after):
     """Bad reviews not yet answered (and not hidden by the platform), by their reply deadline."""
     reviews = queue_rows(
         ProductReview.objects.filter(shop_id__in=shop_ids, replied_at__isnull=True, reply_deadline__isnull=False, hidden_at__isnull=True),
         due="reply_deadline", until=until, after=after,
-    ).values("pk", "shop_id", "rating", "reply_deadline", "order__order_no")[:limit]
-    page = reverse("reviews:list")
-    return [
-        QueueRow(
-            kind="review_reply", shop_id=r["shop_id"], pk=r["pk"], due_at=r["reply_deadline"], order_no=r["order__order_no"],
-            detail=f"{r['rating']}★", url=f"{page}?review={r['pk']}", review_id=r["pk"],
-        )
-        for r in reviews
-    ]
+    )
+    # The detail column is text in every kind: the union reads them as one column.
+    return queue_values(reviews, due=F("reply_deadline"), order_no=F("order__order_no"), detail=Cast("rating", CharField()))
+
+
+def review_reply_queue_row(*, pk: int, shop_id: int, due_at: datetime, order_no: str, detail: str) -> QueueRow:
+    return QueueRow(
+        kind="review_reply", shop_id=shop_id, pk=pk, due_at=due_at, order_no=order_no, detail=f"{detail}★",
+        url=f"{reverse('reviews:list')}?review={pk}", review_id=pk,
+    )
 
 
 def aftersale_deadline_queue_register() -> None:
@@ -77,7 +79,7 @@ def aftersale_deadline_queue_register() -> None:
         )
     deadline_queue_register(
         QueueKind(
-            name="review_reply", label=_("差评回复截止"), rows=review_reply_queue_rows, action="reply_review",
+            name="review_reply", label=_("差评回复截止"), select=review_reply_queue_select, row=review_reply_queue_row, action="reply_review",
             action_label=_("去回复"), perm=Perm.REVIEW,
         )
     )
