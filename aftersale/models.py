@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from aftersale.constants import (
     OPEN_STATUSES,
+    REFUND_TYPES,
     RETURN_TYPES,
     AfterSaleStatus,
     AfterSaleType,
@@ -116,8 +117,6 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
     def douyin_code(self) -> int:
         return douyin_code(self.status, rejected_after_inspection=self.rejected_after_inspection)
 
-    # --- conditions: pure checks over the row ---
-
     def wants_return(self) -> bool:
         return self.type in RETURN_TYPES
 
@@ -144,9 +143,9 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
     def approve(self) -> None:
         """Agreed to send the missing items."""
 
-    @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.REFUNDED, conditions=[wants_money_only])
+    @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.REFUNDED, conditions=[lambda case: case.type in REFUND_TYPES])
     def approve_refund(self) -> None:
-        """Agreed to a refund without a return: the money goes back now."""
+        """Agreed to a refund without a return (a refund-only claim, or a return claim whose goods the shop lets the buyer keep)."""
 
     @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.APPROVED, conditions=[wants_money_only])
     def await_interception(self) -> None:
@@ -398,3 +397,4 @@ class ReviewReport(ConcurrentTransitionMixin, models.Model):
 
 
 from aftersale.models_return_addresses import ReturnAddress  # noqa: E402,F401  the address book, its own module
+from aftersale.models_rules import AfterSaleRule, AfterSaleRuleEvent, RuleDecision  # noqa: E402,F401  the rules, their own module
