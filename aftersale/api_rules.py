@@ -2,6 +2,8 @@
 
 Customer service may read the rules and dry-run them; only the owner (shop.manage) writes them.
 """
+from typing import Literal
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,15 +23,16 @@ merchant_router = Router(auth=MerchantAuth(), tags=["merchant after-sale rules"]
 
 
 class RuleIn(Schema):
-    # Bounds here are only sane sizes; `rule_clean` checks the values and names the field in the reader's language.
-    name: str = Field(..., max_length=200)
+    # The shapes here document the API; `rule_clean` checks the values again (the console's form goes there too), with
+    # the platform's cap, and names the field in the reader's language.
+    name: str = Field(..., min_length=1, max_length=60)
     enabled: bool = False
-    types: list[str] = Field(..., max_length=10)
-    order_states: list[str] = Field(..., max_length=10)
-    max_amount: str = Field(..., max_length=20, description="yuan, at most the platform's cap")
-    reasons: list[str] = Field([], max_length=50, description="empty: any reason")
+    types: list[Literal["refund_only", "return_refund"]] = Field(..., min_length=1, max_length=2, description="claims of money only")
+    order_states: list[Literal["not_shipped", "shipped", "received"]] = Field(..., min_length=1, max_length=3)
+    max_amount: str = Field(..., pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$", description="yuan, at most the platform's cap")
+    reasons: list[str] = Field([], max_length=20, description="empty: any reason")
     exclude_flagged_buyers: bool = Field(True, description="always true in effect: a flagged buyer's case is never approved by a rule")
-    action: str = Field("agree", max_length=30, description="agree / refund_without_return")
+    action: Literal["agree", "refund_without_return"] = "agree"
 
 
 class RuleCreateIn(RuleIn):
