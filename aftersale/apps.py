@@ -46,6 +46,12 @@ class AftersaleConfig(AppConfig):
 
         deadline_register(apply_due=aftersale_rule_apply, due=rule_due, url=case_url, label=_("售后自动审核规则"))
         console_nav_register(label=_("售后"), url="aftersale:list", position=40)
+        from shop_admin.kernel.console import settings_section_register
+
+        settings_section_register(
+            label=_("售后自动审核"), url="/settings/aftersale-rules/", position=25,
+            description=_("小额售后按规则自动同意，启用前可先试运行"),
+        )
         dashboard_tile_register(
             DashboardTile(
                 label=_("待处理售后"),
