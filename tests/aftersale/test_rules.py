@@ -232,3 +232,38 @@ def test_a_real_rq_worker_approves_a_new_matching_case_within_seconds(rule_of, o
     assert approved.status == "refunded" and approved.refund.status == "succeeded"
     assert RuleDecision.objects.get(case_id=case["id"]).rule_id == rule["id"]
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_walks_past_a_case_whose_order_another_process_holds_and_approves_it_next_time(rule_of, order_in, open_case):
+    import threading
+
+    from django.db import connection, transaction
+
+    from orders.models import Order
+
+    rule_of()
+    held = open_case(order_in("delivered"), "refund_only", amount="30.00")
+    free = open_case(order_in("delivered"), "refund_only", amount="20.00")
+    locked, release = threading.Event(), threading.Event()
+
+    def clerk():  # a clerk's action holding the first case's order
+        try:
+            with transaction.atomic():
+                Order.objects.select_for_update().get(pk=case_of(held).order_id)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=clerk)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        assert "aftersale_rule_apply: 1" in sweep()  # the free case; the held one walked past, not waited for
+        assert case_of(free).status == "refunded" and case_of(held).status == "requested"
+    finally:
+        release.set()
+        thread.join()
+    assert "aftersale_rule_apply: 1" in sweep()
+    assert case_of(held).status == "refunded"
