@@ -41,7 +41,17 @@ class AftersaleConfig(AppConfig):
         background_job_kind_register(run=jobs.aftersale_export, label=_("导出售后单"))
         deadline_register(apply_due=aftersale_return_timeout, due=aftersale_return_due, url=case_url, label=_("买家超时未退货关闭售后"))
         deadline_register(apply_due=aftersale_inspect_timeout, due=aftersale_inspect_due, url=case_url, label=_("商家超时未验货自动退款"))
+        from aftersale.rule_selectors import rule_due
+        from aftersale.services.rules import RULE_ACTOR, aftersale_rule_apply
+
+        deadline_register(apply_due=aftersale_rule_apply, due=rule_due, url=case_url, label=_("售后自动审核规则"))
         console_nav_register(label=_("售后"), url="aftersale:list", position=40)
+        from shop_admin.kernel.console import settings_section_register
+
+        settings_section_register(
+            label=_("售后自动审核"), url="/settings/aftersale-rules/", position=25,
+            description=_("小额售后按规则自动同意，启用前可先试运行"),
+        )
         dashboard_tile_register(
             DashboardTile(
                 label=_("待处理售后"),
@@ -54,7 +64,7 @@ class AftersaleConfig(AppConfig):
         order_event_kinds_register(AfterSaleEventKind, statuses=AfterSaleStatus)
         from shop_admin.kernel.actors import actor_labels_register
 
-        actor_labels_register({"aftersale_intercept": _("拦截包裹")})
+        actor_labels_register({"aftersale_intercept": _("拦截包裹"), RULE_ACTOR: _("售后自动审核规则")})
         from aftersale.services.intercept import aftersale_intercept_outcome
         from logistics.services.intercept import intercept_outcome_register
 

@@ -105,6 +105,28 @@ class AfterSaleEventKind(models.TextChoices):
     RULED = "aftersale_ruled", _("平台仲裁结果")  # reason; data: aftersale_id, ruling, compensation, penalty_points
 
 
+# --- after-sale rules (自动审核) ---
+
+
+class RuleAction(models.TextChoices):
+    AGREE = "agree", _("同意")  # what the merchant's agree does: a return is awaited, a refund-only claim paid
+    REFUND_WITHOUT_RETURN = "refund_without_return", _("直接退款（无需退货）")  # a return claim refunded, the goods kept
+
+
+class RuleOrderState(models.TextChoices):
+    """Where the order stood when the case was opened."""
+
+    NOT_SHIPPED = "not_shipped", _("未发货")
+    SHIPPED = "shipped", _("已发货未签收")
+    RECEIVED = "received", _("已签收")
+
+
+class RuleEventKind(models.TextChoices):
+    CREATED = "created", _("创建规则")  # data: the rule's fields
+    CHANGED = "changed", _("修改规则")  # data: changes {field: [before, after]}
+    DELETED = "deleted", _("删除规则")  # data: name
+
+
 # --- reviews (评价) ---
 
 BAD_REVIEW_MAX_RATING = 2  # a review rated this or lower is a bad review: a to-do with a reply deadline

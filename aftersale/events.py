@@ -75,9 +75,10 @@ def aftersale_auto_approved_events(*, cases: Iterable[CaseMoved], actor: Actor) 
     _cases_events(Kind.AUTO_APPROVED, cases, actor, data=lambda m: {"type": m.type, "to_status": m.to_status})
 
 
-def aftersale_agreed_event(*, case: AfterSaleCase, actor: Actor, from_status: str):
-    """The merchant agreed. data: aftersale_id, return_address (for returns)."""
-    return _case_event(case, Kind.AGREED, actor, from_status=from_status, return_address=case.return_address)
+def aftersale_agreed_event(*, case: AfterSaleCase, actor: Actor, from_status: str, rule=None):
+    """The merchant agreed, or a shop's rule did. data: aftersale_id, return_address (for returns), rule {id, name} (by a rule)."""
+    by_rule = {"rule": {"id": rule.pk, "name": rule.name}} if rule is not None else {}
+    return _case_event(case, Kind.AGREED, actor, from_status=from_status, return_address=case.return_address, **by_rule)
 
 
 def aftersale_rejected_event(*, case: AfterSaleCase, actor: Actor, from_status: str):

@@ -1,8 +1,16 @@
-"""Forms of the after-sale workbench (the list's filters, one form per merchant action) and of the reviews page."""
+"""Forms of the after-sale workbench (the list's filters, one form per merchant action), the reviews page and the rules."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aftersale.constants import AfterSaleStatus, AfterSaleType, MerchantAction, ReportReason
+from aftersale.constants import (
+    REFUND_TYPES,
+    AfterSaleStatus,
+    AfterSaleType,
+    MerchantAction,
+    ReportReason,
+    RuleAction,
+    RuleOrderState,
+)
 from logistics.constants import Carrier
 
 
@@ -98,3 +106,25 @@ class ReviewReportForm(forms.Form):
 
     def clean_evidence(self) -> list[str]:
         return _urls(self.cleaned_data["evidence"])
+
+
+class RuleForm(forms.Form):
+    """An after-sale rule as the console edits it; `rule_clean` checks the values (the API's checks), named per field."""
+
+    name = forms.CharField(label=_("规则名称"), max_length=60)
+    types = forms.MultipleChoiceField(
+        label=_("售后类型"), choices=[c for c in AfterSaleType.choices if c[0] in REFUND_TYPES], widget=forms.CheckboxSelectMultiple
+    )
+    order_states = forms.MultipleChoiceField(label=_("申请时订单状态"), choices=RuleOrderState.choices, widget=forms.CheckboxSelectMultiple)
+    max_amount = forms.CharField(label=_("金额上限（元）"), max_length=20)
+    reasons = forms.CharField(
+        label=_("售后原因（每行一个，留空为任意原因）"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    action = forms.ChoiceField(label=_("处理方式"), choices=RuleAction.choices, widget=forms.RadioSelect, initial=RuleAction.AGREE)
+    enabled = forms.BooleanField(label=_("启用"), required=False)
+    days = forms.IntegerField(label=_("试运行天数"), min_value=1, max_value=90, initial=30, required=False)
+
+    def rule_data(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in ("name", "types", "order_states", "max_amount", "action", "enabled")}
+        data["reasons"] = [line.strip() for line in self.cleaned_data["reasons"].splitlines() if line.strip()]
+        return data

@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from aftersale.constants import (
     OPEN_STATUSES,
+    REFUND_TYPES,
     RETURN_TYPES,
     AfterSaleStatus,
     AfterSaleType,
@@ -113,8 +114,6 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
     def douyin_code(self) -> int:
         return douyin_code(self.status, rejected_after_inspection=self.rejected_after_inspection)
 
-    # --- conditions: pure checks over the row ---
-
     def wants_return(self) -> bool:
         return self.type in RETURN_TYPES
 
@@ -141,9 +140,9 @@ class AfterSaleCase(ConcurrentTransitionMixin, models.Model):
     def approve(self) -> None:
         """Agreed to send the missing items."""
 
-    @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.REFUNDED, conditions=[wants_money_only])
+    @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.REFUNDED, conditions=[lambda case: case.type in REFUND_TYPES])
     def approve_refund(self) -> None:
-        """Agreed to a refund without a return: the money goes back now."""
+        """Agreed to a refund without a return (a refund-only claim, or a return claim whose goods the shop lets the buyer keep)."""
 
     @transition(field=status, source=[S.REQUESTED, S.NEGOTIATING], target=S.APPROVED, conditions=[wants_money_only])
     def await_interception(self) -> None:
@@ -319,3 +318,4 @@ class EvidenceFile(models.Model):
 
 from aftersale.models_return_addresses import ReturnAddress  # noqa: E402,F401  the address book, its own module
 from aftersale.models_reviews import ProductReview, ReviewReport  # noqa: E402,F401  reviews and their reports, their own module
+from aftersale.models_rules import AfterSaleRule, AfterSaleRuleEvent, RuleDecision  # noqa: E402,F401  the rules, their own module

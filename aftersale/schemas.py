@@ -7,6 +7,7 @@ from pydantic import field_validator
 
 from aftersale.constants import AfterSaleType, MerchantAction
 from aftersale.models import AfterSaleCase
+from aftersale.rule_selectors import rule_approvals_of
 from aftersale.selectors import aftersale_detail_rows
 from shop_admin.kernel.api import RowId, Schema, money_str, time_str
 
@@ -123,6 +124,11 @@ class RefundOut(Schema):
     amount: str
 
 
+class RuleRefOut(Schema):
+    id: int
+    name: str
+
+
 class CaseOut(Schema):
     id: int
     aftersale_id: int
@@ -157,6 +163,7 @@ class CaseOut(Schema):
     closed_at: str | None
     messages: list[MessageOut]
     actions: list[str] = []
+    approved_by_rule: RuleRefOut | None = None
 
 
 class CaseListOut(Schema):
@@ -207,6 +214,7 @@ def case_out(case: AfterSaleCase, *, actions: list[str] | None = None) -> dict:
             for m in rows["messages"]
         ],
         "actions": actions or [],
+        "approved_by_rule": rule_approvals_of(case_ids=[case.pk]).get(case.pk),
     }
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from aftersale.constants import MerchantAction
 from aftersale.forms import CaseFilterForm, OperateForm
+from aftersale.rule_selectors import rule_approvals_of
 from aftersale.selectors import (
     CaseFilters,
     aftersale_detail_rows,
@@ -87,6 +88,7 @@ def aftersale_detail_view(request, case_id: int):
             "form": OperateForm(initial=kept if kept.get("action") == MerchantAction.RESHIP else None),
             "kept": kept,
             "now": timezone.now(),
+            "approved_by_rule": rule_approvals_of(case_ids=[case.pk]).get(case.pk),
         },
     )
 

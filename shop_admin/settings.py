@@ -263,6 +263,10 @@ SHOP_SHIP_PROMISE_HOURS = (24, 48, 72)
 SHOP_RULE_MIN_HOURS = 1  # the shortest reply or recovery window a shop may choose
 SHOP_AUTO_CONFIRM_DAYS_MAX = {"normal": 15, "remote": 20, "fresh": 7, "presale": 15}
 SHOP_LOW_STOCK_THRESHOLD_MAX = 10000
+# After-sale rules (自动审核): the most a shop's rule may approve on its own per claim, as platforms approve small refunds
+# quickly (TikTok Shop: $10 and below without a return). A rule never goes beyond it, whatever it was saved with.
+AFTERSALE_RULE_AMOUNT_MAX = Decimal(os.environ.get("AFTERSALE_RULE_AMOUNT_MAX", "70.00"))
+AFTERSALE_RULE_DRY_RUN_DAYS_MAX = 90  # how far back a dry run replays a rule over the shop's cases
 TEAM_INVITE_MAX_AGE = timedelta(days=3)  # an invite link to join a shop's team works this long
 COMPENSATION_COUPON_VALID_DAYS = 30  # a compensation coupon expires on its own after this
 PAYMENT_FAILED_RECOVER_WINDOW = timedelta(hours=2)  # "recover within 2 h": a failed payment is worth a call this long

@@ -41,6 +41,7 @@ urlpatterns = [
     path("marketing/coupons/", include("orders.urls_coupons")),
     path("settings/", views_settings.settings_index_view, name="settings"),
     path("settings/return-addresses/", include("aftersale.urls_return_addresses")),
+    path("settings/aftersale-rules/", include("aftersale.urls_rules")),
     path("reviews/", include("aftersale.urls_reviews")),
     path("logistics/bulk-ship/", logistics_views.bulk_ship_view, name="bulk_ship"),
     path("logistics/waybills/", logistics_print_views.waybills_print_view, name="waybills_print"),

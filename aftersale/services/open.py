@@ -12,6 +12,7 @@ from aftersale.constants import REFUND_TYPES, RETURN_TYPES, AfterSaleType
 from aftersale.events import aftersale_opened_event
 from aftersale.models import AfterSaleCase, AfterSaleLine
 from aftersale.services.common import lines_held, message_add
+from aftersale.services.rules import rule_wake_schedule
 from orders.constants import OrderKind, OrderStatus
 from orders.models import Order, OrderLine
 from orders.services.common import order_lock
@@ -153,4 +154,5 @@ def aftersale_open(
         )
         order_auto_confirm_pause(order=order, actor=actor, reason=gettext_noop("售后处理中，暂停自动确认收货"))
         deadline_schedule(name="aftersale_reply_timeout", pk=case.pk, at=case.reply_deadline)
+        rule_wake_schedule(case=case)
     return case

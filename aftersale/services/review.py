@@ -78,12 +78,15 @@ def aftersale_actions_allowed(case: AfterSaleCase) -> list[str]:
 # --- agreeing: shared by the merchant and the clock ---
 
 
-def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_address_id: int | None = None, reason: str = "") -> str:
+def case_approve(
+    case: AfterSaleCase, actor: Actor, *, now: datetime, return_address_id: int | None = None, reason: str = "", without_return: bool = False
+) -> str:
     """Agree to the claim as it stands: a return is awaited, missing items reshipped, a refund-only claim paid now.
 
     A return goes to the address named, else the shop's default (the clock names none); a shop without one is refused.
+    `without_return`: a return-and-refund claim is refunded now and the buyer keeps the goods (a low-value claim).
     """
-    if case.type in RETURN_TYPES:
+    if case.type in RETURN_TYPES and not (without_return and case.type == AfterSaleType.RETURN_REFUND):
         address = return_address_pick(shop_id=case.shop_id, address_id=return_address_id)
         from_status = case_transition(case, "approve_return", MerchantAction.AGREE)
         case.return_address = address.text
@@ -95,7 +98,7 @@ def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_add
         from_status = case_transition(case, "approve", MerchantAction.AGREE)
         case.due_at = now + shop_rule(case.shop_id, "ship_promise")  # the merchant owes the parcel like any shipment, by its promise
         case.save()
-    elif case.order.status == OrderStatus.SHIPPED and (parcels := shipments_interceptable(order_id=case.order_id)):
+    elif case.wants_money_only() and case.order.status == OrderStatus.SHIPPED and (parcels := shipments_interceptable(order_id=case.order_id)):
         # Refund only, shipped and not signed: the parcel is intercepted first; its tracking decides what follows.
         from_status = case_transition(case, "await_interception", MerchantAction.AGREE)
         case_intercept(case, actor, now=now, parcels=parcels)
@@ -107,13 +110,17 @@ def case_approve(case: AfterSaleCase, actor: Actor, *, now: datetime, return_add
     return from_status
 
 
-def aftersale_agree(*, case: AfterSaleCase, actor: Actor, return_address_id: int | None = None) -> AfterSaleCase:
+def aftersale_agree(
+    *, case: AfterSaleCase, actor: Actor, return_address_id: int | None = None, without_return: bool = False, rule=None
+) -> AfterSaleCase:
+    """The merchant agrees (or a shop's rule does, in its name: `rule`, written on the event)."""
     with transaction.atomic():
         _order, case = case_lock(case.pk)
         now = timezone.now()
         case_responded(case, actor, now)
-        from_status = case_approve(case, actor, now=now, return_address_id=return_address_id, reason=gettext_noop("商家同意"))
-        aftersale_agreed_event(case=case, actor=actor, from_status=from_status)
+        reason = gettext_noop("按自动审核规则同意") if rule is not None else gettext_noop("商家同意")
+        from_status = case_approve(case, actor, now=now, return_address_id=return_address_id, reason=reason, without_return=without_return)
+        aftersale_agreed_event(case=case, actor=actor, from_status=from_status, rule=rule)
     return case
 
 

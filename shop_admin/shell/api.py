@@ -17,6 +17,7 @@ from aftersale.api import merchant_router as aftersale_merchant_router
 from aftersale.api_return_addresses import merchant_router as return_addresses_merchant_router
 from aftersale.api_reviews import buyer_router as reviews_buyer_router
 from aftersale.api_reviews import merchant_router as reviews_merchant_router
+from aftersale.api_rules import merchant_router as rules_merchant_router
 from logistics.api import callback_router as logistics_callback_router
 from logistics.api import merchant_router as logistics_merchant_router
 from orders.api import buyer_router, callback_router
@@ -82,6 +83,7 @@ api.add_router("/merchant", logistics_merchant_router)
 api.add_router("/", aftersale_buyer_router)
 api.add_router("/merchant", aftersale_merchant_router)
 api.add_router("/merchant", return_addresses_merchant_router)
+api.add_router("/merchant", rules_merchant_router)
 api.add_router("/merchant", exceptions_merchant_router)
 api.add_router("/", exceptions_buyer_router)
 api.add_router("/merchant", coupons_merchant_router)

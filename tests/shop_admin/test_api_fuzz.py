@@ -190,8 +190,24 @@ def _make_world() -> dict:
         order=Order.objects.get(order_no=completed), actor=Actor.for_buyer(buyer),
         items=[LineReview(sku_id=skus[0].pk, rating=1, text="差评")],
     )
+    from aftersale.services.rules import rule_create
+
+    rule = rule_create(
+        shop=shop, actor=Actor.for_user(owner),
+        data={"name": "小额仅退款", "enabled": True, "types": ["refund_only"], "order_states": ["received"], "max_amount": "50.00"},
+    )
     return {
         "tokens": {"buyer": buyer.api_token, "merchant": owner.api_token.key},
+        "rule_id": [rule.pk],
+        # a rule the service takes, so that some creations, changes and dry runs get past the 422s
+        "rule_terms": {
+            "types": [["refund_only"], ["refund_only", "return_refund"]],
+            "order_states": [["received"], ["not_shipped", "shipped", "received"]],
+            "max_amount": ["50.00", "9.90"],
+            "reasons": [[], ["质量问题"]],
+            "action": ["agree", "refund_without_return"],
+            "days": [7, 90],
+        },
         "shop_id": [shop.pk],
         "sku_id": [s.pk for s in skus],
         "warehouse_id": list(shop.warehouses.values_list("pk", flat=True)),
@@ -231,6 +247,8 @@ def _real_value(key: str, path: str, world: dict, rng: random.Random):
         pool = world["aftersale"] if "aftersale" in path else world["exception"] if "exception" in path else None
     elif path.endswith("/merchant/coupons") and key in world["coupon_terms"]:
         pool = world["coupon_terms"][key]  # terms a campaign takes, so that some creations get past the 422s
+    elif "/merchant/aftersale-rules" in path and key in world["rule_terms"]:
+        pool = world["rule_terms"][key]
     elif "/merchant/return-addresses" in path and key in world["return_address_terms"]:
         pool = world["return_address_terms"][key]
     elif path.endswith("/merchant/deadlines") and key in world["deadline_terms"]:

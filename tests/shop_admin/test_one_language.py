@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from aftersale import constants as aftersale_constants
-from aftersale.models import AfterSaleCase, AfterSaleMessage, ReturnAddress
+from aftersale.models import AfterSaleCase, AfterSaleMessage, AfterSaleRule, ReturnAddress
 from logistics import constants as logistics_constants
 from logistics.models import Shipment, TrackingEvent
 from orders import constants as orders_constants
@@ -98,6 +98,9 @@ def data_strings() -> list[str]:
     ):
         strings.update(values)
     strings.update(AfterSaleMessage.objects.exclude(author="system").values_list("body", flat=True))
+    strings.update(AfterSaleRule.objects.values_list("name", flat=True))
+    for reasons in AfterSaleRule.objects.values_list("reasons", flat=True):
+        strings.update(reasons)
     for values in TrackingEvent.objects.values_list("location", "description"):
         strings.update(values)
     strings.update(Shipment.objects.values_list("tracking_no", flat=True))
@@ -182,6 +185,12 @@ def console_paths(shop: Shop, bad_import: BackgroundJob) -> list[str]:
              "/imports/", f"/imports/{bad_import.pk}/", "/exports/", "/todos/bell/", "/settings/", "/settings/return-addresses/", "/settings/team/",
              "/settings/shop/"]
     paths += [f"/settings/return-addresses/{pk}/" for pk in ReturnAddress.objects.filter(shop=shop).values_list("pk", flat=True)]
+    # the after-sale rules: the list, the form, a rule's form and its dry run (a rule of the shop, made if it has none)
+    rule = AfterSaleRule.objects.filter(shop=shop, deleted_at__isnull=True).first() or AfterSaleRule.objects.create(
+        shop=shop, name="小额秒退", types=["refund_only", "return_refund"], order_states=["received"], max_amount="50.00"
+    )
+    paths += ["/settings/aftersale-rules/", "/settings/aftersale-rules/new/", f"/settings/aftersale-rules/{rule.pk}/",
+              f"/settings/aftersale-rules/{rule.pk}/dry-run/?days=90"]
     paths += [f"/orders/?status={status}" for status in OrderStatus.values]
     # an order of each state, and every one with an exception or an after-sale (the busiest pages)
     picked = {orders.filter(status=status).values_list("order_no", flat=True).first() for status in OrderStatus.values}
