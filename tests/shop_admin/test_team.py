@@ -192,3 +192,12 @@ def test_finance_is_offered_and_let_into_reconciliation_and_settlements_only(sho
     assert 'value="settlements"' in exports and 'value="orders"' not in exports
     assert client.post("/exports/", {"what": "orders"}).status_code == 403
     assert client.post("/exports/", {"what": "settlements"}).status_code == 302
+
+
+def test_a_disabled_members_enable_button_and_an_active_members_state_read_differently_in_english(shop, owner, newcomer, console):
+    # 启用 is both the state ("Active") and the button ("Enable"): the button's text has a context of its own.
+    member_add(shop=shop, actor=Actor.for_user(owner), username="newcomer", role=Role.SERVICE)
+    member_disable(membership=Membership.objects.get(user=newcomer), actor=Actor.for_user(owner))
+    console.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = console.get("/settings/team/").content.decode()
+    assert ">Enable</button>" in page and ">Active</td>" in page
